@@ -1,0 +1,36 @@
+/* Small safe file helpers shared by husk and husk-image. */
+#ifndef HUSK_FILEUTIL_H
+#define HUSK_FILEUTIL_H
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/error.h"
+
+/* cleanup helpers: __attribute__((cleanup(...))) */
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+
+/* Read a whole regular file relative to dirfd (AT_FDCWD for cwd) into a
+ * NUL-terminated buffer, refusing files larger than max bytes. */
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
+		 struct husk_error *err);
+/* Read an open fd to the end (same cap). */
+int read_fd_all(int fd, const char *what, size_t max, char **out, size_t *len,
+		struct husk_error *err);
+/* Write data to dirfd/name through a temp file + fsync + rename. */
+int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		      struct husk_error *err);
+/* write(2) until done; -errno on failure. */
+int write_all(int fd, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian 12 packages husk needs to build and test.
+# Usage: contrib/deps.sh [build|test|demo]   (default: test)
+set -e
+what=${1:-test}
+build="build-essential autoconf automake pkg-config go-md2man
+libyajl-dev libcap-dev libseccomp-dev libselinux1-dev
+libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev"
+run="busybox-static jq iproute2 docker-registry skopeo"
+test="bats valgrind strace uidmap"
+case $what in
+build) pkgs="$build" ;;
+demo) pkgs="$build $run" ;;
+test) pkgs="$build $run $test" ;;
+*) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -1,0 +1,2 @@
+if BUILD_IMAGE
+endif

@@ -1,0 +1,46 @@
+/* What the verbs of husk share: the global flags and the verb table. */
+#ifndef HUSK_RUNTIME_HUSK_H
+#define HUSK_RUNTIME_HUSK_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "common/log.h"
+
+struct husk_globals {
+	const char *root; /* state directory (--root) */
+	const char *log_path;
+	enum log_format log_format;
+	bool debug;
+	bool systemd_cgroup;
+	int rootless; /* --rootless: -1 auto, 0 false, 1 true */
+	const char *argv0;
+};
+
+struct verb {
+	const char *name;
+	int (*run)(struct husk_globals *g, int argc, char **argv, struct husk_error *err);
+	const char *summary;
+	const char *usage; /* option lines shown by "husk VERB --help" */
+};
+
+/* Usage errors exit with this status and print to stderr. */
+#define HUSK_EXIT_USAGE 1
+/* A verb returns this (positive) to say "usage error already printed". */
+#define VERB_USAGE_ERROR 1001
+/* A verb returns this after printing its own --help. */
+#define VERB_HELP_SHOWN 1002
+
+/* Parse a verb's options with getopt_long_only. Handles --help and unknown
+ * options; returns the option character, -1 at the end, or
+ * VERB_USAGE_ERROR / VERB_HELP_SHOWN. */
+int verb_getopt(const struct verb *v, int argc, char **argv, const struct option *opts);
+/* Print "husk VERB: message" and the usage hint; returns VERB_USAGE_ERROR. */
+int verb_usage_error(const struct verb *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Exactly n positional arguments remain after options, else a usage error. */
+int verb_need_args(const struct verb *v, int argc, int n, const char *names);
+
+extern const struct verb verb_spec, verb_features;
+
+#endif

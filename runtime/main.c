@@ -1,0 +1,236 @@
+/* husk: the command line front. Parses the global flags, sets up logging
+ * and hands over to one verb. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oci-spec/runtime-spec.h"
+#include "runtime/husk.h"
+
+static const struct verb *const verbs[] = {
+	&verb_features,
+	&verb_spec,
+};
+
+static const struct verb *current_verb;
+
+static void print_version(void)
+{
+	printf("husk version %s\ncommit: %s\nspec: %s\n", PACKAGE_VERSION, HUSK_COMMIT,
+	       OCI_RUNTIME_SPEC_VERSION);
+	printf("+CAP +YAJL");
+#ifdef HAVE_SECCOMP
+	printf(" +SECCOMP");
+#else
+	printf(" -SECCOMP");
+#endif
+#ifdef HAVE_SELINUX
+	printf(" +SELINUX");
+#else
+	printf(" -SELINUX");
+#endif
+	printf("\n");
+}
+
+static void print_help(FILE *out)
+{
+	fprintf(out,
+		"Usage: husk [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+		"\n"
+		"husk is an OCI container runtime.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(out, "  %-10s %s\n", verbs[i]->name, verbs[i]->summary);
+	fprintf(out,
+		"\n"
+		"Global options:\n"
+		"  --root DIR              state directory (default /run/husk,\n"
+		"                          $XDG_RUNTIME_DIR/husk when rootless)\n"
+		"  --log FILE              append log lines to FILE instead of stderr\n"
+		"  --log-format text|json  format of log lines (default text)\n"
+		"  --debug                 log debug messages\n"
+		"  --systemd-cgroup        cgroupsPath is slice:prefix:name (systemd)\n"
+		"  --rootless true|false|auto  run without privileges (default auto)\n"
+		"  -h, --help              show this help\n"
+		"  -v, --version           show the version\n"
+		"\n"
+		"Run 'husk COMMAND --help' for a command's options.\n");
+}
+
+int verb_usage_error(const struct verb *v, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "husk %s: ", v->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'husk %s --help' for usage.\n", v->name);
+	return VERB_USAGE_ERROR;
+}
+
+int verb_getopt(const struct verb *v, int argc, char **argv, const struct option *opts)
+{
+	/* every verb takes --help; find it before getopt reports it unknown */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			printf("Usage: husk %s %s\n\n%s\n", v->name, v->usage, v->summary);
+			return VERB_HELP_SHOWN;
+		}
+	}
+	opterr = 0;
+	int c = getopt_long_only(argc, argv, "+", opts, NULL);
+	if (c == '?') {
+		if (optopt)
+			return verb_usage_error(v, "option '-%c' is unknown or needs a value", optopt);
+		return verb_usage_error(v, "option '%s' is unknown or needs a value", argv[optind - 1]);
+	}
+	return c;
+}
+
+int verb_need_args(const struct verb *v, int argc, int n, const char *names)
+{
+	if (argc - optind == n)
+		return 0;
+	if (argc - optind < n)
+		return verb_usage_error(v, "missing argument: expected %s", names);
+	return verb_usage_error(v, "too many arguments: expected %s", names);
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+		*out = 1;
+	else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+		*out = 0;
+	else if (strcmp(s, "auto") == 0)
+		*out = -1;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "husk: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'husk --help' for usage.\n");
+	return HUSK_EXIT_USAGE;
+}
+
+enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_ROOTLESS, OPT_CRIU };
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "debug", no_argument, NULL, OPT_DEBUG },
+		{ "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
+		{ "rootless", required_argument, NULL, OPT_ROOTLESS },
+		/* accepted for runc compatibility; checkpointing is not supported */
+		{ "criu", required_argument, NULL, OPT_CRIU },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	struct husk_globals g = { .log_format = LOG_FORMAT_TEXT, .rootless = -1, .argv0 = argv[0] };
+	struct husk_error err = { 0 };
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long_only(argc, argv, "+hv", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			g.root = optarg;
+			break;
+		case OPT_LOG:
+			g.log_path = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				g.log_format = LOG_FORMAT_JSON;
+			else if (strcmp(optarg, "text") == 0)
+				g.log_format = LOG_FORMAT_TEXT;
+			else
+				return usage_error("--log-format: \"%s\" is not text or json", optarg);
+			break;
+		case OPT_DEBUG:
+			g.debug = true;
+			break;
+		case OPT_SYSTEMD_CGROUP:
+			g.systemd_cgroup = true;
+			break;
+		case OPT_ROOTLESS:
+			if (parse_bool(optarg, &g.rootless) < 0)
+				return usage_error("--rootless: \"%s\" is not true, false or auto", optarg);
+			break;
+		case OPT_CRIU:
+			break;
+		case 'h':
+			print_help(stdout);
+			return 0;
+		case 'v':
+			print_version();
+			return 0;
+		default:
+			if (optopt)
+				return usage_error("option '-%c' is unknown or needs a value", optopt);
+			return usage_error("option '%s' is unknown or needs a value", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		print_help(stderr);
+		return HUSK_EXIT_USAGE;
+	}
+
+	const char *name = argv[optind];
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i]->name, name) == 0)
+			current_verb = verbs[i];
+	if (current_verb == NULL)
+		return usage_error("'%s' is not a husk command", name);
+
+	int r = log_open(g.log_path, g.log_format, g.debug);
+	if (r < 0) {
+		fprintf(stderr, "husk: --log %s: %s\n", g.log_path, strerror(-r));
+		return 1;
+	}
+	if (g.root == NULL) {
+		const char *xdg = getenv("XDG_RUNTIME_DIR");
+		static char rootless_root[4096];
+		if (geteuid() != 0 && g.rootless != 0 && xdg && *xdg) {
+			snprintf(rootless_root, sizeof(rootless_root), "%s/husk", xdg);
+			g.root = rootless_root;
+		} else {
+			g.root = "/run/husk";
+		}
+	}
+
+	int verb_argc = argc - optind;
+	char **verb_argv = argv + optind;
+	optind = 0; /* reinitialise getopt for the verb */
+	r = current_verb->run(&g, verb_argc, verb_argv, &err);
+	if (r == VERB_HELP_SHOWN)
+		return 0;
+	if (r == VERB_USAGE_ERROR)
+		return HUSK_EXIT_USAGE;
+	if (r < 0) {
+		log_error("%s", err.msg[0] ? err.msg : strerror(-r));
+		/* engines read the log file; people read stderr */
+		if (!log_to_stderr())
+			fprintf(stderr, "husk: %s\n", err.msg[0] ? err.msg : strerror(-r));
+		return 1;
+	}
+	return r;
+}

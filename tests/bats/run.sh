@@ -1,0 +1,13 @@
+#!/bin/sh
+# Run the bats suites against the built husk (make check calls this).
+# HUSK_BATS_FILTER=name.bats runs one suite.
+here=$(cd "$(dirname "$0")" && pwd)
+: "${HUSK_BUILDDIR:=$(cd "$here/../.." && pwd)}"
+export HUSK_BUILDDIR
+if ! command -v bats >/dev/null 2>&1; then
+	echo "bats is not installed (apt-get install bats)"
+	exit 1
+fi
+suites=${HUSK_BATS_FILTER:-"$here"/*.bats}
+# shellcheck disable=SC2086
+exec bats --tap $suites
