@@ -1,13 +1,46 @@
 /* husk features: the runtime-spec features document. It lists only what
  * this build implements; each list grows with the code behind it. */
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/capability.h>
 
 #include "common/fileutil.h"
 #include "oci-spec/runtime-spec.h"
 #include "runtime/husk.h"
+#include "runtime/linux/mounts.h"
+#include "runtime/linux/namespaces.h"
 
-#define STRINGS(arr) { (char **)(arr), sizeof(arr) / sizeof((arr)[0]) }
+static const char *const hook_names[] = { "prestart",       "createRuntime", "createContainer",
+					  "startContainer", "poststart",     "poststop" };
+
+/* Every capability libcap and this kernel know. */
+static int known_capabilities(oci_strings *out)
+{
+	for (int v = 0; v < (int)cap_max_bits(); v++) {
+		char *name = cap_to_name(v);
+		if (name == NULL)
+			return -1;
+		/* libcap prints "cap_chown"; the spec spells CAP_CHOWN */
+		char upper[64];
+		size_t i = 0;
+		for (; name[i] && i < sizeof(upper) - 1; i++)
+			upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+		upper[i] = '\0';
+		cap_free(name);
+		if (oci_strings_append(out, upper) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void free_strings(oci_strings *s)
+{
+	for (size_t i = 0; i < s->len; i++)
+		free(s->items[i]);
+	free(s->items);
+}
 
 static int features_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
 {
@@ -19,15 +52,39 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 	if ((c = verb_need_args(&verb_features, argc, 0, "no arguments")) != 0)
 		return c;
 
-	struct oci_features_linux lx = { 0 };
+	const char *namespaces[8];
+	for (size_t i = 0; i < ns_kinds_count; i++)
+		namespaces[i] = ns_kinds[i].type;
+	struct oci_features_cgroup cgroup = {
+		.v1 = true, .has_v1 = true, .v2 = true, .has_v2 = true,
+		.systemd = false, .has_systemd = true, .systemdUser = false, .has_systemdUser = true,
+		.rdma = false, .has_rdma = true,
+	};
+	struct oci_features_enabled disabled = { .enabled = false, .has_enabled = true };
+	struct oci_features_mount_ext mount_ext = { .idmap = &disabled };
+	struct oci_features_linux lx = {
+		.namespaces = { (char **)namespaces, ns_kinds_count },
+		.cgroup = &cgroup,
+		.apparmor = &disabled,
+		.selinux = &disabled,
+		.intelRdt = &disabled,
+		.mountExtensions = &mount_ext,
+	};
 	struct oci_features f = {
 		.ociVersionMin = "1.0.0",
 		.ociVersionMax = OCI_RUNTIME_SPEC_VERSION,
+		.hooks = { (char **)hook_names, sizeof(hook_names) / sizeof(hook_names[0]) },
+		.mountOptions = { (char **)mount_option_names, mount_option_count },
 		.linux = &lx,
 	};
+	if (known_capabilities(&lx.capabilities) < 0) {
+		free_strings(&lx.capabilities);
+		return err_sys(err, ENOMEM, "features");
+	}
 	_cleanup_free_ char *json = NULL;
 	size_t len;
 	int r = oci_encode(&oci_features_type, &f, true, &json, &len, err);
+	free_strings(&lx.capabilities);
 	if (r < 0)
 		return r;
 	printf("%s\n", json);

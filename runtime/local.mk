@@ -5,5 +5,22 @@ husk_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS) $(LIBCAP_LIBS) $(SECCOMP_LIB
 husk_SOURCES = \
 	runtime/husk.h \
 	runtime/main.c \
+	runtime/container.c runtime/container.h \
+	runtime/lifecycle.c runtime/lifecycle.h \
+	runtime/create.c \
+	runtime/delete.c \
 	runtime/features.c \
-	runtime/spec.c
+	runtime/kill.c \
+	runtime/list.c \
+	runtime/run.c \
+	runtime/spec.c \
+	runtime/start.c \
+	runtime/state.c \
+	runtime/linux/cgroup.c runtime/linux/cgroup.h \
+	runtime/linux/hooks.c runtime/linux/hooks.h \
+	runtime/linux/init.c \
+	runtime/linux/mounts.c runtime/linux/mounts.h \
+	runtime/linux/namespaces.c runtime/linux/namespaces.h \
+	runtime/linux/process.c runtime/linux/process.h \
+	runtime/linux/spawn.c runtime/linux/spawn.h \
+	runtime/linux/terminal.c runtime/linux/terminal.h

@@ -12,8 +12,8 @@
 #include "runtime/husk.h"
 
 static const struct verb *const verbs[] = {
-	&verb_features,
-	&verb_spec,
+	&verb_create, &verb_delete, &verb_features, &verb_kill, &verb_list,
+	&verb_run,    &verb_spec,   &verb_start,    &verb_state,
 };
 
 static const struct verb *current_verb;

@@ -1,0 +1,90 @@
+/* A container's record under --root: <root>/<id>/ holds state.json (written
+ * atomically), config.json (the config the container was created with, for
+ * exec and delete), exec.fifo while the container is created, and a lock
+ * (flock on the directory) that every operation takes. */
+#ifndef HUSK_RUNTIME_CONTAINER_H
+#define HUSK_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "oci-spec/runtime-spec.h"
+
+#define STATE_FILE "state.json"
+#define CONFIG_COPY "config.json"
+#define EXEC_FIFO "exec.fifo"
+
+enum container_status {
+	STATUS_CREATING,
+	STATUS_CREATED,
+	STATUS_RUNNING,
+	STATUS_PAUSED,
+	STATUS_STOPPED,
+};
+
+/* state.json. The public fields are what `husk state` prints (the OCI
+ * state plus runc's extra rootfs/created/owner); the rest is private. */
+struct container_state {
+	char *ociVersion;
+	char *id;
+	int32_t pid;
+	bool has_pid;
+	char *status; /* derived when loaded, never trusted from the file */
+	char *bundle;
+	char *rootfs;
+	char *created;
+	char *owner;
+	oci_string_map annotations;
+	/* private */
+	uint64_t pid_start_time; /* /proc/PID/stat starttime: guards pid reuse */
+	char *cgroup_path;
+	bool rootless;
+	bool systemd_cgroup;
+};
+
+extern const struct oci_type container_state_type;        /* state.json */
+extern const struct oci_type container_public_state_type; /* husk state */
+
+struct container {
+	int dirfd; /* <root>/<id>, locked */
+	char *id;
+	struct container_state *state;
+	enum container_status status;
+};
+
+const char *status_name(enum container_status s);
+
+/* Ids match [A-Za-z0-9_+-][A-Za-z0-9_+.-]* and are at most 1024 bytes. */
+int container_check_id(const char *id, struct husk_error *err);
+/* Open (creating when asked) the state root. */
+int state_root_open(const char *root, bool create, int *out, struct husk_error *err);
+/* Create <root>/<id> exclusively and lock it; fails when it exists. */
+int container_dir_create(int rootfd, const char *id, int *dirfd, struct husk_error *err);
+/* Remove <root>/<id> and what it holds (state files only). */
+void container_dir_remove(int rootfd, const char *id);
+/* Load a container, locked when lock is set (every operation that changes
+ * it); the error says "does not exist" when missing. */
+int container_load(int rootfd, const char *id, bool lock, struct container **out,
+		   struct husk_error *err);
+/* Write state.json atomically. */
+int container_save(int dirfd, struct container_state *state, struct husk_error *err);
+/* Re-derive c->status from the process and exec.fifo. */
+void container_refresh_status(struct container *c);
+void container_free(struct container *c);
+/* The config the container was created with (from its state dir). */
+int container_config(struct container *c, struct oci_config **out, struct husk_error *err);
+
+/* /proc/PID/stat field 22, 0 when the process is gone. */
+uint64_t process_start_time(pid_t pid);
+/* A pidfd for the container's init, or -ESRCH when it is gone or the pid
+ * was reused. */
+int container_pidfd(const struct container *c);
+
+
+
+/* The OCI state document hooks read on stdin. */
+int hook_state_json(const char *id, const char *status, pid_t pid, const char *bundle,
+		    const oci_string_map *annotations, char **out, struct husk_error *err);
+#endif

@@ -1,0 +1,349 @@
+#include "runtime/lifecycle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "common/log.h"
+#include "runtime/linux/cgroup.h"
+#include "runtime/linux/hooks.h"
+#include "runtime/linux/terminal.h"
+
+int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_error *err)
+{
+	return state_root_open(g->root, create, fd, err);
+}
+
+static void rfc3339_now(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct husk_error *err)
+{
+	char abs[PATH_MAX], num[16];
+	int n = snprintf(num, sizeof(num), "%d", (int)pid);
+	snprintf(abs, sizeof(abs), "%s", path);
+	char *slash = strrchr(abs, '/');
+	const char *name = slash ? slash + 1 : abs;
+	const char *dir = slash ? (slash == abs ? "/" : abs) : ".";
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return err_sys(err, errno, "--pid-file %s", path);
+	int r = write_file_atomic(dirfd, name, num, (size_t)n, 0644, err);
+	return r < 0 ? err_prefix(err, "--pid-file") : 0;
+}
+
+static char *owner_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char buf[32];
+	if (pw)
+		return strdup(pw->pw_name);
+	snprintf(buf, sizeof(buf), "%u", geteuid());
+	return strdup(buf);
+}
+
+int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
+		     struct container **out, struct spawn_result *res, struct husk_error *err)
+{
+	char bundle[PATH_MAX];
+	struct oci_config *cfg = NULL;
+	struct container_state *st = NULL;
+	int rootfd = -1, dirfd = -1, bundlefd = -1, console_fd = co->console_fd;
+	bool dir_created = false, spawned = false;
+	int r;
+
+	res->sync_fd = -1;
+	if ((r = container_check_id(co->id, err)) < 0)
+		return r;
+	if (realpath(co->bundle ? co->bundle : ".", bundle) == NULL)
+		return err_sys(err, errno, "bundle %s", co->bundle ? co->bundle : ".");
+	bundlefd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (bundlefd < 0)
+		return err_sys(err, errno, "bundle %s", bundle);
+	r = oci_config_load(bundlefd, &cfg, err);
+	close(bundlefd);
+	if (r < 0)
+		return r;
+
+	if ((r = open_root(g, true, &rootfd, err)) < 0)
+		goto fail;
+	if ((r = container_dir_create(rootfd, co->id, &dirfd, err)) < 0)
+		goto fail;
+	dir_created = true;
+	if (co->console_socket && (r = console_socket_connect(co->console_socket, &console_fd, err)) < 0)
+		goto fail;
+
+	struct spawn_opts so = {
+		.id = co->id,
+		.bundle = bundle,
+		.cfg = cfg,
+		.state_dirfd = dirfd,
+		.console_fd = console_fd,
+		.preserve_fds = co->preserve_fds,
+		.no_pivot = co->no_pivot,
+		.no_new_keyring = co->no_new_keyring,
+		.rootless = g->rootless == 1 || (g->rootless == -1 && geteuid() != 0),
+	};
+	if ((r = container_spawn(&so, res, err)) < 0)
+		goto fail;
+	spawned = true;
+
+	_cleanup_free_ char *config_json = NULL;
+	size_t len;
+	if ((r = oci_encode(&oci_config_type, cfg, false, &config_json, &len, err)) < 0 ||
+	    (r = write_file_atomic(dirfd, CONFIG_COPY, config_json, len, 0600, err)) < 0)
+		goto fail;
+
+	char created[64], rootfs[PATH_MAX];
+	rfc3339_now(created, sizeof(created));
+	if (cfg->root->path[0] == '/')
+		snprintf(rootfs, sizeof(rootfs), "%s", cfg->root->path);
+	else
+		snprintf(rootfs, sizeof(rootfs), "%s/%s", bundle, cfg->root->path);
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		r = err_sys(err, ENOMEM, "create");
+		goto fail;
+	}
+	st->ociVersion = strdup(cfg->ociVersion);
+	st->id = strdup(co->id);
+	st->pid = res->pid;
+	st->has_pid = true;
+	st->bundle = strdup(bundle);
+	st->rootfs = strdup(rootfs);
+	st->created = strdup(created);
+	st->owner = owner_name();
+	st->pid_start_time = res->start_time;
+	st->cgroup_path = res->has_cgroup ? strdup(res->cgroup_path) : NULL;
+	st->rootless = so.rootless;
+	st->systemd_cgroup = g->systemd_cgroup;
+	st->annotations = cfg->annotations;
+	cfg->annotations = (oci_string_map){ 0 };
+	if ((r = container_save(dirfd, st, err)) < 0)
+		goto fail;
+	if (co->pid_file && (r = write_pid_file(co->pid_file, res->pid, err)) < 0)
+		goto fail;
+
+	struct container *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->id = strdup(co->id)) == NULL) {
+		free(c);
+		r = err_sys(err, ENOMEM, "create");
+		goto fail;
+	}
+	c->dirfd = dirfd;
+	c->state = st;
+	c->status = STATUS_CREATED;
+	st->status = strdup("created");
+	*out = c;
+	if (co->console_socket)
+		close(console_fd);
+	oci_free(&oci_config_type, cfg);
+	close(rootfd);
+	return 0;
+
+fail:
+	if (spawned) {
+		struct husk_error ignored;
+		kill(res->pid, SIGKILL);
+		if (res->has_cgroup)
+			cgroup_destroy(res->cgroup_path, &ignored);
+		close(res->sync_fd);
+		res->sync_fd = -1;
+	}
+	if (co->console_socket && console_fd >= 0)
+		close(console_fd);
+	if (dir_created) {
+		container_dir_remove(rootfd, co->id);
+		close(dirfd);
+	}
+	if (rootfd >= 0)
+		close(rootfd);
+	oci_free(&container_state_type, st);
+	oci_free(&oci_config_type, cfg);
+	return r;
+}
+
+static int wait_pidfd(int pidfd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	int n;
+	while ((n = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
+int lifecycle_start(struct container *c, struct husk_error *err)
+{
+	if (c->status != STATUS_CREATED)
+		return err_set(err, EINVAL, "cannot start container \"%s\": it is %s, not created", c->id,
+			       status_name(c->status));
+	_cleanup_close_ int pidfd = container_pidfd(c);
+	if (pidfd < 0)
+		return err_set(err, ESRCH, "cannot start container \"%s\": its init has exited", c->id);
+	_cleanup_close_ int fifo = openat(c->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fifo < 0)
+		return err_sys(err, errno, "start \"%s\": open exec.fifo", c->id);
+
+	/* wait for the init's byte, or for the init to die */
+	struct pollfd pfd[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+	for (;;) {
+		int n = poll(pfd, 2, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_sys(err, errno, "start \"%s\": poll", c->id);
+		if (pfd[0].revents & POLLIN) {
+			char byte;
+			if (read(fifo, &byte, 1) == 1)
+				break;
+		}
+		if (pfd[1].revents & POLLIN)
+			return err_set(err, ESRCH, "cannot start container \"%s\": its init exited", c->id);
+		if (pfd[0].revents & POLLHUP)
+			pfd[0].events = 0; /* writer not there yet; keep waiting on the pidfd */
+	}
+	unlinkat(c->dirfd, EXEC_FIFO, 0);
+	c->status = STATUS_RUNNING;
+	free(c->state->status);
+	c->state->status = strdup("running");
+
+	struct oci_config *cfg = NULL;
+	if (container_config(c, &cfg, err) == 0 && cfg->hooks && cfg->hooks->poststart.len) {
+		_cleanup_free_ char *state = NULL;
+		struct husk_error hook_err = { 0 };
+		if (hook_state_json(c->id, "running", c->state->pid, c->state->bundle,
+				    &c->state->annotations, &state, &hook_err) == 0 &&
+		    hooks_run("poststart", &cfg->hooks->poststart, state, &hook_err) < 0)
+			log_warn("%s", hook_err.msg);
+	}
+	oci_free(&oci_config_type, cfg);
+	return 0;
+}
+
+int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *err)
+{
+	if (c->status == STATUS_STOPPED)
+		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
+	if (all && c->state->cgroup_path) {
+		pid_t *pids = NULL;
+		size_t n = 0;
+		int r = cgroup_pids(c->state->cgroup_path, &pids, &n, err);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], sig);
+		free(pids);
+		return 0;
+	}
+	_cleanup_close_ int pidfd = container_pidfd(c);
+	if (pidfd < 0)
+		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
+	if (pidfd_send_signal(pidfd, sig, NULL, 0) < 0) {
+		if (errno == ESRCH)
+			return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
+		return err_sys(err, errno, "kill container \"%s\"", c->id);
+	}
+	return 0;
+}
+
+int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_error *err)
+{
+	if (c->status == STATUS_RUNNING || c->status == STATUS_PAUSED) {
+		if (!force)
+			return err_set(err, EBUSY,
+				       "cannot delete container \"%s\": it is %s (use --force to kill it)",
+				       c->id, status_name(c->status));
+	}
+	if (c->status != STATUS_STOPPED) {
+		_cleanup_close_ int pidfd = container_pidfd(c);
+		if (pidfd >= 0) {
+			/* a frozen process cannot die: kill everything, thaw, wait */
+			if (c->state->cgroup_path) {
+				struct husk_error ignored;
+				cgroup_destroy(c->state->cgroup_path, &ignored);
+			}
+			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+			if (wait_pidfd(pidfd, 10000) == 0)
+				return err_set(err, ETIMEDOUT, "container \"%s\": the init did not die", c->id);
+		}
+	}
+	if (c->state->cgroup_path) {
+		int r = cgroup_destroy(c->state->cgroup_path, err);
+		if (r < 0)
+			return r;
+	}
+	struct oci_config *cfg = NULL;
+	if (container_config(c, &cfg, err) == 0 && cfg->hooks && cfg->hooks->poststop.len) {
+		_cleanup_free_ char *state = NULL;
+		struct husk_error hook_err = { 0 };
+		if (hook_state_json(c->id, "stopped", 0, c->state->bundle, &c->state->annotations, &state,
+				    &hook_err) == 0 &&
+		    hooks_run("poststop", &cfg->hooks->poststop, state, &hook_err) < 0)
+			log_warn("%s", hook_err.msg);
+	}
+	oci_free(&oci_config_type, cfg);
+	container_dir_remove(rootfd, c->id);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int number;
+} signals[] = {
+	{ "HUP", SIGHUP },   { "INT", SIGINT },       { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT },     { "IOT", SIGIOT },     { "BUS", SIGBUS },
+	{ "FPE", SIGFPE },   { "KILL", SIGKILL },     { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
+	{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },   { "TERM", SIGTERM },
+	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CLD", SIGCHLD },    { "CONT", SIGCONT },
+	{ "STOP", SIGSTOP }, { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },
+	{ "URG", SIGURG },   { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM },
+	{ "PROF", SIGPROF }, { "WINCH", SIGWINCH },   { "IO", SIGIO },       { "POLL", SIGPOLL },
+	{ "PWR", SIGPWR },   { "SYS", SIGSYS },
+};
+
+int signal_parse(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*s && *end == '\0')
+		return n > 0 && n < _NSIG ? (int)n : -EINVAL;
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (strcmp(signals[i].name, s) == 0)
+			return signals[i].number;
+	if (strncmp(s, "RTMIN", 5) == 0 || strncmp(s, "RTMAX", 5) == 0) {
+		int base = s[2] == 'M' && s[3] == 'I' ? SIGRTMIN : SIGRTMAX;
+		long off = 0;
+		if (s[5] == '+' || s[5] == '-') {
+			off = strtol(s + 5, &end, 10);
+			if (*end)
+				return -EINVAL;
+		} else if (s[5]) {
+			return -EINVAL;
+		}
+		long v = base + off;
+		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -EINVAL;
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,37 @@
+/* The container core the verbs share: create, start, delete, signal. */
+#ifndef HUSK_RUNTIME_LIFECYCLE_H
+#define HUSK_RUNTIME_LIFECYCLE_H
+
+#include "runtime/container.h"
+#include "runtime/husk.h"
+#include "runtime/linux/spawn.h"
+
+struct create_opts {
+	const char *id;
+	const char *bundle;
+	const char *pid_file;
+	const char *console_socket;
+	int console_fd; /* used when console_socket is NULL (run with a tty); -1 otherwise */
+	int preserve_fds;
+	bool no_pivot;
+	bool no_new_keyring;
+};
+
+/* Create a container; on success *out is the locked, created container and
+ * res holds the init's pid and the sync socket. On failure nothing is left. */
+int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
+		     struct container **out, struct spawn_result *res, struct husk_error *err);
+/* Release a created container's init and run the poststart hooks. */
+int lifecycle_start(struct container *c, struct husk_error *err);
+/* Remove a container; with force a running one is killed first. */
+int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_error *err);
+/* Send sig to the init, or with all to every process of the container. */
+int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *err);
+
+/* "TERM", "SIGTERM", "15", "RTMIN+2" -> the number; -EINVAL otherwise. */
+int signal_parse(const char *s);
+
+/* Open the state root named by --root (created when create is true). */
+int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_error *err);
+
+#endif

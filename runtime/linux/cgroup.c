@@ -1,0 +1,390 @@
+#include "runtime/linux/cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "common/log.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP2_MAGIC 0x63677270
+
+/* The v1 hierarchies husk places a container in, when the host has them. */
+static const char *const v1_controllers[] = {
+	"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
+	"pids", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc", "systemd",
+};
+#define N_V1 (sizeof(v1_controllers) / sizeof(v1_controllers[0]))
+
+enum cgroup_mode cgroup_mode(void)
+{
+	static int mode = -1;
+	struct statfs sfs;
+
+	if (mode >= 0)
+		return (enum cgroup_mode)mode;
+	if (statfs(CGROUP_ROOT, &sfs) == 0 && sfs.f_type == CGROUP2_MAGIC)
+		mode = CGROUP_V2;
+	else if (statfs(CGROUP_ROOT "/unified", &sfs) == 0 && sfs.f_type == CGROUP2_MAGIC)
+		mode = CGROUP_HYBRID;
+	else
+		mode = CGROUP_V1;
+	return (enum cgroup_mode)mode;
+}
+
+/* husk's own cgroup (v2 line "0::/path", or the v1 memory/pids line). */
+static int own_cgroup(char *out, size_t size)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	struct husk_error e;
+	if (read_file_at(AT_FDCWD, "/proc/self/cgroup", 65536, &buf, &len, &e) < 0)
+		return -1;
+	const char *want = cgroup_mode() == CGROUP_V2 ? "0::" : NULL;
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 == NULL)
+			continue;
+		if (want ? strncmp(line, want, 3) == 0 : strstr(c1, ":memory:") == c1) {
+			snprintf(out, size, "%s", c2 + 1);
+			return 0;
+		}
+	}
+	snprintf(out, size, "/");
+	return 0;
+}
+
+int cgroup_path_for(const struct oci_config *cfg, const char *id, char *out, size_t size,
+		    struct husk_error *err)
+{
+	const char *p = cfg->linux ? cfg->linux->cgroupsPath : NULL;
+	if (p == NULL || *p == '\0') {
+		snprintf(out, size, "/%s", id);
+		return 0;
+	}
+	if (strstr(p, "..") != NULL)
+		return err_set(err, EINVAL, "linux.cgroupsPath: \"%s\" must not contain \"..\"", p);
+	if (p[0] == '/') {
+		snprintf(out, size, "%s", p);
+		return 0;
+	}
+	char own[4096];
+	own_cgroup(own, sizeof(own));
+	snprintf(out, size, "%s%s%s", own, own[strlen(own) - 1] == '/' ? "" : "/", p);
+	return 0;
+}
+
+static int write_file(const char *dir, const char *file, const char *value, struct husk_error *err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "open %s", path);
+	int r = write_all(fd, value, strlen(value));
+	close(fd);
+	if (r < 0)
+		return err_sys(err, -r, "write \"%s\" to %s", value, path);
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + strlen(CGROUP_ROOT) + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0)
+		return -errno;
+	return 0;
+}
+
+/* v1 cpuset starts empty: copy cpus and mems down from the nearest parent
+ * that has them, or no task can join. */
+static int cpuset_init(const char *dir, struct husk_error *err)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	for (size_t i = 0; i < 2; i++) {
+		char parent[4096], *buf = NULL;
+		size_t len;
+		struct husk_error ignored;
+		snprintf(parent, sizeof(parent), "%s", dir);
+		for (;;) {
+			char *slash = strrchr(parent, '/');
+			if (slash == NULL || slash == parent)
+				break;
+			*slash = '\0';
+			char path[4200];
+			snprintf(path, sizeof(path), "%s/%s", parent, files[i]);
+			if (read_file_at(AT_FDCWD, path, 4096, &buf, &len, &ignored) == 0 && len > 1)
+				break;
+			free(buf);
+			buf = NULL;
+		}
+		if (buf == NULL)
+			continue;
+		/* fill each level between that parent and dir */
+		char level[4096];
+		size_t base = strlen(parent);
+		snprintf(level, sizeof(level), "%s", dir);
+		for (char *p = level + base + 1;; p++) {
+			bool end = *p == '\0';
+			if (*p == '/' || end) {
+				char saved = *p;
+				*p = '\0';
+				char path[4200];
+				snprintf(path, sizeof(path), "%s/%s", level, files[i]);
+				_cleanup_free_ char *cur = NULL;
+				size_t clen;
+				if (read_file_at(AT_FDCWD, path, 4096, &cur, &clen, &ignored) == 0 && clen <= 1) {
+					int r = write_file(level, files[i], buf, err);
+					if (r < 0) {
+						free(buf);
+						return r;
+					}
+				}
+				*p = saved;
+			}
+			if (end)
+				break;
+		}
+		free(buf);
+	}
+	return 0;
+}
+
+/* linux.resources.devices on v1: deny everything, then allow the rules
+ * and the devices every container gets. */
+static int v1_devices(const char *dir, const struct oci_config *cfg, struct husk_error *err)
+{
+	static const char *const defaults[] = {
+		"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+		"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+	};
+	const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
+	char rule[128];
+	int r;
+
+	if (res == NULL || res->devices.items == NULL)
+		return 0;
+	for (size_t i = 0; i < res->devices.len; i++) {
+		const struct oci_device_cgroup *d = &res->devices.items[i];
+		const char *type = d->type && *d->type ? d->type : "a";
+		const char *access = d->access && *d->access ? d->access : "rwm";
+		if (strcmp(type, "a") != 0 && strcmp(type, "c") != 0 && strcmp(type, "b") != 0)
+			return err_set(err, EINVAL, "linux.resources.devices[%zu].type: \"%s\" is not a, c or b",
+				       i, type);
+		if (strspn(access, "rwm") != strlen(access))
+			return err_set(err, EINVAL,
+				       "linux.resources.devices[%zu].access: \"%s\" is not made of r, w, m", i,
+				       access);
+		char major[24] = "*", minor[24] = "*";
+		if (d->has_major && d->major >= 0)
+			snprintf(major, sizeof(major), "%lld", (long long)d->major);
+		if (d->has_minor && d->minor >= 0)
+			snprintf(minor, sizeof(minor), "%lld", (long long)d->minor);
+		if (strcmp(type, "a") == 0)
+			snprintf(rule, sizeof(rule), "a");
+		else
+			snprintf(rule, sizeof(rule), "%s %s:%s %s", type, major, minor, access);
+		r = write_file(dir, d->allow ? "devices.allow" : "devices.deny", rule, err);
+		if (r < 0)
+			return err_prefix(err, "linux.resources.devices[%zu]", i);
+	}
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if ((r = write_file(dir, "devices.allow", defaults[i], err)) < 0)
+			return r;
+	for (size_t i = 0; cfg->linux && i < cfg->linux->devices.len; i++) {
+		const struct oci_device *d = &cfg->linux->devices.items[i];
+		if (strcmp(d->type, "p") == 0)
+			continue;
+		snprintf(rule, sizeof(rule), "%c %lld:%lld rwm", d->type[0] == 'u' ? 'c' : d->type[0],
+			 (long long)d->major, (long long)d->minor);
+		if ((r = write_file(dir, "devices.allow", rule, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void v1_dir(const char *controller, const char *path, char *out, size_t size)
+{
+	snprintf(out, size, CGROUP_ROOT "/%s%s", controller, path);
+}
+
+static bool v1_has(const char *controller)
+{
+	char path[256];
+	struct stat st;
+	snprintf(path, sizeof(path), CGROUP_ROOT "/%s", controller);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, struct husk_error *err)
+{
+	char dir[4096], pidstr[16];
+	int r;
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	if (cgroup_mode() == CGROUP_V2) {
+		snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
+		r = mkdir_p(dir);
+		if (r < 0 && r != -EEXIST)
+			return err_sys(err, -r, "create cgroup %s", dir);
+		r = write_file(dir, "cgroup.procs", pidstr, err);
+		if (r < 0) {
+			rmdir(dir);
+			return r;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < N_V1; i++) {
+		if (!v1_has(v1_controllers[i]))
+			continue;
+		v1_dir(v1_controllers[i], path, dir, sizeof(dir));
+		r = mkdir_p(dir);
+		if (r < 0 && r != -EEXIST) {
+			err_sys(err, -r, "create cgroup %s", dir);
+			goto fail;
+		}
+		if (strcmp(v1_controllers[i], "cpuset") == 0 && (r = cpuset_init(dir, err)) < 0)
+			goto fail;
+		if (strcmp(v1_controllers[i], "devices") == 0 && (r = v1_devices(dir, cfg, err)) < 0)
+			goto fail;
+		if ((r = write_file(dir, "cgroup.procs", pidstr, err)) < 0)
+			goto fail;
+	}
+	return 0;
+fail: {
+	struct husk_error ignored;
+	cgroup_destroy(path, &ignored);
+}
+	return r;
+}
+
+int cgroup_enter(const char *path, pid_t pid, struct husk_error *err)
+{
+	char dir[4096], pidstr[16];
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	if (cgroup_mode() == CGROUP_V2) {
+		snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
+		return write_file(dir, "cgroup.procs", pidstr, err);
+	}
+	for (size_t i = 0; i < N_V1; i++) {
+		if (!v1_has(v1_controllers[i]))
+			continue;
+		v1_dir(v1_controllers[i], path, dir, sizeof(dir));
+		int r = write_file(dir, "cgroup.procs", pidstr, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The directory that lists the container's processes. */
+static void procs_dir(const char *path, char *out, size_t size)
+{
+	if (cgroup_mode() == CGROUP_V2)
+		snprintf(out, size, CGROUP_ROOT "%s", path);
+	else if (v1_has("pids"))
+		v1_dir("pids", path, out, size);
+	else
+		v1_dir("memory", path, out, size);
+}
+
+int cgroup_pids(const char *path, pid_t **pids, size_t *count, struct husk_error *err)
+{
+	char dir[4096], file[4200];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+
+	procs_dir(path, dir, sizeof(dir));
+	snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+	int r = read_file_at(AT_FDCWD, file, 1 << 22, &buf, &len, err);
+	if (r < 0)
+		return r;
+	size_t n = 0, cap = 16;
+	pid_t *out = malloc(cap * sizeof(pid_t));
+	if (out == NULL)
+		return err_sys(err, ENOMEM, "cgroup pids");
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (n == cap) {
+			pid_t *grown = realloc(out, (cap *= 2) * sizeof(pid_t));
+			if (grown == NULL) {
+				free(out);
+				return err_sys(err, ENOMEM, "cgroup pids");
+			}
+			out = grown;
+		}
+		out[n++] = (pid_t)atoi(line);
+	}
+	*pids = out;
+	*count = n;
+	return 0;
+}
+
+static void kill_all(const char *path)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	struct husk_error ignored;
+	if (cgroup_pids(path, &pids, &n, &ignored) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	free(pids);
+}
+
+static int remove_dir(const char *dir)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	for (int attempt = 0; attempt < 100; attempt++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		nanosleep(&pause, NULL);
+	}
+	return -EBUSY;
+}
+
+int cgroup_destroy(const char *path, struct husk_error *err)
+{
+	char dir[4096];
+	int result = 0;
+
+	if (path == NULL || *path == '\0' || strcmp(path, "/") == 0)
+		return 0;
+	kill_all(path);
+	if (cgroup_mode() == CGROUP_V2) {
+		snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
+		int r = remove_dir(dir);
+		return r < 0 ? err_sys(err, -r, "remove cgroup %s", dir) : 0;
+	}
+	for (size_t i = 0; i < N_V1; i++) {
+		if (!v1_has(v1_controllers[i]))
+			continue;
+		v1_dir(v1_controllers[i], path, dir, sizeof(dir));
+		int r = remove_dir(dir);
+		if (r < 0 && result == 0)
+			result = err_sys(err, -r, "remove cgroup %s", dir);
+	}
+	return result;
+}

@@ -1,0 +1,30 @@
+/* Placing containers in cgroups on v1, v2 and hybrid hosts. */
+#ifndef HUSK_LINUX_CGROUP_H
+#define HUSK_LINUX_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "oci-spec/runtime-spec.h"
+
+enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
+
+/* Detected once per process (one statfs, two when not v2). */
+enum cgroup_mode cgroup_mode(void);
+
+/* The cgroup path of a container: linux.cgroupsPath when absolute, relative
+ * to husk's own cgroup when relative, "/<id>" when absent. */
+int cgroup_path_for(const struct oci_config *cfg, const char *id, char *out, size_t size,
+		    struct husk_error *err);
+/* Create the cgroup, apply linux.resources and move pid into it. On
+ * failure nothing is left behind. */
+int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, struct husk_error *err);
+/* Move pid into an existing container cgroup (exec). */
+int cgroup_enter(const char *path, pid_t pid, struct husk_error *err);
+/* Kill what is left and remove the cgroup (bounded retries on EBUSY). */
+int cgroup_destroy(const char *path, struct husk_error *err);
+/* The pids in the cgroup; *pids is malloc'd. */
+int cgroup_pids(const char *path, pid_t **pids, size_t *count, struct husk_error *err);
+
+#endif

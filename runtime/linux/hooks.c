@@ -1,0 +1,106 @@
+#include "runtime/linux/hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+
+static int run_one(const char *kind, size_t index, const struct oci_hook *h, const char *state,
+		   struct husk_error *err)
+{
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return err_sys(err, errno, "%s hook %zu: pipe", kind, index);
+
+	char *default_args[] = { h->path, NULL };
+	char **argv = h->args.len ? h->args.items : default_args;
+	char *empty_env[] = { NULL };
+	/* args/env arrays from the decoder have no NULL terminator: copy */
+	char **args = calloc(h->args.len + 2, sizeof(char *));
+	char **env = calloc(h->env.len + 1, sizeof(char *));
+	if (args == NULL || env == NULL) {
+		free(args);
+		free(env);
+		close(in[0]);
+		close(in[1]);
+		return err_sys(err, ENOMEM, "%s hook %zu", kind, index);
+	}
+	if (h->args.len) {
+		memcpy(args, argv, h->args.len * sizeof(char *));
+		argv = args;
+	}
+	memcpy(env, h->env.items ? h->env.items : empty_env, h->env.len * sizeof(char *));
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		free(args);
+		free(env);
+		close(in[0]);
+		close(in[1]);
+		return err_sys(err, e, "%s hook %zu: fork", kind, index);
+	}
+	if (pid == 0) {
+		if (dup2(in[0], STDIN_FILENO) < 0)
+			_exit(126);
+		execve(h->path, argv, env);
+		dprintf(STDERR_FILENO, "%s hook %s: exec: %s\n", kind, h->path, strerror(errno));
+		_exit(127);
+	}
+	free(args);
+	free(env);
+	close(in[0]);
+	/* a hook that does not read its stdin must not make us fail */
+	signal(SIGPIPE, SIG_IGN);
+	write_all(in[1], state, strlen(state));
+	close(in[1]);
+
+	int status = 0;
+	int pidfd = pidfd_open(pid, 0);
+	if (pidfd >= 0 && h->has_timeout && h->timeout > 0) {
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+		int n;
+		while ((n = poll(&pfd, 1, h->timeout * 1000)) < 0 && errno == EINTR)
+			;
+		if (n == 0) {
+			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+			waitpid(pid, &status, 0);
+			close(pidfd);
+			return err_set(err, ETIMEDOUT, "%s hook %zu (%s) timed out after %d s", kind, index,
+				       h->path, h->timeout);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return err_sys(err, errno, "%s hook %zu: wait", kind, index);
+	}
+	if (WIFSIGNALED(status))
+		return err_set(err, ECANCELED, "%s hook %zu (%s) was killed by signal %d", kind, index,
+			       h->path, WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0)
+		return err_set(err, ECANCELED, "%s hook %zu (%s) exited with status %d", kind, index,
+			       h->path, WEXITSTATUS(status));
+	return 0;
+}
+
+int hooks_run(const char *kind, const oci_hook_list *hooks, const char *state_json,
+	      struct husk_error *err)
+{
+	for (size_t i = 0; i < hooks->len; i++) {
+		int r = run_one(kind, i, &hooks->items[i], state_json, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

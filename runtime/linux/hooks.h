@@ -1,0 +1,14 @@
+/* OCI hooks: each runs with the state JSON on stdin, its own args and env,
+ * and its timeout enforced. */
+#ifndef HUSK_LINUX_HOOKS_H
+#define HUSK_LINUX_HOOKS_H
+
+#include "common/error.h"
+#include "oci-spec/runtime-spec.h"
+
+/* Run the hooks of one kind in order; stop at the first failure with an
+ * error naming the kind, index, path and exit status. */
+int hooks_run(const char *kind, const oci_hook_list *hooks, const char *state_json,
+	      struct husk_error *err);
+
+#endif

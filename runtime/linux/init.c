@@ -1,0 +1,238 @@
+/* The container's init, from clone to execve. Everything before SYNC_READY
+ * is part of `create` (its errors fail create); after exec.fifo is opened
+ * by `start`, only the last privilege drop and the exec remain. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "common/log.h"
+#include "runtime/container.h"
+#include "runtime/linux/hooks.h"
+#include "runtime/linux/mounts.h"
+#include "runtime/linux/process.h"
+#include "runtime/linux/spawn.h"
+#include "runtime/linux/terminal.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct init {
+	const struct spawn_opts *o;
+	int sync_fd;
+	int fifo_fd;
+	int procfd;
+	pid_t host_pid;
+	struct rootfs_ctx rootfs;
+	struct husk_error err;
+};
+
+static _Noreturn void fail(struct init *in)
+{
+	sync_send(in->sync_fd, SYNC_ERROR, 0, in->err.msg);
+	_exit(1);
+}
+
+/* A procfs instance of the container's pid namespace that only the runtime
+ * holds (never attached to a path), checked to really be procfs: label,
+ * sysctl and oom writes cannot be redirected through the container's /proc. */
+static int open_private_procfs(struct init *in)
+{
+	struct statfs sfs;
+	int fsfd = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return err_sys(&in->err, errno, "open a private procfs");
+	int r = fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+	int mnt = r < 0 ? -1 : fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+								       MOUNT_ATTR_NOEXEC);
+	int e = errno;
+	close(fsfd);
+	if (mnt < 0)
+		return err_sys(&in->err, e, "mount a private procfs");
+	if (fstatfs(mnt, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+		close(mnt);
+		return err_set(&in->err, EPERM, "the private procfs is not procfs");
+	}
+	in->procfd = mnt;
+	return 0;
+}
+
+static int write_sysctls(struct init *in)
+{
+	const struct oci_linux *lx = in->o->cfg->linux;
+	char path[512];
+
+	for (size_t i = 0; lx && i < lx->sysctl.len; i++) {
+		const char *key = lx->sysctl.keys[i], *value = lx->sysctl.values[i];
+		if (key[0] == '\0' || key[0] == '.' || key[0] == '/' || strstr(key, ".."))
+			return err_set(&in->err, EINVAL, "linux.sysctl: invalid name \"%s\"", key);
+		int n = snprintf(path, sizeof(path), "sys/%s", key);
+		for (char *p = path + 4; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		if (n >= (int)sizeof(path))
+			return err_set(&in->err, ENAMETOOLONG, "linux.sysctl: \"%s\" too long", key);
+		struct open_how how = {
+			.flags = O_WRONLY | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+				   RESOLVE_NO_XDEV,
+		};
+		int fd = (int)syscall(SYS_openat2, in->procfd, path, &how, sizeof(how));
+		if (fd < 0)
+			return err_sys(&in->err, errno, "linux.sysctl[\"%s\"]", key);
+		int r = write_all(fd, value, strlen(value));
+		close(fd);
+		if (r < 0)
+			return err_sys(&in->err, -r, "linux.sysctl[\"%s\"]: write \"%s\"", key, value);
+	}
+	return 0;
+}
+
+static int set_names(struct init *in)
+{
+	const struct oci_config *cfg = in->o->cfg;
+	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		return err_sys(&in->err, errno, "hostname: set \"%s\"", cfg->hostname);
+	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+		return err_sys(&in->err, errno, "domainname: set \"%s\"", cfg->domainname);
+	return 0;
+}
+
+static int run_container_hooks(struct init *in, const char *kind, const oci_hook_list *list,
+			       const char *status)
+{
+	if (list->len == 0)
+		return 0;
+	_cleanup_free_ char *state = NULL;
+	int r = hook_state_json(in->o->id, status, in->host_pid, in->o->bundle,
+				&in->o->cfg->annotations, &state, &in->err);
+	if (r < 0)
+		return r;
+	return hooks_run(kind, list, state, &in->err);
+}
+
+/* Mark every fd past stdio and the preserved ones close-on-exec, and make
+ * sure the preserved ones are not. */
+static int prepare_fds(struct init *in)
+{
+	unsigned first = 3u + (unsigned)in->o->preserve_fds;
+	for (unsigned fd = 3; fd < first; fd++) {
+		int flags = fcntl((int)fd, F_GETFD);
+		if (flags >= 0 && fcntl((int)fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+			return err_sys(&in->err, errno, "--preserve-fds: fd %u", fd);
+	}
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return err_sys(&in->err, errno, "close_range");
+	return 0;
+}
+
+/* Block until `start` opens exec.fifo for reading, then tell it we go. */
+static int wait_for_start(struct init *in)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "self/fd/%d", in->fifo_fd);
+	int fd;
+	while ((fd = openat(in->procfd, path, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (fd < 0)
+		return err_sys(&in->err, errno, "open exec.fifo");
+	int r = write_all(fd, "0", 1);
+	close(fd);
+	close(in->fifo_fd);
+	if (r < 0)
+		return err_sys(&in->err, -r, "write exec.fifo");
+	return 0;
+}
+
+_Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns)
+{
+	const struct oci_config *cfg = o->cfg;
+	const struct oci_process *p = cfg->process;
+	struct init in = { .o = o, .sync_fd = sync_fd, .fifo_fd = fifo_fd, .procfd = -1 };
+	struct sync_msg m;
+	char exe[4096];
+
+	/* until create returns, the init must not outlive husk */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (sync_recv(sync_fd, &m) < 0 || m.type != SYNC_GO)
+		_exit(1);
+	in.host_pid = m.value;
+	if (userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		log_debug("root is not mapped in the user namespace");
+	if (!o->no_new_keyring)
+		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
+
+	in.rootfs.cfg = cfg;
+	in.rootfs.bundle = o->bundle;
+	in.rootfs.userns = userns;
+	in.rootfs.no_pivot = o->no_pivot;
+	in.rootfs.rootfd = -1;
+	if (open_private_procfs(&in) < 0 || rootfs_prepare(&in.rootfs, &in.err) < 0)
+		fail(&in);
+
+	if (cfg->hooks && (cfg->hooks->prestart.len || cfg->hooks->createRuntime.len)) {
+		if (sync_send(sync_fd, SYNC_RUN_HOOKS, 0, NULL) < 0 || sync_recv(sync_fd, &m) < 0 ||
+		    m.type != SYNC_HOOKS_DONE)
+			_exit(1);
+	}
+	if (cfg->hooks &&
+	    run_container_hooks(&in, "createContainer", &cfg->hooks->createContainer, "creating") < 0)
+		fail(&in);
+	if (set_names(&in) < 0 || write_sysctls(&in) < 0 || rootfs_pivot(&in.rootfs, &in.err) < 0)
+		fail(&in);
+	if (p->terminal && terminal_setup(o->console_fd, in.rootfs.rootfd, p->consoleSize, &in.err) < 0)
+		fail(&in);
+	if (o->console_fd >= 0)
+		close(o->console_fd);
+	if (rootfs_finish(&in.rootfs, &in.err) < 0 ||
+	    process_apply_limits(p, cfg->linux, in.procfd, &in.err) < 0)
+		fail(&in);
+	umask(p->user && p->user->has_umask ? p->user->umask : 022);
+	if (process_chdir(p, &in.err) < 0 || process_find_executable(p, exe, sizeof(exe), &in.err) < 0)
+		fail(&in);
+	if (prepare_fds(&in) < 0)
+		fail(&in);
+
+	/* create is done: from here husk may exit without taking us along */
+	prctl(PR_SET_PDEATHSIG, 0);
+	if (sync_send(sync_fd, SYNC_READY, 0, NULL) < 0)
+		_exit(1);
+	if (wait_for_start(&in) < 0)
+		goto exec_failed;
+	close(in.procfd);
+	if (cfg->hooks &&
+	    run_container_hooks(&in, "startContainer", &cfg->hooks->startContainer, "created") < 0)
+		goto exec_failed;
+	if (process_drop_privileges(p, &in.err) < 0)
+		goto exec_failed;
+
+	char **argv = calloc(p->args.len + 1, sizeof(char *));
+	char **envp = calloc(p->env.len + 1, sizeof(char *));
+	if (argv == NULL || envp == NULL)
+		_exit(127);
+	memcpy(argv, p->args.items, p->args.len * sizeof(char *));
+	if (p->env.len)
+		memcpy(envp, p->env.items, p->env.len * sizeof(char *));
+	execve(exe, argv, envp);
+	err_sys(&in.err, errno, "exec %s", exe);
+exec_failed:
+	/* `run` still listens on the sync socket; a detached start does not */
+	sync_send(sync_fd, SYNC_ERROR, 0, in.err.msg);
+	dprintf(STDERR_FILENO, "husk: %s\n", in.err.msg);
+	_exit(127);
+}

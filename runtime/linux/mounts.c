@@ -1,0 +1,730 @@
+#include "runtime/linux/mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "common/log.h"
+#include "common/resolve.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+enum opt_kind { OPT_ATTR, OPT_BIND, OPT_PROPAGATION };
+
+/* A mount option: set/clear MOUNT_ATTR_* bits (recursive for the r*
+ * forms), select bind, or a propagation type. */
+struct mount_opt {
+	const char *name;
+	enum opt_kind kind;
+	unsigned set, clear;
+	bool recursive;
+	unsigned long propagation;
+};
+
+#define ATIME_MASK MOUNT_ATTR__ATIME
+static const struct mount_opt mount_opts[] = {
+	{ "ro", OPT_ATTR, MOUNT_ATTR_RDONLY, 0, false, 0 },
+	{ "rw", OPT_ATTR, 0, MOUNT_ATTR_RDONLY, false, 0 },
+	{ "nosuid", OPT_ATTR, MOUNT_ATTR_NOSUID, 0, false, 0 },
+	{ "suid", OPT_ATTR, 0, MOUNT_ATTR_NOSUID, false, 0 },
+	{ "nodev", OPT_ATTR, MOUNT_ATTR_NODEV, 0, false, 0 },
+	{ "dev", OPT_ATTR, 0, MOUNT_ATTR_NODEV, false, 0 },
+	{ "noexec", OPT_ATTR, MOUNT_ATTR_NOEXEC, 0, false, 0 },
+	{ "exec", OPT_ATTR, 0, MOUNT_ATTR_NOEXEC, false, 0 },
+	{ "noatime", OPT_ATTR, MOUNT_ATTR_NOATIME, ATIME_MASK, false, 0 },
+	{ "atime", OPT_ATTR, MOUNT_ATTR_RELATIME, ATIME_MASK, false, 0 },
+	{ "relatime", OPT_ATTR, MOUNT_ATTR_RELATIME, ATIME_MASK, false, 0 },
+	{ "norelatime", OPT_ATTR, MOUNT_ATTR_STRICTATIME, ATIME_MASK, false, 0 },
+	{ "strictatime", OPT_ATTR, MOUNT_ATTR_STRICTATIME, ATIME_MASK, false, 0 },
+	{ "nostrictatime", OPT_ATTR, MOUNT_ATTR_RELATIME, ATIME_MASK, false, 0 },
+	{ "nodiratime", OPT_ATTR, MOUNT_ATTR_NODIRATIME, 0, false, 0 },
+	{ "diratime", OPT_ATTR, 0, MOUNT_ATTR_NODIRATIME, false, 0 },
+	{ "nosymfollow", OPT_ATTR, MOUNT_ATTR_NOSYMFOLLOW, 0, false, 0 },
+	{ "symfollow", OPT_ATTR, 0, MOUNT_ATTR_NOSYMFOLLOW, false, 0 },
+	{ "rro", OPT_ATTR, MOUNT_ATTR_RDONLY, 0, true, 0 },
+	{ "rrw", OPT_ATTR, 0, MOUNT_ATTR_RDONLY, true, 0 },
+	{ "rnosuid", OPT_ATTR, MOUNT_ATTR_NOSUID, 0, true, 0 },
+	{ "rsuid", OPT_ATTR, 0, MOUNT_ATTR_NOSUID, true, 0 },
+	{ "rnodev", OPT_ATTR, MOUNT_ATTR_NODEV, 0, true, 0 },
+	{ "rdev", OPT_ATTR, 0, MOUNT_ATTR_NODEV, true, 0 },
+	{ "rnoexec", OPT_ATTR, MOUNT_ATTR_NOEXEC, 0, true, 0 },
+	{ "rexec", OPT_ATTR, 0, MOUNT_ATTR_NOEXEC, true, 0 },
+	{ "rnoatime", OPT_ATTR, MOUNT_ATTR_NOATIME, ATIME_MASK, true, 0 },
+	{ "ratime", OPT_ATTR, MOUNT_ATTR_RELATIME, ATIME_MASK, true, 0 },
+	{ "rrelatime", OPT_ATTR, MOUNT_ATTR_RELATIME, ATIME_MASK, true, 0 },
+	{ "rnorelatime", OPT_ATTR, MOUNT_ATTR_STRICTATIME, ATIME_MASK, true, 0 },
+	{ "rstrictatime", OPT_ATTR, MOUNT_ATTR_STRICTATIME, ATIME_MASK, true, 0 },
+	{ "rnostrictatime", OPT_ATTR, MOUNT_ATTR_RELATIME, ATIME_MASK, true, 0 },
+	{ "rnodiratime", OPT_ATTR, MOUNT_ATTR_NODIRATIME, 0, true, 0 },
+	{ "rdiratime", OPT_ATTR, 0, MOUNT_ATTR_NODIRATIME, true, 0 },
+	{ "rnosymfollow", OPT_ATTR, MOUNT_ATTR_NOSYMFOLLOW, 0, true, 0 },
+	{ "rsymfollow", OPT_ATTR, 0, MOUNT_ATTR_NOSYMFOLLOW, true, 0 },
+	{ "bind", OPT_BIND, 0, 0, false, 0 },
+	{ "rbind", OPT_BIND, 0, 0, true, 0 },
+	{ "private", OPT_PROPAGATION, 0, 0, false, MS_PRIVATE },
+	{ "rprivate", OPT_PROPAGATION, 0, 0, true, MS_PRIVATE },
+	{ "shared", OPT_PROPAGATION, 0, 0, false, MS_SHARED },
+	{ "rshared", OPT_PROPAGATION, 0, 0, true, MS_SHARED },
+	{ "slave", OPT_PROPAGATION, 0, 0, false, MS_SLAVE },
+	{ "rslave", OPT_PROPAGATION, 0, 0, true, MS_SLAVE },
+	{ "unbindable", OPT_PROPAGATION, 0, 0, false, MS_UNBINDABLE },
+	{ "runbindable", OPT_PROPAGATION, 0, 0, true, MS_UNBINDABLE },
+};
+#define N_MOUNT_OPTS (sizeof(mount_opts) / sizeof(mount_opts[0]))
+
+/* "sync", "remount" and friends that runc passes as flags are kept as
+ * filesystem data here; these names are what features reports. */
+const char *const mount_option_names[] = {
+	"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "atime",
+	"relatime", "norelatime", "strictatime", "nostrictatime", "nodiratime", "diratime",
+	"nosymfollow", "symfollow", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec",
+	"rexec", "rnoatime", "ratime", "rrelatime", "rnorelatime", "rstrictatime",
+	"rnostrictatime", "rnodiratime", "rdiratime", "rnosymfollow", "rsymfollow", "bind", "rbind",
+	"private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+};
+const size_t mount_option_count = sizeof(mount_option_names) / sizeof(mount_option_names[0]);
+
+/* A mount's options sorted into what the kernel needs. */
+struct parsed_mount {
+	bool bind, rbind;
+	unsigned attr_set, attr_clear;        /* for the top mount */
+	unsigned rattr_set, rattr_clear;      /* for the whole tree */
+	unsigned long propagation;
+	bool propagation_recursive;
+	char data[4096];                      /* fs options: "mode=755,size=64k" */
+};
+
+static int parse_options(const struct oci_mount *m, size_t index, struct parsed_mount *pm,
+			 struct husk_error *err)
+{
+	size_t data_len = 0;
+
+	memset(pm, 0, sizeof(*pm));
+	if (m->type && strcmp(m->type, "bind") == 0)
+		pm->bind = true;
+	for (size_t i = 0; i < m->options.len; i++) {
+		const char *o = m->options.items[i];
+		const struct mount_opt *opt = NULL;
+		for (size_t k = 0; k < N_MOUNT_OPTS; k++)
+			if (strcmp(mount_opts[k].name, o) == 0)
+				opt = &mount_opts[k];
+		if (opt == NULL) {
+			size_t n = strlen(o);
+			if (data_len + n + 2 > sizeof(pm->data))
+				return err_set(err, E2BIG, "mounts[%zu].options: too long", index);
+			if (data_len)
+				pm->data[data_len++] = ',';
+			memcpy(pm->data + data_len, o, n + 1);
+			data_len += n;
+			continue;
+		}
+		switch (opt->kind) {
+		case OPT_BIND:
+			pm->bind = true;
+			pm->rbind |= opt->recursive;
+			break;
+		case OPT_PROPAGATION:
+			pm->propagation = opt->propagation;
+			pm->propagation_recursive = opt->recursive;
+			break;
+		case OPT_ATTR:
+			if (opt->recursive) {
+				pm->rattr_set = (pm->rattr_set & ~opt->clear) | opt->set;
+				pm->rattr_clear = (pm->rattr_clear | opt->clear) & ~opt->set;
+				if (opt->clear == ATIME_MASK)
+					pm->rattr_clear = (pm->rattr_clear & ~ATIME_MASK) | ATIME_MASK;
+			} else {
+				pm->attr_set = (pm->attr_set & ~opt->clear) | opt->set;
+				pm->attr_clear = (pm->attr_clear | opt->clear) & ~opt->set;
+				if (opt->clear == ATIME_MASK)
+					pm->attr_clear = (pm->attr_clear & ~ATIME_MASK) | ATIME_MASK;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+static int setattr(int fd, unsigned set, unsigned clear, bool recursive, unsigned long propagation)
+{
+	struct mount_attr attr = { .attr_set = set, .attr_clr = clear, .propagation = propagation };
+	if (set == 0 && clear == 0 && propagation == 0)
+		return 0;
+	/* the atime mode is one field: clearing it means "replace it" */
+	if ((set & ATIME_MASK) || (clear & ATIME_MASK))
+		attr.attr_clr |= ATIME_MASK;
+	return mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+			     sizeof(attr));
+}
+
+/* Move the detached mount mntfd onto targetfd, then apply the options. */
+static int attach(int mntfd, int targetfd, const struct parsed_mount *pm)
+{
+	if (setattr(mntfd, pm->rattr_set, pm->rattr_clear, true, 0) < 0)
+		return -errno;
+	if (setattr(mntfd, pm->attr_set, pm->attr_clear, false, 0) < 0)
+		return -errno;
+	if (move_mount(mntfd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	if (pm->propagation && setattr(mntfd, 0, 0, pm->propagation_recursive, pm->propagation) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The fs context's own explanation of a failure ("e Bad value for 'mode'"). */
+static void fs_context_message(int fsfd, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	ssize_t n = read(fsfd, buf, size - 1);
+	if (n > 2 && (buf[0] == 'e' || buf[0] == 'w') && buf[1] == ' ') {
+		memmove(buf, buf + 2, (size_t)n - 2);
+		buf[n - 2] = '\0';
+		while (n > 2 && buf[strlen(buf) - 1] == '\n')
+			buf[strlen(buf) - 1] = '\0';
+	} else {
+		buf[0] = '\0';
+	}
+}
+
+/* A new filesystem instance as a detached mount (fsopen/fsconfig/fsmount). */
+static int new_fs_mount(const char *type, const char *source, const char *data, unsigned attrs,
+			int *out, char *why, size_t why_size)
+{
+	char opts[4096];
+	int r = 0;
+
+	why[0] = '\0';
+	int fsfd = fsopen(type, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return -errno;
+	if (source && *source && fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0 &&
+	    errno != EINVAL)
+		r = -errno;
+	snprintf(opts, sizeof(opts), "%s", data);
+	for (char *save = NULL, *o = strtok_r(opts, ",", &save); o && r == 0;
+	     o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		int rc;
+		if (eq) {
+			*eq = '\0';
+			rc = fsconfig(fsfd, FSCONFIG_SET_STRING, o, eq + 1, 0);
+		} else {
+			rc = fsconfig(fsfd, FSCONFIG_SET_FLAG, o, NULL, 0);
+		}
+		if (rc < 0) {
+			r = -errno;
+			fs_context_message(fsfd, why, why_size);
+			if (why[0] == '\0')
+				snprintf(why, why_size, "option \"%s\"", o);
+		}
+	}
+	if (r == 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		r = -errno;
+		fs_context_message(fsfd, why, why_size);
+	}
+	if (r == 0) {
+		int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+		if (mfd < 0)
+			r = -errno;
+		else
+			*out = mfd;
+	}
+	close(fsfd);
+	return r;
+}
+
+static bool is_proc_or_sys(const char *type)
+{
+	return type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0);
+}
+
+/* The target must be a real directory for proc and sysfs: a symlink or a
+ * file there would let the image redirect where they land. */
+static int check_plain_dir(int rootfd, const char *dest, size_t index, struct husk_error *err)
+{
+	struct stat st;
+	int fd = resolve_openat(rootfd, dest, O_PATH | O_NOFOLLOW, 0);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return err_sys(err, -fd, "mounts[%zu]: %s", index, dest);
+	int r = fstat(fd, &st);
+	close(fd);
+	if (r < 0)
+		return err_sys(err, errno, "mounts[%zu]: %s", index, dest);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, EINVAL, "mounts[%zu]: %s must be a directory, not %s", index, dest,
+			       S_ISLNK(st.st_mode) ? "a symlink" : "a file");
+	return 0;
+}
+
+static int do_bind_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t index,
+			 const struct parsed_mount *pm, struct husk_error *err)
+{
+	char source[PATH_MAX];
+	struct stat st;
+
+	if (m->source == NULL)
+		return err_set(err, EINVAL, "mounts[%zu]: a bind mount needs a source", index);
+	if (m->source[0] == '/')
+		snprintf(source, sizeof(source), "%s", m->source);
+	else
+		snprintf(source, sizeof(source), "%s/%s", ctx->bundle, m->source);
+	_cleanup_close_ int srcfd = open(source, O_PATH | O_CLOEXEC);
+	if (srcfd < 0 || fstat(srcfd, &st) < 0)
+		return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
+
+	_cleanup_close_ int target = -1;
+	int r = resolve_create(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, &target, err);
+	if (r < 0)
+		return err_prefix(err, "mounts[%zu]", index);
+	_cleanup_close_ int tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							AT_EMPTY_PATH | (pm->rbind ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return err_sys(err, errno, "mounts[%zu]: bind %s", index, m->source);
+	r = attach(tree, target, pm);
+	if (r < 0)
+		return err_sys(err, -r, "mounts[%zu]: bind %s on %s", index, m->source, m->destination);
+	return 0;
+}
+
+static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t index,
+		       const struct parsed_mount *pm, struct husk_error *err)
+{
+	char why[512];
+	int r;
+
+	if (m->type == NULL || m->type[0] == '\0')
+		return err_set(err, EINVAL, "mounts[%zu]: %s: no type and not a bind mount", index,
+			       m->destination);
+	if (is_proc_or_sys(m->type) && (r = check_plain_dir(ctx->rootfd, m->destination, index, err)) < 0)
+		return r;
+	_cleanup_close_ int target = -1;
+	r = resolve_mkdir_p(ctx->rootfd, m->destination, 0755, &target, err);
+	if (r < 0)
+		return err_prefix(err, "mounts[%zu]", index);
+	_cleanup_close_ int mnt = -1;
+	r = new_fs_mount(m->type, m->source, pm->data, 0, &mnt, why, sizeof(why));
+	if (r < 0)
+		return err_set(err, -r, "mounts[%zu]: mount %s on %s: %s%s%s", index, m->type,
+			       m->destination, strerror(-r), why[0] ? ": " : "", why);
+	r = attach(mnt, target, pm);
+	if (r < 0)
+		return err_sys(err, -r, "mounts[%zu]: mount %s on %s", index, m->type, m->destination);
+	if (strcmp(m->type, "tmpfs") == 0 && strcmp(m->destination, "/dev") == 0)
+		ctx->dev_is_tmpfs = true;
+	return 0;
+}
+
+/* cgroup v1 in a cgroup namespace: a tmpfs with one cgroup mount per
+ * controller hierarchy the host has, as runc lays it out. */
+static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t index,
+			      const struct parsed_mount *pm, struct husk_error *err)
+{
+	static const char *const hierarchies[] = { "cpu",     "cpuacct", "cpuset", "memory",
+						   "devices", "freezer", "blkio",  "pids",
+						   "net_cls", "net_prio", "perf_event", "hugetlb",
+						   "rdma",    "misc",    "systemd" };
+	struct parsed_mount base = *pm;
+	char why[512], path[PATH_MAX];
+	int r;
+
+	_cleanup_close_ int target = -1;
+	r = resolve_mkdir_p(ctx->rootfd, m->destination, 0755, &target, err);
+	if (r < 0)
+		return err_prefix(err, "mounts[%zu]", index);
+	_cleanup_close_ int tmpfs = -1;
+	r = new_fs_mount("tmpfs", "cgroup", "mode=755", 0, &tmpfs, why, sizeof(why));
+	if (r < 0)
+		return err_sys(err, -r, "mounts[%zu]: tmpfs for %s", index, m->destination);
+	/* the tmpfs itself is writable until its directories exist */
+	base.attr_set &= ~MOUNT_ATTR_RDONLY;
+	base.rattr_set &= ~MOUNT_ATTR_RDONLY;
+	r = attach(tmpfs, target, &base);
+	if (r < 0)
+		return err_sys(err, -r, "mounts[%zu]: mount tmpfs on %s", index, m->destination);
+
+	for (size_t i = 0; i < sizeof(hierarchies) / sizeof(hierarchies[0]); i++) {
+		struct stat st;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", hierarchies[i]);
+		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", m->destination, hierarchies[i]);
+		_cleanup_close_ int dir = -1;
+		r = resolve_mkdir_p(ctx->rootfd, path, 0755, &dir, err);
+		if (r < 0)
+			return err_prefix(err, "mounts[%zu]", index);
+		char data[64];
+		if (strcmp(hierarchies[i], "systemd") == 0)
+			snprintf(data, sizeof(data), "none,name=systemd");
+		else
+			snprintf(data, sizeof(data), "%s", hierarchies[i]);
+		_cleanup_close_ int mnt = -1;
+		r = new_fs_mount("cgroup", "cgroup", data, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+								  MOUNT_ATTR_NOEXEC,
+				 &mnt, why, sizeof(why));
+		if (r < 0)
+			return err_set(err, -r, "mounts[%zu]: mount cgroup %s: %s %s", index, hierarchies[i],
+				       strerror(-r), why);
+		r = attach(mnt, dir, pm);
+		if (r < 0)
+			return err_sys(err, -r, "mounts[%zu]: mount cgroup %s", index, hierarchies[i]);
+	}
+	if ((pm->attr_set | pm->rattr_set) & MOUNT_ATTR_RDONLY) {
+		if (setattr(tmpfs, MOUNT_ATTR_RDONLY, 0, false, 0) < 0)
+			return err_sys(err, errno, "mounts[%zu]: make %s read-only", index, m->destination);
+	}
+	return 0;
+}
+
+static bool host_cgroup_v2(void)
+{
+	struct statfs sfs;
+	return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == 0x63677270; /* CGROUP2 */
+}
+
+static bool has_namespace(const struct oci_config *cfg, const char *type)
+{
+	for (size_t i = 0; cfg->linux && i < cfg->linux->namespaces.len; i++)
+		if (strcmp(cfg->linux->namespaces.items[i].type, type) == 0)
+			return true;
+	return false;
+}
+
+static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t index,
+		    struct husk_error *err)
+{
+	struct parsed_mount pm;
+	int r = parse_options(m, index, &pm, err);
+	if (r < 0)
+		return r;
+	if (m->uidMappings.len || m->gidMappings.len)
+		return err_set(err, ENOTSUP, "mounts[%zu]: idmapped mounts are not supported yet", index);
+	if (pm.bind)
+		return do_bind_mount(ctx, m, index, &pm, err);
+	if (m->type && strcmp(m->type, "cgroup") == 0) {
+		if (host_cgroup_v2()) {
+			struct oci_mount v2 = *m;
+			v2.type = "cgroup2";
+			return do_fs_mount(ctx, &v2, index, &pm, err);
+		}
+		if (!has_namespace(ctx->cfg, "cgroup"))
+			return err_set(err, ENOTSUP,
+				       "mounts[%zu]: a cgroup v1 mount needs a cgroup namespace", index);
+		return do_cgroup_v1_mount(ctx, m, index, &pm, err);
+	}
+	return do_fs_mount(ctx, m, index, &pm, err);
+}
+
+/* ---- /dev ---- */
+
+struct default_device {
+	const char *name;
+	unsigned major, minor;
+};
+static const struct default_device default_devices[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 },    { "full", 1, 7 },
+	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+/* A device node at path: mknod, or a bind of the host's node inside a user
+ * namespace (where mknod is not allowed). */
+static int make_device(struct rootfs_ctx *ctx, const char *path, mode_t type, unsigned major,
+		       unsigned minor, mode_t perm, uid_t uid, gid_t gid, struct husk_error *err)
+{
+	char name[256];
+	int parent = -1;
+	int r = resolve_parent(ctx->rootfd, path, true, &parent, name, sizeof(name), err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int pfd = parent;
+	if (!ctx->userns) {
+		unlinkat(pfd, name, 0);
+		if (mknodat(pfd, name, type | perm, makedev(major, minor)) < 0)
+			return err_sys(err, errno, "mknod %s", path);
+		if (fchmodat(pfd, name, perm, 0) < 0)
+			return err_sys(err, errno, "chmod %s", path);
+		if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(err, errno, "chown %s", path);
+		return 0;
+	}
+	/* bind the host's node: find it by number under /dev */
+	char host[PATH_MAX];
+	snprintf(host, sizeof(host), "/dev/%s", path + (strncmp(path, "/dev/", 5) == 0 ? 5 : 0));
+	struct stat st;
+	_cleanup_close_ int src = open(host, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (src < 0 || fstat(src, &st) < 0 || (st.st_mode & S_IFMT) != type ||
+	    st.st_rdev != makedev(major, minor))
+		return err_set(err, ENODEV, "%s: cannot create a device in a user namespace and the "
+				       "host has no %s with number %u:%u to bind",
+			       path, host, major, minor);
+	int fd = openat(pfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST)
+		return err_sys(err, errno, "create %s", path);
+	if (fd >= 0)
+		close(fd);
+	_cleanup_close_ int target = resolve_openat(ctx->rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	if (target < 0)
+		return err_sys(err, -target, "%s", path);
+	_cleanup_close_ int tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0 || move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return err_sys(err, errno, "bind %s on %s", host, path);
+	return 0;
+}
+
+static int make_symlink(int rootfd, const char *target, const char *path, struct husk_error *err)
+{
+	char name[256];
+	int parent;
+	int r = resolve_parent(rootfd, path, true, &parent, name, sizeof(name), err);
+	if (r < 0)
+		return r;
+	r = symlinkat(target, parent, name);
+	int e = errno;
+	close(parent);
+	if (r < 0 && e != EEXIST)
+		return err_sys(err, e, "symlink %s", path);
+	return 0;
+}
+
+static int populate_dev(struct rootfs_ctx *ctx, struct husk_error *err)
+{
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "/dev/fd" },     { "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+		{ "pts/ptmx", "/dev/ptmx" },
+	};
+	char path[64];
+	int r;
+
+	for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]); i++) {
+		snprintf(path, sizeof(path), "/dev/%s", default_devices[i].name);
+		r = make_device(ctx, path, S_IFCHR, default_devices[i].major, default_devices[i].minor,
+				0666, 0, 0, err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		r = make_symlink(ctx->rootfd, links[i][0], links[i][1], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int config_devices(struct rootfs_ctx *ctx, struct husk_error *err)
+{
+	const struct oci_linux *lx = ctx->cfg->linux;
+	for (size_t i = 0; lx && i < lx->devices.len; i++) {
+		const struct oci_device *d = &lx->devices.items[i];
+		mode_t type;
+		if (strcmp(d->type, "c") == 0 || strcmp(d->type, "u") == 0)
+			type = S_IFCHR;
+		else if (strcmp(d->type, "b") == 0)
+			type = S_IFBLK;
+		else if (strcmp(d->type, "p") == 0)
+			type = S_IFIFO;
+		else
+			return err_set(err, EINVAL, "linux.devices[%zu].type: \"%s\" is not c, b, u or p", i,
+				       d->type);
+		if (d->path[0] != '/')
+			return err_set(err, EINVAL, "linux.devices[%zu].path: \"%s\" is not absolute", i,
+				       d->path);
+		mode_t perm = d->has_fileMode ? (d->fileMode & 07777) : 0666;
+		int r = make_device(ctx, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
+				    d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0, err);
+		if (r < 0)
+			return err_prefix(err, "linux.devices[%zu]", i);
+	}
+	return 0;
+}
+
+/* ---- the steps ---- */
+
+static unsigned long propagation_flag(const char *name, bool *ok)
+{
+	static const struct {
+		const char *name;
+		unsigned long flags;
+	} table[] = {
+		{ "private", MS_PRIVATE },
+		{ "rprivate", MS_PRIVATE | MS_REC },
+		{ "shared", MS_SHARED },
+		{ "rshared", MS_SHARED | MS_REC },
+		{ "slave", MS_SLAVE },
+		{ "rslave", MS_SLAVE | MS_REC },
+		{ "unbindable", MS_UNBINDABLE },
+		{ "runbindable", MS_UNBINDABLE | MS_REC },
+	};
+	*ok = true;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].name, name) == 0)
+			return table[i].flags;
+	*ok = false;
+	return 0;
+}
+
+int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
+{
+	const struct oci_config *cfg = ctx->cfg;
+	unsigned long prop = MS_SLAVE | MS_REC;
+	bool ok;
+
+	if (cfg->linux && cfg->linux->rootfsPropagation) {
+		prop = propagation_flag(cfg->linux->rootfsPropagation, &ok);
+		if (!ok)
+			return err_set(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"",
+				       cfg->linux->rootfsPropagation);
+	}
+	/* Nothing done below may propagate back to the host. A shared
+	 * rootfsPropagation is set on the rootfs bind below instead. */
+	if (mount(NULL, "/", NULL, (prop & (MS_SHARED)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
+		return err_sys(err, errno, "set the propagation of /");
+
+	if (cfg->root->path[0] == '/')
+		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s", cfg->root->path);
+	else
+		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s/%s", ctx->bundle, cfg->root->path);
+	/* pivot_root needs the rootfs to be a mount point */
+	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return err_sys(err, errno, "root.path: bind %s", ctx->rootfs);
+	if ((prop & MS_SHARED) && mount(NULL, ctx->rootfs, NULL, prop, NULL) < 0)
+		return err_sys(err, errno, "linux.rootfsPropagation");
+	ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->rootfd < 0)
+		return err_sys(err, errno, "root.path: %s", ctx->rootfs);
+
+	for (size_t i = 0; i < cfg->mounts.len; i++) {
+		int r = do_mount(ctx, &cfg->mounts.items[i], i, err);
+		if (r < 0)
+			return r;
+	}
+	if (ctx->dev_is_tmpfs) {
+		int r = populate_dev(ctx, err);
+		if (r < 0)
+			return r;
+	}
+	return config_devices(ctx, err);
+}
+
+int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err)
+{
+	if (fchdir(ctx->rootfd) < 0)
+		return err_sys(err, errno, "chdir to the rootfs");
+	if (ctx->no_pivot) {
+		if (mount(ctx->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return err_sys(err, errno, "move the rootfs to /");
+		if (chroot(".") < 0)
+			return err_sys(err, errno, "chroot");
+	} else {
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return err_sys(err, errno, "pivot_root");
+		/* the old root sits on top of the new one: make sure its
+		 * unmount does not propagate, then detach it */
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			return err_sys(err, errno, "make the old root a slave");
+		if (umount2(".", MNT_DETACH) < 0)
+			return err_sys(err, errno, "detach the old root");
+	}
+	if (chdir("/") < 0)
+		return err_sys(err, errno, "chdir /");
+	close(ctx->rootfd);
+	ctx->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->rootfd < 0)
+		return err_sys(err, errno, "open the new root");
+	return 0;
+}
+
+/* /dev/null as the container sees it, checked to be the real null device
+ * so a masked path can never become a bind of something else. */
+static int open_verified_null(int rootfd, struct husk_error *err)
+{
+	struct stat st;
+	int fd = resolve_openat(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return err_sys(err, -fd, "maskedPaths: /dev/null");
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		return err_set(err, EPERM, "maskedPaths: /dev/null is not the null device");
+	}
+	return fd;
+}
+
+static int mask_path(int rootfd, int nullfd, const char *path, size_t index, struct husk_error *err)
+{
+	struct stat st;
+	_cleanup_close_ int target = resolve_openat(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	if (target == -ENOENT)
+		return 0;
+	if (target < 0)
+		return err_sys(err, -target, "linux.maskedPaths[%zu]: %s", index, path);
+	if (fstat(target, &st) < 0)
+		return err_sys(err, errno, "linux.maskedPaths[%zu]: %s", index, path);
+	_cleanup_close_ int mnt = -1;
+	if (S_ISDIR(st.st_mode)) {
+		char why[256];
+		int r = new_fs_mount("tmpfs", "tmpfs", "size=0,mode=0555", MOUNT_ATTR_RDONLY, &mnt, why,
+				     sizeof(why));
+		if (r < 0)
+			return err_sys(err, -r, "linux.maskedPaths[%zu]: tmpfs on %s", index, path);
+	} else {
+		mnt = open_tree(nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (mnt < 0)
+			return err_sys(err, errno, "linux.maskedPaths[%zu]: bind /dev/null", index);
+	}
+	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return err_sys(err, errno, "linux.maskedPaths[%zu]: mask %s", index, path);
+	return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, size_t index, struct husk_error *err)
+{
+	_cleanup_close_ int target = resolve_openat(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	if (target == -ENOENT)
+		return 0;
+	if (target < 0)
+		return err_sys(err, -target, "linux.readonlyPaths[%zu]: %s", index, path);
+	_cleanup_close_ int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							 AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		return err_sys(err, errno, "linux.readonlyPaths[%zu]: bind %s", index, path);
+	if (setattr(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+		    0, true, 0) < 0)
+		return err_sys(err, errno, "linux.readonlyPaths[%zu]: make %s read-only", index, path);
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return err_sys(err, errno, "linux.readonlyPaths[%zu]: %s", index, path);
+	return 0;
+}
+
+int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err)
+{
+	const struct oci_linux *lx = ctx->cfg->linux;
+	int r;
+
+	if (lx && lx->maskedPaths.len) {
+		_cleanup_close_ int nullfd = open_verified_null(ctx->rootfd, err);
+		if (nullfd < 0)
+			return nullfd;
+		for (size_t i = 0; i < lx->maskedPaths.len; i++)
+			if ((r = mask_path(ctx->rootfd, nullfd, lx->maskedPaths.items[i], i, err)) < 0)
+				return r;
+	}
+	for (size_t i = 0; lx && i < lx->readonlyPaths.len; i++)
+		if ((r = readonly_path(ctx->rootfd, lx->readonlyPaths.items[i], i, err)) < 0)
+			return r;
+	if (ctx->cfg->root->readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0) < 0)
+		return err_sys(err, errno, "root.readonly: remount / read-only");
+	return 0;
+}

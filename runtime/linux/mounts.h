@@ -1,0 +1,33 @@
+/* The container's filesystem: propagation, the rootfs bind, every mount of
+ * config.json (by fd, with the new mount API), /dev, pivot_root, masked and
+ * read-only paths. All paths inside the rootfs go through common/resolve. */
+#ifndef HUSK_LINUX_MOUNTS_H
+#define HUSK_LINUX_MOUNTS_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "oci-spec/runtime-spec.h"
+
+struct rootfs_ctx {
+	const struct oci_config *cfg;
+	const char *bundle;  /* absolute */
+	char rootfs[4096];   /* absolute host path of root.path */
+	int rootfd;          /* O_PATH of the rootfs; "/" after the pivot */
+	bool userns;         /* in a new user namespace: no mknod */
+	bool no_pivot;
+	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */
+};
+
+/* Before the hooks: propagation, rootfs bind, config mounts, /dev. */
+int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err);
+/* pivot_root (or MS_MOVE + chroot with --no-pivot) into the rootfs. */
+int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err);
+/* After the pivot: masked and read-only paths, then root.readonly. */
+int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err);
+
+/* The mount options husk understands, for `features`. */
+extern const char *const mount_option_names[];
+extern const size_t mount_option_count;
+
+#endif

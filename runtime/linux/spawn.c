@@ -1,0 +1,320 @@
+#include "runtime/linux/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "common/log.h"
+#include "runtime/container.h"
+#include "runtime/linux/cgroup.h"
+#include "runtime/linux/hooks.h"
+#include "runtime/linux/process.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+int sync_send(int fd, int type, int value, const char *text)
+{
+	struct sync_msg m = { .type = type, .value = value };
+	if (text)
+		snprintf(m.text, sizeof(m.text), "%s", text);
+	size_t len = offsetof(struct sync_msg, text) + strlen(m.text) + 1;
+	while (send(fd, &m, len, MSG_NOSIGNAL) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+int sync_recv(int fd, struct sync_msg *m)
+{
+	ssize_t n;
+	while ((n = recv(fd, m, sizeof(*m), 0)) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	if (n == 0)
+		return -EPIPE;
+	if ((size_t)n < offsetof(struct sync_msg, text) + 1)
+		return -EBADMSG;
+	m->text[sizeof(m->text) - 1] = '\0';
+	return 0;
+}
+
+static pid_t clone3_fork(uint64_t flags, int exit_signal)
+{
+	struct clone_args args = { .flags = flags, .exit_signal = (uint64_t)exit_signal };
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static _Noreturn void child_fail(int sync_fd, struct husk_error *err)
+{
+	sync_send(sync_fd, SYNC_ERROR, 0, err->msg);
+	_exit(1);
+}
+
+static int write_time_offsets(const struct oci_linux *lx, struct husk_error *err)
+{
+	char buf[256];
+	size_t pos = 0;
+	for (size_t i = 0; i < lx->timeOffsets.len; i++) {
+		const char *clock = lx->timeOffsets.keys[i];
+		if (strcmp(clock, "monotonic") != 0 && strcmp(clock, "boottime") != 0)
+			return err_set(err, EINVAL,
+				       "linux.timeOffsets: unknown clock \"%s\" (monotonic or boottime)",
+				       clock);
+		pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%s %lld %u\n", clock,
+					(long long)lx->timeOffsets.values[i].secs,
+					lx->timeOffsets.values[i].nanosecs);
+	}
+	if (pos == 0)
+		return 0;
+	_cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write_all(fd, buf, pos) < 0)
+		return err_sys(err, errno, "linux.timeOffsets: write /proc/self/timens_offsets");
+	return 0;
+}
+
+/* The slow path's first child: join namespaces by path, unshare the new
+ * ones (user first, so the parent can map it), then fork the init into the
+ * new pid and time namespaces as a child of husk (CLONE_PARENT). */
+static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *plan, int sync_fd,
+			    int fifo_fd)
+{
+	struct husk_error err = { 0 };
+	struct sync_msg m;
+	bool userns = (plan->new_flags & CLONE_NEWUSER) || plan->join_fd[0] >= 0;
+
+	/* die with husk while it still waits for us */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (ns_plan_join(plan, &err) < 0)
+		child_fail(sync_fd, &err);
+	if (plan->new_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0) {
+			err_sys(&err, errno, "unshare the user namespace");
+			child_fail(sync_fd, &err);
+		}
+		if (sync_send(sync_fd, SYNC_WRITE_MAPS, 0, NULL) < 0 || sync_recv(sync_fd, &m) < 0 ||
+		    m.type != SYNC_GO)
+			_exit(1);
+	}
+	if (userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		log_debug("root is not mapped in the user namespace");
+	if (unshare(plan->new_flags & ~CLONE_NEWUSER) < 0) {
+		err_sys(&err, errno, "unshare namespaces");
+		child_fail(sync_fd, &err);
+	}
+	if ((plan->new_flags & CLONE_NEWTIME) && o->cfg->linux &&
+	    write_time_offsets(o->cfg->linux, &err) < 0)
+		child_fail(sync_fd, &err);
+	pid_t init = clone3_fork(CLONE_PARENT, 0);
+	if (init < 0) {
+		err_sys(&err, errno, "fork the container init");
+		child_fail(sync_fd, &err);
+	}
+	if (init == 0)
+		container_init(o, sync_fd, fifo_fd, userns);
+	sync_send(sync_fd, SYNC_INIT_PID, init, NULL);
+	_exit(0);
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return status;
+}
+
+static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid, char **out,
+		      struct husk_error *err)
+{
+	return hook_state_json(o->id, status, pid, o->bundle, &o->cfg->annotations, out, err);
+}
+
+/* Parent side of the conversation once the init exists. */
+static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct spawn_result *res,
+		      struct husk_error *err)
+{
+	struct sync_msg m;
+	int r;
+
+	if (!o->rootless || cgroup_mode() == CGROUP_V2) {
+		r = cgroup_path_for(o->cfg, o->id, res->cgroup_path, sizeof(res->cgroup_path), err);
+		if (r < 0)
+			return r;
+		r = cgroup_create(res->cgroup_path, o->cfg, pid, err);
+		if (r < 0 && !o->rootless)
+			return r;
+		res->has_cgroup = r == 0;
+	}
+	if (sync_send(sync_fd, SYNC_GO, pid, NULL) < 0)
+		return err_set(err, EPIPE, "the container init exited during setup");
+	for (;;) {
+		r = sync_recv(sync_fd, &m);
+		if (r < 0)
+			return err_set(err, EPIPE, "the container init exited during setup");
+		switch (m.type) {
+		case SYNC_ERROR:
+			return err_set(err, EINVAL, "%s", m.text);
+		case SYNC_RUN_HOOKS: {
+			_cleanup_free_ char *state = NULL;
+			if ((r = hook_state(o, "creating", pid, &state, err)) < 0)
+				return r;
+			if (o->cfg->hooks && (r = hooks_run("prestart", &o->cfg->hooks->prestart, state, err)) < 0)
+				return r;
+			if (o->cfg->hooks &&
+			    (r = hooks_run("createRuntime", &o->cfg->hooks->createRuntime, state, err)) < 0)
+				return r;
+			sync_send(sync_fd, SYNC_HOOKS_DONE, 0, NULL);
+			break;
+		}
+		case SYNC_READY:
+			return 0;
+		default:
+			return err_set(err, EPROTO, "unexpected message %d from the container init", m.type);
+		}
+	}
+}
+
+static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
+			struct husk_error *err)
+{
+	const struct oci_config *cfg = o->cfg;
+	if (cfg->process == NULL)
+		return err_set(err, EINVAL, "config.json: process is required to create a container");
+	if (cfg->process->terminal && o->console_fd < 0)
+		return err_set(err, EINVAL,
+			       "process.terminal is true but no --console-socket was given");
+	if (!(plan->new_flags & CLONE_NEWNS) && plan->join_fd[5] < 0)
+		return err_set(err, EINVAL, "linux.namespaces: a mount namespace is required");
+	if ((cfg->hostname || cfg->domainname) && !(plan->new_flags & CLONE_NEWUTS) &&
+	    plan->join_fd[4] < 0)
+		return err_set(err, EINVAL, "hostname: setting it needs a uts namespace");
+	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
+		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
+	return process_validate(cfg->process, err);
+}
+
+int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct husk_error *err)
+{
+	struct ns_plan plan;
+	int sv[2] = { -1, -1 }, fifo_fd = -1, r;
+	pid_t pid = -1, stage_pid = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->sync_fd = -1;
+	r = ns_plan_build(o->cfg, &plan, err);
+	if (r < 0)
+		return r;
+	if ((r = check_config(o, &plan, err)) < 0)
+		goto out;
+	bool userns = (plan.new_flags & CLONE_NEWUSER) || plan.join_fd[0] >= 0;
+
+	if (mkfifoat(o->state_dirfd, EXEC_FIFO, 0622) < 0) {
+		r = err_sys(err, errno, "create exec.fifo");
+		goto out;
+	}
+	/* mkfifo honours the umask; the init may not be root when it opens it */
+	if (fchmodat(o->state_dirfd, EXEC_FIFO, 0622, 0) < 0 ||
+	    (fifo_fd = openat(o->state_dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC)) < 0) {
+		r = err_sys(err, errno, "open exec.fifo");
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = err_sys(err, errno, "socketpair");
+		goto out;
+	}
+
+	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
+	pid_t child = clone3_fork(slow ? 0 : (uint64_t)plan.new_flags, SIGCHLD);
+	if (child < 0) {
+		r = err_sys(err, errno, "clone the container init");
+		goto out;
+	}
+	if (child == 0) {
+		/* the state dir fd carries the container lock: the parent keeps it */
+		close(sv[0]);
+		close(o->state_dirfd);
+		if (slow)
+			stage(o, &plan, sv[1], fifo_fd);
+		container_init(o, sv[1], fifo_fd, userns);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+
+	struct sync_msg m = { 0 };
+	if (slow) {
+		stage_pid = child;
+		if (plan.new_flags & CLONE_NEWUSER) {
+			if (sync_recv(sv[0], &m) < 0 || m.type != SYNC_WRITE_MAPS) {
+				r = m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
+							 : err_set(err, EPIPE, "namespace setup failed");
+				goto out;
+			}
+			if ((r = ns_write_id_maps(stage_pid, o->cfg, err)) < 0)
+				goto out;
+			sync_send(sv[0], SYNC_GO, 0, NULL);
+		}
+		if (sync_recv(sv[0], &m) < 0 || m.type != SYNC_INIT_PID) {
+			r = m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
+						 : err_set(err, EPIPE, "namespace setup failed");
+			goto out;
+		}
+		pid = m.value;
+		wait_child(stage_pid);
+		stage_pid = -1;
+	} else {
+		pid = child;
+		if ((plan.new_flags & CLONE_NEWUSER) && (r = ns_write_id_maps(pid, o->cfg, err)) < 0)
+			goto out;
+	}
+
+	r = drive_init(o, sv[0], pid, res, err);
+	if (r < 0)
+		goto out;
+	res->pid = pid;
+	res->start_time = process_start_time(pid);
+	res->sync_fd = sv[0];
+	sv[0] = -1;
+out:
+	if (r < 0) {
+		if (stage_pid > 0) {
+			kill(stage_pid, SIGKILL);
+			wait_child(stage_pid);
+		}
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			wait_child(pid);
+		}
+		if (res->has_cgroup) {
+			struct husk_error ignored;
+			cgroup_destroy(res->cgroup_path, &ignored);
+			res->has_cgroup = false;
+		}
+		unlinkat(o->state_dirfd, EXEC_FIFO, 0);
+	}
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (fifo_fd >= 0)
+		close(fifo_fd);
+	ns_plan_close(&plan);
+	return r;
+}

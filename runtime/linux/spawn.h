@@ -1,0 +1,63 @@
+/* Creating a container's init: clone3 with the namespace flags (or, when
+ * namespaces are joined by path or a time namespace is asked for, a short
+ * stage that joins and unshares first), then the parent and the child step
+ * through the setup over a socketpair until the init is parked on
+ * exec.fifo. */
+#ifndef HUSK_LINUX_SPAWN_H
+#define HUSK_LINUX_SPAWN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "oci-spec/runtime-spec.h"
+#include "runtime/linux/namespaces.h"
+
+struct spawn_opts {
+	const char *id;
+	const char *bundle; /* absolute */
+	const struct oci_config *cfg;
+	int state_dirfd;
+	int console_fd; /* connected console socket or -1 */
+	int preserve_fds;
+	bool no_pivot;
+	bool no_new_keyring;
+	bool rootless;
+};
+
+struct spawn_result {
+	pid_t pid;
+	uint64_t start_time;
+	char cgroup_path[4096];
+	bool has_cgroup;
+	int sync_fd; /* open until the init execs: errors after start arrive here */
+};
+
+int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct husk_error *err);
+
+/* The messages parent and child exchange. */
+enum sync_type {
+	SYNC_GO = 1,      /* parent: maps written, cgroup joined (value: init pid) */
+	SYNC_WRITE_MAPS,  /* stage: I unshared the user namespace, map me */
+	SYNC_INIT_PID,    /* stage: the init's pid (value) */
+	SYNC_RUN_HOOKS,   /* init: run prestart and createRuntime hooks now */
+	SYNC_HOOKS_DONE,  /* parent: done */
+	SYNC_READY,       /* init: set up, about to wait on exec.fifo */
+	SYNC_ERROR,       /* either: text */
+};
+
+struct sync_msg {
+	int type;
+	int value;
+	char text[HUSK_ERROR_MAX];
+};
+
+int sync_send(int fd, int type, int value, const char *text);
+/* Receive one message; -EPIPE when the other side closed. */
+int sync_recv(int fd, struct sync_msg *m);
+
+/* The container side, entered in the child after clone. */
+_Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns);
+
+#endif

@@ -1,0 +1,122 @@
+#include "runtime/linux/terminal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "common/resolve.h"
+
+int console_socket_connect(const char *path, int *out, struct husk_error *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return err_set(err, ENAMETOOLONG, "--console-socket %s: path too long", path);
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, errno, "--console-socket: socket");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
+		close(fd);
+		return err_sys(err, e, "--console-socket %s: connect", path);
+	}
+	*out = fd;
+	return 0;
+}
+
+int send_fd(int sock, int fd, const char *name)
+{
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+int recv_fd(int sock, int *fd, char *name, size_t name_size)
+{
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = name, .iov_len = name_size - 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = sizeof(control),
+	};
+	ssize_t n;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	name[n > 0 ? n : 0] = '\0';
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	return 0;
+}
+
+int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, struct husk_error *err)
+{
+	/* the container's own ptmx; opened by fd and the peer by TIOCGPTPEER,
+	 * so no path under /dev/pts can be raced (CVE-2025-52565 class) */
+	_cleanup_close_ int master = resolve_openat(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0);
+	if (master < 0)
+		return err_sys(err, -master, "terminal: open /dev/pts/ptmx (is devpts mounted with "
+					     "newinstance?)");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		return err_sys(err, errno, "terminal: unlock the pty");
+	_cleanup_close_ int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (peer < 0)
+		return err_sys(err, errno, "terminal: open the pty peer");
+	if (size) {
+		struct winsize ws = { .ws_row = (unsigned short)size->height,
+				      .ws_col = (unsigned short)size->width };
+		if (ioctl(peer, TIOCSWINSZ, &ws) < 0)
+			return err_sys(err, errno, "process.consoleSize");
+	}
+
+	/* /dev/console is the pty, bound by fd */
+	_cleanup_close_ int console = -1;
+	if (resolve_create(rootfd, "/dev/console", false, 0600, &console, err) < 0)
+		return err_prefix(err, "terminal");
+	_cleanup_close_ int tree = open_tree(peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0 ||
+	    move_mount(tree, "", console, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return err_sys(err, errno, "terminal: bind the pty on /dev/console");
+
+	int r = send_fd(socket_fd, master, "/dev/ptmx");
+	if (r < 0)
+		return err_sys(err, -r, "terminal: send the pty master to the console socket");
+	if (setsid() < 0)
+		return err_sys(err, errno, "terminal: setsid");
+	if (ioctl(peer, TIOCSCTTY, 0) < 0)
+		return err_sys(err, errno, "terminal: set the controlling terminal");
+	for (int i = 0; i < 3; i++)
+		if (dup2(peer, i) < 0)
+			return err_sys(err, errno, "terminal: dup to fd %d", i);
+	return 0;
+}
