@@ -404,6 +404,7 @@ enum error_detail {
 	SHOW_NOTHING,
 	SHOW_TOKEN, /* ", got TOKEN" */
 	SHOW_CHAR,  /* " 'c'" or " 0xNN" */
+	SHOW_GOT,   /* ", got 'c'" or ", got byte 0xNN" */
 };
 
 /* yajl's messages (without "lexical error: " and the final period), the
@@ -419,14 +420,13 @@ static const struct {
 	  AT_TOKEN_BEFORE, SHOW_TOKEN },
 	{ "probable comment found in input text, comments are not enabled",
 	  "comments are not allowed in JSON", AT_OFFSET, SHOW_NOTHING },
-	{ "invalid bytes in UTF8 string", "a string is not valid UTF-8: byte", AT_BAD_UTF8,
-	  SHOW_CHAR },
+	{ "invalid bytes in UTF8 string", "a string is not valid UTF-8", AT_BAD_UTF8, SHOW_GOT },
 	{ "inside a string, '\\' occurs before a character which it may not",
 	  "invalid escape sequence in a string", AT_CHAR_BEFORE, SHOW_NOTHING },
-	{ "invalid character inside string", "a control character in a string must be escaped, got",
-	  AT_OFFSET, SHOW_CHAR },
+	{ "invalid character inside string", "a control character in a string must be escaped",
+	  AT_OFFSET, SHOW_GOT },
 	{ "invalid (non-hex) character occurs after '\\u' inside string",
-	  "\\u in a string must be followed by four hex digits, got", AT_OFFSET, SHOW_CHAR },
+	  "\\u in a string must be followed by four hex digits", AT_OFFSET, SHOW_GOT },
 	{ "malformed number, a digit is required after the minus sign",
 	  "malformed number (a digit must follow '-')", AT_TOKEN_BEFORE, SHOW_TOKEN },
 	{ "malformed number, a digit is required after the decimal point",
@@ -503,16 +503,17 @@ static size_t locate(const char *buf, size_t len, size_t off, unsigned char rule
 			says = "a number must not start with 0";
 		show_token(buf, start, end, shown + 6, sizeof(shown) - 6);
 		memcpy(shown, ", got ", 6);
-	} else if (detail == SHOW_CHAR && at < len) {
+	} else if ((detail == SHOW_CHAR || detail == SHOW_GOT) && at < len) {
 		unsigned char c = buf[at];
+		const char *lead = detail == SHOW_GOT ? ", got" : "";
 		if (at == 0 && len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 			says = "a byte order mark (U+FEFF) is not allowed before the JSON document";
 		else if (c == '\'')
-			snprintf(shown, sizeof(shown), " \"'\"");
+			snprintf(shown, sizeof(shown), "%s \"'\"", lead);
 		else if (c > 0x20 && c < 0x7f)
-			snprintf(shown, sizeof(shown), " '%c'", c);
+			snprintf(shown, sizeof(shown), "%s '%c'", lead, c);
 		else
-			snprintf(shown, sizeof(shown), " 0x%02x", c);
+			snprintf(shown, sizeof(shown), "%s%s 0x%02x", lead, *lead ? " byte" : "", c);
 	}
 	snprintf(reason, size, "%s%s", says, shown);
 	return at;
