@@ -45,5 +45,9 @@ int json_parse(const char *buf, size_t len, const char *source, struct json_node
 void json_free(struct json_node *node);
 /* "a string", "an object", ... for error messages */
 const char *json_type_phrase(enum json_type type);
+/* s (len bytes) as a double-quoted JSON string for messages: quotes,
+ * backslashes and control characters escaped, cut after max bytes with
+ * "..." inside the quotes. out is always NUL-terminated. */
+void json_quote(const char *s, size_t len, size_t max, char *out, size_t size);
 
 #endif

@@ -76,7 +76,9 @@ static size_t path_push_index(struct decoder *d, size_t index)
 static size_t path_push_map_key(struct decoder *d, const char *key)
 {
 	size_t saved = d->path_len;
-	snprintf(d->path + d->path_len, sizeof(d->path) - d->path_len, "[\"%s\"]", key);
+	char quoted[128];
+	json_quote(key, strlen(key), 64, quoted, sizeof(quoted));
+	snprintf(d->path + d->path_len, sizeof(d->path) - d->path_len, "[%s]", quoted);
 	d->path_len = strnlen(d->path, sizeof(d->path) - 1);
 	return saved;
 }
@@ -103,19 +105,15 @@ __attribute__((format(printf, 2, 3))) static int fail(struct decoder *d, const c
 /* How a wrong value is shown: strings by value, the rest by their kind. */
 static void describe(const struct json_node *n, char *buf, size_t size)
 {
-	if (n->type == JSON_STRING) {
-		if (n->string.len > 40)
-			snprintf(buf, size, "\"%.40s...\"", n->string.s);
-		else
-			snprintf(buf, size, "\"%s\"", n->string.s);
-	} else {
+	if (n->type == JSON_STRING)
+		json_quote(n->string.s, n->string.len, 40, buf, size);
+	else
 		snprintf(buf, size, "%s", json_type_phrase(n->type));
-	}
 }
 
 static int wrong_type(struct decoder *d, const char *expected, const struct json_node *n)
 {
-	char got[64];
+	char got[256];
 	describe(n, got, sizeof(got));
 	return fail(d, "expected %s, got %s", expected, got);
 }
@@ -191,7 +189,7 @@ static int decode_string(struct decoder *d, const struct json_node *n, char **ou
 	if (n->type != JSON_STRING)
 		return wrong_type(d, "a string", n);
 	if (memchr(n->string.s, '\0', n->string.len))
-		return fail(d, "the string contains a NUL character");
+		return fail(d, "the string contains a NUL character (\\u0000)");
 	*out = strdup(n->string.s);
 	if (*out == NULL)
 		return err_sys(d->err, ENOMEM, "%s", d->source);
@@ -325,8 +323,11 @@ static int check_duplicate_keys(struct decoder *d, const struct json_node *n)
 	qsort(sorted, n->object.len, sizeof(char *), compare_keys);
 	int r = 0;
 	for (size_t i = 1; i < n->object.len && r == 0; i++) {
-		if (strcmp(sorted[i - 1], sorted[i]) == 0)
-			r = fail(d, "duplicate key \"%s\"", sorted[i]);
+		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+			char quoted[128];
+			json_quote(sorted[i], strlen(sorted[i]), 64, quoted, sizeof(quoted));
+			r = fail(d, "duplicate key %s", quoted);
+		}
 	}
 	free(sorted);
 	return r;
@@ -341,8 +342,9 @@ static int decode_object(struct decoder *d, const struct oci_type *type, const s
 	if (r < 0)
 		return r;
 
-	bool seen[type->nfields];
+	bool seen[type->nfields], null[type->nfields];
 	memset(seen, 0, sizeof(seen));
+	memset(null, 0, sizeof(null));
 	for (size_t i = 0; i < n->object.len; i++) {
 		const char *key = n->object.keys[i];
 		for (size_t j = 0; j < type->nfields; j++) {
@@ -350,8 +352,10 @@ static int decode_object(struct decoder *d, const struct oci_type *type, const s
 			if (strcmp(f->name, key) != 0)
 				continue;
 			/* null means absent, as Go's decoder treats it */
-			if (n->object.values[i]->type == JSON_NULL)
+			if (n->object.values[i]->type == JSON_NULL) {
+				null[j] = true;
 				break;
+			}
 			size_t saved = path_push_key(d, key);
 			r = decode_field(d, f, n->object.values[i], obj);
 			if (r < 0)
@@ -364,7 +368,7 @@ static int decode_object(struct decoder *d, const struct oci_type *type, const s
 	for (size_t j = 0; j < type->nfields; j++) {
 		if (type->fields[j].presence == OCI_REQUIRED && !seen[j]) {
 			size_t saved = path_push_key(d, type->fields[j].name);
-			r = fail(d, "required field is missing");
+			r = fail(d, null[j] ? "required field is null" : "required field is missing");
 			path_pop(d, saved);
 			return r;
 		}

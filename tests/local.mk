@@ -1,9 +1,15 @@
 # make check: the C unit tests (under valgrind when it is installed) and
 # the bats suites.
-check_PROGRAMS += tests/unit/test-oci-spec
+check_PROGRAMS += tests/unit/test-oci-spec tests/unit/oci-roundtrip
 tests_unit_test_oci_spec_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_oci_spec_SOURCES = tests/unit/test-oci-spec.c tests/unit/unit.h
 tests_unit_test_oci_spec_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
+
+# oci-roundtrip: decode a file and print its pretty encoding, for the bats
+# suites (built by make check, never installed).
+tests_unit_oci_roundtrip_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_oci_roundtrip_SOURCES = tests/unit/oci-roundtrip.c
+tests_unit_oci_roundtrip_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
 
 TESTS += tests/unit/test-oci-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh

@@ -77,6 +77,31 @@ teardown() {
 	grep -q $'^\t"ociVersion": "1.2.0",$' "$TEST_TMP/config.json"
 }
 
+@test "spec output decodes and re-encodes byte for byte" {
+	local mode
+	for mode in "" --rootless; do
+		rm -f "$TEST_TMP/config.json"
+		run "$HUSK_BIN" spec ${mode:+"$mode"} --bundle "$TEST_TMP"
+		[ "$status" -eq 0 ]
+		oci_roundtrip "$TEST_TMP/config.json" >"$TEST_TMP/again.json"
+		cmp "$TEST_TMP/config.json" "$TEST_TMP/again.json"
+	done
+	# the same document written another way encodes to the same bytes
+	jq -c . "$TEST_TMP/config.json" >"$TEST_TMP/compact.json"
+	! cmp -s "$TEST_TMP/compact.json" "$TEST_TMP/config.json"
+	oci_roundtrip "$TEST_TMP/compact.json" >"$TEST_TMP/again.json"
+	cmp "$TEST_TMP/config.json" "$TEST_TMP/again.json"
+}
+
+@test "oci-roundtrip reports a decoding error with the JSON path" {
+	"$HUSK_BIN" spec --bundle "$TEST_TMP"
+	update_config "$TEST_TMP" '.process.user.uid = "root"'
+	run --separate-stderr oci_roundtrip "$TEST_TMP/config.json"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "$TEST_TMP/config.json: process.user.uid: expected an integer, got \"root\"" ]
+}
+
 @test "spec works in the current directory" {
 	cd "$TEST_TMP"
 	run "$HUSK_BIN" spec

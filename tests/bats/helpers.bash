@@ -7,6 +7,18 @@ HUSK_BUILDDIR=${HUSK_BUILDDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 HUSK_BIN=${HUSK_BIN:-$HUSK_BUILDDIR/husk}
 HUSK_IMAGE_BIN=${HUSK_IMAGE_BIN:-$HUSK_BUILDDIR/husk-image}
 
+# The test-only decoder (tests/unit/oci-roundtrip.c, built by make check):
+# oci_roundtrip [--type config|state|features] FILE prints FILE decoded and
+# re-encoded the way husk writes JSON.
+OCI_ROUNDTRIP_BIN=${OCI_ROUNDTRIP_BIN:-$HUSK_BUILDDIR/tests/unit/oci-roundtrip}
+oci_roundtrip() {
+	if [ ! -x "$OCI_ROUNDTRIP_BIN" ]; then
+		echo "$OCI_ROUNDTRIP_BIN is missing: make check (or make tests/unit/oci-roundtrip) builds it" >&2
+		return 127
+	fi
+	"$OCI_ROUNDTRIP_BIN" "$@"
+}
+
 # husk with the test's private state root
 husk() {
 	"$HUSK_BIN" --root "$HUSK_ROOT" "$@"
