@@ -3,3 +3,4 @@ libcommon_a_SOURCES = \
 	common/error.c common/error.h \
 	common/log.c common/log.h \
 	common/fileutil.c common/fileutil.h
+libcommon_a_SOURCES += common/sha256.c common/sha256.h

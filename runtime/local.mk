@@ -6,4 +6,6 @@ husk_SOURCES = \
 	runtime/husk.h \
 	runtime/main.c \
 	runtime/features.c \
-	runtime/spec.c
+	runtime/spec.c \
+	runtime/linux/seccomp.c \
+	runtime/linux/seccomp.h
