@@ -26,3 +26,11 @@ tests_unit_test_seccomp_SOURCES = tests/unit/test-seccomp.c tests/unit/unit.h \
 tests_unit_test_seccomp_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS) $(SECCOMP_LIBS) -lpthread
 TESTS += tests/unit/test-seccomp
 endif
+if !HAVE_SECCOMP
+check_PROGRAMS += tests/unit/test-seccomp-disabled
+tests_unit_test_seccomp_disabled_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_seccomp_disabled_SOURCES = tests/unit/test-seccomp-disabled.c tests/unit/unit.h \
+	runtime/linux/seccomp.c runtime/linux/seccomp.h
+tests_unit_test_seccomp_disabled_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
+TESTS += tests/unit/test-seccomp-disabled
+endif

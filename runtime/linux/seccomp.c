@@ -55,14 +55,6 @@ const char *const husk_seccomp_flags[] = { SECCOMP_FLAG_LIST(FLAG_NAME) NULL };
 #define FLAG_BIT(n) SECCOMP_FILTER_FLAG_##n,
 static const unsigned long flag_bits[] = { SECCOMP_FLAG_LIST(FLAG_BIT) };
 
-static int name_index(const char *const *names, const char *name)
-{
-	for (int i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], name) == 0)
-			return i;
-	return -1;
-}
-
 /* EFAULT (the NULL program) means the kernel got past the flag checks. */
 static bool kernel_has_flag(unsigned long flag)
 {
@@ -201,6 +193,14 @@ enum { SECCOMP_ACTION_LIST(ACTION_ENUM) };
 static const enum scmp_compare operator_values[] = { SECCOMP_OPERATOR_LIST(OPERATOR_VALUE) };
 #define ARCH_VALUE(n) SCMP_ARCH_##n,
 static const uint32_t arch_values[] = { SECCOMP_ARCH_LIST(ARCH_VALUE) };
+
+static int name_index(const char *const *names, const char *name)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
 
 #define ARCHES_MAX (sizeof(arch_values) / sizeof(arch_values[0]) + 1)
 #define MAX_ERRNO 4095

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/sha256.h"
 #include "oci-spec/json.h"
 #include "oci-spec/runtime-spec.h"
 #include "runtime/linux/seccomp.h"
@@ -747,6 +748,42 @@ static void test_names(void)
 	CHECK(seccomp_enabled(), "built with seccomp");
 }
 
+/* The cache keys' digest, against the FIPS 180-2 examples (one block, two
+ * blocks, a million bytes fed unevenly). */
+static void test_sha256(void)
+{
+	static const struct {
+		const char *input;
+		size_t repeat;
+		const char *hex;
+	} cases[] = {
+		{ "abc", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+		{ "aaaaaaa", 1000000 / 7 + 1, NULL },
+	};
+	char hex[2 * SHA256_DIGEST_SIZE + 1];
+	unsigned char digest[SHA256_DIGEST_SIZE];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sha256 h;
+		size_t left = 1000000;
+		sha256_init(&h);
+		if (cases[i].hex != NULL) {
+			sha256_update(&h, cases[i].input, strlen(cases[i].input));
+		} else {
+			for (; left >= 7; left -= 7)
+				sha256_update(&h, cases[i].input, 7);
+			sha256_update(&h, cases[i].input, left);
+		}
+		sha256_final(&h, digest);
+		sha256_hex(digest, hex);
+		const char *want = cases[i].hex ? cases[i].hex
+						: "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+		CHECK(strcmp(hex, want) == 0, "sha256 case %zu: got %s, want %s", i, hex, want);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "child") == 0)
@@ -766,6 +803,7 @@ int main(int argc, char **argv)
 	snprintf(nr_getpid, sizeof(nr_getpid), "%d", SCMP_SYS(getpid));
 
 	test_names();
+	test_sha256();
 	test_errors();
 	test_actions();
 	test_operators();
