@@ -55,12 +55,16 @@ const char *const husk_seccomp_flags[] = { SECCOMP_FLAG_LIST(FLAG_NAME) NULL };
 #define FLAG_BIT(n) SECCOMP_FILTER_FLAG_##n,
 static const unsigned long flag_bits[] = { SECCOMP_FLAG_LIST(FLAG_BIT) };
 
-/* EFAULT (the NULL program) means the kernel got past the flag checks. */
-static bool kernel_has_flag(unsigned long flag)
+/* 1: the kernel takes flag, 0: it does not, -1: cannot tell (no seccomp(2),
+ * or valgrind, which does not know it). Asked with a NULL program: EFAULT
+ * means the kernel got past its flag checks. */
+static int kernel_flag_support(unsigned long flag)
 {
 	if (flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
 		flag |= SECCOMP_FILTER_FLAG_NEW_LISTENER; /* refused on its own */
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, NULL) < 0 && errno == EFAULT;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, NULL) == 0)
+		return -1;
+	return errno == EFAULT ? 1 : errno == EINVAL ? 0 : -1;
 }
 
 size_t seccomp_supported_flags(const char **out, size_t max)
@@ -70,7 +74,7 @@ size_t seccomp_supported_flags(const char **out, size_t max)
 	if (max == 0)
 		return 0;
 	for (size_t i = 0; husk_seccomp_flags[i] != NULL && n + 1 < max; i++)
-		if (seccomp_enabled() && kernel_has_flag(flag_bits[i]))
+		if (seccomp_enabled() && kernel_flag_support(flag_bits[i]) == 1)
 			out[n++] = husk_seccomp_flags[i];
 	out[n] = NULL;
 	return n;
@@ -291,6 +295,15 @@ static int resolve_action(const char *where, const char *action_key, const char 
 	return 0;
 }
 
+static int unsupported_flag(unsigned int install_flags, struct husk_error *err)
+{
+	for (size_t i = 0; husk_seccomp_flags[i] != NULL; i++)
+		if ((install_flags & flag_bits[i]) && kernel_flag_support(flag_bits[i]) == 0)
+			return err_set(err, EOPNOTSUPP, "linux.seccomp.flags: %s is not supported by this kernel",
+				       husk_seccomp_flags[i]);
+	return 0;
+}
+
 static int resolve_profile(const struct oci_seccomp *sc, struct profile *p, struct husk_error *err)
 {
 	char where[64];
@@ -333,7 +346,8 @@ static int resolve_profile(const struct oci_seccomp *sc, struct profile *p, stru
 	for (size_t i = 0; i < sc->syscalls.len; i++) {
 		const struct oci_seccomp_syscall *sys = &sc->syscalls.items[i];
 		if (sys->names.len == 0)
-			return err_set(err, EINVAL, "linux.seccomp.syscalls[%zu].names: must name at least one syscall", i);
+			return err_set(err, EINVAL,
+				       "linux.seccomp.syscalls[%zu].names: must name at least one syscall", i);
 		snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu]", i);
 		r = resolve_action(where, "action", "errnoRet", sys->action, sys->has_errnoRet,
 				   sys->errnoRet, &p->actions[i], &p->notify, err);
@@ -365,21 +379,15 @@ static int resolve_profile(const struct oci_seccomp *sc, struct profile *p, stru
 		if (p->install_flags & SECCOMP_FILTER_FLAG_TSYNC)
 			p->install_flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
 	}
-	if (p->install_flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
-		if (!p->notify) {
-			/* It changes how the listener waits; without one the kernel refuses it. */
-			log_debug("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no SCMP_ACT_NOTIFY rule");
-			p->install_flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-		} else if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-				   SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-				   NULL) < 0 &&
-			   errno == EINVAL) {
-			/* Other answers (ENOSYS under valgrind) leave the verdict to the install. */
-			return err_set(err, EOPNOTSUPP,
-				       "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported by this kernel (it needs Linux 5.19)");
-		}
+	if ((p->install_flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) && !p->notify) {
+		/* It changes how the listener waits; without one the kernel refuses it. */
+		log_debug("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: "
+			  "no SCMP_ACT_NOTIFY rule");
+		p->install_flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 	}
-	return 0;
+	/* Fail here, before the container exists, rather than at the install.
+	 * When the kernel cannot be asked, the install has the last word. */
+	return unsupported_flag(p->install_flags, err);
 }
 
 static void hash_u64(struct sha256 *h, uint64_t v)
@@ -551,37 +559,39 @@ static bool same_index_twice(const struct oci_seccomp_syscall *sys)
 	return false;
 }
 
-static int add_rules(scmp_filter_ctx ctx, const struct profile *p, size_t i, int nr,
-		     struct husk_error *err)
+static struct scmp_arg_cmp arg_cmp(const struct oci_seccomp_arg *arg)
 {
-	const struct oci_seccomp_syscall *sys = &p->sc->syscalls.items[i];
-	struct scmp_arg_cmp cmps[6 * 8];
-	size_t n = sys->args.len;
+	/* MASKED_EQ reads (arg & value) == valueTwo; the others ignore valueTwo. */
+	return (struct scmp_arg_cmp){
+		.arg = arg->index,
+		.op = operator_values[name_index(husk_seccomp_operators, arg->op)],
+		.datum_a = arg->value,
+		.datum_b = arg->valueTwo,
+	};
+}
+
+/* Returns libseccomp's answer (0 or -errno). */
+static int add_rules(scmp_filter_ctx ctx, uint32_t action, int nr,
+		     const struct oci_seccomp_syscall *sys)
+{
+	struct scmp_arg_cmp cmps[6];
 	int r = 0;
 
-	if (n > sizeof(cmps) / sizeof(cmps[0]))
-		return err_set(err, E2BIG, "linux.seccomp.syscalls[%zu].args: too many conditions", i);
-	for (size_t j = 0; j < n; j++) {
-		const struct oci_seccomp_arg *arg = &sys->args.items[j];
-		/* MASKED_EQ reads (arg & value) == valueTwo; the others ignore valueTwo. */
-		cmps[j] = (struct scmp_arg_cmp){
-			.arg = arg->index,
-			.op = operator_values[name_index(husk_seccomp_operators, arg->op)],
-			.datum_a = arg->value,
-			.datum_b = arg->valueTwo,
-		};
-	}
 	/* Conditions are AND-ed within one rule, and a rule cannot test one
 	 * argument twice. When an entry does, the reference behaviour (which
 	 * profiles in the wild are written against) is one rule per
-	 * condition: the conditions are OR-ed. */
+	 * condition: every condition of the entry is OR-ed. */
 	if (same_index_twice(sys)) {
-		for (size_t j = 0; j < n && r >= 0; j++)
-			r = seccomp_rule_add_array(ctx, p->actions[i], nr, 1, &cmps[j]);
-	} else {
-		r = seccomp_rule_add_array(ctx, p->actions[i], nr, (unsigned)n, cmps);
+		for (size_t j = 0; j < sys->args.len && r == 0; j++) {
+			cmps[0] = arg_cmp(&sys->args.items[j]);
+			r = seccomp_rule_add_array(ctx, action, nr, 1, cmps);
+		}
+		return r;
 	}
-	return r;
+	/* distinct indexes 0-5: at most six conditions */
+	for (size_t j = 0; j < sys->args.len; j++)
+		cmps[j] = arg_cmp(&sys->args.items[j]);
+	return seccomp_rule_add_array(ctx, action, nr, (unsigned)sys->args.len, cmps);
 }
 
 /*
@@ -758,11 +768,10 @@ static int compile(const struct profile *p, struct husk_seccomp *s, struct husk_
 			}
 			if (p->actions[i] == p->default_action)
 				continue; /* libseccomp refuses a rule that changes nothing */
-			r = add_rules(ctx, p, i, nr, err);
+			r = add_rules(ctx, p->actions[i], nr, sys);
 			if (r < 0) {
-				if (err->code == 0 || r != -err->code)
-					err_sys(err, -r, "linux.seccomp.syscalls[%zu]: cannot add a rule for \"%s\"",
-						i, sys->names.items[j]);
+				err_sys(err, -r, "linux.seccomp.syscalls[%zu]: cannot add a rule for \"%s\"",
+					i, sys->names.items[j]);
 				goto out;
 			}
 		}
@@ -779,7 +788,8 @@ static int compile(const struct profile *p, struct husk_seccomp *s, struct husk_
 			goto out;
 	}
 	if (stub_len + body_len > BPF_MAXINSNS) {
-		r = err_set(err, E2BIG, "linux.seccomp: the filter has %zu instructions, more than the kernel's %d",
+		r = err_set(err, E2BIG,
+			    "linux.seccomp: the filter has %zu instructions, more than the kernel's %d",
 			    stub_len + body_len, BPF_MAXINSNS);
 		goto out;
 	}
@@ -849,18 +859,19 @@ int seccomp_install(const struct husk_seccomp *s, int *notify_fd, struct husk_er
 	if (s == NULL)
 		return 0;
 	if (s->notify && notify_fd == NULL)
-		return err_set(err, EINVAL, "seccomp: the profile uses SCMP_ACT_NOTIFY: the listener fd has nowhere to go");
+		return err_set(err, EINVAL,
+			       "seccomp: the profile uses SCMP_ACT_NOTIFY: the listener fd has nowhere to go");
 	struct sock_fprog prog = { .len = s->len, .filter = s->program };
 	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->install_flags, &prog);
 	if (r < 0) {
 		int e = errno;
 		if (e == EACCES)
 			return err_sys(err, e, "seccomp: load the filter (it needs no_new_privs or CAP_SYS_ADMIN)");
-		if (e == EINVAL && (s->install_flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV))
-			return err_set(err, EOPNOTSUPP,
-				       "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported by this kernel (it needs Linux 5.19)");
+		if (e == EINVAL && unsupported_flag(s->install_flags, err) < 0)
+			return -err->code;
 		if (e == ESRCH && (s->install_flags & SECCOMP_FILTER_FLAG_TSYNC))
-			return err_sys(err, e, "seccomp: SECCOMP_FILTER_FLAG_TSYNC: another thread cannot take the filter");
+			return err_sys(err, e,
+				       "seccomp: SECCOMP_FILTER_FLAG_TSYNC: another thread cannot take the filter");
 		return err_sys(err, e, "seccomp: load the filter");
 	}
 	if (s->notify) {

@@ -78,6 +78,18 @@ static void on_signal(int sig)
 {
 }
 
+static int go_pipe[2] = { -1, -1 };
+
+/* For "thread-before": a thread that exists before the install and makes
+ * its syscall after it. */
+static void *waiting_thread_main(void *arg)
+{
+	char c;
+	if (read(go_pipe[0], &c, 1) != 1)
+		return NULL;
+	return thread_main(arg);
+}
+
 static int child_main(int argc, char **argv)
 {
 	struct husk_error err = { 0 };
@@ -94,6 +106,13 @@ static int child_main(int argc, char **argv)
 	if (strcmp(scenario, "notify") == 0) {
 		struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
 		sigaction(SIGUSR1, &sa, NULL);
+	}
+	pthread_t waiting;
+	if (strcmp(scenario, "thread-before") == 0) {
+		thread_nr = strtol(argv[5], NULL, 0);
+		if (pipe2(go_pipe, O_CLOEXEC) < 0 ||
+		    pthread_create(&waiting, NULL, waiting_thread_main, NULL) != 0)
+			_exit(CHILD_SETUP_FAILED);
 	}
 	if (load_profile(argv[2], &cfg, &err) < 0 ||
 	    seccomp_prepare(cfg->linux->seccomp, strcmp(argv[3], "-") ? argv[3] : NULL, &s, &err) < 0 ||
@@ -115,6 +134,11 @@ static int child_main(int argc, char **argv)
 		pthread_t t;
 		thread_nr = nr;
 		if (pthread_create(&t, NULL, thread_main, NULL) != 0 || pthread_join(t, NULL) != 0)
+			_exit(CHILD_SETUP_FAILED);
+		_exit(thread_result);
+	}
+	if (strcmp(scenario, "thread-before") == 0) {
+		if (write(go_pipe[1], "x", 1) != 1 || pthread_join(waiting, NULL) != 0)
 			_exit(CHILD_SETUP_FAILED);
 		_exit(thread_result);
 	}
@@ -321,6 +345,34 @@ static void test_operators(void)
 		      "args %s with (%s, %s): want %s, %s", cases[i].args, cases[i].a0, cases[i].a1,
 		      cases[i].match ? "a match (exit 61)" : "no match (exit 0)", describe(st));
 	}
+}
+
+static void test_flags(void)
+{
+	static const char without[] =
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getppid\"],"
+		"\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":71}]}";
+	static const char tsync[] =
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_TSYNC\"],"
+		"\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":71}]}";
+	static const char log_spec[] =
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\","
+		"\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],\"syscalls\":[{\"names\":[\"getppid\"],"
+		"\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":71}]}";
+	/* WAIT_KILLABLE_RECV without a listener is dropped, not refused */
+	static const char killable_alone[] =
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],"
+		"\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":71}]}";
+	int st;
+
+	st = RUN(without, NULL, "thread-before", nr_getppid);
+	EXPECT_EXIT(st, 0, "an older thread keeps running unfiltered without TSYNC");
+	st = RUN(tsync, NULL, "thread-before", nr_getppid);
+	EXPECT_EXIT(st, 71, "SECCOMP_FILTER_FLAG_TSYNC filters the older thread too");
+	st = RUN(log_spec, NULL, "syscall", nr_getppid);
+	EXPECT_EXIT(st, 71, "SECCOMP_FILTER_FLAG_LOG and SPEC_ALLOW");
+	st = RUN(killable_alone, NULL, "syscall", nr_getppid);
+	EXPECT_EXIT(st, 71, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV without SCMP_ACT_NOTIFY");
 }
 
 static void test_arches(void)
@@ -807,6 +859,7 @@ int main(int argc, char **argv)
 	test_errors();
 	test_actions();
 	test_operators();
+	test_flags();
 	test_arches();
 	test_enosys();
 	test_cache();
