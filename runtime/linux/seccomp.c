@@ -471,7 +471,7 @@ static bool owned_and_private(int fd)
 	return fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 022) == 0;
 }
 
-static int open_cache_dir(const char *dir)
+static int mkdir_parents(const char *dir)
 {
 	char path[PATH_MAX];
 
@@ -483,10 +483,21 @@ static int open_cache_dir(const char *dir)
 		if (mkdir(path, 0700) < 0 && errno != EEXIST)
 			return -errno;
 		if (slash == NULL)
-			break;
+			return 0;
 		*slash = '/';
 	}
+}
+
+static int open_cache_dir(const char *dir)
+{
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT) {
+		int r = mkdir_parents(dir);
+		if (r < 0)
+			return r;
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	if (!owned_and_private(fd)) {

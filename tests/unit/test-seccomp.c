@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -204,7 +205,8 @@ static const char *describe(int status)
 	return buf;
 }
 
-#define RUN(profile, cache, scenario, ...) wait_status(spawn(profile, cache, scenario, __VA_ARGS__, NULL))
+#define RUN(profile, cache, scenario, ...)                                                         \
+	wait_status(spawn(profile, cache, scenario, __VA_ARGS__, NULL))
 #define EXPECT_EXIT(status, code, what)                                                            \
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == (code), "%s: want exit %d, %s", what,    \
 	      code, describe(status))
@@ -295,6 +297,12 @@ static void test_actions(void)
 	EXPECT_EXIT(st, 0, "SCMP_ACT_TRACE with a tracer that lets the call run");
 }
 
+#define COND(index, op, value)                                                                     \
+	"{\"index\":" #index ",\"value\":" #value ",\"op\":\"SCMP_CMP_" #op "\"}"
+#define MASKED(index, mask, result)                                                                \
+	"{\"index\":" #index ",\"value\":" #mask ",\"valueTwo\":" #result                          \
+	",\"op\":\"SCMP_CMP_MASKED_EQ\"}"
+
 struct op_case {
 	const char *args; /* JSON array */
 	const char *a0, *a1;
@@ -304,35 +312,35 @@ struct op_case {
 static void test_operators(void)
 {
 	static const struct op_case cases[] = {
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_NE\"}]", "6", "0", true },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_NE\"}]", "5", "0", false },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_LT\"}]", "4", "0", true },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_LT\"}]", "5", "0", false },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_LE\"}]", "5", "0", true },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_LE\"}]", "6", "0", false },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_EQ\"}]", "5", "0", true },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_EQ\"}]", "4", "0", false },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_GE\"}]", "5", "0", true },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_GE\"}]", "4", "0", false },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_GT\"}]", "6", "0", true },
-		{ "[{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_GT\"}]", "5", "0", false },
+		{ "[" COND(0, NE, 5) "]", "6", "0", true },
+		{ "[" COND(0, NE, 5) "]", "5", "0", false },
+		{ "[" COND(0, LT, 5) "]", "4", "0", true },
+		{ "[" COND(0, LT, 5) "]", "5", "0", false },
+		{ "[" COND(0, LE, 5) "]", "5", "0", true },
+		{ "[" COND(0, LE, 5) "]", "6", "0", false },
+		{ "[" COND(0, EQ, 5) "]", "5", "0", true },
+		{ "[" COND(0, EQ, 5) "]", "4", "0", false },
+		{ "[" COND(0, GE, 5) "]", "5", "0", true },
+		{ "[" COND(0, GE, 5) "]", "4", "0", false },
+		{ "[" COND(0, GT, 5) "]", "6", "0", true },
+		{ "[" COND(0, GT, 5) "]", "5", "0", false },
 		/* (arg & value) == valueTwo */
-		{ "[{\"index\":0,\"value\":240,\"valueTwo\":48,\"op\":\"SCMP_CMP_MASKED_EQ\"}]", "0x3f", "0", true },
-		{ "[{\"index\":0,\"value\":240,\"valueTwo\":48,\"op\":\"SCMP_CMP_MASKED_EQ\"}]", "0x4f", "0", false },
+		{ "[" MASKED(0, 240, 48) "]", "0x3f", "0", true },
+		{ "[" MASKED(0, 240, 48) "]", "0x4f", "0", false },
 		/* all 64 bits are compared */
-		{ "[{\"index\":1,\"value\":4294967301,\"op\":\"SCMP_CMP_EQ\"}]", "0", "0x100000005", true },
-		{ "[{\"index\":1,\"value\":4294967301,\"op\":\"SCMP_CMP_EQ\"}]", "0", "5", false },
+		{ "[" COND(1, EQ, 4294967301) "]", "0", "0x100000005", true },
+		{ "[" COND(1, EQ, 4294967301) "]", "0", "5", false },
 		/* different arguments in one rule: AND */
-		{ "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":1,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]", "1", "2", true },
-		{ "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":1,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]", "1", "3", false },
-		{ "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":1,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]", "0", "2", false },
+		{ "[" COND(0, EQ, 1) "," COND(1, EQ, 2) "]", "1", "2", true },
+		{ "[" COND(0, EQ, 1) "," COND(1, EQ, 2) "]", "1", "3", false },
+		{ "[" COND(0, EQ, 1) "," COND(1, EQ, 2) "]", "0", "2", false },
 		/* the same argument twice: OR (one rule per condition) */
-		{ "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]", "1", "0", true },
-		{ "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]", "2", "0", true },
-		{ "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]", "3", "0", false },
+		{ "[" COND(0, EQ, 1) "," COND(0, EQ, 2) "]", "1", "0", true },
+		{ "[" COND(0, EQ, 1) "," COND(0, EQ, 2) "]", "2", "0", true },
+		{ "[" COND(0, EQ, 1) "," COND(0, EQ, 2) "]", "3", "0", false },
 		/* ...and then every condition stands alone, as in the reference runtime */
-		{ "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":2,\"op\":\"SCMP_CMP_EQ\"},{\"index\":1,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]", "3", "9", true },
-		{ "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":2,\"op\":\"SCMP_CMP_EQ\"},{\"index\":1,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]", "3", "8", false },
+		{ "[" COND(0, EQ, 1) "," COND(0, EQ, 2) "," COND(1, EQ, 9) "]", "3", "9", true },
+		{ "[" COND(0, EQ, 1) "," COND(0, EQ, 2) "," COND(1, EQ, 9) "]", "3", "8", false },
 	};
 	char p[1024], rule[768];
 
@@ -684,6 +692,7 @@ static void notify_case(bool killable, bool signal)
 	if (poll(&pfd, 1, 10000) != 1) {
 		CHECK(false, "%s: the child never connected", what);
 		kill(pid, SIGKILL);
+		wait_status(pid);
 		goto out;
 	}
 	CHECK(agent_receive(listener, payload, sizeof(payload), &notify_fd) == 0 && notify_fd >= 0,
@@ -836,6 +845,11 @@ static void test_sha256(void)
 	}
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "child") == 0)
@@ -867,9 +881,7 @@ int main(int argc, char **argv)
 	test_notify();
 	test_fixture();
 
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	if (nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "cannot remove %s: %s\n", tmpdir, strerror(errno));
 	return unit_summary("test-seccomp");
 }
