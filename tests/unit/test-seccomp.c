@@ -442,6 +442,16 @@ static void test_enosys(void)
 	EXPECT_EXIT(st, ENOSYS, "ENOSYS above the highest with defaultErrnoRet");
 	st = RUN(kill, NULL, "syscall", "1000");
 	EXPECT_SIGNAL(st, SIGSYS, "no ENOSYS stub under a kill default");
+
+	/* The point of it all: a profile from before clone3 existed. glibc's
+	 * pthread_create tries clone3, gets ENOSYS, falls back to clone. */
+	static const char before_clone3[] =
+		"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"mmap\",\"mprotect\","
+		"\"munmap\",\"brk\",\"madvise\",\"clone\",\"futex\",\"rt_sigprocmask\",\"rt_sigaction\","
+		"\"set_robust_list\",\"rseq\",\"exit\",\"exit_group\",\"getppid\"],"
+		"\"action\":\"SCMP_ACT_ALLOW\"}]}";
+	st = RUN(before_clone3, NULL, "thread", nr_getppid);
+	EXPECT_EXIT(st, 0, "pthread_create under a profile that predates clone3");
 }
 
 static size_t count_entries(const char *dir, char *name, size_t size)
