@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/log.h"
 #include "common/sha256.h"
 #include "oci-spec/json.h"
 #include "oci-spec/runtime-spec.h"
@@ -567,7 +568,19 @@ static void test_unknown_syscalls(void)
 	char q[600];
 	snprintf(q, sizeof(q), "%.*s[\"husk_no_such_syscall\",\"getppid\"]%s", (int)(names - p), p,
 		 names + strlen("[\"getppid\"]"));
+	char log_path[128];
+	_cleanup_free_ char *log = NULL;
+	struct husk_error err = { 0 };
+	size_t len;
+	snprintf(log_path, sizeof(log_path), "%s/debug.log", tmpdir);
+	CHECK(log_open(log_path, LOG_FORMAT_TEXT, true) == 0, "open %s", log_path);
 	CHECK(prepare_cached(q, NULL, NULL) == 0, "a profile naming an unknown syscall prepares");
+	log_close();
+	log_open(NULL, LOG_FORMAT_TEXT, false);
+	CHECK(read_file_at(AT_FDCWD, log_path, 1 << 16, &log, &len, &err) == 0, "%s", err.msg);
+	CHECK(log && strstr(log, "level=debug msg=\"linux.seccomp.syscalls[0].names[0]: unknown "
+				 "syscall \\\"husk_no_such_syscall\\\" skipped\"") != NULL,
+	      "debug log: %s", log ? log : "(none)");
 	int st = RUN(q, NULL, "syscall", nr_getppid);
 	EXPECT_EXIT(st, 55, "the known names of the entry still apply");
 }
