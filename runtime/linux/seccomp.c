@@ -10,6 +10,7 @@
  * a property of the install (a flag), not of the program. */
 #include "runtime/linux/seccomp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -211,6 +212,7 @@ static int name_index(const char *const *names, const char *name)
 /* Bumped whenever the program generated for the same profile changes. */
 #define CACHE_FORMAT "husk-seccomp-bpf-1"
 #define CACHE_MAGIC "HUSKBPF1"
+#define CACHE_ENTRIES_MAX 128
 #define CACHE_FILE_MAX (sizeof(struct cache_header) + BPF_MAXINSNS * sizeof(struct sock_filter))
 
 struct husk_seccomp {
@@ -543,6 +545,60 @@ static int cache_load(int dirfd, const char *name, struct husk_seccomp *s)
 	return 0;
 }
 
+struct cache_entry {
+	char name[2 * SHA256_DIGEST_SIZE + 1];
+	struct timespec written;
+};
+
+static int older_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct cache_entry *)a)->written;
+	const struct timespec *y = &((const struct cache_entry *)b)->written;
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? -1 : 1;
+	return x->tv_nsec < y->tv_nsec ? -1 : x->tv_nsec > y->tv_nsec;
+}
+
+/* Keep at most CACHE_ENTRIES_MAX programs: profiles come and go, and a
+ * libseccomp or kernel update orphans every key. The oldest written go
+ * first; a profile still in use costs one more compile. Runs on misses
+ * only, which pay for a compile anyway. */
+static void cache_evict(int dirfd)
+{
+	struct cache_entry *entries = NULL;
+	size_t n = 0, cap = 0;
+	int fd = dup(dirfd);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+		struct stat st;
+		if (strlen(e->d_name) != 2 * SHA256_DIGEST_SIZE ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : CACHE_ENTRIES_MAX + 1;
+			struct cache_entry *grown = realloc(entries, cap * sizeof(*entries));
+			if (grown == NULL)
+				break;
+			entries = grown;
+		}
+		memcpy(entries[n].name, e->d_name, sizeof(entries[n].name));
+		entries[n++].written = st.st_mtim;
+	}
+	closedir(dir);
+	if (n > CACHE_ENTRIES_MAX) {
+		qsort(entries, n, sizeof(*entries), older_first);
+		for (size_t i = 0; i < n - CACHE_ENTRIES_MAX; i++)
+			unlinkat(dirfd, entries[i].name, 0);
+	}
+	free(entries);
+}
+
 static void cache_store(int dirfd, const char *name, const struct husk_seccomp *s)
 {
 	size_t size = sizeof(struct cache_header) + s->len * sizeof(*s->program);
@@ -557,6 +613,7 @@ static void cache_store(int dirfd, const char *name, const struct husk_seccomp *
 	memcpy(buf + sizeof(hdr), s->program, s->len * sizeof(*s->program));
 	if (write_file_atomic(dirfd, name, buf, size, 0600, &err) < 0)
 		log_debug("seccomp cache: %s", err.msg);
+	cache_evict(dirfd);
 }
 
 static bool same_index_twice(const struct oci_seccomp_syscall *sys)

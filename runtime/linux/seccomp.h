@@ -29,9 +29,17 @@
 
 struct husk_seccomp;
 
-/* Validate and compile sc (or load its program from cache_dir; NULL means
- * no cache). Errors name the JSON path ("linux.seccomp.syscalls[2].action:
- * unknown action \"SCMP_ACT_FOO\""). Needs no privileges. */
+/* Validate and compile sc, or load its program from cache_dir (NULL: no
+ * cache). sc NULL: *out = NULL, nothing to do. Errors name the JSON path
+ * ("linux.seccomp.syscalls[2].action: unknown action \"SCMP_ACT_FOO\"").
+ *
+ * The cache: one file per program, named by a SHA-256 of the profile,
+ * libseccomp's version, the native arch and the kernel release; written
+ * atomically, mode 0600, at most 128 kept. cache_dir is created (0700) if
+ * missing, and used only while it and its files belong to the effective
+ * uid and nobody else can write them. A name no container id can take
+ * suits it, e.g. "<root>/.seccomp-cache". Cache failures only log (debug)
+ * and compile. */
 int seccomp_prepare(const struct oci_seccomp *sc, const char *cache_dir, struct husk_seccomp **out,
 		    struct husk_error *err);
 /* Load the filter into the calling thread (all threads with

@@ -555,6 +555,26 @@ static void test_cache(void)
 		closedir(d2);
 	CHECK(prepare_cached(p77, cache, NULL) == 0, "a world-writable entry is not used");
 
+	/* At most 128 programs are kept; the oldest written go first. */
+	char evict[160], fake[256];
+	snprintf(evict, sizeof(evict), "%s/cache/evict", tmpdir);
+	mkdir(evict, 0700);
+	for (int i = 0; i < 130; i++) {
+		snprintf(fake, sizeof(fake), "%s/%064x", evict, i);
+		int fd = open(fake, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		struct timespec when[2] = { { .tv_sec = 1000 + i }, { .tv_sec = 1000 + i } };
+		CHECK(fd >= 0 && futimens(fd, when) == 0, "fake entry %s", fake);
+		if (fd >= 0)
+			close(fd);
+	}
+	CHECK(prepare_cached(p77, evict, NULL) == 0, "a miss in a full cache");
+	CHECK(count_entries(evict, file, sizeof(file)) == 128, "128 entries left in %s", evict);
+	snprintf(fake, sizeof(fake), "%s/%064x", evict, 2);
+	CHECK(access(fake, F_OK) < 0, "the oldest entries were evicted");
+	snprintf(fake, sizeof(fake), "%s/%064x", evict, 3);
+	CHECK(access(fake, F_OK) == 0, "the newer entries stay");
+	CHECK(prepare_cached(p77, evict, NULL) == 1, "the new program stays");
+
 	/* Without a cache dir, nothing is cached. */
 	CHECK(prepare_cached(p77, NULL, NULL) == 0, "no cache dir: compiled");
 }
