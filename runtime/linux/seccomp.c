@@ -313,8 +313,8 @@ static int resolve_profile(const struct oci_seccomp *sc, struct profile *p, stru
 
 	p->sc = sc;
 	r = resolve_action("linux.seccomp", "defaultAction", "defaultErrnoRet", sc->defaultAction,
-			   sc->has_defaultErrnoRet, sc->defaultErrnoRet, &p->default_action, &p->notify,
-			   err);
+			   sc->has_defaultErrnoRet, sc->defaultErrnoRet, &p->default_action,
+			   &p->notify, err);
 	if (r < 0)
 		return r;
 	if (p->notify)
@@ -674,7 +674,8 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t action, int nr,
  * This is a stub prepended to libseccomp's program rather than libseccomp
  * rules for the syscalls above the highest: those rules could only cover
  * syscalls libseccomp knows, and the ones that matter most are the ones
- * newer than the installed libseccomp (2.5 knows nothing past Linux 5.x);
+ * newer than the installed libseccomp (Debian 12's knows nothing past
+ * Linux 6.7: statmount, mseal, setxattrat... are numbers to it, not names);
  * a range check also costs two instructions instead of one rule per
  * syscall. Prepending is safe because BPF jumps are relative and forward
  * only, and libseccomp's program loads what it needs from seccomp_data
@@ -707,13 +708,26 @@ static void arch_segment(uint32_t token, struct segment *seg)
 	}
 }
 
+static void segment_add(struct segment *seg, int nr)
+{
+	if (nr < 0 || (uint32_t)nr < seg->lo || (seg->hi && (uint32_t)nr >= seg->hi))
+		return;
+	if (!seg->known || (uint32_t)nr > seg->max)
+		seg->max = (uint32_t)nr;
+	seg->known = true;
+}
+
 #define STUB_MAX 256
+#define LOAD(field) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,                        \
+						  offsetof(struct seccomp_data, field)))
+#define JUMP(op, k, jt, jf) ((struct sock_filter)BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), (jt), (jf)))
 
 static int enosys_stub(const struct profile *p, struct sock_filter *stub, size_t *stub_len,
 		       struct husk_error *err)
 {
 	struct segment segs[ARCHES_MAX];
-	size_t n = 0, enosys_jumps[ARCHES_MAX * 2], n_jumps = 0, main_jumps[ARCHES_MAX + 1], n_main = 0;
+	size_t enosys_jumps[ARCHES_MAX * 2], main_jumps[ARCHES_MAX + 1];
+	size_t n = 0, n_jumps = 0, n_main = 0;
 	bool done[ARCHES_MAX] = { false };
 
 	for (size_t a = 0; a < p->n_arches; a++) {
@@ -721,39 +735,30 @@ static int enosys_stub(const struct profile *p, struct sock_filter *stub, size_t
 		for (size_t i = 0; i < p->sc->syscalls.len; i++) {
 			const oci_strings *names = &p->sc->syscalls.items[i].names;
 			for (size_t j = 0; j < names->len; j++) {
-				int nr = seccomp_syscall_resolve_name_arch(p->arches[a], names->items[j]);
-				if (nr < 0 || (uint32_t)nr < segs[a].lo ||
-				    (segs[a].hi && (uint32_t)nr >= segs[a].hi))
-					continue;
-				if (!segs[a].known || (uint32_t)nr > segs[a].max)
-					segs[a].max = (uint32_t)nr;
-				segs[a].known = true;
+				const char *name = names->items[j];
+				segment_add(&segs[a], seccomp_syscall_resolve_name_arch(p->arches[a], name));
 			}
 		}
 	}
 
-	stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						 offsetof(struct seccomp_data, arch));
+	stub[n++] = LOAD(arch);
 	for (size_t a = 0; a < p->n_arches; a++) {
 		if (done[a] || !segs[a].known)
 			continue;
 		size_t check = n++;
-		stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-							 offsetof(struct seccomp_data, nr));
+		stub[n++] = LOAD(nr);
 		for (size_t b = a; b < p->n_arches; b++) {
 			if (segs[b].audit_arch != segs[a].audit_arch || !segs[b].known)
 				continue;
 			done[b] = true;
 			if (segs[b].hi)
-				stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-									 segs[b].hi, 1, 0);
+				stub[n++] = JUMP(BPF_JGE, segs[b].hi, 1, 0);
 			enosys_jumps[n_jumps++] = n;
-			stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, segs[b].max, 0, 0);
+			stub[n++] = JUMP(BPF_JGT, segs[b].max, 0, 0); /* jt set below */
 		}
 		main_jumps[n_main++] = n;
 		stub[n++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 0);
-		stub[check] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, segs[a].audit_arch, 0,
-							   (unsigned char)(n - check - 1));
+		stub[check] = JUMP(BPF_JEQ, segs[a].audit_arch, 0, (unsigned char)(n - check - 1));
 	}
 	if (n_main == 0) { /* the profile names nothing this filter can number */
 		*stub_len = 0;
