@@ -396,6 +396,26 @@ static void test_arches(void)
 	static const char probe[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\"]}";
 	int st;
 
+	/* x32 numbers (bit 30) share AUDIT_ARCH_X86_64 and reach the filter
+	 * even where the kernel runs no x32 code: x32 getpid is 0x40000027. */
+	static const char with_x32[] =
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X32\"],"
+		"\"syscalls\":[{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":43}]}";
+	static const char x32_enosys[] =
+		"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":13,\"architectures\":"
+		"[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X32\"],\"syscalls\":[{\"names\":[\"getppid\","
+		"\"exit_group\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+	st = RUN(with_x32, NULL, "syscall", "0x40000027");
+	EXPECT_EXIT(st, 43, "an x32 getpid with SCMP_ARCH_X32 listed");
+	st = RUN(without_x86, NULL, "syscall", "0x40000027");
+	EXPECT_SIGNAL(st, SIGSYS, "an x32 syscall without SCMP_ARCH_X32 (bad architecture)");
+	st = RUN(x32_enosys, NULL, "syscall", "0x40000027");
+	EXPECT_EXIT(st, EACCES, "x32: below the profile's highest, the default errno");
+	st = RUN(x32_enosys, NULL, "syscall", "0x4000012c");
+	EXPECT_EXIT(st, ENOSYS, "x32: above the profile's highest, ENOSYS");
+	st = RUN(x32_enosys, NULL, "syscall", "0x40000208");
+	EXPECT_EXIT(st, EACCES, "x32's own 512+ range is left to the profile's default");
+
 	/* getpid is 20 for i386, entered through int $0x80 */
 	st = RUN(probe, NULL, "int80", "20");
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
