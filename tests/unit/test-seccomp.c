@@ -870,6 +870,17 @@ static void test_names(void)
 	CHECK(husk_seccomp_operators[7] == NULL, "7 operators");
 	CHECK_STR(husk_seccomp_flags[3], "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
 	CHECK(seccomp_enabled(), "built with seccomp");
+
+	/* natively: valgrind cannot pass seccomp(2) on. Linux 5.19 has all four. */
+	const char *argv[] = { self_exe, "supported-flags", NULL };
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(self_exe, (char **)argv);
+		_exit(CHILD_SETUP_FAILED);
+	}
+	int st = wait_status(pid);
+	EXPECT_EXIT(st, 4, "seccomp_supported_flags on this kernel");
 }
 
 /* The cache keys' digest, against the FIPS 180-2 examples (one block, two
@@ -917,6 +928,10 @@ int main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "child") == 0)
 		return child_main(argc, argv);
+	if (argc == 2 && strcmp(argv[1], "supported-flags") == 0) {
+		const char *flags[8];
+		return (int)seccomp_supported_flags(flags, 8);
+	}
 
 	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	if (n <= 0)
