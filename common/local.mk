@@ -3,4 +3,5 @@ libcommon_a_SOURCES = \
 	common/error.c common/error.h \
 	common/log.c common/log.h \
 	common/fileutil.c common/fileutil.h \
-	common/resolve.c common/resolve.h
+	common/resolve.c common/resolve.h \
+	common/sha256.c common/sha256.h

@@ -22,5 +22,6 @@ husk_SOURCES = \
 	runtime/linux/mounts.c runtime/linux/mounts.h \
 	runtime/linux/namespaces.c runtime/linux/namespaces.h \
 	runtime/linux/process.c runtime/linux/process.h \
+	runtime/linux/seccomp.c runtime/linux/seccomp.h \
 	runtime/linux/spawn.c runtime/linux/spawn.h \
 	runtime/linux/terminal.c runtime/linux/terminal.h

@@ -21,3 +21,22 @@ AM_TESTS_ENVIRONMENT = \
 
 EXTRA_DIST += tests/unit/memcheck.sh tests/unit/data tests/unit/malformed \
 	tests/bats
+
+# seccomp: the filters are loaded by children that re-execute the test
+# natively (see the top of test-seccomp.c); the parent stays under valgrind.
+if HAVE_SECCOMP
+check_PROGRAMS += tests/unit/test-seccomp
+tests_unit_test_seccomp_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(SECCOMP_CFLAGS) -pthread
+tests_unit_test_seccomp_SOURCES = tests/unit/test-seccomp.c tests/unit/unit.h \
+	runtime/linux/seccomp.c runtime/linux/seccomp.h
+tests_unit_test_seccomp_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS) $(SECCOMP_LIBS) -lpthread
+TESTS += tests/unit/test-seccomp
+endif
+if !HAVE_SECCOMP
+check_PROGRAMS += tests/unit/test-seccomp-disabled
+tests_unit_test_seccomp_disabled_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_seccomp_disabled_SOURCES = tests/unit/test-seccomp-disabled.c tests/unit/unit.h \
+	runtime/linux/seccomp.c runtime/linux/seccomp.h
+tests_unit_test_seccomp_disabled_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
+TESTS += tests/unit/test-seccomp-disabled
+endif
