@@ -12,8 +12,8 @@ setup() {
 teardown() {
 	if [ -n "${CG:-}" ] && [ -d "$CG" ]; then
 		echo 1 >"$CG/cgroup.kill"
-		local i
-		for i in $(seq 50); do
+		local _
+		for _ in $(seq 50); do
 			grep -q '^populated 0' "$CG/cgroup.events" && break
 			sleep 0.1
 		done
