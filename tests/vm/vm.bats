@@ -23,6 +23,7 @@ setup_file() {
 			echo "mount$m=$(awk -v m=$m "\$2 == m { t = \$3 } END { print t }" /proc/mounts)"
 		done
 		touch /tmp/w /run/w && echo tmp_run_writable=yes
+		echo "root_propagation=$(findmnt -no PROPAGATION /)"
 		echo "lo_flags=$(cat /sys/class/net/lo/flags)"
 		echo "hostname=$(hostname)"
 		echo "uid=$(id -u)"
@@ -65,7 +66,7 @@ probe() {
 	[ "$(probe subtree)" = "$(probe controllers)" ]
 }
 
-@test "vm: the guest has proc, sysfs, devtmpfs, devpts, writable /tmp and /run" {
+@test "vm: the guest has proc, sysfs, devtmpfs, devpts, writable /tmp and /run, shared /" {
 	[ "$(probe mount/proc)" = proc ]
 	[ "$(probe mount/sys)" = sysfs ]
 	[ "$(probe mount/dev)" = devtmpfs ]
@@ -73,6 +74,7 @@ probe() {
 	[ "$(probe mount/tmp)" = tmpfs ]
 	[ "$(probe mount/run)" = tmpfs ]
 	[ "$(probe tmp_run_writable)" = yes ]
+	[ "$(probe root_propagation)" = shared ]
 }
 
 @test "vm: loopback is up, hostname is set, the command runs as root" {
