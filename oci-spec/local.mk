@@ -3,4 +3,5 @@ liboci_spec_a_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 liboci_spec_a_SOURCES = \
 	oci-spec/json.c oci-spec/json.h \
 	oci-spec/schema.c oci-spec/schema.h \
-	oci-spec/runtime-spec.c oci-spec/runtime-spec.h
+	oci-spec/runtime-spec.c oci-spec/runtime-spec.h \
+	oci-spec/image-spec.c oci-spec/image-spec.h
