@@ -1,0 +1,165 @@
+#include "common/resolve.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+
+#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long resolve)
+{
+	struct open_how how = { .flags = (unsigned long)flags | O_CLOEXEC, .mode = mode, .resolve = resolve };
+	long fd;
+
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* openat2 rejects an empty path; the root itself is "." */
+static const char *relative(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+int resolve_in_root(int rootfd, const char *path, int flags, struct husk_error *err)
+{
+	int fd = sys_openat2(rootfd, relative(path), flags, 0, IN_ROOT);
+	if (fd < 0)
+		return err_sys(err, -fd, "%s", path);
+	return fd;
+}
+
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *err)
+{
+	const char *rel = relative(path);
+	int fd = sys_openat2(rootfd, rel, O_PATH | O_DIRECTORY, 0, IN_ROOT);
+	if (fd >= 0 || fd != -ENOENT) {
+		if (fd < 0)
+			return err_sys(err, -fd, "%s", path);
+		return fd;
+	}
+
+	/* Walk from the root: resolve each prefix inside the root, and create
+	 * the next component in the directory that prefix resolved to. */
+	_cleanup_free_ char *copy = strdup(rel);
+	if (copy == NULL)
+		return err_sys(err, ENOMEM, "%s", path);
+	int cur = sys_openat2(rootfd, ".", O_PATH | O_DIRECTORY, 0, IN_ROOT);
+	if (cur < 0)
+		return err_sys(err, -cur, "%s: open root", path);
+	char *p = copy;
+	while (*p) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (*p && strcmp(p, ".") != 0) {
+			int next = sys_openat2(rootfd, copy, O_PATH | O_DIRECTORY, 0, IN_ROOT);
+			if (next == -ENOENT) {
+				if (strcmp(p, "..") == 0) {
+					close(cur);
+					return err_set(err, ENOENT, "%s: cannot create \"..\"", path);
+				}
+				if (mkdirat(cur, p, mode) < 0 && errno != EEXIST) {
+					int e = errno;
+					close(cur);
+					return err_sys(err, e, "%s: mkdir %s", path, copy);
+				}
+				/* just made by us: take it only if it is still a plain directory */
+				next = sys_openat2(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
+						   RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+			}
+			if (next < 0) {
+				close(cur);
+				return err_sys(err, -next, "%s: %s", path, copy);
+			}
+			close(cur);
+			cur = next;
+		}
+		if (!slash)
+			break;
+		*slash = '/';
+		p = slash + 1;
+	}
+	return cur;
+}
+
+int open_parent_in_root(int rootfd, const char *path, bool create, char **base_alloc,
+			const char **base, struct husk_error *err)
+{
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return err_sys(err, ENOMEM, "%s", path);
+	size_t len = strlen(copy);
+	while (len > 0 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	char *slash = strrchr(copy, '/');
+	char *name = slash ? slash + 1 : copy;
+	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		free(copy);
+		return err_set(err, EINVAL, "%s: the path names no file", path);
+	}
+	const char *dir = ".";
+	if (slash) {
+		*slash = '\0';
+		dir = copy;
+	}
+	int fd = create ? mkdir_in_root(rootfd, dir, 0755, err) :
+			  resolve_in_root(rootfd, dir, O_PATH | O_DIRECTORY, err);
+	if (fd < 0) {
+		free(copy);
+		return fd;
+	}
+	*base_alloc = copy;
+	*base = name;
+	return fd;
+}
+
+static int remove_children(int dirfd)
+{
+	DIR *d = fdopendir(dirfd);
+	if (d == NULL) {
+		int e = errno;
+		close(dirfd);
+		return -e;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int q = remove_all_at(dirfd, de->d_name);
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	closedir(d);
+	return r;
+}
+
+int remove_all_at(int dirfd, const char *name)
+{
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int r = remove_children(fd);
+	if (r < 0)
+		return r;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
