@@ -53,5 +53,6 @@ const struct image_cmd cmd_list = {
 	.name = "list",
 	.run = list_run,
 	.summary = "list the images in the store",
+	.shortopts = "q",
 	.usage = "[-q]\n\n  -q, --quiet  names only",
 };

@@ -166,6 +166,7 @@ const struct image_cmd cmd_pull = {
 	.name = "pull",
 	.run = pull_run,
 	.summary = "pull an image into the store and print its manifest digest",
+	.shortopts = "q",
 	.usage = "[OPTIONS] REF\n\n"
 		 "  --platform OS/ARCH[/VARIANT]  the platform to pick from an index (default: the host's)\n"
 		 "  --tls-verify=false            skip certificate checks and allow plain HTTP\n"

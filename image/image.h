@@ -169,6 +169,7 @@ struct image_cmd {
 	int (*run)(struct image_globals *g, int argc, char **argv, struct husk_error *err);
 	const char *summary;
 	const char *usage;
+	const char *shortopts; /* getopt's short options ("q"), NULL for none */
 };
 #define IMAGE_USAGE_ERROR 1001
 #define IMAGE_HELP_SHOWN 1002

@@ -52,8 +52,10 @@ int cmd_getopt(const struct image_cmd *c, int argc, char **argv, const struct op
 			return IMAGE_HELP_SHOWN;
 		}
 	}
+	char shortopts[32];
+	snprintf(shortopts, sizeof(shortopts), "+%s", c->shortopts ? c->shortopts : "");
 	opterr = 0;
-	int r = getopt_long(argc, argv, "+", opts, NULL);
+	int r = getopt_long(argc, argv, shortopts, opts, NULL);
 	if (r == '?') {
 		if (optopt)
 			return cmd_usage_error(c, "option '-%c' is unknown or needs a value", optopt);

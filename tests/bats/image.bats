@@ -1,0 +1,318 @@
+#!/usr/bin/env bats
+# husk-image against a real registry (Debian's docker-registry on
+# 127.0.0.1, fed with skopeo) and against hand-made OCI layouts: pull by tag
+# and digest, OCI and Docker schema2, platform selection, digest checking,
+# the store, layer semantics, a hostile-tar corpus and config conversion.
+
+load helpers
+load image-helpers
+
+host_arch() {
+	case $(uname -m) in
+	x86_64) echo amd64 ;;
+	aarch64) echo arm64 ;;
+	*) uname -m ;;
+	esac
+}
+
+setup_file() {
+	[ -x "$HUSK_IMAGE_BIN" ] || skip "husk-image is not built (configure --disable-image)"
+	command -v skopeo >/dev/null || skip "skopeo is not installed"
+	export FIX=$BATS_FILE_TMPDIR
+	start_registry "$FIX/registry"
+	export REGISTRY REGISTRY_PID
+
+	local tpl L=$FIX/layout
+	tpl=$(busybox_rootfs_template)
+	oci_init "$L"
+
+	# busybox: one gzip layer, a config that exercises the conversion
+	mkdir -p "$FIX/bb"
+	cp -a "$tpl/." "$FIX/bb/"
+	echo 'alice:x:1000:1001:Alice:/home/alice:/bin/sh' >>"$FIX/bb/etc/passwd"
+	printf 'staff:x:1001:\nwheel:x:10:root,alice\naudio:x:29:alice\n' >>"$FIX/bb/etc/group"
+	img_begin
+	img_layer_dir "$L" "$FIX/bb" gzip
+	img_commit "$L" latest '{"Entrypoint":["/bin/echo"],"Cmd":["hello","world"],
+		"Env":["FOO=bar","PATH=/custom/bin:/bin"],"WorkingDir":"/srv/app","User":"alice",
+		"Volumes":{"/data":{}},"Labels":{"org.example.team":"images"},
+		"ExposedPorts":{"80/tcp":{},"53/udp":{}},"StopSignal":"SIGINT"}'
+	export BB_LAYER_COUNT=1
+	skopeo_copy "oci:$L:latest" "docker://$REGISTRY/busybox:latest"
+	skopeo_copy --format v2s2 "oci:$L:latest" "docker://$REGISTRY/busybox:docker"
+
+	# an index with two platforms, each with a file saying which it is
+	local other=arm64 other_variant=v8 host
+	host=$(host_arch)
+	[ "$host" = arm64 ] && other=amd64 other_variant=
+	export HOST_ARCH=$host OTHER_ARCH=$other
+	local p idx_entries=()
+	for p in "$host" "$other"; do
+		mkdir -p "$FIX/plat-$p"
+		echo "$p" >"$FIX/plat-$p/platform"
+		img_begin
+		img_layer_dir "$L" "$FIX/plat-$p" gzip
+		if [ "$p" = "$other" ]; then
+			img_manifest "$L" '{"Cmd":["/platform"]}' "$p" "$other_variant"
+			idx_entries+=("{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$IMG_MANIFEST\",\"size\":$IMG_MANIFEST_SIZE,\"platform\":{\"os\":\"linux\",\"architecture\":\"$p\",\"variant\":\"$other_variant\"}}")
+		else
+			img_manifest "$L" '{"Cmd":["/platform"]}' "$p"
+			idx_entries+=("{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$IMG_MANIFEST\",\"size\":$IMG_MANIFEST_SIZE,\"platform\":{\"os\":\"linux\",\"architecture\":\"$p\"}}")
+		fi
+	done
+	local idx=$FIX/index.json.blob
+	(IFS=,; echo "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[${idx_entries[*]}]}") >"$idx"
+	img_tag "$L" multi "$(oci_put "$L" "$idx")" "$(stat -c %s "$idx")" application/vnd.oci.image.index.v1+json
+	skopeo_copy --all "oci:$L:multi" "docker://$REGISTRY/multi:latest"
+
+	# an image whose layer the registry will serve corrupted
+	mkdir -p "$FIX/victim"
+	head -c 4096 /dev/urandom >"$FIX/victim/random"
+	img_begin
+	img_layer_dir "$L" "$FIX/victim" gzip
+	img_commit "$L" corrupt '{}'
+	export CORRUPT_LAYER
+	CORRUPT_LAYER=$(jq -r '.layers[0].digest' "$L/blobs/sha256/${IMG_MANIFEST#sha256:}")
+	skopeo_copy "oci:$L:corrupt" "docker://$REGISTRY/corrupt:latest"
+	local data=$FIX/registry/storage/docker/registry/v2/blobs/sha256/${CORRUPT_LAYER:7:2}/${CORRUPT_LAYER#sha256:}/data
+	[ -f "$data" ]
+	# same size, other bytes: only the digest can tell
+	printf 'CORRUPTED' | dd of="$data" bs=1 seek=100 conv=notrunc status=none
+}
+
+teardown_file() {
+	stop_registry
+}
+
+setup() {
+	setup_common
+	STORE=$TEST_TMP/store
+}
+
+teardown() {
+	teardown_common
+}
+
+# digest of a store blob, recomputed
+blob_digest() {
+	echo "sha256:$(sha256sum "$STORE/blobs/sha256/${1#sha256:}" | cut -d' ' -f1)"
+}
+
+@test "pull by tag: prints the manifest digest and fills an OCI image layout" {
+	run husk_image pull --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	[ "$status" -eq 0 ]
+	digest=${lines[-1]}
+	[[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]]
+	[ "$(jq -r .imageLayoutVersion "$STORE/oci-layout")" = 1.0.0 ]
+	run jq -r --arg n "$REGISTRY/busybox:latest" \
+		'.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | .digest' \
+		"$STORE/index.json"
+	[ "$output" = "$digest" ]
+	# every blob is content-addressed, the manifest and all it references are in
+	[ "$(blob_digest "$digest")" = "$digest" ]
+	for d in $(jq -r '.config.digest, .layers[].digest' "$STORE/blobs/sha256/${digest#sha256:}"); do
+		[ "$(blob_digest "$d")" = "$d" ]
+	done
+	[ -z "$(find "$STORE/blobs" -name '.tmp-*')" ]
+	run husk_image list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$REGISTRY/busybox:latest"*"linux/$HOST_ARCH"* ]]
+	# the same digest skopeo computed for what it pushed
+	[ "$digest" = "$(skopeo inspect --tls-verify=false --raw "docker://$REGISTRY/busybox:latest" | sha256sum | sed 's/^/sha256:/; s/ .*//')" ]
+}
+
+@test "pull by digest; a digest the registry does not have fails" {
+	run husk_image pull --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	[ "$status" -eq 0 ]
+	digest=${lines[-1]}
+	run husk_image --store "$TEST_TMP/store2" pull --tls-verify=false "docker://$REGISTRY/busybox@$digest"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "$digest" ]
+	run "$HUSK_IMAGE_BIN" --store "$TEST_TMP/store2" list -q
+	[ "$output" = "$REGISTRY/busybox@$digest" ]
+	run husk_image pull --tls-verify=false "docker://$REGISTRY/busybox@sha256:$(printf '%064d' 0)"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"manifest sha256:$(printf '%064d' 0) not found (HTTP 404)"* ]]
+}
+
+@test "pull a Docker schema2 image and unpack it" {
+	run husk_image pull --tls-verify=false "docker://$REGISTRY/busybox:docker"
+	[ "$status" -eq 0 ]
+	digest=${lines[-1]}
+	manifest=$STORE/blobs/sha256/${digest#sha256:}
+	[ "$(jq -r .mediaType "$manifest")" = application/vnd.docker.distribution.manifest.v2+json ]
+	[ "$(jq -r .layers[0].mediaType "$manifest")" = application/vnd.docker.image.rootfs.diff.tar.gzip ]
+	[ "$(jq -r --arg n "$REGISTRY/busybox:docker" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | .mediaType' "$STORE/index.json")" = application/vnd.docker.distribution.manifest.v2+json ]
+	run husk_image unpack "docker://$REGISTRY/busybox:docker" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	cmp "$TEST_TMP/b/rootfs/bin/busybox" "$(command -v busybox)"
+}
+
+@test "an index: the host's platform by default, --platform picks another, a missing one fails" {
+	run husk_image pull --tls-verify=false "docker://$REGISTRY/multi:latest"
+	[ "$status" -eq 0 ]
+	run husk_image unpack "docker://$REGISTRY/multi:latest" "$TEST_TMP/host"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/host/rootfs/platform")" = "$HOST_ARCH" ]
+
+	run husk_image --store "$TEST_TMP/other" pull --tls-verify=false --platform "linux/$OTHER_ARCH" "docker://$REGISTRY/multi:latest"
+	[ "$status" -eq 0 ]
+	run "$HUSK_IMAGE_BIN" --store "$TEST_TMP/other" unpack "docker://$REGISTRY/multi:latest" "$TEST_TMP/o"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/o/rootfs/platform")" = "$OTHER_ARCH" ]
+
+	run husk_image pull --tls-verify=false --platform linux/s390x "docker://$REGISTRY/multi:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no manifest for platform linux/s390x (the index has: linux/"* ]]
+	run husk_image pull --platform linux "docker://$REGISTRY/multi:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'--platform "linux": expected OS/ARCH[/VARIANT]'* ]]
+}
+
+@test "a corrupted blob is refused naming both digests and leaves nothing behind" {
+	run husk_image pull --tls-verify=false "docker://$REGISTRY/corrupt:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"blob $CORRUPT_LAYER: digest mismatch: expected $CORRUPT_LAYER, got sha256:"* ]]
+	got=$(grep -o 'got sha256:[0-9a-f]*' <<<"$output" | cut -d' ' -f2)
+	[ "$got" != "$CORRUPT_LAYER" ]
+	[ ! -e "$STORE/blobs/sha256/${CORRUPT_LAYER#sha256:}" ]
+	[ -z "$(find "$STORE/blobs" -name '.tmp-*')" ]
+	run husk_image list -q
+	[ "$output" = "" ]
+}
+
+@test "pull errors: unknown repository, plain HTTP without --tls-verify=false, bad references" {
+	run husk_image pull --tls-verify=false "docker://$REGISTRY/nosuch:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$REGISTRY/nosuch: manifest latest not found (HTTP 404)"* ]]
+	run husk_image pull "docker://$REGISTRY/busybox:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--tls-verify=false"* ]]
+	run husk_image pull "docker://$REGISTRY/Bad_Name:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"Bad_Name" is not a valid repository name'* ]]
+	run husk_image pull "docker://$REGISTRY/busybox@sha256:abc"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"sha256:abc" is not a sha256 digest'* ]]
+	run husk_image pull busybox
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"pull wants docker://HOST/NAME[:TAG] or oci:DIR[:TAG]"* ]]
+}
+
+@test "concurrent pulls into one store both succeed and share the blobs" {
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:latest" >"$TEST_TMP/1" &
+	p1=$!
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:docker" >"$TEST_TMP/2" &
+	p2=$!
+	wait $p1
+	wait $p2
+	run husk_image list -q
+	[ "${#lines[@]}" -eq 2 ]
+	# both manifests point at the same layer bytes (v2s2 keeps the gzip blob)
+	l1=$(jq -r .layers[0].digest "$STORE/blobs/sha256/$(cut -c8- "$TEST_TMP/1")")
+	l2=$(jq -r .layers[0].digest "$STORE/blobs/sha256/$(cut -c8- "$TEST_TMP/2")")
+	[ "$l1" = "$l2" ]
+	# one file per distinct blob, no temp files left
+	want=$( (cat "$TEST_TMP/1" "$TEST_TMP/2"
+		for m in $(cut -c8- "$TEST_TMP/1" "$TEST_TMP/2"); do
+			jq -r '.config.digest, .layers[].digest' "$STORE/blobs/sha256/$m"
+		done) | sort -u | wc -l)
+	[ "$(find "$STORE/blobs/sha256" -type f | wc -l)" -eq "$want" ]
+}
+
+@test "rm drops the name, gc frees exactly the unreferenced blobs" {
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/multi:latest"
+	before=$(find "$STORE/blobs/sha256" -type f | wc -l)
+	run husk_image rm "docker://$REGISTRY/multi:latest"
+	[ "$status" -eq 0 ]
+	run husk_image list -q
+	[ "$output" = "$REGISTRY/busybox:latest" ]
+	run husk_image gc
+	[ "$status" -eq 0 ]
+	[[ "$output" == "removed 3 blobs, "* ]]
+	[ "$(find "$STORE/blobs/sha256" -type f | wc -l)" -eq $((before - 3)) ]
+	run husk_image unpack "$REGISTRY/busybox:latest" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	run husk_image rm "$REGISTRY/busybox:nosuch"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$REGISTRY/busybox:nosuch: no such image in the store"* ]]
+}
+
+@test "inspect prints the manifest and the config" {
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	run husk_image inspect "docker://$REGISTRY/busybox:latest"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .config.config.WorkingDir <<<"$output")" = /srv/app ]
+	[ "$(jq -r '.manifest.layers | length' <<<"$output")" = 1 ]
+	[ "$(jq -r .digest <<<"$output")" = "$(jq -r '.manifests[0].digest' "$STORE/index.json")" ]
+}
+
+@test "config conversion: args, env, cwd, user and groups from the image's /etc/passwd, volumes, annotations" {
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	run husk_image unpack "docker://$REGISTRY/busybox:latest" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	c=$TEST_TMP/b/config.json
+	[ "$(jq -c .process.args "$c")" = '["/bin/echo","hello","world"]' ]
+	[ "$(jq -c .process.env "$c")" = '["PATH=/custom/bin:/bin","TERM=xterm","FOO=bar","HOME=/home/alice"]' ]
+	[ "$(jq -r .process.cwd "$c")" = /srv/app ]
+	[ -d "$TEST_TMP/b/rootfs/srv/app" ]
+	[ "$(jq -c .process.user "$c")" = '{"uid":1000,"gid":1001,"additionalGids":[10,29]}' ]
+	[ "$(jq -r .process.terminal "$c")" != true ]
+	[ "$(jq -c '.mounts[] | select(.destination == "/data")' "$c")" = '{"destination":"/data","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=755"]}' ]
+	[ -d "$TEST_TMP/b/rootfs/data" ]
+	[ "$(jq -r '.annotations["org.example.team"]' "$c")" = images ]
+	[ "$(jq -r '.annotations["org.opencontainers.image.stopSignal"]' "$c")" = SIGINT ]
+	[ "$(jq -r '.annotations["org.opencontainers.image.exposedPorts"]' "$c")" = "53/udp,80/tcp" ] ||
+		[ "$(jq -r '.annotations["org.opencontainers.image.exposedPorts"]' "$c")" = "80/tcp,53/udp" ]
+	[ "$(jq -r '.annotations["org.opencontainers.image.architecture"]' "$c")" = amd64 ]
+	# everything else is husk spec's default
+	"$HUSK_BIN" spec --bundle "$TEST_TMP"
+	[ "$(jq -c '.linux, .root, .hostname' "$c")" = "$(jq -c '.linux, .root, .hostname' "$TEST_TMP/config.json")" ]
+	# the owners and modes of the layer
+	[ "$(stat -c %a "$TEST_TMP/b/rootfs/tmp")" = 1777 ]
+}
+
+# make_user_image TAG USER: the busybox layer with another User
+make_user_image() {
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	img_begin
+	img_layer_dir "$L" "$FIX/bb" none
+	img_commit "$L" "$1" "{\"User\":\"$2\",\"Cmd\":[\"/bin/sh\"]}"
+}
+
+@test "config conversion: user:group forms, numeric ids, unknown users" {
+	make_user_image named alice:wheel
+	run husk_image unpack "oci:$TEST_TMP/layout:named" "$TEST_TMP/b1"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .process.user "$TEST_TMP/b1/config.json")" = '{"uid":1000,"gid":10,"additionalGids":[29]}' ]
+	make_user_image numeric 1234:5678
+	run husk_image unpack "oci:$TEST_TMP/layout:numeric" "$TEST_TMP/b2"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .process.user "$TEST_TMP/b2/config.json")" = '{"uid":1234,"gid":5678}' ]
+	[ "$(jq -r '.process.env[] | select(startswith("HOME="))' "$TEST_TMP/b2/config.json")" = HOME=/ ]
+	make_user_image unknown mallory
+	run husk_image unpack "oci:$TEST_TMP/layout:unknown" "$TEST_TMP/b3"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'User "mallory": no user "mallory" in the image'"'"'s /etc/passwd'* ]]
+	# a failed unpack leaves no bundle behind
+	[ ! -e "$TEST_TMP/b3" ]
+	make_user_image badgroup alice:nosuchgroup
+	run husk_image unpack "oci:$TEST_TMP/layout:badgroup" "$TEST_TMP/b4"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'no group "nosuchgroup" in the image'"'"'s /etc/group'* ]]
+}
+
+@test "the unpacked bundle runs (with runc, the reference runtime)" {
+	require_root
+	command -v runc >/dev/null || skip "runc is not installed"
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	husk_image unpack "docker://$REGISTRY/busybox:latest" "$TEST_TMP/b"
+	update_config "$TEST_TMP/b" '.process.args = ["/bin/sh", "-c", "id -u; pwd; echo $FOO"]'
+	run runc --root "$TEST_TMP/runc" run -b "$TEST_TMP/b" "husk-image-test-$$"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = /srv/app ]
+	[ "${lines[2]}" = bar ]
+}
