@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,24 +42,45 @@ int resolve_in_root(int rootfd, const char *path, int flags, struct husk_error *
 	return fd;
 }
 
-int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *err)
+/* A dangling symlink in the way: continue with its target (inside the
+ * root, as the kernel would resolve it) followed by the rest of the path. */
+static int follow_dangling(int cur, const char *prefix, const char *name, const char *rest,
+			   char **out)
+{
+	char target[4096];
+	ssize_t n = readlinkat(cur, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	size_t dirlen = strlen(prefix) - strlen(name);
+	int r;
+	if (target[0] == '/')
+		r = asprintf(out, "%s/%s", target, rest);
+	else
+		r = asprintf(out, "%.*s%s/%s", (int)dirlen, prefix, target, rest);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static int mkdir_walk(int rootfd, const char *orig, const char *path, mode_t mode, int depth,
+		      struct husk_error *err)
 {
 	const char *rel = relative(path);
 	int fd = sys_openat2(rootfd, rel, O_PATH | O_DIRECTORY, 0, IN_ROOT);
-	if (fd >= 0 || fd != -ENOENT) {
-		if (fd < 0)
-			return err_sys(err, -fd, "%s", path);
+	if (fd >= 0)
 		return fd;
-	}
+	if (fd != -ENOENT)
+		return err_sys(err, -fd, "%s", orig);
+	if (depth > 40)
+		return err_set(err, ELOOP, "%s: too many levels of symbolic links", orig);
 
 	/* Walk from the root: resolve each prefix inside the root, and create
 	 * the next component in the directory that prefix resolved to. */
 	_cleanup_free_ char *copy = strdup(rel);
 	if (copy == NULL)
-		return err_sys(err, ENOMEM, "%s", path);
+		return err_sys(err, ENOMEM, "%s", orig);
 	int cur = sys_openat2(rootfd, ".", O_PATH | O_DIRECTORY, 0, IN_ROOT);
 	if (cur < 0)
-		return err_sys(err, -cur, "%s: open root", path);
+		return err_sys(err, -cur, "%s: open root", orig);
 	char *p = copy;
 	while (*p) {
 		char *slash = strchr(p, '/');
@@ -66,15 +88,20 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *
 			*slash = '\0';
 		if (*p && strcmp(p, ".") != 0) {
 			int next = sys_openat2(rootfd, copy, O_PATH | O_DIRECTORY, 0, IN_ROOT);
-			if (next == -ENOENT) {
-				if (strcmp(p, "..") == 0) {
-					close(cur);
-					return err_set(err, ENOENT, "%s: cannot create \"..\"", path);
-				}
+			if (next == -ENOENT && strcmp(p, "..") != 0) {
 				if (mkdirat(cur, p, mode) < 0 && errno != EEXIST) {
 					int e = errno;
 					close(cur);
-					return err_sys(err, e, "%s: mkdir %s", path, copy);
+					return err_sys(err, e, "%s: mkdir %s", orig, copy);
+				}
+				struct stat st;
+				if (fstatat(cur, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+					_cleanup_free_ char *redirected = NULL;
+					int r = follow_dangling(cur, copy, p, slash ? slash + 1 : "", &redirected);
+					close(cur);
+					if (r < 0)
+						return err_sys(err, -r, "%s: %s", orig, copy);
+					return mkdir_walk(rootfd, orig, redirected, mode, depth + 1, err);
 				}
 				/* just made by us: take it only if it is still a plain directory */
 				next = sys_openat2(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
@@ -82,7 +109,7 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *
 			}
 			if (next < 0) {
 				close(cur);
-				return err_sys(err, -next, "%s: %s", path, copy);
+				return err_sys(err, -next, "%s: %s", orig, copy);
 			}
 			close(cur);
 			cur = next;
@@ -93,6 +120,11 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *
 		p = slash + 1;
 	}
 	return cur;
+}
+
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *err)
+{
+	return mkdir_walk(rootfd, path, path, mode, 0, err);
 }
 
 int open_parent_in_root(int rootfd, const char *path, bool create, char **base_alloc,

@@ -141,12 +141,14 @@ img_commit() {
 }
 
 # tar_from_python OUT PYTHON-CODE: craft a tar with python's tarfile, for
-# entries no honest tool writes. The code sees `tar`, `add_file(name, data)`,
-# `add(info)` and `tarfile`.
+# entries no honest tool writes. The code sees `tar`, `tarfile`,
+# `add_file(name, data, mode)`, `entry(name, type, linkname, mode)`,
+# `add(info)` and OUT (the environment's $OUT).
 tar_from_python() {
 	python3 - "$1" "$2" <<-'PY'
-		import io, sys, tarfile
+		import io, os, sys, tarfile
 		out, code = sys.argv[1], sys.argv[2]
+		OUT = os.environ.get("OUT", "")
 		with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
 		    def add_file(name, data=b"x", mode=0o644):
 		        info = tarfile.TarInfo(name)

@@ -316,3 +316,246 @@ make_user_image() {
 	[ "${lines[1]}" = /srv/app ]
 	[ "${lines[2]}" = bar ]
 }
+
+@test "unpack: whiteouts, opaque dirs, hardlinks across layers, symlinks, owners, modes, xattrs, gzip/zstd/plain" {
+	require_root
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	img_begin
+	mkdir -p "$TEST_TMP/l1"/{a,gonedir,opq/sub}
+	echo f1 >"$TEST_TMP/l1/a/f1"
+	echo f2 >"$TEST_TMP/l1/a/f2"
+	echo gone >"$TEST_TMP/l1/gone"
+	echo x >"$TEST_TMP/l1/gonedir/x"
+	echo old >"$TEST_TMP/l1/opq/old"
+	echo deep >"$TEST_TMP/l1/opq/sub/deep"
+	echo base >"$TEST_TMP/l1/base"
+	echo keep >"$TEST_TMP/l1/keep"
+	img_layer_dir "$L" "$TEST_TMP/l1" none
+	tar_from_python "$TEST_TMP/l2.tar" '
+add_file(".wh.gone", b"")
+add_file(".wh.gonedir", b"")
+add_file("a/.wh.f1", b"")
+entry("opq", tarfile.DIRTYPE)
+add_file("opq/.wh..wh..opq", b"")
+add_file("opq/new", b"new")
+entry("hl", tarfile.LNKTYPE, "base")
+entry("sl", tarfile.SYMTYPE, "base")
+add_file("fresh", b"fresh")
+add_file(".wh.fresh", b"")
+entry("pipe", tarfile.FIFOTYPE, mode=0o600)
+entry("dev/null0", tarfile.CHRTYPE, mode=0o666)
+info = tarfile.TarInfo("suid")
+info.size = 2
+info.mode = 0o4755
+info.uid, info.gid = 1234, 5678
+info.mtime = 1234567890
+info.pax_headers = {"SCHILY.xattr.user.husk": "hello"}
+tar.addfile(info, io.BytesIO(b"#!"))
+'
+	img_layer "$L" "$TEST_TMP/l2.tar" gzip
+	tar_from_python "$TEST_TMP/l3.tar" '
+entry("a/f2", tarfile.DIRTYPE)
+add_file("a/f2/inner", b"inner")
+entry("keep", tarfile.SYMTYPE, "a/f2/inner")
+entry("hl2", tarfile.LNKTYPE, "hl")
+'
+	img_layer "$L" "$TEST_TMP/l3.tar" zstd
+	img_commit "$L" layered '{"Cmd":["/bin/true"]}'
+
+	run husk_image unpack "oci:$L:layered" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	r=$TEST_TMP/b/rootfs
+	[ ! -e "$r/gone" ] && [ ! -e "$r/gonedir" ] && [ ! -e "$r/a/f1" ]
+	[ ! -e "$r/.wh.gone" ] && [ ! -e "$r/a/.wh.f1" ] && [ ! -e "$r/opq/.wh..wh..opq" ]
+	[ "$(ls -A "$r/opq")" = new ]
+	[ "$(cat "$r/fresh")" = fresh ]
+	[ "$(cat "$r/a/f2/inner")" = inner ]
+	[ "$(readlink "$r/keep")" = a/f2/inner ]
+	[ "$(readlink "$r/sl")" = base ]
+	# hardlinks to a lower layer's file, and to a hardlink
+	[ "$(stat -c %i "$r/hl")" = "$(stat -c %i "$r/base")" ]
+	[ "$(stat -c %i "$r/hl2")" = "$(stat -c %i "$r/base")" ]
+	[ "$(stat -c %h "$r/base")" = 3 ]
+	[ -p "$r/pipe" ] && [ "$(stat -c %a "$r/pipe")" = 600 ]
+	[ -c "$r/dev/null0" ]
+	[ "$(stat -c '%a %u %g %Y' "$r/suid")" = "4755 1234 5678 1234567890" ]
+	[ "$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.husk").decode())' "$r/suid")" = hello ] ||
+		skip "the temp filesystem has no user xattrs"
+}
+
+# hostile_image TAG PYTHON-CODE...: a base layer (etc/passwd, tmp/) and one
+# crafted layer per argument, in oci:$HL:TAG
+hostile_image() {
+	local tag=$1 code i=0
+	shift
+	HL=$TEST_TMP/hostile
+	oci_init "$HL"
+	img_begin
+	if [ ! -e "$TEST_TMP/base/etc/passwd" ]; then
+		mkdir -p "$TEST_TMP/base/etc" "$TEST_TMP/base/tmp"
+		echo 'root:x:0:0:inside the image:/root:/bin/sh' >"$TEST_TMP/base/etc/passwd"
+	fi
+	img_layer_dir "$HL" "$TEST_TMP/base" gzip
+	for code in "$@"; do
+		tar_from_python "$TEST_TMP/h-$tag-$i.tar" "$code"
+		img_layer "$HL" "$TEST_TMP/h-$tag-$i.tar" gzip
+		i=$((i + 1))
+	done
+	img_commit "$HL" "$tag" '{"Cmd":["/bin/true"]}'
+}
+
+# Everything the test owns except the bundle, the host's passwd and /.
+snapshot() {
+	(cd "$TEST_TMP" && find . -mindepth 1 -path ./bundle -prune -o -printf '%p %y %s %n %m %l\n' | sort)
+	find "$OUT" -type f -exec sha256sum {} +
+	sha256sum /etc/passwd
+	ls -a /
+}
+
+# unpack_hostile TAG: unpack, then check nothing outside the bundle moved
+unpack_hostile() {
+	snapshot >"$BATS_TEST_TMPDIR/before"
+	run husk_image unpack "oci:$HL:$1" "$TEST_TMP/bundle"
+	snapshot >"$BATS_TEST_TMPDIR/after"
+	diff -u "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	[ -z "$(find "$TEST_TMP" -name 'escape*' -not -path "$TEST_TMP/bundle/rootfs/*")" ]
+}
+
+setup_outside() {
+	export OUT=$TEST_TMP/outside
+	mkdir -p "$OUT/dir"
+	echo original >"$OUT/victim"
+	echo original >"$OUT/dir/file"
+}
+
+@test "hostile: ../ traversal is refused, naming the entry" {
+	setup_outside
+	hostile_image dotdot 'add_file("../escape", b"pwned")'
+	unpack_hostile dotdot
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "../escape": ".." would leave the root'* ]]
+	[ ! -e "$TEST_TMP/bundle" ]
+	hostile_image deep 'add_file("a/b/../../../escape", b"pwned")'
+	unpack_hostile deep
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "a/b/../../../escape"'* ]]
+}
+
+@test "hostile: an absolute path is refused, naming the entry" {
+	setup_outside
+	hostile_image abs 'add_file(OUT + "/victim", b"pwned")'
+	unpack_hostile abs
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"entry \"$OUT/victim\": absolute paths are not allowed"* ]]
+}
+
+@test "hostile: a symlink out of the root, then a write through it, stays inside" {
+	setup_outside
+	hostile_image symwrite 'entry("evil", tarfile.SYMTYPE, OUT)
+add_file("evil/victim", b"pwned")'
+	unpack_hostile symwrite
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/bundle/rootfs/$OUT/victim")" = pwned ]
+	[ "$(cat "$OUT/victim")" = original ]
+	hostile_image symup 'entry("up", tarfile.SYMTYPE, "../../../../../../../../../..")
+add_file("up/" + OUT + "/dir/file", b"pwned")'
+	rm -rf "$TEST_TMP/bundle"
+	unpack_hostile symup
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/bundle/rootfs/$OUT/dir/file")" = pwned ]
+}
+
+@test "hostile: a symlinked parent planted by an earlier layer stays inside" {
+	setup_outside
+	hostile_image planted 'entry("lib", tarfile.SYMTYPE, OUT + "/dir")' 'add_file("lib/file", b"pwned")
+add_file("lib/escape-new", b"pwned")'
+	unpack_hostile planted
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/bundle/rootfs/$OUT/dir/file")" = pwned ]
+	[ "$(cat "$OUT/dir/file")" = original ]
+}
+
+@test "hostile: hardlinks to files outside the root are refused, naming the entry" {
+	setup_outside
+	hostile_image hlabs 'entry("hl", tarfile.LNKTYPE, "/etc/passwd")'
+	unpack_hostile hlabs
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "hl": hardlink target "/etc/passwd": absolute paths are not allowed'* ]]
+	hostile_image hldotdot 'entry("hl", tarfile.LNKTYPE, "../../../../../../etc/passwd")'
+	unpack_hostile hldotdot
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "hl": hardlink target "../../../../../../etc/passwd": ".." would leave the root'* ]]
+	# through a symlink: resolved inside the root, where there is no such file
+	hostile_image hlsym 'entry("s", tarfile.SYMTYPE, OUT)
+entry("h", tarfile.LNKTYPE, "s/victim")'
+	unpack_hostile hlsym
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "h": hardlink target: s: No such file or directory'* ]]
+	[ "$(stat -c %h "$OUT/victim")" = 1 ]
+	# a hardlink to the image's own /etc/passwd is fine
+	hostile_image hlin 'entry("hl", tarfile.LNKTYPE, "etc/passwd")'
+	unpack_hostile hlin
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %i "$TEST_TMP/bundle/rootfs/hl")" = "$(stat -c %i "$TEST_TMP/bundle/rootfs/etc/passwd")" ]
+}
+
+@test "hostile: whiteouts cannot remove anything outside the root" {
+	setup_outside
+	hostile_image whdotdot 'add_file("../.wh.victim", b"")'
+	unpack_hostile whdotdot
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "../.wh.victim": ".." would leave the root'* ]]
+	hostile_image whsym 'entry("wl", tarfile.SYMTYPE, OUT)' 'add_file("wl/.wh.victim", b"")
+add_file("wl/.wh.dir", b"")'
+	unpack_hostile whsym
+	[ "$status" -eq 0 ]
+	[ -e "$OUT/victim" ] && [ -e "$OUT/dir/file" ]
+	rm -rf "$TEST_TMP/bundle"
+	hostile_image opqsym 'entry("wo", tarfile.SYMTYPE, OUT)' 'add_file("wo/.wh..wh..opq", b"")'
+	unpack_hostile opqsym
+	[ "$status" -eq 0 ]
+	[ -e "$OUT/victim" ] && [ -e "$OUT/dir/file" ]
+	rm -rf "$TEST_TMP/bundle"
+	hostile_image whdot 'add_file("tmp/.wh..", b"")'
+	unpack_hostile whdot
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "tmp/.wh..": invalid whiteout name'* ]]
+}
+
+@test "hostile: a symlink replaced by a file is not written through" {
+	setup_outside
+	hostile_image replace 'entry("y", tarfile.SYMTYPE, OUT + "/victim")
+add_file("y", b"pwned")'
+	unpack_hostile replace
+	[ "$status" -eq 0 ]
+	[ -f "$TEST_TMP/bundle/rootfs/y" ] && [ ! -L "$TEST_TMP/bundle/rootfs/y" ]
+	[ "$(cat "$TEST_TMP/bundle/rootfs/y")" = pwned ]
+	rm -rf "$TEST_TMP/bundle"
+	# and a magic-link-looking target is just a path inside the root
+	hostile_image magic 'entry("m", tarfile.SYMTYPE, "/proc/self/root")
+add_file("m" + OUT + "/victim", b"pwned")'
+	unpack_hostile magic
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/bundle/rootfs/proc/self/root/$OUT/victim")" = pwned ]
+}
+
+@test "hostile: a hardlink to a directory and a corrupted layer fail cleanly" {
+	setup_outside
+	hostile_image hldir 'entry("hd", tarfile.LNKTYPE, "etc")'
+	unpack_hostile hldir
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "hd": hardlink to "etc": Operation not permitted'* ]]
+	# a layer whose content does not match its diff_id
+	hostile_image diffid 'add_file("x", b"x")'
+	m=$HL/blobs/sha256/$(jq -r '.manifests[-1].digest' "$HL/index.json" | cut -c8-)
+	c=$HL/blobs/sha256/$(jq -r .config.digest "$m" | cut -c8-)
+	jq -c '.rootfs.diff_ids[1] = "sha256:'"$(printf '%064d' 1)"'"' "$c" >"$TEST_TMP/cfg"
+	cd_=$(oci_put "$HL" "$TEST_TMP/cfg")
+	jq -c --arg d "$cd_" --argjson s "$(stat -c %s "$TEST_TMP/cfg")" '.config.digest = $d | .config.size = $s' "$m" >"$TEST_TMP/man"
+	img_tag "$HL" diffid "$(oci_put "$HL" "$TEST_TMP/man")" "$(stat -c %s "$TEST_TMP/man")"
+	unpack_hostile diffid
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"layer 1 (sha256:"*"): diff_id mismatch: expected sha256:$(printf '%064d' 1), got sha256:"* ]]
+	[ ! -e "$TEST_TMP/bundle" ]
+}
