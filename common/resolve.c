@@ -26,6 +26,14 @@ static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, unsi
 	return fd < 0 ? -errno : (int)fd;
 }
 
+static int resolve_error(struct husk_error *err, int code, const char *path)
+{
+	if (code == ENOSYS)
+		return err_set(err, ENOSYS, "%s: openat2(2) is not available (Linux 5.6 or later is needed)",
+			       path);
+	return err_sys(err, code, "%s", path);
+}
+
 /* openat2 rejects an empty path; the root itself is "." */
 static const char *relative(const char *path)
 {
@@ -38,7 +46,7 @@ int resolve_in_root(int rootfd, const char *path, int flags, struct husk_error *
 {
 	int fd = sys_openat2(rootfd, relative(path), flags, 0, IN_ROOT);
 	if (fd < 0)
-		return err_sys(err, -fd, "%s", path);
+		return resolve_error(err, -fd, path);
 	return fd;
 }
 
@@ -69,7 +77,7 @@ static int mkdir_walk(int rootfd, const char *orig, const char *path, mode_t mod
 	if (fd >= 0)
 		return fd;
 	if (fd != -ENOENT)
-		return err_sys(err, -fd, "%s", orig);
+		return resolve_error(err, -fd, orig);
 	if (depth > 40)
 		return err_set(err, ELOOP, "%s: too many levels of symbolic links", orig);
 

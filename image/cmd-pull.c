@@ -172,7 +172,7 @@ const struct image_cmd cmd_pull = {
 		 "  --tls-verify=false            skip certificate checks and allow plain HTTP\n"
 		 "  --creds USER:PASSWORD         credentials for the registry\n"
 		 "  --authfile FILE               credentials file (auth.json / docker config.json)\n"
-		 "  --cert-dir DIR                trust the CA certificates in DIR (hashed, as c_rehash)\n"
+		 "  --cert-dir DIR                trust the CA certificates DIR/*.crt (instead of the system's)\n"
 		 "  --parallel N                  download N blobs at a time (default 4)\n"
 		 "  -q, --quiet                   no progress on a terminal",
 };

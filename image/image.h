@@ -137,7 +137,7 @@ struct registry_opts {
 	const char *creds;	/* USER:PASS or NULL */
 	const char *authfile;	/* NULL: the usual places */
 	bool tls_verify;	/* false: skip verification and allow plain HTTP */
-	const char *cert_dir;	/* extra CA file directory, NULL for the system's */
+	const char *cert_dir;	/* its *.crt files are the trusted CAs; NULL: the system's */
 	int parallel;		/* concurrent blob downloads */
 	bool progress;
 };

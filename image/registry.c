@@ -4,6 +4,7 @@
  * interface, streams each blob into the store while hashing it, and tags
  * the manifest in index.json only once everything it references is in. */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct client {
 	char *auth;	  /* "Authorization: ..." or NULL */
 	struct creds creds;
 	bool authenticated;
+	struct curl_blob ca; /* --cert-dir's *.crt, concatenated */
 };
 
 struct response {
@@ -111,8 +113,8 @@ static void setup_easy(struct client *c, CURL *h, const char *url, struct curl_s
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "husk-image/" PACKAGE_VERSION);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->o->tls_verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->o->tls_verify ? 2L : 0L);
-	if (c->o->cert_dir)
-		curl_easy_setopt(h, CURLOPT_CAPATH, c->o->cert_dir);
+	if (c->ca.data)
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &c->ca);
 	if (headers)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 }
@@ -548,6 +550,50 @@ static int pull_manifest(struct client *c, struct store *s, const char *json, si
 	return r;
 }
 
+/* The CA certificates of --cert-dir (every *.crt, as podman reads it),
+ * trusted instead of the system's. */
+static int load_cert_dir(const char *dir, struct curl_blob *out, struct husk_error *err)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return err_sys(err, errno, "--cert-dir %s", dir);
+	_cleanup_close_ int dfd = dup(dirfd(d));
+	char *all = NULL;
+	size_t len = 0;
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		if (n < 5 || strcmp(de->d_name + n - 4, ".crt") != 0)
+			continue;
+		char *pem = NULL;
+		size_t plen;
+		r = read_file_at(dfd, de->d_name, 1 << 20, &pem, &plen, err);
+		if (r < 0)
+			break;
+		char *grown = realloc(all, len + plen + 2);
+		if (grown == NULL) {
+			free(pem);
+			r = err_sys(err, ENOMEM, "--cert-dir");
+			break;
+		}
+		all = grown;
+		memcpy(all + len, pem, plen);
+		len += plen;
+		all[len++] = '\n';
+		free(pem);
+	}
+	closedir(d);
+	if (r == 0 && len == 0)
+		r = err_set(err, ENOENT, "--cert-dir %s: no *.crt files in it", dir);
+	if (r < 0) {
+		free(all);
+		return r;
+	}
+	*out = (struct curl_blob){ .data = all, .len = len, .flags = CURL_BLOB_NOCOPY };
+	return 0;
+}
+
 int registry_pull(const struct image_ref *ref, const struct platform *p,
 		  const struct registry_opts *o, struct store *s, char digest_out[DIGEST_LEN + 1],
 		  struct husk_error *err)
@@ -563,6 +609,8 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 	enum oci_doc_kind kind;
 	char digest[DIGEST_LEN + 1];
 	int r = creds_find(o->creds, o->authfile, ref->host, &c.creds, err);
+	if (r == 0 && o->cert_dir)
+		r = load_cert_dir(o->cert_dir, &c.ca, err);
 	if (r == 0)
 		r = ping(&c, err);
 	if (r == 0)
@@ -601,5 +649,6 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 	if (c.auth)
 		explicit_bzero(c.auth, strlen(c.auth));
 	free(c.auth);
+	free(c.ca.data);
 	return r;
 }

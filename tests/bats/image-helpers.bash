@@ -10,29 +10,26 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_registry DIR [EXTRA-YAML]: serve a registry with its storage in DIR;
-# sets REGISTRY (host:port) and REGISTRY_PID.
+# start_registry DIR [HTTP-YAML] [TOP-YAML]: serve a registry with its
+# storage in DIR; HTTP-YAML goes under http: (indented by two spaces),
+# TOP-YAML at the top. Sets REGISTRY (host:port) and REGISTRY_PID.
 start_registry() {
-	local dir=$1 extra=${2:-} port i
+	local dir=$1 http=${2:-} top=${3:-} port i
 	command -v docker-registry >/dev/null || skip "docker-registry is not installed"
 	mkdir -p "$dir/storage"
 	port=$(free_port)
-	cat >"$dir/config.yml" <<-YAML
-		version: 0.1
-		log:
-		  level: warn
-		storage:
-		  filesystem:
-		    rootdirectory: $dir/storage
-		http:
-		  addr: 127.0.0.1:$port
-		$extra
-	YAML
+	{
+		printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n'
+		printf '    rootdirectory: %s\n' "$dir/storage"
+		printf 'http:\n  addr: 127.0.0.1:%s\n' "$port"
+		[ -z "$http" ] || printf '%s\n' "$http"
+		[ -z "$top" ] || printf '%s\n' "$top"
+	} >"$dir/config.yml"
 	docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
 	REGISTRY_PID=$!
 	REGISTRY=127.0.0.1:$port
 	for i in $(seq 100); do
-		if curl -s -k -o /dev/null "http://$REGISTRY/v2/" || curl -s -k -o /dev/null "https://$REGISTRY/v2/"; then
+		if curl -s -o /dev/null "http://$REGISTRY/v2/" || curl -s -k -o /dev/null "https://$REGISTRY/v2/"; then
 			return 0
 		fi
 		kill -0 "$REGISTRY_PID" 2>/dev/null || break
@@ -40,6 +37,25 @@ start_registry() {
 	done
 	cat "$dir/log" >&2
 	return 1
+}
+
+# make_test_ca DIR: a CA (DIR/ca.crt) and a certificate for 127.0.0.1
+# signed by it (DIR/server.crt, DIR/server.key)
+make_test_ca() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=husk-test-ca \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+		-keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -extfile "$d/ext" -out "$d/server.crt" 2>/dev/null
+}
+
+# htpasswd_line USER PASS: a bcrypt entry as the registry's htpasswd wants
+htpasswd_line() {
+	python3 -W ignore -c 'import crypt, sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))' "$1" "$2"
 }
 
 stop_registry() {

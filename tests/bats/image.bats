@@ -559,3 +559,77 @@ add_file("m" + OUT + "/victim", b"pwned")'
 	[[ "$output" == *"layer 1 (sha256:"*"): diff_id mismatch: expected sha256:$(printf '%064d' 1), got sha256:"* ]]
 	[ ! -e "$TEST_TMP/bundle" ]
 }
+
+# A second registry with TLS (a test CA) and basic auth (htpasswd), holding
+# the busybox image.
+start_secure_registry() {
+	make_test_ca "$TEST_TMP/ca"
+	mkdir -p "$TEST_TMP/certs"
+	cp "$TEST_TMP/ca/ca.crt" "$TEST_TMP/certs/"
+	htpasswd_line alice s3cret >"$TEST_TMP/htpasswd"
+	start_registry "$TEST_TMP/secure" "  tls:
+    certificate: $TEST_TMP/ca/server.crt
+    key: $TEST_TMP/ca/server.key" "auth:
+  htpasswd:
+    realm: husk-test
+    path: $TEST_TMP/htpasswd"
+	skopeo_copy --dest-cert-dir "$TEST_TMP/certs" --dest-creds alice:s3cret \
+		"oci:$FIX/layout:latest" "docker://$REGISTRY/busybox:latest"
+}
+
+@test "TLS with a test CA and basic auth: --cert-dir, --creds, auth files, and the failures" {
+	command -v openssl >/dev/null || skip "openssl is not installed"
+	start_secure_registry
+	teardown() {
+		stop_registry
+		teardown_common
+	}
+	ref=docker://$REGISTRY/busybox:latest
+	# the CA is not trusted by default
+	run husk_image pull --creds alice:s3cret "$ref"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$REGISTRY"*"use --tls-verify=false"* ]]
+	# no credentials
+	run husk_image pull --cert-dir "$TEST_TMP/certs" "$ref"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$REGISTRY: the registry wants a user name and password (use --creds or an auth file)"* ]]
+	# wrong credentials
+	run husk_image pull --cert-dir "$TEST_TMP/certs" --creds alice:wrong "$ref"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$REGISTRY/busybox: manifest latest: access denied (HTTP 401)"* ]]
+	run husk_image pull --creds alice "$ref"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--creds: expected USER:PASSWORD"* ]]
+	# verified TLS + --creds
+	run husk_image pull -q --cert-dir "$TEST_TMP/certs" --creds alice:s3cret "$ref"
+	[ "$status" -eq 0 ]
+	digest=${lines[-1]}
+	# an auth file (podman's format) and ~/.docker/config.json (docker's)
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$REGISTRY" "$(printf alice:s3cret | base64)" >"$TEST_TMP/auth.json"
+	run husk_image --store "$TEST_TMP/s2" pull -q --cert-dir "$TEST_TMP/certs" --authfile "$TEST_TMP/auth.json" "$ref"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "$digest" ]
+	mkdir -p "$TEST_TMP/home/.docker"
+	printf '{"auths":{"https://%s":{"auth":"%s"}}}' "$REGISTRY" "$(printf alice:s3cret | base64)" >"$TEST_TMP/home/.docker/config.json"
+	HOME=$TEST_TMP/home XDG_RUNTIME_DIR= REGISTRY_AUTH_FILE= run husk_image --store "$TEST_TMP/s3" pull -q --tls-verify=false "$ref"
+	[ "$status" -eq 0 ]
+	# (that one went over HTTPS without checking the certificate)
+	[ "${lines[-1]}" = "$digest" ]
+}
+
+@test "pull from an oci: layout into the store; progress only on a terminal" {
+	run husk_image pull "oci:$FIX/layout:latest"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" =~ ^sha256:[0-9a-f]{64}$ ]]
+	run husk_image list -q
+	[ "$output" = "oci:$FIX/layout:latest" ]
+	run husk_image unpack "oci:$FIX/layout:latest" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	command -v script >/dev/null || skip "script (bsdutils) is not installed"
+	run script -qec "$HUSK_IMAGE_BIN --store $TEST_TMP/tty pull --tls-verify=false docker://$REGISTRY/busybox:latest" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Copying blobs: 2/2"* ]]
+	run husk_image --store "$TEST_TMP/notty" pull --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	[[ "$output" != *"Copying blobs"* ]]
+}
