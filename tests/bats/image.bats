@@ -633,3 +633,38 @@ start_secure_registry() {
 	run husk_image --store "$TEST_TMP/notty" pull --tls-verify=false "docker://$REGISTRY/busybox:latest"
 	[[ "$output" != *"Copying blobs"* ]]
 }
+
+@test "bearer tokens: the registry's challenge sends husk-image to the token realm" {
+	command -v openssl >/dev/null || skip "openssl is not installed"
+	make_test_ca "$TEST_TMP/ca"
+	python3 "$BATS_TEST_DIRNAME/token-server.py" "$TEST_TMP/token-port" "$TEST_TMP/ca/ca.key" \
+		"$TEST_TMP/ca/ca.crt" "$TEST_TMP/token.log" alice:s3cret 3>&- &
+	TOKEN_PID=$!
+	teardown() {
+		stop_registry
+		kill "$TOKEN_PID" 2>/dev/null || true
+		wait "$TOKEN_PID" 2>/dev/null || true
+		teardown_common
+	}
+	for i in $(seq 100); do
+		[ -e "$TEST_TMP/token-port" ] && break
+		sleep 0.1
+	done
+	start_registry "$TEST_TMP/tokreg" "" "auth:
+  token:
+    realm: http://127.0.0.1:$(cat "$TEST_TMP/token-port")/token
+    service: husk-registry
+    issuer: husk-test-issuer
+    rootcertbundle: $TEST_TMP/ca/ca.crt"
+	skopeo_copy --dest-creds alice:s3cret "oci:$FIX/layout:latest" "docker://$REGISTRY/team/busybox:latest"
+	: >"$TEST_TMP/token.log"
+
+	run husk_image pull -q --tls-verify=false "docker://$REGISTRY/team/busybox:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the token server http://127.0.0.1:"*"/token"*"answered HTTP 401"* ]]
+	run husk_image pull -q --tls-verify=false --creds alice:s3cret "docker://$REGISTRY/team/busybox:latest"
+	[ "$status" -eq 0 ]
+	run husk_image unpack "docker://$REGISTRY/team/busybox:latest" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	grep -q '^scope=repository%3Ateam%2Fbusybox%3Apull&service=husk-registry auth=basic$' "$TEST_TMP/token.log"
+}
