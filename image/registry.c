@@ -321,8 +321,12 @@ static int fetch_manifest(struct client *c, const char *reference, const char *w
 		       (void **)&probe, err);
 	if (r < 0)
 		return r;
-	if (*kind == OCI_DOC_UNKNOWN)
+	if (*kind == OCI_DOC_UNKNOWN) {
+		/* a generic Content-Type: the document's own mediaType decides */
 		*kind = oci_media_type_kind(probe->mediaType);
+		if (*kind != OCI_DOC_UNKNOWN)
+			snprintf(resp->content_type, sizeof(resp->content_type), "%s", probe->mediaType);
+	}
 	if (*kind == OCI_DOC_UNKNOWN)
 		*kind = probe->manifests.items ? OCI_DOC_INDEX : probe->config ? OCI_DOC_MANIFEST : OCI_DOC_UNKNOWN;
 	oci_free(&oci_manifest_probe_type, probe);

@@ -668,3 +668,40 @@ start_secure_registry() {
 	[ "$status" -eq 0 ]
 	grep -q '^scope=repository%3Ateam%2Fbusybox%3Apull&service=husk-registry auth=basic$' "$TEST_TMP/token.log"
 }
+
+@test "husk-image CLI: --help, --version, usage errors" {
+	run "$HUSK_IMAGE_BIN" --help
+	[ "$status" -eq 0 ]
+	for c in pull unpack list inspect rm gc; do
+		[[ "$output" == *"  $c "* ]]
+	done
+	run "$HUSK_IMAGE_BIN" --version
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^husk-image\ version\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	run "$HUSK_IMAGE_BIN" pull --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--tls-verify=false"* ]]
+	run "$HUSK_IMAGE_BIN" frobnicate
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'frobnicate' is not a husk-image command"* ]]
+	run husk_image unpack "docker://$REGISTRY/busybox:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"husk-image unpack: missing argument: expected REF BUNDLE"* ]]
+	run husk_image pull --parallel 0 "docker://$REGISTRY/busybox:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'--parallel: "0" is not 1..64'* ]]
+	run husk_image unpack "docker://$REGISTRY/busybox:latest" "$TEST_TMP/b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"store $STORE: No such file or directory"* ]]
+	run husk_image unpack "oci:$TEST_TMP/nolayout:x" "$TEST_TMP/b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"store $TEST_TMP/nolayout: No such file or directory"* ]]
+	# an existing bundle is not overwritten
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	mkdir -p "$TEST_TMP/b/rootfs"
+	touch "$TEST_TMP/b/rootfs/mine"
+	run husk_image unpack "docker://$REGISTRY/busybox:latest" "$TEST_TMP/b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bundle $TEST_TMP/b already has a rootfs or config.json"* ]]
+	[ -e "$TEST_TMP/b/rootfs/mine" ]
+}
