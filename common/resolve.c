@@ -17,7 +17,9 @@
 
 static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long resolve)
 {
-	struct open_how how = { .flags = (unsigned long)flags | O_CLOEXEC, .mode = mode, .resolve = resolve };
+	struct open_how how = { .flags = (unsigned long)flags | O_CLOEXEC,
+				.mode = mode,
+				.resolve = resolve };
 	long fd;
 
 	do
@@ -29,7 +31,8 @@ static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, unsi
 static int resolve_error(struct husk_error *err, int code, const char *path)
 {
 	if (code == ENOSYS)
-		return err_set(err, ENOSYS, "%s: openat2(2) is not available (Linux 5.6 or later is needed)",
+		return err_set(err, ENOSYS,
+			       "%s: openat2(2) is not available (Linux 5.6 or later is needed)",
 			       path);
 	return err_sys(err, code, "%s", path);
 }
@@ -103,13 +106,16 @@ static int mkdir_walk(int rootfd, const char *orig, const char *path, mode_t mod
 					return err_sys(err, e, "%s: mkdir %s", orig, copy);
 				}
 				struct stat st;
-				if (fstatat(cur, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+				if (fstatat(cur, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode)) {
 					_cleanup_free_ char *redirected = NULL;
-					int r = follow_dangling(cur, copy, p, slash ? slash + 1 : "", &redirected);
+					int r = follow_dangling(
+						cur, copy, p, slash ? slash + 1 : "", &redirected);
 					close(cur);
 					if (r < 0)
 						return err_sys(err, -r, "%s: %s", orig, copy);
-					return mkdir_walk(rootfd, orig, redirected, mode, depth + 1, err);
+					return mkdir_walk(rootfd, orig, redirected, mode, depth + 1,
+							  err);
 				}
 				/* just made by us: take it only if it is still a plain directory */
 				next = sys_openat2(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
@@ -155,8 +161,8 @@ int open_parent_in_root(int rootfd, const char *path, bool create, char **base_a
 		*slash = '\0';
 		dir = copy;
 	}
-	int fd = create ? mkdir_in_root(rootfd, dir, 0755, err) :
-			  resolve_in_root(rootfd, dir, O_PATH | O_DIRECTORY, err);
+	int fd = create ? mkdir_in_root(rootfd, dir, 0755, err)
+			: resolve_in_root(rootfd, dir, O_PATH | O_DIRECTORY, err);
 	if (fd < 0) {
 		free(copy);
 		return fd;

@@ -104,10 +104,11 @@ static int from_file(const char *path, const char *host, struct creds *out, stru
 		if (e->auth && *e->auth) {
 			size_t in = strlen(e->auth);
 			_cleanup_free_ unsigned char *dec = malloc(in / 4 * 3 + 4);
-			int n = dec ? EVP_DecodeBlock(dec, (const unsigned char *)e->auth, (int)in) : -1;
+			int n = dec ? EVP_DecodeBlock(dec, (const unsigned char *)e->auth, (int)in)
+				    : -1;
 			if (n < 0 || in % 4 != 0) {
-				r = err_set(err, EINVAL, "%s: auths[\"%s\"].auth is not base64", path,
-					    f->auths.keys[i]);
+				r = err_set(err, EINVAL, "%s: auths[\"%s\"].auth is not base64",
+					    path, f->auths.keys[i]);
 				break;
 			}
 			/* EVP_DecodeBlock counts the padding as zero bytes */
@@ -116,8 +117,8 @@ static int from_file(const char *path, const char *host, struct creds *out, stru
 			r = split_user_pass((const char *)dec, (size_t)n, out);
 			explicit_bzero(dec, in / 4 * 3 + 4);
 			if (r < 0)
-				r = err_set(err, EINVAL, "%s: auths[\"%s\"].auth is not USER:PASS", path,
-					    f->auths.keys[i]);
+				r = err_set(err, EINVAL, "%s: auths[\"%s\"].auth is not USER:PASS",
+					    path, f->auths.keys[i]);
 		} else if (e->username && e->password) {
 			out->user = strdup(e->username);
 			out->pass = strdup(e->password);

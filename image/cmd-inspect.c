@@ -53,8 +53,10 @@ static int inspect_run(struct image_globals *g, int argc, char **argv, struct hu
 		store_close(&s);
 	}
 	if (r == 0) {
-		struct inspect_doc doc = { .name = (char *)name, .digest = img.manifest_digest,
-					   .manifest = img.manifest, .config = img.config };
+		struct inspect_doc doc = { .name = (char *)name,
+					   .digest = img.manifest_digest,
+					   .manifest = img.manifest,
+					   .config = img.config };
 		_cleanup_free_ char *json = NULL;
 		size_t len;
 		r = oci_encode(&inspect_type, &doc, true, &json, &len, err);

@@ -40,8 +40,9 @@ static int list_run(struct image_globals *g, int argc, char **argv, struct husk_
 		}
 		char plat[96] = "-";
 		if (d->platform)
-			snprintf(plat, sizeof(plat), "%s/%s%s%s", d->platform->os, d->platform->architecture,
-				 d->platform->variant ? "/" : "", d->platform->variant ? d->platform->variant : "");
+			snprintf(plat, sizeof(plat), "%s/%s%s%s", d->platform->os,
+				 d->platform->architecture, d->platform->variant ? "/" : "",
+				 d->platform->variant ? d->platform->variant : "");
 		printf("%-50s %-20.19s %-16s %lld\n", name ? name : "<none>", d->digest, plat,
 		       (long long)d->size);
 	}

@@ -62,16 +62,21 @@ static int pull_layout(const struct image_ref *ref, const struct platform *p, st
 		return r;
 	r = image_load(&from, ref->name, p, &img, err);
 	for (size_t i = 0; r == 0 && i <= img.manifest->layers.len; i++)
-		r = copy_blob(&from, to, i == 0 ? img.manifest->config : &img.manifest->layers.items[i - 1],
+		r = copy_blob(&from, to,
+			      i == 0 ? img.manifest->config : &img.manifest->layers.items[i - 1],
 			      err);
 	if (r == 0)
 		r = store_write_blob(to, img.manifest_json, img.manifest_len, digest, err);
 	if (r == 0) {
-		struct oci_platform plat = { .os = img.config->os, .architecture = img.config->architecture,
+		struct oci_platform plat = { .os = img.config->os,
+					     .architecture = img.config->architecture,
 					     .variant = img.config->variant };
-		const char *mt = img.manifest->mediaType ? img.manifest->mediaType : OCI_MT_MANIFEST;
-		struct oci_descriptor d = { .mediaType = (char *)mt, .digest = digest,
-					    .size = (int64_t)img.manifest_len, .platform = &plat };
+		const char *mt =
+			img.manifest->mediaType ? img.manifest->mediaType : OCI_MT_MANIFEST;
+		struct oci_descriptor d = { .mediaType = (char *)mt,
+					    .digest = digest,
+					    .size = (int64_t)img.manifest_len,
+					    .platform = &plat };
 		_cleanup_free_ char *name = NULL;
 		if (asprintf(&name, "oci:%s:%s", ref->dir, ref->tag) < 0) {
 			name = NULL;
@@ -111,7 +116,9 @@ static int pull_run(struct image_globals *g, int argc, char **argv, struct husk_
 			break;
 		case 't':
 			if (parse_bool(optarg, &o.tls_verify) < 0)
-				return cmd_usage_error(&cmd_pull, "--tls-verify: \"%s\" is not true or false", optarg);
+				return cmd_usage_error(&cmd_pull,
+						       "--tls-verify: \"%s\" is not true or false",
+						       optarg);
 			break;
 		case 'c':
 			o.creds = optarg;
@@ -125,7 +132,8 @@ static int pull_run(struct image_globals *g, int argc, char **argv, struct husk_
 		case 'j':
 			o.parallel = atoi(optarg);
 			if (o.parallel < 1 || o.parallel > 64)
-				return cmd_usage_error(&cmd_pull, "--parallel: \"%s\" is not 1..64", optarg);
+				return cmd_usage_error(&cmd_pull, "--parallel: \"%s\" is not 1..64",
+						       optarg);
 			break;
 		case 'q':
 			o.progress = false;
@@ -143,8 +151,9 @@ static int pull_run(struct image_globals *g, int argc, char **argv, struct husk_
 		return r;
 	if (ref.kind == REF_NAME) {
 		ref_free(&ref);
-		return cmd_usage_error(&cmd_pull, "\"%s\": pull wants docker://HOST/NAME[:TAG] or oci:DIR[:TAG]",
-				       argv[optind]);
+		return cmd_usage_error(
+			&cmd_pull, "\"%s\": pull wants docker://HOST/NAME[:TAG] or oci:DIR[:TAG]",
+			argv[optind]);
 	}
 	struct store s;
 	char digest[DIGEST_LEN + 1];
@@ -168,11 +177,14 @@ const struct image_cmd cmd_pull = {
 	.summary = "pull an image into the store and print its manifest digest",
 	.shortopts = "q",
 	.usage = "[OPTIONS] REF\n\n"
-		 "  --platform OS/ARCH[/VARIANT]  the platform to pick from an index (default: the host's)\n"
+		 "  --platform OS/ARCH[/VARIANT]  the platform to pick from an index (default: the "
+		 "host's)\n"
 		 "  --tls-verify=false            skip certificate checks and allow plain HTTP\n"
 		 "  --creds USER:PASSWORD         credentials for the registry\n"
-		 "  --authfile FILE               credentials file (auth.json / docker config.json)\n"
-		 "  --cert-dir DIR                trust the CA certificates DIR/*.crt (instead of the system's)\n"
+		 "  --authfile FILE               credentials file (auth.json / docker "
+		 "config.json)\n"
+		 "  --cert-dir DIR                trust the CA certificates DIR/*.crt (instead of "
+		 "the system's)\n"
 		 "  --parallel N                  download N blobs at a time (default 4)\n"
 		 "  -q, --quiet                   no progress on a terminal",
 };

@@ -21,8 +21,10 @@ static int rm_run(struct image_globals *g, int argc, char **argv, struct husk_er
 		struct image_ref ref;
 		r = ref_parse(argv[i], &ref, err);
 		if (r == 0 && ref.kind == REF_OCI)
-			r = err_set(err, EINVAL, "%s: rm works on the store; remove the layout directory instead",
-				    argv[i]);
+			r = err_set(
+				err, EINVAL,
+				"%s: rm works on the store; remove the layout directory instead",
+				argv[i]);
 		if (r == 0)
 			r = store_untag(&s, ref.name, err);
 		ref_free(&ref);

@@ -18,8 +18,8 @@ static int write_config(int bundlefd, const struct oci_config *cfg, struct husk_
 	int r = oci_encode(&oci_config_type, cfg, true, &json, &len, err);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd =
-		openat(bundlefd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd = openat(bundlefd, "config.json",
+					O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_sys(err, errno, "config.json");
 	r = write_all(fd, json, len);
@@ -34,7 +34,8 @@ static int unpack_into(struct store *s, const struct image *img, int bundlefd,
 	struct unpack_opts o = { .privileged = geteuid() == 0 };
 	if (mkdirat(bundlefd, "rootfs", 0755) < 0)
 		return err_sys(err, errno, "rootfs");
-	_cleanup_close_ int rootfd = openat(bundlefd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int rootfd =
+		openat(bundlefd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_sys(err, errno, "rootfs");
 	int r = unpack_layers(s, img, rootfd, &o, err);
@@ -100,7 +101,8 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 			r = err_sys(err, errno, "bundle %s", bundle);
 		else if (faccessat(bundlefd, "rootfs", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
 			 faccessat(bundlefd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			r = err_set(err, EEXIST, "bundle %s already has a rootfs or config.json", bundle);
+			r = err_set(err, EEXIST, "bundle %s already has a rootfs or config.json",
+				    bundle);
 		else {
 			started = true;
 			r = unpack_into(&s, &img, bundlefd, err);

@@ -77,7 +77,8 @@ static int lookup_passwd(const char *passwd, const char *user, struct resolved_u
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[7];
 		uint32_t uid, gid;
-		if (split_fields(line, f, 7) < 7 || !parse_u32(f[2], &uid) || !parse_u32(f[3], &gid))
+		if (split_fields(line, f, 7) < 7 || !parse_u32(f[2], &uid) ||
+		    !parse_u32(f[3], &gid))
 			continue;
 		if (numeric ? uid != want_uid : strcmp(f[0], user) != 0)
 			continue;
@@ -102,7 +103,8 @@ static int lookup_group(const char *group_file, const char *group, uint32_t *gid
 	char *save = NULL;
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[4];
-		if (split_fields(line, f, 4) >= 3 && strcmp(f[0], group) == 0 && parse_u32(f[2], gid))
+		if (split_fields(line, f, 4) >= 3 && strcmp(f[0], group) == 0 &&
+		    parse_u32(f[2], gid))
 			return 0;
 	}
 	return -ENOENT;
@@ -132,7 +134,8 @@ static void supplementary_groups(const char *group_file, struct resolved_user *u
 	}
 }
 
-static int resolve_user(int rootfd, const char *spec, struct resolved_user *u, struct husk_error *err)
+static int resolve_user(int rootfd, const char *spec, struct resolved_user *u,
+			struct husk_error *err)
 {
 	_cleanup_free_ char *passwd = NULL, *groups = NULL;
 	_cleanup_free_ char *user = strdup(spec && *spec ? spec : "0");
@@ -155,14 +158,16 @@ static int resolve_user(int rootfd, const char *spec, struct resolved_user *u, s
 		return err_sys(err, ENOMEM, "user");
 	if (!u->found) {
 		if (!parse_u32(user, &u->uid))
-			return err_set(err, ENOENT, "User \"%s\": no user \"%s\" in the image's /etc/passwd",
+			return err_set(err, ENOENT,
+				       "User \"%s\": no user \"%s\" in the image's /etc/passwd",
 				       spec, user);
 		u->gid = 0;
 	}
 	if (group) {
 		r = lookup_group(groups, group, &u->gid);
 		if (r == -ENOENT)
-			return err_set(err, ENOENT, "User \"%s\": no group \"%s\" in the image's /etc/group",
+			return err_set(err, ENOENT,
+				       "User \"%s\": no group \"%s\" in the image's /etc/group",
 				       spec, group);
 		if (r < 0)
 			return err_sys(err, -r, "group");
@@ -270,7 +275,8 @@ static int add_volume(struct oci_config *c, int rootfd, const char *dest, struct
 		return err_sys(err, ENOMEM, "mounts");
 	c->mounts.items = grown;
 	struct oci_mount *m = &grown[c->mounts.len++];
-	*m = (struct oci_mount){ .destination = strdup(dest), .type = strdup("tmpfs"),
+	*m = (struct oci_mount){ .destination = strdup(dest),
+				 .type = strdup("tmpfs"),
 				 .source = strdup("tmpfs") };
 	if (m->destination == NULL || m->type == NULL || m->source == NULL)
 		return err_sys(err, ENOMEM, "mounts");
@@ -303,7 +309,8 @@ static int fill(struct oci_config *c, const struct oci_image_config *ic, int roo
 			if (oci_strings_append(&p->args, x->Cmd.items[i]) < 0)
 				return err_sys(err, ENOMEM, "args");
 	} else {
-		log_warn("the image has no Entrypoint or Cmd; config.json runs \"%s\"", p->args.items[0]);
+		log_warn("the image has no Entrypoint or Cmd; config.json runs \"%s\"",
+			 p->args.items[0]);
 	}
 
 	for (size_t i = 0; x && i < x->Env.len; i++)

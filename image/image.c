@@ -7,8 +7,8 @@
 #include "common/fileutil.h"
 #include "image/image.h"
 
-int image_parse_manifest(const char *json, size_t len, const char *source, struct oci_manifest **out,
-			 struct husk_error *err)
+int image_parse_manifest(const char *json, size_t len, const char *source,
+			 struct oci_manifest **out, struct husk_error *err)
 {
 	struct oci_manifest *m = NULL;
 	int r = oci_decode(&oci_manifest_type, json, len, source, (void **)&m, err);
@@ -16,8 +16,8 @@ int image_parse_manifest(const char *json, size_t len, const char *source, struc
 		return r;
 	r = oci_manifest_check(m, source, err);
 	if (r == 0 && !oci_media_type_is_config(m->config->mediaType))
-		r = err_set(err, EINVAL, "%s: config.mediaType: \"%s\" is not an image config", source,
-			    m->config->mediaType);
+		r = err_set(err, EINVAL, "%s: config.mediaType: \"%s\" is not an image config",
+			    source, m->config->mediaType);
 	if (r < 0) {
 		oci_free(&oci_manifest_type, m);
 		return r;
@@ -29,11 +29,13 @@ int image_parse_manifest(const char *json, size_t len, const char *source, struc
 static int load_manifest(struct store *s, const struct oci_descriptor *d, struct image *img,
 			 struct husk_error *err)
 {
-	int r = store_read_blob(s, d->digest, d->size, &img->manifest_json, &img->manifest_len, err);
+	int r = store_read_blob(s, d->digest, d->size, &img->manifest_json, &img->manifest_len,
+				err);
 	if (r < 0)
 		return r;
 	memcpy(img->manifest_digest, d->digest, DIGEST_LEN + 1);
-	r = image_parse_manifest(img->manifest_json, img->manifest_len, d->digest, &img->manifest, err);
+	r = image_parse_manifest(img->manifest_json, img->manifest_len, d->digest, &img->manifest,
+				 err);
 	if (r < 0)
 		return r;
 

@@ -16,7 +16,7 @@
 
 /* Cap for manifests, indexes and configs read from a registry or a store. */
 #define IMAGE_JSON_MAX (4u << 20)
-#define DIGEST_LEN (7 + 64) /* "sha256:" + hex */
+#define DIGEST_LEN     (7 + 64) /* "sha256:" + hex */
 
 /* ---- references (ref.c) ---- */
 enum ref_kind {
@@ -27,12 +27,12 @@ enum ref_kind {
 
 struct image_ref {
 	enum ref_kind kind;
-	char *host;	/* with :PORT */
-	char *repo;	/* the repository path, "library/busybox" */
-	char *tag;	/* NULL when pulled by digest */
-	char *digest;	/* NULL when by tag */
-	char *dir;	/* oci: the layout directory */
-	char *name;	/* the name in the store's index.json */
+	char *host;   /* with :PORT */
+	char *repo;   /* the repository path, "library/busybox" */
+	char *tag;    /* NULL when pulled by digest */
+	char *digest; /* NULL when by tag */
+	char *dir;    /* oci: the layout directory */
+	char *name;   /* the name in the store's index.json */
 };
 
 int ref_parse(const char *text, struct image_ref *ref, struct husk_error *err);
@@ -64,9 +64,9 @@ int platform_select(const struct oci_index *idx, const struct platform *p, const
 
 /* ---- content store (store.c) ---- */
 struct store {
-	int dirfd;	/* the layout directory */
-	int blobsfd;	/* blobs/sha256 */
-	int lockfd;	/* held shared by pulls, exclusively by gc */
+	int dirfd;   /* the layout directory */
+	int blobsfd; /* blobs/sha256 */
+	int lockfd;  /* held shared by pulls, exclusively by gc */
 	char *path;
 };
 
@@ -129,16 +129,16 @@ int image_load(struct store *s, const char *name, const struct platform *p, stru
 	       struct husk_error *err);
 void image_free(struct image *img);
 /* Parse a manifest document and check it. */
-int image_parse_manifest(const char *json, size_t len, const char *source, struct oci_manifest **out,
-			 struct husk_error *err);
+int image_parse_manifest(const char *json, size_t len, const char *source,
+			 struct oci_manifest **out, struct husk_error *err);
 
 /* ---- registry client (registry.c) ---- */
 struct registry_opts {
-	const char *creds;	/* USER:PASS or NULL */
-	const char *authfile;	/* NULL: the usual places */
-	bool tls_verify;	/* false: skip verification and allow plain HTTP */
-	const char *cert_dir;	/* its *.crt files are the trusted CAs; NULL: the system's */
-	int parallel;		/* concurrent blob downloads */
+	const char *creds;    /* USER:PASS or NULL */
+	const char *authfile; /* NULL: the usual places */
+	bool tls_verify;      /* false: skip verification and allow plain HTTP */
+	const char *cert_dir; /* its *.crt files are the trusted CAs; NULL: the system's */
+	int parallel;         /* concurrent blob downloads */
 	bool progress;
 };
 /* Pull ref into the store; digest_out gets the manifest digest. */
@@ -151,8 +151,8 @@ struct unpack_opts {
 	bool privileged; /* owners and device nodes */
 };
 /* Apply the image's layers in order to rootfd, checking rootfs.diff_ids. */
-int unpack_layers(struct store *s, const struct image *img, int rootfd,
-		  const struct unpack_opts *o, struct husk_error *err);
+int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
+		  struct husk_error *err);
 
 /* ---- config conversion (convert.c) ---- */
 /* The runtime config for an image unpacked at rootfd. */
@@ -172,7 +172,7 @@ struct image_cmd {
 	const char *shortopts; /* getopt's short options ("q"), NULL for none */
 };
 #define IMAGE_USAGE_ERROR 1001
-#define IMAGE_HELP_SHOWN 1002
+#define IMAGE_HELP_SHOWN  1002
 int cmd_getopt(const struct image_cmd *c, int argc, char **argv, const struct option *opts);
 int cmd_usage_error(const struct image_cmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

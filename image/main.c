@@ -24,12 +24,14 @@ static void print_help(FILE *out)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(out, "  %-8s %s\n", cmds[i]->name, cmds[i]->summary);
 	fprintf(out, "\nGlobal options:\n"
-		     "  --store DIR    the content store, an OCI image layout (default /var/lib/husk-image,\n"
+		     "  --store DIR    the content store, an OCI image layout (default "
+		     "/var/lib/husk-image,\n"
 		     "                 $XDG_DATA_HOME/husk-image when not root)\n"
 		     "  --debug        log debug messages\n"
 		     "  -h, --help     show this help\n"
 		     "  -v, --version  show the version\n\n"
-		     "Images are named docker://HOST[:PORT]/NAME[:TAG|@DIGEST], oci:DIR[:TAG], or by the\n"
+		     "Images are named docker://HOST[:PORT]/NAME[:TAG|@DIGEST], oci:DIR[:TAG], or "
+		     "by the\n"
 		     "name 'husk-image list' shows.\n");
 }
 
@@ -58,8 +60,10 @@ int cmd_getopt(const struct image_cmd *c, int argc, char **argv, const struct op
 	int r = getopt_long(argc, argv, shortopts, opts, NULL);
 	if (r == '?') {
 		if (optopt)
-			return cmd_usage_error(c, "option '-%c' is unknown or needs a value", optopt);
-		return cmd_usage_error(c, "option '%s' is unknown or needs a value", argv[optind - 1]);
+			return cmd_usage_error(c, "option '-%c' is unknown or needs a value",
+					       optopt);
+		return cmd_usage_error(c, "option '%s' is unknown or needs a value",
+				       argv[optind - 1]);
 	}
 	return r;
 }
@@ -123,12 +127,13 @@ int main(int argc, char **argv)
 			print_help(stdout);
 			return 0;
 		case 'v':
-			printf("husk-image version %s\ncommit: %s\nspec: image-spec 1.1\n", PACKAGE_VERSION,
-			       HUSK_COMMIT);
+			printf("husk-image version %s\ncommit: %s\nspec: image-spec 1.1\n",
+			       PACKAGE_VERSION, HUSK_COMMIT);
 			return 0;
 		default:
-			fprintf(stderr, "husk-image: option '%s' is unknown or needs a value\n"
-					"Run 'husk-image --help' for usage.\n",
+			fprintf(stderr,
+				"husk-image: option '%s' is unknown or needs a value\n"
+				"Run 'husk-image --help' for usage.\n",
 				argv[optind - 1]);
 			return 1;
 		}
@@ -141,8 +146,9 @@ int main(int argc, char **argv)
 		if (strcmp(cmds[i]->name, argv[optind]) == 0)
 			cmd = cmds[i];
 	if (cmd == NULL) {
-		fprintf(stderr, "husk-image: '%s' is not a husk-image command\n"
-				"Run 'husk-image --help' for usage.\n",
+		fprintf(stderr,
+			"husk-image: '%s' is not a husk-image command\n"
+			"Run 'husk-image --help' for usage.\n",
 			argv[optind]);
 		return 1;
 	}
@@ -160,7 +166,8 @@ int main(int argc, char **argv)
 	if (r == IMAGE_USAGE_ERROR)
 		return 1;
 	if (r < 0) {
-		fprintf(stderr, "husk-image %s: %s\n", cmd->name, err.msg[0] ? err.msg : strerror(-r));
+		fprintf(stderr, "husk-image %s: %s\n", cmd->name,
+			err.msg[0] ? err.msg : strerror(-r));
 		return 1;
 	}
 	return 0;

@@ -11,10 +11,17 @@ void platform_host(struct platform *p)
 	static const struct {
 		const char *machine, *arch, *variant;
 	} table[] = {
-		{ "x86_64", "amd64", "" },    { "aarch64", "arm64", "v8" }, { "armv7l", "arm", "v7" },
-		{ "armv6l", "arm", "v6" },    { "i686", "386", "" },	    { "i386", "386", "" },
-		{ "ppc64le", "ppc64le", "" }, { "s390x", "s390x", "" },	    { "riscv64", "riscv64", "" },
-		{ "mips64", "mips64", "" },   { "loongarch64", "loong64", "" },
+		{ "x86_64", "amd64", "" },
+		{ "aarch64", "arm64", "v8" },
+		{ "armv7l", "arm", "v7" },
+		{ "armv6l", "arm", "v6" },
+		{ "i686", "386", "" },
+		{ "i386", "386", "" },
+		{ "ppc64le", "ppc64le", "" },
+		{ "s390x", "s390x", "" },
+		{ "riscv64", "riscv64", "" },
+		{ "mips64", "mips64", "" },
+		{ "loongarch64", "loong64", "" },
 	};
 	struct utsname u;
 
@@ -37,7 +44,8 @@ int platform_parse(const char *text, struct platform *p, struct husk_error *err)
 	const char *s1 = strchr(text, '/');
 	const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
 
-	if (s1 == NULL || s1 == text || s1[1] == '\0' || s1[1] == '/' || (s2 && (s2[1] == '\0' || strchr(s2 + 1, '/'))))
+	if (s1 == NULL || s1 == text || s1[1] == '\0' || s1[1] == '/' ||
+	    (s2 && (s2[1] == '\0' || strchr(s2 + 1, '/'))))
 		return err_set(err, EINVAL, "--platform \"%s\": expected OS/ARCH[/VARIANT]", text);
 	snprintf(os, sizeof(os), "%.*s", (int)(s1 - text), text);
 	if (s2) {
@@ -78,9 +86,10 @@ int platform_select(const struct oci_index *idx, const struct platform *p, const
 		if (oci_media_type_kind(d->mediaType) != OCI_DOC_MANIFEST || dp == NULL)
 			continue;
 		if (used < sizeof(offered))
-			used += (size_t)snprintf(offered + used, sizeof(offered) - used, "%s%s/%s%s%s",
-						 used ? ", " : "", dp->os, dp->architecture,
-						 dp->variant ? "/" : "", dp->variant ? dp->variant : "");
+			used += (size_t)snprintf(offered + used, sizeof(offered) - used,
+						 "%s%s/%s%s%s", used ? ", " : "", dp->os,
+						 dp->architecture, dp->variant ? "/" : "",
+						 dp->variant ? dp->variant : "");
 		if (strcmp(dp->os, p->os) != 0 || strcmp(dp->architecture, p->arch) != 0 ||
 		    !variant_matches(p, dp->variant))
 			continue;
@@ -89,8 +98,9 @@ int platform_select(const struct oci_index *idx, const struct platform *p, const
 			best = d;
 	}
 	if (best == NULL)
-		return err_set(err, ENOENT, "%s: no manifest for platform %s/%s%s%s (the index has: %s)",
-			       source, p->os, p->arch, p->variant[0] ? "/" : "", p->variant,
+		return err_set(err, ENOENT,
+			       "%s: no manifest for platform %s/%s%s%s (the index has: %s)", source,
+			       p->os, p->arch, p->variant[0] ? "/" : "", p->variant,
 			       used ? offered : "none");
 	*out = best;
 	return 0;

@@ -10,8 +10,9 @@
 static bool valid_tag(const char *t)
 {
 	size_t n = strlen(t);
-	if (n == 0 || n > 128 || !(t[0] == '_' || (t[0] >= 'a' && t[0] <= 'z') ||
-				   (t[0] >= 'A' && t[0] <= 'Z') || (t[0] >= '0' && t[0] <= '9')))
+	if (n == 0 || n > 128 ||
+	    !(t[0] == '_' || (t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z') ||
+	      (t[0] >= '0' && t[0] <= '9')))
 		return false;
 	return strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
@@ -28,7 +29,7 @@ static bool valid_repo(const char *r)
 			p++;
 		if (p == start)
 			return false;
-		if (*p == '/' ) {
+		if (*p == '/') {
 			p++;
 			if (*p == '\0')
 				return false;
@@ -57,7 +58,8 @@ static int parse_docker(const char *text, const char *rest, struct image_ref *re
 {
 	const char *slash = strchr(rest, '/');
 	if (slash == NULL || slash == rest)
-		return err_set(err, EINVAL, "%s: expected docker://HOST[:PORT]/NAME[:TAG|@DIGEST]", text);
+		return err_set(err, EINVAL, "%s: expected docker://HOST[:PORT]/NAME[:TAG|@DIGEST]",
+			       text);
 	ref->host = strndup(rest, (size_t)(slash - rest));
 	const char *name = slash + 1;
 	const char *at = strchr(name, '@');
@@ -69,7 +71,8 @@ static int parse_docker(const char *text, const char *rest, struct image_ref *re
 			return free(repo), oom(err, text);
 		if (!oci_digest_valid(ref->digest)) {
 			free(repo);
-			return err_set(err, EINVAL, "%s: \"%s\" is not a sha256 digest", text, ref->digest);
+			return err_set(err, EINVAL, "%s: \"%s\" is not a sha256 digest", text,
+				       ref->digest);
 		}
 	} else {
 		const char *colon = strrchr(name, ':');
@@ -84,17 +87,21 @@ static int parse_docker(const char *text, const char *rest, struct image_ref *re
 			return free(repo), oom(err, text);
 		if (!valid_tag(ref->tag)) {
 			free(repo);
-			return err_set(err, EINVAL, "%s: \"%s\" is not a valid tag", text, ref->tag);
+			return err_set(err, EINVAL, "%s: \"%s\" is not a valid tag", text,
+				       ref->tag);
 		}
 	}
 	ref->repo = repo;
 	if (ref->host == NULL)
 		return oom(err, text);
 	if (!valid_repo(ref->repo))
-		return err_set(err, EINVAL, "%s: \"%s\" is not a valid repository name", text, ref->repo);
-	if (strspn(ref->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+		return err_set(err, EINVAL, "%s: \"%s\" is not a valid repository name", text,
+			       ref->repo);
+	if (strspn(ref->host,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
 	    strlen(ref->host))
-		return err_set(err, EINVAL, "%s: \"%s\" is not a valid registry host", text, ref->host);
+		return err_set(err, EINVAL, "%s: \"%s\" is not a valid registry host", text,
+			       ref->host);
 	if (asprintf(&ref->name, "%s/%s%s%s", ref->host, ref->repo, ref->digest ? "@" : ":",
 		     ref->digest ? ref->digest : ref->tag) < 0) {
 		ref->name = NULL;

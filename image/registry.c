@@ -19,13 +19,14 @@
 #include "image/image.h"
 
 #define ACCEPT_MANIFESTS                                                                           \
-	"Accept: " OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " DOCKER_MT_MANIFEST ", " DOCKER_MT_MANIFEST_LIST
+	"Accept: " OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " DOCKER_MT_MANIFEST                       \
+	", " DOCKER_MT_MANIFEST_LIST
 
 struct client {
 	const struct image_ref *ref;
 	const struct registry_opts *o;
-	char base[600];	  /* scheme://host */
-	char *auth;	  /* "Authorization: ..." or NULL */
+	char base[600]; /* scheme://host */
+	char *auth;     /* "Authorization: ..." or NULL */
 	struct creds creds;
 	bool authenticated;
 	struct curl_blob ca; /* --cert-dir's *.crt, concatenated */
@@ -90,7 +91,8 @@ static size_t header_cb(char *data, size_t size, size_t n, void *opaque)
 		char *semi = strchr(r->content_type, ';');
 		if (semi)
 			*semi = '\0';
-	} else if (len > 17 && strncasecmp(data, "WWW-Authenticate:", 17) == 0 && r->www_auth == NULL) {
+	} else if (len > 17 && strncasecmp(data, "WWW-Authenticate:", 17) == 0 &&
+		   r->www_auth == NULL) {
 		r->www_auth = malloc(len);
 		if (r->www_auth)
 			trim_value(r->www_auth, len, data + 17, len - 17);
@@ -162,10 +164,13 @@ static int get(struct client *c, const char *url, const char *accept, size_t max
 	curl_easy_cleanup(h);
 	curl_slist_free_all(headers);
 	if (resp->too_big)
-		return err_set(err, EFBIG, "GET %s: the response is larger than %zu bytes", url, max);
+		return err_set(err, EFBIG, "GET %s: the response is larger than %zu bytes", url,
+			       max);
 	if (cc != CURLE_OK) {
-		int code = cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ? EPROTO :
-			   cc == CURLE_COULDNT_CONNECT ? ECONNREFUSED : EIO;
+		int code = cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION
+				   ? EPROTO
+			   : cc == CURLE_COULDNT_CONNECT ? ECONNREFUSED
+							 : EIO;
 		return err_set(err, code, "GET %s: %s", url, curl_easy_strerror(cc));
 	}
 	return 0;
@@ -183,7 +188,8 @@ static int authenticate(struct client *c, const char *www_auth, struct husk_erro
 		challenge_free(&ch);
 		if (c->creds.user == NULL)
 			return err_set(err, EACCES,
-				       "%s: the registry wants a user name and password (use --creds or an auth file)",
+				       "%s: the registry wants a user name and password (use "
+				       "--creds or an auth file)",
 				       c->ref->host);
 		if (basic_auth_header(&c->creds, &c->auth) < 0)
 			return err_sys(err, ENOMEM, "auth");
@@ -217,8 +223,8 @@ static int authenticate(struct client *c, const char *www_auth, struct husk_erro
 	c->auth = saved;
 	if (r == 0 && resp.status != 200)
 		r = err_set(err, resp.status == 401 || resp.status == 403 ? EACCES : EIO,
-			    "%s: the token server %s answered HTTP %ld%s", c->ref->host, url, resp.status,
-			    c->creds.user ? " (are the credentials right?)" : "");
+			    "%s: the token server %s answered HTTP %ld%s", c->ref->host, url,
+			    resp.status, c->creds.user ? " (are the credentials right?)" : "");
 	char *token = NULL;
 	if (r == 0)
 		r = token_parse(resp.body ? resp.body : "", resp.len, &token, err);
@@ -268,7 +274,9 @@ static int ping(struct client *c, struct husk_error *err)
 	if (r < 0) {
 		response_free(&resp);
 		if (r == -EPROTO)
-			return err_prefix(err, "%s (for a registry without a trusted certificate use --tls-verify=false)",
+			return err_prefix(err,
+					  "%s (for a registry without a trusted certificate use "
+					  "--tls-verify=false)",
 					  c->ref->host);
 		return r;
 	}
@@ -285,8 +293,8 @@ static int http_error(struct client *c, const char *what, const struct response 
 		      struct husk_error *err)
 {
 	if (resp->status == 404)
-		return err_set(err, ENOENT, "%s/%s: %s not found (HTTP 404)", c->ref->host, c->ref->repo,
-			       what);
+		return err_set(err, ENOENT, "%s/%s: %s not found (HTTP 404)", c->ref->host,
+			       c->ref->repo, what);
 	if (resp->status == 401 || resp->status == 403)
 		return err_set(err, EACCES, "%s/%s: %s: access denied (HTTP %ld)", c->ref->host,
 			       c->ref->repo, what, resp->status);
@@ -297,8 +305,8 @@ static int http_error(struct client *c, const char *what, const struct response 
 /* Fetch a manifest or index by tag or digest; check it against want_digest
  * when the reference pins one. */
 static int fetch_manifest(struct client *c, const char *reference, const char *want_digest,
-			  struct response *resp, char digest[DIGEST_LEN + 1], enum oci_doc_kind *kind,
-			  struct husk_error *err)
+			  struct response *resp, char digest[DIGEST_LEN + 1],
+			  enum oci_doc_kind *kind, struct husk_error *err)
 {
 	char url[1200];
 	snprintf(url, sizeof(url), "%s/v2/%s/manifests/%s", c->base, c->ref->repo, reference);
@@ -312,8 +320,8 @@ static int fetch_manifest(struct client *c, const char *reference, const char *w
 	}
 	digest_buffer(resp->body ? resp->body : "", resp->len, digest);
 	if (want_digest && strcmp(digest, want_digest) != 0)
-		return err_set(err, EIO, "manifest %s: digest mismatch: expected %s, got %s", reference,
-			       want_digest, digest);
+		return err_set(err, EIO, "manifest %s: digest mismatch: expected %s, got %s",
+			       reference, want_digest, digest);
 
 	*kind = oci_media_type_kind(resp->content_type);
 	struct oci_manifest_probe *probe = NULL;
@@ -325,10 +333,13 @@ static int fetch_manifest(struct client *c, const char *reference, const char *w
 		/* a generic Content-Type: the document's own mediaType decides */
 		*kind = oci_media_type_kind(probe->mediaType);
 		if (*kind != OCI_DOC_UNKNOWN)
-			snprintf(resp->content_type, sizeof(resp->content_type), "%s", probe->mediaType);
+			snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+				 probe->mediaType);
 	}
 	if (*kind == OCI_DOC_UNKNOWN)
-		*kind = probe->manifests.items ? OCI_DOC_INDEX : probe->config ? OCI_DOC_MANIFEST : OCI_DOC_UNKNOWN;
+		*kind = probe->manifests.items ? OCI_DOC_INDEX
+			: probe->config        ? OCI_DOC_MANIFEST
+					       : OCI_DOC_UNKNOWN;
 	oci_free(&oci_manifest_probe_type, probe);
 	if (*kind == OCI_DOC_UNKNOWN)
 		return err_set(err, EINVAL, "manifest %s: unsupported media type \"%s\"", reference,
@@ -373,7 +384,8 @@ static size_t blob_header_cb(char *data, size_t size, size_t n, void *opaque)
 	return size * n;
 }
 
-static int start_transfer(struct client *c, struct transfer *t, CURLM *multi, struct husk_error *err)
+static int start_transfer(struct client *c, struct transfer *t, CURLM *multi,
+			  struct husk_error *err)
 {
 	char url[1200];
 	snprintf(url, sizeof(url), "%s/v2/%s/blobs/%s", c->base, c->ref->repo, t->desc->digest);
@@ -395,14 +407,16 @@ static int start_transfer(struct client *c, struct transfer *t, CURLM *multi, st
 	return 0;
 }
 
-static int finish_transfer(struct client *c, struct transfer *t, CURLcode cc, struct husk_error *err)
+static int finish_transfer(struct client *c, struct transfer *t, CURLcode cc,
+			   struct husk_error *err)
 {
 	int r = 0;
 	t->done = true;
 	long status = 0;
 	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
 	if (t->write_error == -EFBIG)
-		r = err_set(err, EIO, "blob %s: the registry sent more than the %lld bytes the manifest says",
+		r = err_set(err, EIO,
+			    "blob %s: the registry sent more than the %lld bytes the manifest says",
 			    t->desc->digest, (long long)t->desc->size);
 	else if (t->write_error < 0)
 		r = err_sys(err, -t->write_error, "blob %s: write to the store", t->desc->digest);
@@ -426,8 +440,8 @@ static void show_progress(const struct registry_opts *o, size_t done, size_t tot
 {
 	if (!o->progress)
 		return;
-	fprintf(stderr, "\rCopying blobs: %zu/%zu, %.1f MiB%s", done, total, (double)bytes / 1048576.0,
-		final ? "\n" : "");
+	fprintf(stderr, "\rCopying blobs: %zu/%zu, %.1f MiB%s", done, total,
+		(double)bytes / 1048576.0, final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -477,7 +491,8 @@ static int fetch_blobs(struct client *c, struct store *s, const struct oci_descr
 		if (c->o->progress) {
 			uint64_t bytes = 0;
 			for (size_t i = 0; i < next; i++)
-				bytes += ts[i].done ? (uint64_t)ts[i].desc->size : (uint64_t)ts[i].w.written;
+				bytes += ts[i].done ? (uint64_t)ts[i].desc->size
+						    : (uint64_t)ts[i].w.written;
 			show_progress(c->o, done, n, bytes, false);
 		}
 		if (r == 0 && running > 0)
@@ -510,7 +525,8 @@ static int pull_manifest(struct client *c, struct store *s, const char *json, si
 		return r;
 	for (size_t i = 0; r == 0 && i < m->layers.len; i++)
 		if (oci_layer_compression(m->layers.items[i].mediaType) == OCI_LAYER_UNKNOWN)
-			r = err_set(err, ENOTSUP, "manifest %s: layers[%zu]: unsupported media type \"%s\"",
+			r = err_set(err, ENOTSUP,
+				    "manifest %s: layers[%zu]: unsupported media type \"%s\"",
 				    digest, i, m->layers.items[i].mediaType);
 
 	const struct oci_descriptor **need = calloc(m->layers.len + 1, sizeof(*need));
@@ -535,18 +551,21 @@ static int pull_manifest(struct client *c, struct store *s, const char *json, si
 		size_t clen;
 		r = store_read_blob(s, m->config->digest, m->config->size, &cjson, &clen, err);
 		if (r == 0)
-			r = oci_decode(&oci_image_config_type, cjson, clen, m->config->digest, (void **)&cfg,
-				       err);
+			r = oci_decode(&oci_image_config_type, cjson, clen, m->config->digest,
+				       (void **)&cfg, err);
 		free(cjson);
 	}
 	char stored[DIGEST_LEN + 1];
 	if (r == 0)
 		r = store_write_blob(s, json, len, stored, err);
 	if (r == 0) {
-		struct oci_platform plat = { .os = cfg->os, .architecture = cfg->architecture,
+		struct oci_platform plat = { .os = cfg->os,
+					     .architecture = cfg->architecture,
 					     .variant = cfg->variant };
-		struct oci_descriptor d = { .mediaType = (char *)media_type, .digest = stored,
-					    .size = (int64_t)len, .platform = &plat };
+		struct oci_descriptor d = { .mediaType = (char *)media_type,
+					    .digest = stored,
+					    .size = (int64_t)len,
+					    .platform = &plat };
 		r = store_tag(s, want_ref, &d, err);
 	}
 	oci_free(&oci_image_config_type, cfg);
@@ -618,8 +637,8 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 	if (r == 0)
 		r = ping(&c, err);
 	if (r == 0)
-		r = fetch_manifest(&c, ref->digest ? ref->digest : ref->tag, ref->digest, &resp, digest,
-				   &kind, err);
+		r = fetch_manifest(&c, ref->digest ? ref->digest : ref->tag, ref->digest, &resp,
+				   digest, &kind, err);
 	if (r == 0 && kind == OCI_DOC_INDEX) {
 		struct oci_index *idx = NULL;
 		const struct oci_descriptor *pick = NULL;
@@ -636,14 +655,16 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 			response_free(&resp);
 			r = fetch_manifest(&c, want, want, &resp, digest, &kind, err);
 			if (r == 0 && kind != OCI_DOC_MANIFEST)
-				r = err_set(err, EINVAL, "%s: the index points at another index (%s)",
-					    ref->name, want);
+				r = err_set(err, EINVAL,
+					    "%s: the index points at another index (%s)", ref->name,
+					    want);
 		}
 		free(want);
 	}
 	if (r == 0) {
-		const char *mt = oci_media_type_kind(resp.content_type) == OCI_DOC_MANIFEST ?
-					 resp.content_type : OCI_MT_MANIFEST;
+		const char *mt = oci_media_type_kind(resp.content_type) == OCI_DOC_MANIFEST
+					 ? resp.content_type
+					 : OCI_MT_MANIFEST;
 		r = pull_manifest(&c, s, resp.body, resp.len, digest, mt, ref->name, err);
 	}
 	if (r == 0)

@@ -56,8 +56,8 @@ static int mkdir_parents(const char *path, mode_t mode)
 static int init_layout(struct store *s, struct husk_error *err)
 {
 	static const char layout[] = "{\"imageLayoutVersion\":\"" OCI_LAYOUT_VERSION "\"}";
-	static const char empty_index[] = "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_INDEX
-					  "\",\"manifests\":[]}";
+	static const char empty_index[] =
+		"{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_INDEX "\",\"manifests\":[]}";
 	int r;
 	if (faccessat(s->dirfd, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = write_file_atomic(s->dirfd, "oci-layout", layout, strlen(layout), 0644, err);
@@ -66,8 +66,9 @@ static int init_layout(struct store *s, struct husk_error *err)
 	}
 	if (faccessat(s->dirfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		/* two first pulls may race here: only one creates it */
-		_cleanup_close_ int fd = openat(s->dirfd, "index.json",
-						O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		_cleanup_close_ int fd =
+			openat(s->dirfd, "index.json",
+			       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd >= 0) {
 			r = write_all(fd, empty_index, strlen(empty_index));
 			if (r < 0)
@@ -110,11 +111,12 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 			goto fail;
 	}
 	struct oci_layout *layout = NULL;
-	r = oci_decode_file(&oci_layout_type, s->dirfd, "oci-layout", "oci-layout", (void **)&layout,
-			    err);
+	r = oci_decode_file(&oci_layout_type, s->dirfd, "oci-layout", "oci-layout",
+			    (void **)&layout, err);
 	if (r < 0) {
 		if (r == -ENOENT)
-			err_set(err, ENOENT, "%s is not an OCI image layout (no oci-layout file)", path);
+			err_set(err, ENOENT, "%s is not an OCI image layout (no oci-layout file)",
+				path);
 		else
 			err_prefix(err, "store %s", path);
 		goto fail;
@@ -125,7 +127,8 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 		r = err_set(err, EINVAL, "store %s: unsupported imageLayoutVersion", path);
 		goto fail;
 	}
-	s->blobsfd = openat(s->dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	s->blobsfd =
+		openat(s->dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (s->blobsfd < 0) {
 		r = err_sys(err, errno, "store %s: blobs/sha256", path);
 		goto fail;
@@ -154,7 +157,8 @@ static const char *hex_of(const char *digest)
 bool store_has_blob(struct store *s, const char *digest, int64_t size)
 {
 	struct stat st;
-	if (!oci_digest_valid(digest) || fstatat(s->blobsfd, hex_of(digest), &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!oci_digest_valid(digest) ||
+	    fstatat(s->blobsfd, hex_of(digest), &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	return S_ISREG(st.st_mode) && (size < 0 || st.st_size == size);
 }
@@ -166,7 +170,8 @@ int store_blob_open(struct store *s, const char *digest, struct husk_error *err)
 	int fd = openat(s->blobsfd, hex_of(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return err_set(err, ENOENT, "blob %s is not in the store %s", digest, s->path);
+			return err_set(err, ENOENT, "blob %s is not in the store %s", digest,
+				       s->path);
 		return err_sys(err, errno, "blob %s", digest);
 	}
 	return fd;
@@ -186,7 +191,8 @@ int store_read_blob(struct store *s, const char *digest, int64_t size, char **ou
 	digest_buffer(buf, *len, got);
 	if (strcmp(got, digest) != 0 || (size >= 0 && (int64_t)*len != size)) {
 		free(buf);
-		return err_set(err, EIO, "blob %s in the store is corrupt: its content hashes to %s", digest,
+		return err_set(err, EIO,
+			       "blob %s in the store is corrupt: its content hashes to %s", digest,
 			       got);
 	}
 	*out = buf;
@@ -202,7 +208,8 @@ int blob_writer_open(struct store *s, struct blob_writer *w, int64_t limit, stru
 	w->digest = digester_new();
 	if (w->digest == NULL)
 		return err_sys(err, ENOMEM, "blob");
-	w->fd = openat(s->blobsfd, w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	w->fd = openat(s->blobsfd, w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		       0644);
 	if (w->fd < 0) {
 		int e = errno;
 		digester_free(w->digest);
@@ -242,8 +249,10 @@ int blob_writer_commit(struct store *s, struct blob_writer *w, const char *want_
 
 	digester_final(w->digest, got);
 	if (want_size >= 0 && w->written != want_size)
-		r = err_set(err, EIO, "blob %s: size mismatch: expected %lld bytes, got %lld (digest %s)",
-			    want_digest ? want_digest : got, (long long)want_size, (long long)w->written, got);
+		r = err_set(err, EIO,
+			    "blob %s: size mismatch: expected %lld bytes, got %lld (digest %s)",
+			    want_digest ? want_digest : got, (long long)want_size,
+			    (long long)w->written, got);
 	else if (want_digest && strcmp(got, want_digest) != 0)
 		r = err_set(err, EIO, "blob %s: digest mismatch: expected %s, got %s", want_digest,
 			    want_digest, got);
@@ -284,7 +293,8 @@ int store_write_blob(struct store *s, const void *data, size_t len, char out[DIG
 
 int store_index_load(struct store *s, struct oci_index **out, struct husk_error *err)
 {
-	int r = oci_decode_file(&oci_index_type, s->dirfd, "index.json", "index.json", (void **)out, err);
+	int r = oci_decode_file(&oci_index_type, s->dirfd, "index.json", "index.json", (void **)out,
+				err);
 	if (r < 0)
 		return err_prefix(err, "store %s", s->path);
 	r = oci_index_check(*out, "index.json", err);
@@ -365,7 +375,8 @@ static int index_edit(struct store *s, const char *name, const struct oci_descri
 			goto out;
 		struct oci_descriptor *grown =
 			realloc(idx->manifests.items, (idx->manifests.len + 1) * sizeof(*grown));
-		if (grown == NULL || oci_map_set(&copy->annotations, OCI_ANNOTATION_REF_NAME, name) < 0) {
+		if (grown == NULL ||
+		    oci_map_set(&copy->annotations, OCI_ANNOTATION_REF_NAME, name) < 0) {
 			if (grown)
 				idx->manifests.items = grown;
 			oci_free(&oci_descriptor_type, copy);
@@ -476,7 +487,8 @@ static int mark_reachable(struct store *s, const struct oci_descriptor *d, struc
 		oci_free(&oci_index_type, idx);
 	} else {
 		struct oci_manifest *man = NULL;
-		if (oci_decode(&oci_manifest_type, json, len, d->digest, (void **)&man, &ignored) == 0) {
+		if (oci_decode(&oci_manifest_type, json, len, d->digest, (void **)&man, &ignored) ==
+		    0) {
 			r = mark(m, man->config->digest);
 			for (size_t i = 0; r == 0 && i < man->layers.len; i++)
 				r = mark(m, man->layers.items[i].digest);

@@ -24,7 +24,7 @@
 #include "image/image.h"
 
 #define WHITEOUT_PREFIX ".wh."
-#define OPAQUE_MARKER ".wh..wh..opq"
+#define OPAQUE_MARKER   ".wh..wh..opq"
 
 struct dir_time {
 	char *path;
@@ -38,7 +38,7 @@ struct layer {
 	const char *digest;
 	int blobfd;
 	struct digester *compressed; /* checked against the layer digest */
-	struct digester *diff;	     /* checked against rootfs.diff_ids[index] */
+	struct digester *diff;       /* checked against rootfs.diff_ids[index] */
 	struct archive *raw;
 	char in[65536];
 	char tarbuf[65536];
@@ -86,7 +86,8 @@ static ssize_t tar_read(struct archive *a, void *opaque, const void **buf)
 static int clean_path(const char *raw, char **out, const char *what, struct husk_error *err)
 {
 	if (raw == NULL)
-		return err_set(err, EINVAL, "%s has no path (or one not in the archive's charset)", what);
+		return err_set(err, EINVAL, "%s has no path (or one not in the archive's charset)",
+			       what);
 	if (raw[0] == '/')
 		return err_set(err, EINVAL, "%s \"%s\": absolute paths are not allowed", what, raw);
 	char *clean = malloc(strlen(raw) + 1);
@@ -99,7 +100,8 @@ static int clean_path(const char *raw, char **out, const char *what, struct husk
 		size_t len = (size_t)(end - p);
 		if (len == 2 && p[0] == '.' && p[1] == '.') {
 			free(clean);
-			return err_set(err, EINVAL, "%s \"%s\": \"..\" would leave the root", what, raw);
+			return err_set(err, EINVAL, "%s \"%s\": \"..\" would leave the root", what,
+				       raw);
 		}
 		if (len > 0 && !(len == 1 && p[0] == '.')) {
 			if (used)
@@ -175,8 +177,8 @@ static int purge_lower(struct layer *L, int dirfd, const char *path)
 			r = remove_all_at(dirfd, de->d_name);
 		} else if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			   S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int sub =
-				openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int sub = openat(
+				dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			r = sub < 0 ? -errno : purge_lower(L, sub, child);
 		}
 	}
@@ -208,7 +210,8 @@ static int apply_whiteout(struct layer *L, const char *dir, const char *base,
 	if (written_state(L, target) == 2)
 		return 0;
 	struct husk_error ignored = { 0 };
-	_cleanup_close_ int fd = resolve_in_root(L->rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY, &ignored);
+	_cleanup_close_ int fd =
+		resolve_in_root(L->rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY, &ignored);
 	if (fd < 0)
 		return 0; /* nothing below to hide */
 	int r = remove_all_at(fd, name);
@@ -281,9 +284,9 @@ static int set_meta_fd(struct layer *L, struct archive_entry *e, int fd, const c
 static void entry_times(struct archive_entry *e, struct timespec ts[2])
 {
 	ts[1] = (struct timespec){ archive_entry_mtime(e), archive_entry_mtime_nsec(e) };
-	ts[0] = archive_entry_atime_is_set(e) ?
-			(struct timespec){ archive_entry_atime(e), archive_entry_atime_nsec(e) } :
-			ts[1];
+	ts[0] = archive_entry_atime_is_set(e)
+			? (struct timespec){ archive_entry_atime(e), archive_entry_atime_nsec(e) }
+			: ts[1];
 }
 
 static int add_dir_time(struct layer *L, const char *path, struct archive_entry *e)
@@ -365,8 +368,8 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 			return r;
 		if (strcmp(target, path) == 0)
 			return 0;
-		_cleanup_close_ int tparent = open_parent_in_root(L->rootfd, target, false, &talloc,
-								  &tbase, err);
+		_cleanup_close_ int tparent =
+			open_parent_in_root(L->rootfd, target, false, &talloc, &tbase, err);
 		if (tparent < 0)
 			return err_prefix(err, "hardlink target");
 		if (linkat(tparent, tbase, parent, base, 0) < 0)
@@ -378,7 +381,8 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 	case AE_IFDIR: {
 		if (!(exists && S_ISDIR(st.st_mode)) && mkdirat(parent, base, 0700) < 0)
 			return err_sys(err, errno, "mkdir");
-		_cleanup_close_ int fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int fd =
+			openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return err_sys(err, errno, "open");
 		r = set_meta_fd(L, e, fd, path, false, err);
@@ -387,8 +391,8 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 		break;
 	}
 	case AE_IFREG: {
-		_cleanup_close_ int fd =
-			openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		_cleanup_close_ int fd = openat(
+			parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return err_sys(err, errno, "create");
 		r = write_data(a, fd, archive_entry_size(e), err);
@@ -402,8 +406,9 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 			return err_set(err, EINVAL, "symlink without a target");
 		if (symlinkat(target, parent, base) < 0)
 			return err_sys(err, errno, "symlink");
-		if (L->o->privileged && fchownat(parent, base, (uid_t)archive_entry_uid(e),
-						 (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+		if (L->o->privileged &&
+		    fchownat(parent, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+			     AT_SYMLINK_NOFOLLOW) < 0)
 			return err_sys(err, errno, "chown");
 		struct timespec ts[2];
 		entry_times(e, ts);
@@ -457,8 +462,8 @@ static void apply_dir_times(struct layer *L)
 {
 	for (size_t i = L->ndirs; i-- > 0;) {
 		struct husk_error ignored = { 0 };
-		int fd = resolve_in_root(L->rootfd, L->dirs[i].path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
-					 &ignored);
+		int fd = resolve_in_root(L->rootfd, L->dirs[i].path,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, &ignored);
 		if (fd >= 0) {
 			futimens(fd, L->dirs[i].times);
 			close(fd);
@@ -563,13 +568,15 @@ out:
 	return r;
 }
 
-int unpack_layers(struct store *s, const struct image *img, int rootfd,
-		  const struct unpack_opts *o, struct husk_error *err)
+int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
+		  struct husk_error *err)
 {
 	const struct oci_manifest *m = img->manifest;
 	for (size_t i = 0; i < m->layers.len; i++) {
 		const struct oci_descriptor *d = &m->layers.items[i];
-		struct layer L = { .rootfd = rootfd, .o = o, .index = i, .digest = d->digest, .blobfd = -1 };
+		struct layer L = {
+			.rootfd = rootfd, .o = o, .index = i, .digest = d->digest, .blobfd = -1
+		};
 		int r = store_blob_open(s, d->digest, err);
 		if (r >= 0) {
 			L.blobfd = r;

@@ -141,8 +141,8 @@ enum oci_layer_compression oci_layer_compression(const char *mt)
 {
 	if (eq(mt, OCI_MT_LAYER_TAR) || eq(mt, OCI_MT_LAYER_ND_TAR))
 		return OCI_LAYER_PLAIN;
-	if (eq(mt, OCI_MT_LAYER_GZIP) || eq(mt, OCI_MT_LAYER_ND_GZIP) || eq(mt, DOCKER_MT_LAYER_GZIP) ||
-	    eq(mt, DOCKER_MT_LAYER_FOREIGN_GZIP))
+	if (eq(mt, OCI_MT_LAYER_GZIP) || eq(mt, OCI_MT_LAYER_ND_GZIP) ||
+	    eq(mt, DOCKER_MT_LAYER_GZIP) || eq(mt, DOCKER_MT_LAYER_FOREIGN_GZIP))
 		return OCI_LAYER_GZIP;
 	if (eq(mt, OCI_MT_LAYER_ZSTD) || eq(mt, OCI_MT_LAYER_ND_ZSTD))
 		return OCI_LAYER_ZSTD;
@@ -168,8 +168,8 @@ static int check_descriptor(const struct oci_descriptor *d, const char *source, 
 			    struct husk_error *err)
 {
 	if (!oci_digest_valid(d->digest))
-		return err_set(err, EINVAL, "%s: %s.digest: \"%s\" is not a sha256 digest", source, where,
-			       d->digest);
+		return err_set(err, EINVAL, "%s: %s.digest: \"%s\" is not a sha256 digest", source,
+			       where, d->digest);
 	if (d->size < 0)
 		return err_set(err, EINVAL, "%s: %s.size: %lld is negative", source, where,
 			       (long long)d->size);
@@ -179,7 +179,8 @@ static int check_descriptor(const struct oci_descriptor *d, const char *source, 
 static int check_schema_version(int32_t v, const char *source, struct husk_error *err)
 {
 	if (v != 2)
-		return err_set(err, EINVAL, "%s: schemaVersion: %d is not supported (only 2)", source, (int)v);
+		return err_set(err, EINVAL, "%s: schemaVersion: %d is not supported (only 2)",
+			       source, (int)v);
 	return 0;
 }
 

@@ -6,28 +6,28 @@
 
 #include "oci-spec/schema.h"
 
-#define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"
-#define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define OCI_MT_CONFIG "application/vnd.oci.image.config.v1+json"
-#define OCI_MT_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
-#define OCI_MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define OCI_MT_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define OCI_MT_LAYER_ND_TAR "application/vnd.oci.image.layer.nondistributable.v1.tar"
-#define OCI_MT_LAYER_ND_GZIP "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
-#define OCI_MT_LAYER_ND_ZSTD "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"
-#define DOCKER_MT_MANIFEST_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define DOCKER_MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define DOCKER_MT_CONFIG "application/vnd.docker.container.image.v1+json"
-#define DOCKER_MT_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define OCI_MT_INDEX                 "application/vnd.oci.image.index.v1+json"
+#define OCI_MT_MANIFEST              "application/vnd.oci.image.manifest.v1+json"
+#define OCI_MT_CONFIG                "application/vnd.oci.image.config.v1+json"
+#define OCI_MT_LAYER_TAR             "application/vnd.oci.image.layer.v1.tar"
+#define OCI_MT_LAYER_GZIP            "application/vnd.oci.image.layer.v1.tar+gzip"
+#define OCI_MT_LAYER_ZSTD            "application/vnd.oci.image.layer.v1.tar+zstd"
+#define OCI_MT_LAYER_ND_TAR          "application/vnd.oci.image.layer.nondistributable.v1.tar"
+#define OCI_MT_LAYER_ND_GZIP         "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+#define OCI_MT_LAYER_ND_ZSTD         "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"
+#define DOCKER_MT_MANIFEST_LIST      "application/vnd.docker.distribution.manifest.list.v2+json"
+#define DOCKER_MT_MANIFEST           "application/vnd.docker.distribution.manifest.v2+json"
+#define DOCKER_MT_CONFIG             "application/vnd.docker.container.image.v1+json"
+#define DOCKER_MT_LAYER_GZIP         "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define DOCKER_MT_LAYER_FOREIGN_GZIP "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
-#define OCI_LAYOUT_VERSION "1.0.0"
+#define OCI_LAYOUT_VERSION      "1.0.0"
 #define OCI_ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
 
 struct oci_platform {
 	char *architecture;
 	char *os;
-	char *os_version;     /* "os.version" */
+	char *os_version;        /* "os.version" */
 	oci_strings os_features; /* "os.features" */
 	char *variant;
 	oci_strings features;

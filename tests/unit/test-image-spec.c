@@ -47,7 +47,8 @@ static void round_trip(const char *name)
 		r = oci_decode(type, json1, len1, name, &second, &err);
 		CHECK(r == 0, "%s re-decode: %s", name, err.msg);
 		if (r == 0) {
-			CHECK(oci_encode(type, second, pretty, &json2, &len2, &err) == 0, "%s", err.msg);
+			CHECK(oci_encode(type, second, pretty, &json2, &len2, &err) == 0, "%s",
+			      err.msg);
 			CHECK(len1 == len2 && memcmp(json1, json2, len1) == 0,
 			      "%s: re-encoding differs:\n%s\n%s", name, json1, json2);
 			free(json2);
@@ -79,11 +80,13 @@ static void index_values(void)
 	CHECK(idx->manifests.len == 2, "manifests");
 	struct oci_descriptor *a = &idx->manifests.items[0], *b = &idx->manifests.items[1];
 	CHECK_STR(a->mediaType, OCI_MT_MANIFEST);
-	CHECK_STR(a->digest, "sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f");
+	CHECK_STR(a->digest,
+		  "sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f");
 	CHECK(a->size == 7143, "size");
 	CHECK_STR(a->platform->architecture, "ppc64le");
 	CHECK_STR(a->platform->os, "linux");
-	CHECK(a->platform->variant == NULL && a->annotations.keys == NULL, "absent fields stay NULL");
+	CHECK(a->platform->variant == NULL && a->annotations.keys == NULL,
+	      "absent fields stay NULL");
 	CHECK_STR(b->platform->variant, "v7");
 	CHECK_STR(b->platform->os_version, "10.0.14393.1066");
 	CHECK(b->platform->os_features.len == 1, "os.features");
@@ -161,7 +164,8 @@ static void config_values(void)
 	CHECK_STR(x->Cmd.items[2], "/etc/my-app.d/default.cfg");
 	CHECK(x->Volumes.len == 2 && set_has(&x->Volumes, "/var/log/my-app-logs"), "Volumes");
 	CHECK_STR(x->WorkingDir, "/home/alice");
-	CHECK_STR(oci_map_get(&x->Labels, "com.example.project.git.url"), "https://example.com/project.git");
+	CHECK_STR(oci_map_get(&x->Labels, "com.example.project.git.url"),
+		  "https://example.com/project.git");
 	CHECK_STR(x->StopSignal, "SIGKILL");
 	CHECK(x->ArgsEscaped, "ArgsEscaped");
 	CHECK_STR(c->rootfs->type, "layers");
@@ -180,8 +184,10 @@ static void config_values(void)
 	CHECK(r == 0, "%s", err.msg);
 	if (r < 0)
 		return;
-	CHECK(c->config->Cmd.items == NULL && c->config->Entrypoint.items == NULL, "null Cmd/Entrypoint");
-	CHECK(c->config->Volumes.items == NULL && c->config->Labels.keys == NULL, "null Volumes/Labels");
+	CHECK(c->config->Cmd.items == NULL && c->config->Entrypoint.items == NULL,
+	      "null Cmd/Entrypoint");
+	CHECK(c->config->Volumes.items == NULL && c->config->Labels.keys == NULL,
+	      "null Volumes/Labels");
 	CHECK_STR(c->config->Env.items[0], "PATH=/bin");
 	CHECK_STR(c->config->WorkingDir, "");
 	oci_free(&oci_image_config_type, c);
@@ -205,14 +211,18 @@ static void helpers(void)
 	CHECK(oci_layer_compression(OCI_MT_CONFIG) == OCI_LAYER_UNKNOWN, "config is no layer");
 	CHECK(oci_media_type_is_config(OCI_MT_CONFIG) && !oci_media_type_is_config(OCI_MT_MANIFEST),
 	      "config");
-	CHECK(oci_digest_valid("sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"),
+	CHECK(oci_digest_valid(
+		      "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"),
 	      "valid");
-	CHECK(!oci_digest_valid("sha256:5F70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"),
+	CHECK(!oci_digest_valid(
+		      "sha256:5F70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"),
 	      "uppercase");
 	CHECK(!oci_digest_valid("sha256:5f70"), "short");
-	CHECK(!oci_digest_valid("sha512:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"),
+	CHECK(!oci_digest_valid(
+		      "sha512:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"),
 	      "sha512");
-	CHECK(!oci_digest_valid("sha256:../../../../etc/passwd000000000000000000000000000000000000000000"),
+	CHECK(!oci_digest_valid(
+		      "sha256:../../../../etc/passwd000000000000000000000000000000000000000000"),
 	      "path");
 }
 
@@ -228,10 +238,12 @@ static void malformed_inputs(void)
 		{ &oci_manifest_type, "{\"schemaVersion\":2,\"layers\":[]}",
 		  "doc: config: required field is missing" },
 		{ &oci_manifest_type,
-		  "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:a\",\"size\":\"1\"},"
+		  "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:a\","
+		  "\"size\":\"1\"},"
 		  "\"layers\":[]}",
 		  "doc: config.size: expected an integer, got \"1\"" },
-		{ &oci_index_type, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"size\":1}]}",
+		{ &oci_index_type,
+		  "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"size\":1}]}",
 		  "doc: manifests[0].digest: required field is missing" },
 		{ &oci_index_type, "{\"schemaVersion\":2,\"manifests\":{}}",
 		  "doc: manifests: expected an array, got an object" },
@@ -250,12 +262,13 @@ static void malformed_inputs(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct husk_error err = { 0 };
 		void *out = NULL;
-		int r = oci_decode(cases[i].type, cases[i].json, strlen(cases[i].json), "doc", &out, &err);
+		int r = oci_decode(cases[i].type, cases[i].json, strlen(cases[i].json), "doc", &out,
+				   &err);
 		oci_free(cases[i].type, out);
 		CHECK(r < 0, "case %zu decoded without an error", i);
 		if (r < 0)
-			CHECK(strcmp(err.msg, cases[i].want) == 0, "case %zu:\n  got  %s\n  want %s", i,
-			      err.msg, cases[i].want);
+			CHECK(strcmp(err.msg, cases[i].want) == 0,
+			      "case %zu:\n  got  %s\n  want %s", i, err.msg, cases[i].want);
 	}
 }
 
@@ -265,10 +278,12 @@ static void semantic_checks(void)
 	struct oci_manifest *m = NULL;
 	static const char bad_digest[] =
 		"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" OCI_MT_CONFIG "\","
-		"\"digest\":\"sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef\","
+		"\"digest\":\"sha256:"
+		"5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef\","
 		"\"size\":3},\"layers\":[{\"mediaType\":\"" OCI_MT_LAYER_TAR "\","
 		"\"digest\":\"sha256:../x\",\"size\":3}]}";
-	int r = oci_decode(&oci_manifest_type, bad_digest, strlen(bad_digest), "m", (void **)&m, &err);
+	int r = oci_decode(&oci_manifest_type, bad_digest, strlen(bad_digest), "m", (void **)&m,
+			   &err);
 	CHECK(r == 0, "%s", err.msg);
 	if (r == 0) {
 		CHECK(oci_manifest_check(m, "m", &err) == -EINVAL, "bad layer digest");
@@ -295,7 +310,7 @@ int main(void)
 	snprintf(datadir, sizeof(datadir), "%s/tests/unit/data", srcdir);
 
 	static const char *const samples[] = {
-		"image-index.json",  "image-manifest.json",	   "image-manifest-docker.json",
+		"image-index.json",  "image-manifest.json",      "image-manifest-docker.json",
 		"image-config.json", "image-config-docker.json", "image-layout.json",
 	};
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
