@@ -31,8 +31,20 @@ struct dir_time {
 	struct timespec times[2];
 };
 
+/* Without privileges a directory the image makes read-only (0555) could
+ * not be filled: it stays owner-writable until every layer is in. */
+struct dir_mode {
+	char *path;
+	mode_t mode;
+};
+struct dir_modes {
+	struct dir_mode *items;
+	size_t len, cap;
+};
+
 struct layer {
 	int rootfd;
+	struct dir_modes *modes;
 	const struct unpack_opts *o;
 	size_t index;
 	const char *digest;
@@ -289,6 +301,45 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
 			: ts[1];
 }
 
+static int remember_mode(struct dir_modes *m, const char *path, mode_t mode)
+{
+	if (m->len == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct dir_mode *grown = realloc(m->items, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		m->items = grown;
+		m->cap = cap;
+	}
+	if ((m->items[m->len].path = strdup(path)) == NULL)
+		return -ENOMEM;
+	m->items[m->len++].mode = mode;
+	return 0;
+}
+
+/* Last entries first (children follow their parents in a tar), and only
+ * the last mode a path was given. Without apply, only frees. */
+static void apply_dir_modes(int rootfd, struct dir_modes *m, bool apply)
+{
+	for (size_t i = m->len; apply && i-- > 0;) {
+		bool later = false;
+		for (size_t k = i + 1; k < m->len && !later; k++)
+			later = strcmp(m->items[k].path, m->items[i].path) == 0;
+		struct husk_error ignored = { 0 };
+		int fd = later ? -1 :
+				 resolve_in_root(rootfd, m->items[i].path,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, &ignored);
+		if (fd >= 0) {
+			if (fchmod(fd, m->items[i].mode) < 0)
+				log_warn("%s: chmod: %s", m->items[i].path, strerror(errno));
+			close(fd);
+		}
+	}
+	for (size_t i = 0; i < m->len; i++)
+		free(m->items[i].path);
+	free(m->items);
+}
+
 static int add_dir_time(struct layer *L, const char *path, struct archive_entry *e)
 {
 	if (L->ndirs == L->capdirs) {
@@ -386,6 +437,13 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 		if (fd < 0)
 			return err_sys(err, errno, "open");
 		r = set_meta_fd(L, e, fd, path, false, err);
+		mode_t perm = archive_entry_perm(e) & 07777;
+		if (r == 0 && !L->o->privileged && (perm & 0700) != 0700) {
+			if (fchmod(fd, perm | 0700) < 0)
+				r = err_sys(err, errno, "chmod");
+			else if (remember_mode(L->modes, path, perm) < 0)
+				r = err_sys(err, ENOMEM, "unpack");
+		}
 		if (r == 0 && add_dir_time(L, path, e) < 0)
 			r = err_sys(err, ENOMEM, "unpack");
 		break;
@@ -572,19 +630,22 @@ int unpack_layers(struct store *s, const struct image *img, int rootfd, const st
 		  struct husk_error *err)
 {
 	const struct oci_manifest *m = img->manifest;
-	for (size_t i = 0; i < m->layers.len; i++) {
+	struct dir_modes modes = { 0 };
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < m->layers.len; i++) {
 		const struct oci_descriptor *d = &m->layers.items[i];
-		struct layer L = {
-			.rootfd = rootfd, .o = o, .index = i, .digest = d->digest, .blobfd = -1
-		};
-		int r = store_blob_open(s, d->digest, err);
+		struct layer L = { .rootfd = rootfd, .modes = &modes, .o = o, .index = i,
+				   .digest = d->digest, .blobfd = -1 };
+		r = store_blob_open(s, d->digest, err);
 		if (r >= 0) {
 			L.blobfd = r;
 			r = unpack_layer(&L, d, img->config->rootfs->diff_ids.items[i], err);
 		}
 		layer_free(&L);
 		if (r < 0)
-			return err_prefix(err, "layer %zu (%s)", i, d->digest);
+			err_prefix(err, "layer %zu (%s)", i, d->digest);
 	}
-	return 0;
+	/* after a failure the rootfs is removed: leave it removable */
+	apply_dir_modes(rootfd, &modes, r == 0);
+	return r;
 }

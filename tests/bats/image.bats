@@ -705,3 +705,41 @@ start_secure_registry() {
 	[[ "$output" == *"bundle $TEST_TMP/b already has a rootfs or config.json"* ]]
 	[ -e "$TEST_TMP/b/rootfs/mine" ]
 }
+
+@test "unpack without privileges: read-only directories are filled, owners are the caller's, devices skipped" {
+	require_root
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	chmod 755 "$TEST_TMP"
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	img_begin
+	tar_from_python "$TEST_TMP/ro.tar" '
+entry("ro", tarfile.DIRTYPE, mode=0o555)
+add_file("ro/f", b"f", mode=0o444)
+entry("ro/sub", tarfile.DIRTYPE, mode=0o500)
+add_file("ro/sub/g", b"g", mode=0o400)
+entry("dev/zero0", tarfile.CHRTYPE, mode=0o666)
+info = tarfile.TarInfo("owned")
+info.size = 1
+info.uid = 1234
+tar.addfile(info, io.BytesIO(b"o"))
+'
+	img_layer "$L" "$TEST_TMP/ro.tar" gzip
+	tar_from_python "$TEST_TMP/ro2.tar" 'add_file("ro/later", b"later", mode=0o444)'
+	img_layer "$L" "$TEST_TMP/ro2.tar" gzip
+	img_commit "$L" ro '{"Cmd":["/bin/true"]}'
+	chmod -R a+rX "$L"
+	mkdir "$TEST_TMP/nb"
+	chown 65534:65534 "$TEST_TMP/nb"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$HUSK_IMAGE_BIN" unpack "oci:$L:ro" "$TEST_TMP/nb/b"
+	[ "$status" -eq 0 ]
+	r=$TEST_TMP/nb/b/rootfs
+	[ "$(stat -c %a "$r/ro")" = 555 ]
+	[ "$(stat -c %a "$r/ro/sub")" = 500 ]
+	[ "$(cat "$r/ro/sub/g")" = g ]
+	[ "$(cat "$r/ro/later")" = later ]
+	[ "$(stat -c %u "$r/owned")" = 65534 ]
+	[ ! -e "$r/dev/zero0" ]
+	# rootless: the config has a user namespace
+	[ "$(jq -r '.linux.namespaces[] | select(.type == "user") | .type' "$TEST_TMP/nb/b/config.json")" = user ]
+}
