@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/fileutil.h"
 #include "common/log.h"
@@ -24,17 +25,26 @@ struct resolved_user {
 	size_t nextra;
 };
 
-/* Read an image file through the resolver; a missing one is empty. */
+/* Read an image file through the resolver; a missing one is empty. The
+ * image chose what it is: only a regular file is read (a fifo would block). */
 static int read_image_file(int rootfd, const char *path, char **out, struct husk_error *err)
 {
 	struct husk_error ignored = { 0 };
-	int fd = resolve_in_root(rootfd, path, O_RDONLY, &ignored);
+	int fd = resolve_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, &ignored);
 	if (fd < 0) {
 		*out = strdup("");
 		return *out ? 0 : err_sys(err, ENOMEM, "%s", path);
 	}
-	size_t len;
-	int r = read_fd_all(fd, path, 4u << 20, out, &len, err);
+	struct stat st;
+	int r;
+	if (fstat(fd, &st) < 0)
+		r = err_sys(err, errno, "%s", path);
+	else if (!S_ISREG(st.st_mode))
+		r = err_set(err, EINVAL, "%s in the image is not a regular file", path);
+	else {
+		size_t len;
+		r = read_fd_all(fd, path, 4u << 20, out, &len, err);
+	}
 	close(fd);
 	return r;
 }
@@ -150,7 +160,7 @@ static int resolve_user(int rootfd, const char *spec, struct resolved_user *u,
 	if (r == 0)
 		r = read_image_file(rootfd, "/etc/group", &groups, err);
 	if (r < 0)
-		return err_prefix(err, "User \"%s\"", spec);
+		return err_prefix(err, "User \"%s\"", spec ? spec : "");
 
 	*u = (struct resolved_user){ 0 };
 	snprintf(u->home, sizeof(u->home), "/");

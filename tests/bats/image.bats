@@ -743,3 +743,12 @@ tar.addfile(info, io.BytesIO(b"o"))
 	# rootless: the config has a user namespace
 	[ "$(jq -r '.linux.namespaces[] | select(.type == "user") | .type' "$TEST_TMP/nb/b/config.json")" = user ]
 }
+
+@test "hostile: an /etc/passwd that is a fifo does not hang the conversion" {
+	setup_outside
+	hostile_image fifo 'entry("etc/passwd", tarfile.FIFOTYPE, mode=0o644)'
+	run timeout 20 "$HUSK_IMAGE_BIN" unpack "oci:$HL:fifo" "$TEST_TMP/bundle"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'image config: User "": /etc/passwd in the image is not a regular file'* ]]
+	[ ! -e "$TEST_TMP/bundle" ]
+}
