@@ -65,6 +65,16 @@ setup_file() {
 	img_tag "$L" multi "$(oci_put "$L" "$idx")" "$(stat -c %s "$idx")" application/vnd.oci.image.index.v1+json
 	skopeo_copy --all "oci:$L:multi" "docker://$REGISTRY/multi:latest"
 
+	# eight layers of 1 MiB of noise each, for parallel downloads
+	img_begin
+	for i in 1 2 3 4 5 6 7 8; do
+		mkdir -p "$FIX/many-$i"
+		head -c 1048576 /dev/urandom >"$FIX/many-$i/file-$i"
+		img_layer_dir "$L" "$FIX/many-$i" gzip
+	done
+	img_commit "$L" many '{"Cmd":["/bin/true"]}'
+	skopeo_copy "oci:$L:many" "docker://$REGISTRY/many:latest"
+
 	# an image whose layer the registry will serve corrupted
 	mkdir -p "$FIX/victim"
 	head -c 4096 /dev/urandom >"$FIX/victim/random"
@@ -751,4 +761,24 @@ tar.addfile(info, io.BytesIO(b"o"))
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'image config: User "": /etc/passwd in the image is not a regular file'* ]]
 	[ ! -e "$TEST_TMP/bundle" ]
+}
+
+@test "blobs are fetched in parallel and each lands intact" {
+	run husk_image pull -q --tls-verify=false --parallel 3 "docker://$REGISTRY/many:latest"
+	[ "$status" -eq 0 ]
+	m=$STORE/blobs/sha256/$(cut -c8- <<<"${lines[-1]}")
+	[ "$(jq '.layers | length' "$m")" = 8 ]
+	for d in $(jq -r '.config.digest, .layers[].digest' "$m"); do
+		[ "$(blob_digest "$d")" = "$d" ]
+	done
+	run husk_image unpack "docker://$REGISTRY/many:latest" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	for i in 1 2 3 4 5 6 7 8; do
+		cmp "$TEST_TMP/b/rootfs/file-$i" "$FIX/many-$i/file-$i"
+	done
+	# a second pull finds the blobs in the store: nothing is rewritten
+	before=$(stat -c '%n %i' "$STORE"/blobs/sha256/*)
+	run husk_image pull -q --tls-verify=false "docker://$REGISTRY/many:latest"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%n %i' "$STORE"/blobs/sha256/*)" = "$before" ]
 }
