@@ -1,165 +1,238 @@
 #include "common/resolve.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int resolve_openat(int rootfd, const char *path, int flags, mode_t mode)
+#include "common/fileutil.h"
+
+#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long resolve)
 {
-	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
+	struct open_how how = { .flags = (unsigned long)flags | O_CLOEXEC,
+				.mode = mode,
+				.resolve = resolve };
+	long fd;
+
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static int resolve_error(struct husk_error *err, int code, const char *path)
+{
+	if (err == NULL)
+		return -code;
+	if (code == ENOSYS)
+		return err_set(err, ENOSYS,
+			       "%s: openat2(2) is not available (Linux 5.6 or later is needed)",
+			       path);
+	return err_sys(err, code, "%s", path);
+}
+
+/* openat2 rejects an empty path; the root itself is "." */
+static const char *relative(const char *path)
+{
 	while (*path == '/')
 		path++;
-	if (*path == '\0')
-		path = ".";
-	for (;;) {
-		long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		if (fd >= 0)
-			return (int)fd;
-		/* the kernel asks for a retry when a rename raced the lookup */
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-	}
+	return *path ? path : ".";
 }
 
-/* Copy the first n bytes of path (a prefix ending at a component) */
-static void prefix_of(const char *path, size_t n, char *out, size_t size)
+int resolve_in_root(int rootfd, const char *path, int flags, struct husk_error *err)
 {
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, path, n);
-	out[n] = '\0';
-}
-
-int resolve_mkdir_p(int rootfd, const char *path, mode_t mode, int *out, struct husk_error *err)
-{
-	char prefix[4096];
-	int fd = resolve_openat(rootfd, path, O_PATH | O_DIRECTORY, 0);
-
-	if (fd >= 0) {
-		*out = fd;
-		return 0;
-	}
-	if (fd != -ENOENT)
-		return err_sys(err, -fd, "%s", path);
-	if (strlen(path) >= sizeof(prefix))
-		return err_set(err, ENAMETOOLONG, "%s: path too long", path);
-
-	/* Walk the components; each prefix is resolved from the root again so
-	 * a symlink planted in a new component still cannot point outside. */
-	int parent = resolve_openat(rootfd, "/", O_PATH | O_DIRECTORY, 0);
-	if (parent < 0)
-		return err_sys(err, -parent, "%s: open root", path);
-	const char *p = path;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		const char *end = strchrnul(p, '/');
-		char name[256];
-		if ((size_t)(end - p) >= sizeof(name)) {
-			close(parent);
-			return err_set(err, ENAMETOOLONG, "%s: a component is too long", path);
-		}
-		memcpy(name, p, (size_t)(end - p));
-		name[end - p] = '\0';
-		prefix_of(path, (size_t)(end - path), prefix, sizeof(prefix));
-
-		fd = resolve_openat(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
-		if (fd == -ENOENT) {
-			if (mkdirat(parent, name, mode) < 0 && errno != EEXIST) {
-				int e = errno;
-				close(parent);
-				return err_sys(err, e, "%s: mkdir %s", path, prefix);
-			}
-			fd = resolve_openat(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
-		}
-		close(parent);
-		if (fd < 0)
-			return err_sys(err, -fd, "%s: %s", path, prefix);
-		parent = fd;
-		p = end;
-	}
-	*out = parent;
-	return 0;
-}
-
-int resolve_parent(int rootfd, const char *path, bool create_parents, int *parent_fd, char *name,
-		   size_t name_size, struct husk_error *err)
-{
-	char dir[4096];
-	size_t len = strlen(path);
-
-	while (len > 1 && path[len - 1] == '/')
-		len--;
-	if (len >= sizeof(dir))
-		return err_set(err, ENAMETOOLONG, "%s: path too long", path);
-	memcpy(dir, path, len);
-	dir[len] = '\0';
-	char *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : dir;
-	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-		return err_set(err, EINVAL, "%s: not a path to a file or directory", path);
-	if (strlen(base) >= name_size)
-		return err_set(err, ENAMETOOLONG, "%s: name too long", path);
-	strcpy(name, base);
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, "/");
-	if (dir[0] == '\0')
-		strcpy(dir, "/");
-
-	if (create_parents)
-		return resolve_mkdir_p(rootfd, dir, 0755, parent_fd, err);
-	int fd = resolve_openat(rootfd, dir, O_PATH | O_DIRECTORY, 0);
+	int fd = sys_openat2(rootfd, relative(path), flags, 0, IN_ROOT);
 	if (fd < 0)
-		return err_sys(err, -fd, "%s", dir);
-	*parent_fd = fd;
-	return 0;
+		return resolve_error(err, -fd, path);
+	return fd;
 }
 
-int resolve_create(int rootfd, const char *path, bool want_dir, mode_t mode, int *out,
-		   struct husk_error *err)
+/* A dangling symlink in the way: continue with its target (inside the
+ * root, as the kernel would resolve it) followed by the rest of the path. */
+static int follow_dangling(int cur, const char *prefix, const char *name, const char *rest,
+			   char **out)
 {
-	if (want_dir)
-		return resolve_mkdir_p(rootfd, path, mode, out, err);
+	char target[4096];
+	ssize_t n = readlinkat(cur, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	size_t dirlen = strlen(prefix) - strlen(name);
+	int r;
+	if (target[0] == '/')
+		r = asprintf(out, "%s/%s", target, rest);
+	else
+		r = asprintf(out, "%.*s%s/%s", (int)dirlen, prefix, target, rest);
+	return r < 0 ? -ENOMEM : 0;
+}
 
-	int fd = resolve_openat(rootfd, path, O_PATH, 0);
-	if (fd >= 0) {
-		*out = fd;
-		return 0;
-	}
+static int mkdir_walk(int rootfd, const char *orig, const char *path, mode_t mode, int depth,
+		      struct husk_error *err)
+{
+	const char *rel = relative(path);
+	int fd = sys_openat2(rootfd, rel, O_PATH | O_DIRECTORY, 0, IN_ROOT);
+	if (fd >= 0)
+		return fd;
 	if (fd != -ENOENT)
-		return err_sys(err, -fd, "%s", path);
+		return resolve_error(err, -fd, orig);
+	if (depth > 40)
+		return err_set(err, ELOOP, "%s: too many levels of symbolic links", orig);
 
-	int parent;
-	char name[256];
-	int r = resolve_parent(rootfd, path, true, &parent, name, sizeof(name), err);
+	/* Walk from the root: resolve each prefix inside the root, and create
+	 * the next component in the directory that prefix resolved to. */
+	_cleanup_free_ char *copy = strdup(rel);
+	if (copy == NULL)
+		return err_sys(err, ENOMEM, "%s", orig);
+	int cur = sys_openat2(rootfd, ".", O_PATH | O_DIRECTORY, 0, IN_ROOT);
+	if (cur < 0)
+		return err_sys(err, -cur, "%s: open root", orig);
+	char *p = copy;
+	while (*p) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (*p && strcmp(p, ".") != 0) {
+			int next = sys_openat2(rootfd, copy, O_PATH | O_DIRECTORY, 0, IN_ROOT);
+			if (next == -ENOENT && strcmp(p, "..") != 0) {
+				if (mkdirat(cur, p, mode) < 0 && errno != EEXIST) {
+					int e = errno;
+					close(cur);
+					return err_sys(err, e, "%s: mkdir %s", orig, copy);
+				}
+				struct stat st;
+				if (fstatat(cur, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode)) {
+					_cleanup_free_ char *redirected = NULL;
+					int r = follow_dangling(
+						cur, copy, p, slash ? slash + 1 : "", &redirected);
+					close(cur);
+					if (r < 0)
+						return err_sys(err, -r, "%s: %s", orig, copy);
+					return mkdir_walk(rootfd, orig, redirected, mode, depth + 1,
+							  err);
+				}
+				/* just made by us: take it only if it is still a plain directory */
+				next = sys_openat2(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
+						   RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+			}
+			if (next < 0) {
+				close(cur);
+				return err_sys(err, -next, "%s: %s", orig, copy);
+			}
+			close(cur);
+			cur = next;
+		}
+		if (!slash)
+			break;
+		*slash = '/';
+		p = slash + 1;
+	}
+	return cur;
+}
+
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *err)
+{
+	return mkdir_walk(rootfd, path, path, mode, 0, err);
+}
+
+int open_parent_in_root(int rootfd, const char *path, bool create, char **base_alloc,
+			const char **base, struct husk_error *err)
+{
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return err_sys(err, ENOMEM, "%s", path);
+	size_t len = strlen(copy);
+	while (len > 0 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	char *slash = strrchr(copy, '/');
+	char *name = slash ? slash + 1 : copy;
+	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		free(copy);
+		return err_set(err, EINVAL, "%s: the path names no file", path);
+	}
+	const char *dir = ".";
+	if (slash) {
+		*slash = '\0';
+		dir = copy;
+	}
+	int fd = create ? mkdir_in_root(rootfd, dir, 0755, err)
+			: resolve_in_root(rootfd, dir, O_PATH | O_DIRECTORY, err);
+	if (fd < 0) {
+		free(copy);
+		return fd;
+	}
+	*base_alloc = copy;
+	*base = name;
+	return fd;
+}
+
+static int remove_children(int dirfd)
+{
+	DIR *d = fdopendir(dirfd);
+	if (d == NULL) {
+		int e = errno;
+		close(dirfd);
+		return -e;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int q = remove_all_at(dirfd, de->d_name);
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	closedir(d);
+	return r;
+}
+
+int remove_all_at(int dirfd, const char *name)
+{
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int r = remove_children(fd);
 	if (r < 0)
 		return r;
-	/* O_EXCL|O_NOFOLLOW: never follow a symlink raced in at the last step */
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int create_in_root(int rootfd, const char *path, bool dir, mode_t mode, struct husk_error *err)
+{
+	if (dir)
+		return mkdir_in_root(rootfd, path, mode, err);
+	int fd = resolve_in_root(rootfd, path, O_PATH, NULL);
+	if (fd != -ENOENT)
+		return fd >= 0 ? fd : resolve_error(err, -fd, path);
+
+	char *alloc;
+	const char *name;
+	int parent = open_parent_in_root(rootfd, path, true, &alloc, &name, err);
+	if (parent < 0)
+		return parent;
+	/* O_EXCL|O_NOFOLLOW: a symlink raced in at the last step is never followed */
 	fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0 && errno != EEXIST) {
-		int e = errno;
-		close(parent);
+	int e = errno;
+	close(parent);
+	free(alloc);
+	if (fd < 0 && e != EEXIST)
 		return err_sys(err, e, "%s: create", path);
-	}
 	if (fd >= 0)
 		close(fd);
-	close(parent);
-	fd = resolve_openat(rootfd, path, O_PATH, 0);
-	if (fd < 0)
-		return err_sys(err, -fd, "%s", path);
-	*out = fd;
-	return 0;
+	return resolve_in_root(rootfd, path, O_PATH, err);
 }

@@ -1,6 +1,10 @@
-/* Paths inside a root directory (a container rootfs, an image bundle),
- * resolved by the kernel with openat2(RESOLVE_IN_ROOT): symlinks and ".."
- * can never lead outside the root, whatever the tree holds. */
+/* Path resolution confined to a root directory. Every lookup of a path
+ * inside a container rootfs goes through here: openat2(2) with
+ * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS relative to a dirfd on the root,
+ * so "..", absolute symlinks and symlinks planted by a previous writer
+ * resolve as if the root were "/" and can never leave it. Missing
+ * directories are created one component at a time with mkdirat on an fd
+ * that was itself resolved inside the root. */
 #ifndef HUSK_RESOLVE_H
 #define HUSK_RESOLVE_H
 
@@ -9,23 +13,30 @@
 
 #include "common/error.h"
 
-/* openat2 under rootfd with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS.
- * Returns the fd or -errno (no error message: callers decide). */
-int resolve_openat(int rootfd, const char *path, int flags, mode_t mode);
+/* Open path (relative or absolute; both mean "inside root") with the given
+ * open(2) flags, O_CLOEXEC added. Returns the fd or -errno; err may be NULL
+ * when the caller only wants the errno. */
+int resolve_in_root(int rootfd, const char *path, int flags, struct husk_error *err);
 
-/* Open path as an O_PATH directory fd, creating missing components one by
- * one with mkdirat (mode) under rootfd. what names the path in errors. */
-int resolve_mkdir_p(int rootfd, const char *path, mode_t mode, int *out, struct husk_error *err);
+/* Make sure path is a directory inside root, creating missing components
+ * with mode (before umask). Returns an O_PATH directory fd or -errno. */
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *err);
 
-/* Open path as an O_PATH fd, creating it when missing: a directory when
- * want_dir, else an empty regular file (parents created as directories). */
-int resolve_create(int rootfd, const char *path, bool want_dir, mode_t mode, int *out,
-		   struct husk_error *err);
+/* Split path into its parent directory and last component, resolve the
+ * parent inside root (creating it when create is set) and return an O_PATH
+ * fd on it. *base points into a malloc'd copy the caller frees with
+ * free(*base_alloc). The last component is never followed: the caller acts
+ * on it with *at() calls and AT_SYMLINK_NOFOLLOW / O_NOFOLLOW. Fails with
+ * -EINVAL when the path has no last component ("/", "", "a/.."). */
+int open_parent_in_root(int rootfd, const char *path, bool create, char **base_alloc,
+			const char **base, struct husk_error *err);
 
-/* Split path into its parent (opened O_PATH|O_DIRECTORY under rootfd,
- * parents created when create_parents) and its last component (a pointer
- * into a buffer the caller supplies). */
-int resolve_parent(int rootfd, const char *path, bool create_parents, int *parent_fd, char *name,
-		   size_t name_size, struct husk_error *err);
+/* An O_PATH fd on path, created when missing: a directory when dir is
+ * set, else an empty regular file of mode (parents made as directories). */
+int create_in_root(int rootfd, const char *path, bool dir, mode_t mode, struct husk_error *err);
+
+/* Remove name (a file, or a directory with everything under it) from
+ * dirfd without following symlinks. A missing name is not an error. */
+int remove_all_at(int dirfd, const char *name);
 
 #endif

@@ -1,6 +1,9 @@
 # Man pages are written in markdown and turned into roff with go-md2man.
 # The generated pages are distributed, so a tarball build needs no go-md2man.
 dist_man8_MANS += man/husk.8 man/husk-spec.8 man/husk-features.8
+if BUILD_IMAGE
+dist_man1_MANS += man/husk-image.1
+endif
 EXTRA_DIST += $(dist_man8_MANS:=.md) $(dist_man1_MANS:=.md)
 
 if HAVE_GO_MD2MAN

@@ -11,7 +11,12 @@ tests_unit_oci_roundtrip_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_oci_roundtrip_SOURCES = tests/unit/oci-roundtrip.c
 tests_unit_oci_roundtrip_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
 
-TESTS += tests/unit/test-oci-spec tests/bats/run.sh
+check_PROGRAMS += tests/unit/test-image-spec
+tests_unit_test_image_spec_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_image_spec_SOURCES = tests/unit/test-image-spec.c tests/unit/unit.h
+tests_unit_test_image_spec_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
+
+TESTS += tests/unit/test-oci-spec tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh
 SH_LOG_COMPILER = $(SHELL)

@@ -255,7 +255,7 @@ static bool is_proc_or_sys(const char *type)
 static int check_plain_dir(int rootfd, const char *dest, size_t index, struct husk_error *err)
 {
 	struct stat st;
-	int fd = resolve_openat(rootfd, dest, O_PATH | O_NOFOLLOW, 0);
+	int fd = resolve_in_root(rootfd, dest, O_PATH | O_NOFOLLOW, NULL);
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
@@ -287,7 +287,7 @@ static int do_bind_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size
 		return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
 
 	_cleanup_close_ int target = -1;
-	int r = resolve_create(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, &target, err);
+	int r = target = create_in_root(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, err);
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
 	_cleanup_close_ int tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
@@ -312,7 +312,7 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 	if (is_proc_or_sys(m->type) && (r = check_plain_dir(ctx->rootfd, m->destination, index, err)) < 0)
 		return r;
 	_cleanup_close_ int target = -1;
-	r = resolve_mkdir_p(ctx->rootfd, m->destination, 0755, &target, err);
+	r = target = mkdir_in_root(ctx->rootfd, m->destination, 0755, err);
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
 	_cleanup_close_ int mnt = -1;
@@ -342,7 +342,7 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 	int r;
 
 	_cleanup_close_ int target = -1;
-	r = resolve_mkdir_p(ctx->rootfd, m->destination, 0755, &target, err);
+	r = target = mkdir_in_root(ctx->rootfd, m->destination, 0755, err);
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
 	_cleanup_close_ int tmpfs = -1;
@@ -363,7 +363,7 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", m->destination, hierarchies[i]);
 		_cleanup_close_ int dir = -1;
-		r = resolve_mkdir_p(ctx->rootfd, path, 0755, &dir, err);
+		r = dir = mkdir_in_root(ctx->rootfd, path, 0755, err);
 		if (r < 0)
 			return err_prefix(err, "mounts[%zu]", index);
 		char data[64];
@@ -444,12 +444,11 @@ static const struct default_device default_devices[] = {
 static int make_device(struct rootfs_ctx *ctx, const char *path, mode_t type, unsigned major,
 		       unsigned minor, mode_t perm, uid_t uid, gid_t gid, struct husk_error *err)
 {
-	char name[256];
-	int parent = -1;
-	int r = resolve_parent(ctx->rootfd, path, true, &parent, name, sizeof(name), err);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int pfd = parent;
+	_cleanup_free_ char *alloc = NULL;
+	const char *name;
+	_cleanup_close_ int pfd = open_parent_in_root(ctx->rootfd, path, true, &alloc, &name, err);
+	if (pfd < 0)
+		return pfd;
 	if (!ctx->userns) {
 		unlinkat(pfd, name, 0);
 		if (mknodat(pfd, name, type | perm, makedev(major, minor)) < 0)
@@ -475,7 +474,7 @@ static int make_device(struct rootfs_ctx *ctx, const char *path, mode_t type, un
 		return err_sys(err, errno, "create %s", path);
 	if (fd >= 0)
 		close(fd);
-	_cleanup_close_ int target = resolve_openat(ctx->rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	_cleanup_close_ int target = resolve_in_root(ctx->rootfd, path, O_PATH | O_NOFOLLOW, NULL);
 	if (target < 0)
 		return err_sys(err, -target, "%s", path);
 	_cleanup_close_ int tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
@@ -486,12 +485,12 @@ static int make_device(struct rootfs_ctx *ctx, const char *path, mode_t type, un
 
 static int make_symlink(int rootfd, const char *target, const char *path, struct husk_error *err)
 {
-	char name[256];
-	int parent;
-	int r = resolve_parent(rootfd, path, true, &parent, name, sizeof(name), err);
-	if (r < 0)
-		return r;
-	r = symlinkat(target, parent, name);
+	_cleanup_free_ char *alloc = NULL;
+	const char *name;
+	int parent = open_parent_in_root(rootfd, path, true, &alloc, &name, err);
+	if (parent < 0)
+		return parent;
+	int r = symlinkat(target, parent, name);
 	int e = errno;
 	close(parent);
 	if (r < 0 && e != EEXIST)
@@ -652,7 +651,7 @@ int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err)
 static int open_verified_null(int rootfd, struct husk_error *err)
 {
 	struct stat st;
-	int fd = resolve_openat(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0);
+	int fd = resolve_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, NULL);
 	if (fd < 0)
 		return err_sys(err, -fd, "maskedPaths: /dev/null");
 	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
@@ -665,7 +664,7 @@ static int open_verified_null(int rootfd, struct husk_error *err)
 static int mask_path(int rootfd, int nullfd, const char *path, size_t index, struct husk_error *err)
 {
 	struct stat st;
-	_cleanup_close_ int target = resolve_openat(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	_cleanup_close_ int target = resolve_in_root(rootfd, path, O_PATH | O_NOFOLLOW, NULL);
 	if (target == -ENOENT)
 		return 0;
 	if (target < 0)
@@ -691,7 +690,7 @@ static int mask_path(int rootfd, int nullfd, const char *path, size_t index, str
 
 static int readonly_path(int rootfd, const char *path, size_t index, struct husk_error *err)
 {
-	_cleanup_close_ int target = resolve_openat(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	_cleanup_close_ int target = resolve_in_root(rootfd, path, O_PATH | O_NOFOLLOW, NULL);
 	if (target == -ENOENT)
 		return 0;
 	if (target < 0)

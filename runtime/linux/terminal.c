@@ -82,7 +82,7 @@ int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, struct
 {
 	/* the container's own ptmx; opened by fd and the peer by TIOCGPTPEER,
 	 * so no path under /dev/pts can be raced (CVE-2025-52565 class) */
-	_cleanup_close_ int master = resolve_openat(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0);
+	_cleanup_close_ int master = resolve_in_root(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, NULL);
 	if (master < 0)
 		return err_sys(err, -master, "terminal: open /dev/pts/ptmx (is devpts mounted with "
 					     "newinstance?)");
@@ -100,8 +100,8 @@ int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, struct
 	}
 
 	/* /dev/console is the pty, bound by fd */
-	_cleanup_close_ int console = -1;
-	if (resolve_create(rootfd, "/dev/console", false, 0600, &console, err) < 0)
+	_cleanup_close_ int console = create_in_root(rootfd, "/dev/console", false, 0600, err);
+	if (console < 0)
 		return err_prefix(err, "terminal");
 	_cleanup_close_ int tree = open_tree(peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0 ||

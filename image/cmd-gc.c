@@ -1,0 +1,32 @@
+/* husk-image gc: delete the blobs no image in the store reaches. */
+#include <stdio.h>
+
+#include "image/image.h"
+
+static int gc_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
+{
+	static const struct option opts[] = { { 0 } };
+	int c;
+	while ((c = cmd_getopt(&cmd_gc, argc, argv, opts)) != -1)
+		return c;
+	if ((c = cmd_need_args(&cmd_gc, argc, 0, "no arguments")) != 0)
+		return c;
+	struct store s;
+	size_t removed = 0;
+	uint64_t bytes = 0;
+	int r = cmd_open_store(g, false, true, &s, err);
+	if (r < 0)
+		return r;
+	r = store_gc(&s, &removed, &bytes, err);
+	store_close(&s);
+	if (r == 0)
+		printf("removed %zu blobs, %llu bytes\n", removed, (unsigned long long)bytes);
+	return r;
+}
+
+const struct image_cmd cmd_gc = {
+	.name = "gc",
+	.run = gc_run,
+	.summary = "delete blobs that no image in the store uses",
+	.usage = "",
+};

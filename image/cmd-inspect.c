@@ -1,0 +1,76 @@
+/* husk-image inspect REF: the manifest and config of an image, as JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/fileutil.h"
+#include "image/image.h"
+
+struct inspect_doc {
+	char *name;
+	char *digest;
+	struct oci_manifest *manifest;
+	struct oci_image_config *config;
+};
+
+#define OCI_CUR struct inspect_doc
+static const struct oci_field inspect_fields[] = {
+	F_STR("name", name),
+	F_STR("digest", digest),
+	F_OBJ("manifest", manifest, oci_manifest_type),
+	F_OBJ("config", config, oci_image_config_type),
+};
+static OCI_TYPE(inspect_type, struct inspect_doc, inspect_fields);
+#undef OCI_CUR
+
+static int inspect_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
+{
+	static const struct option opts[] = {
+		{ "platform", required_argument, NULL, 'p' },
+		{ 0 },
+	};
+	struct platform plat;
+	int c;
+	platform_host(&plat);
+	while ((c = cmd_getopt(&cmd_inspect, argc, argv, opts)) != -1) {
+		if (c != 'p')
+			return c;
+		if (platform_parse(optarg, &plat, err) < 0)
+			return cmd_usage_error(&cmd_inspect, "%s", err->msg);
+	}
+	if ((c = cmd_need_args(&cmd_inspect, argc, 1, "REF")) != 0)
+		return c;
+
+	struct image_ref ref;
+	struct store s;
+	struct image img = { 0 };
+	const char *name;
+	int r = ref_parse(argv[optind], &ref, err);
+	if (r < 0)
+		return r;
+	r = cmd_open_ref_store(g, &ref, &s, &name, err);
+	if (r == 0) {
+		r = image_load(&s, name, &plat, &img, err);
+		store_close(&s);
+	}
+	if (r == 0) {
+		struct inspect_doc doc = { .name = (char *)name,
+					   .digest = img.manifest_digest,
+					   .manifest = img.manifest,
+					   .config = img.config };
+		_cleanup_free_ char *json = NULL;
+		size_t len;
+		r = oci_encode(&inspect_type, &doc, true, &json, &len, err);
+		if (r == 0)
+			printf("%s\n", json);
+	}
+	image_free(&img);
+	ref_free(&ref);
+	return r;
+}
+
+const struct image_cmd cmd_inspect = {
+	.name = "inspect",
+	.run = inspect_run,
+	.summary = "print an image's manifest and config as JSON",
+	.usage = "[--platform OS/ARCH[/VARIANT]] REF",
+};

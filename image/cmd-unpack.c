@@ -1,0 +1,131 @@
+/* husk-image unpack REF BUNDLE: make an OCI bundle (rootfs/ and
+ * config.json) from an image in the store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "common/resolve.h"
+#include "image/image.h"
+
+static int write_config(int bundlefd, const struct oci_config *cfg, struct husk_error *err)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	int r = oci_encode(&oci_config_type, cfg, true, &json, &len, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = openat(bundlefd, "config.json",
+					O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_sys(err, errno, "config.json");
+	r = write_all(fd, json, len);
+	if (r == 0)
+		r = write_all(fd, "\n", 1);
+	return r < 0 ? err_sys(err, -r, "config.json") : 0;
+}
+
+static int unpack_into(struct store *s, const struct image *img, int bundlefd,
+		       struct husk_error *err)
+{
+	struct unpack_opts o = { .privileged = geteuid() == 0 };
+	if (mkdirat(bundlefd, "rootfs", 0755) < 0)
+		return err_sys(err, errno, "rootfs");
+	_cleanup_close_ int rootfd =
+		openat(bundlefd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_sys(err, errno, "rootfs");
+	int r = unpack_layers(s, img, rootfd, &o, err);
+	if (r < 0)
+		return r;
+	struct oci_config *cfg = NULL;
+	r = convert_config(img->config, rootfd, geteuid() != 0, &cfg, err);
+	if (r < 0)
+		return r;
+	r = write_config(bundlefd, cfg, err);
+	oci_free(&oci_config_type, cfg);
+	return r;
+}
+
+static int unpack_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
+{
+	static const struct option opts[] = {
+		{ "platform", required_argument, NULL, 'p' },
+		{ 0 },
+	};
+	struct platform plat;
+	int c;
+
+	platform_host(&plat);
+	while ((c = cmd_getopt(&cmd_unpack, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'p':
+			if (platform_parse(optarg, &plat, err) < 0)
+				return cmd_usage_error(&cmd_unpack, "%s", err->msg);
+			break;
+		default:
+			return c;
+		}
+	}
+	if ((c = cmd_need_args(&cmd_unpack, argc, 2, "REF BUNDLE")) != 0)
+		return c;
+	const char *bundle = argv[optind + 1];
+
+	struct image_ref ref;
+	struct store s;
+	struct image img = { 0 };
+	const char *name;
+	int r = ref_parse(argv[optind], &ref, err);
+	if (r < 0)
+		return r;
+	r = cmd_open_ref_store(g, &ref, &s, &name, err);
+	if (r < 0) {
+		ref_free(&ref);
+		return r;
+	}
+	r = image_load(&s, name, &plat, &img, err);
+	bool created = false, started = false;
+	_cleanup_close_ int bundlefd = -1;
+	if (r == 0) {
+		if (mkdir(bundle, 0755) == 0)
+			created = true;
+		else if (errno != EEXIST)
+			r = err_sys(err, errno, "bundle %s", bundle);
+	}
+	if (r == 0) {
+		bundlefd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (bundlefd < 0)
+			r = err_sys(err, errno, "bundle %s", bundle);
+		else if (faccessat(bundlefd, "rootfs", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+			 faccessat(bundlefd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			r = err_set(err, EEXIST, "bundle %s already has a rootfs or config.json",
+				    bundle);
+		else {
+			started = true;
+			r = unpack_into(&s, &img, bundlefd, err);
+		}
+		/* a failed unpack leaves nothing half-made behind */
+		if (r < 0 && started) {
+			remove_all_at(bundlefd, "rootfs");
+			unlinkat(bundlefd, "config.json", 0);
+		}
+		if (r < 0 && created)
+			rmdir(bundle);
+	}
+	if (r < 0)
+		err_prefix(err, "%s", argv[optind]);
+	image_free(&img);
+	store_close(&s);
+	ref_free(&ref);
+	return r;
+}
+
+const struct image_cmd cmd_unpack = {
+	.name = "unpack",
+	.run = unpack_run,
+	.summary = "unpack an image into an OCI bundle (BUNDLE/rootfs and BUNDLE/config.json)",
+	.usage = "[--platform OS/ARCH[/VARIANT]] REF BUNDLE",
+};

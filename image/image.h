@@ -1,0 +1,190 @@
+/* husk-image core: image references, the content store, platform
+ * selection, the registry client, the layer unpacker and the image-config
+ * to runtime-config conversion. The command files (cmd-*.c) are thin
+ * layers over these. */
+#ifndef HUSK_IMAGE_H
+#define HUSK_IMAGE_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "oci-spec/image-spec.h"
+#include "oci-spec/runtime-spec.h"
+
+/* Cap for manifests, indexes and configs read from a registry or a store. */
+#define IMAGE_JSON_MAX (4u << 20)
+#define DIGEST_LEN     (7 + 64) /* "sha256:" + hex */
+
+/* ---- references (ref.c) ---- */
+enum ref_kind {
+	REF_DOCKER, /* docker://HOST[:PORT]/NAME[:TAG|@DIGEST] */
+	REF_OCI,    /* oci:DIR[:TAG] */
+	REF_NAME,   /* a name as the store lists it: HOST/NAME:TAG, HOST/NAME@DIGEST */
+};
+
+struct image_ref {
+	enum ref_kind kind;
+	char *host;   /* with :PORT */
+	char *repo;   /* the repository path, "library/busybox" */
+	char *tag;    /* NULL when pulled by digest */
+	char *digest; /* NULL when by tag */
+	char *dir;    /* oci: the layout directory */
+	char *name;   /* the name in the store's index.json */
+};
+
+int ref_parse(const char *text, struct image_ref *ref, struct husk_error *err);
+void ref_free(struct image_ref *ref);
+
+/* ---- digests (digest.c) ---- */
+struct digester;
+struct digester *digester_new(void);
+void digester_update(struct digester *d, const void *data, size_t len);
+/* Writes "sha256:<hex>" (DIGEST_LEN + 1 bytes) and resets nothing. */
+void digester_final(struct digester *d, char out[DIGEST_LEN + 1]);
+void digester_free(struct digester *d);
+void digest_buffer(const void *data, size_t len, char out[DIGEST_LEN + 1]);
+
+/* ---- platforms (platform.c) ---- */
+struct platform {
+	char os[32];
+	char arch[32];
+	char variant[16];
+};
+/* The running host's platform in Go's GOOS/GOARCH terms. */
+void platform_host(struct platform *p);
+/* Parse "os/arch[/variant]". */
+int platform_parse(const char *text, struct platform *p, struct husk_error *err);
+/* Pick the manifest for p from an index; -ENOENT with a message listing
+ * what the index offers. */
+int platform_select(const struct oci_index *idx, const struct platform *p, const char *source,
+		    const struct oci_descriptor **out, struct husk_error *err);
+
+/* ---- content store (store.c) ---- */
+struct store {
+	int dirfd;   /* the layout directory */
+	int blobsfd; /* blobs/sha256 */
+	int lockfd;  /* held shared by pulls, exclusively by gc */
+	char *path;
+};
+
+/* The default store: /var/lib/husk-image for root, else
+ * $XDG_DATA_HOME/husk-image (~/.local/share/husk-image). */
+int store_default_path(char **out, struct husk_error *err);
+/* Open (and with create, initialise) an OCI image layout at path. The
+ * store is locked shared; exclusive when exclusive is set. */
+int store_open(const char *path, bool create, bool exclusive, struct store *s,
+	       struct husk_error *err);
+void store_close(struct store *s);
+
+bool store_has_blob(struct store *s, const char *digest, int64_t size);
+/* Open a blob read-only; -ENOENT with a message naming it when missing. */
+int store_blob_open(struct store *s, const char *digest, struct husk_error *err);
+/* Read a small blob, checking its digest (and size when size >= 0). */
+int store_read_blob(struct store *s, const char *digest, int64_t size, char **out, size_t *len,
+		    struct husk_error *err);
+/* Write a blob from memory; out gets its digest when not NULL. */
+int store_write_blob(struct store *s, const void *data, size_t len, char out[DIGEST_LEN + 1],
+		     struct husk_error *err);
+
+/* A blob being streamed in: bytes are hashed as they are written to a
+ * temp file; commit checks size and digest and renames it into place. */
+struct blob_writer {
+	int fd;
+	char tmpname[64];
+	struct digester *digest;
+	int64_t written;
+	int64_t limit; /* refuse more bytes than the descriptor says */
+};
+int blob_writer_open(struct store *s, struct blob_writer *w, int64_t limit, struct husk_error *err);
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len);
+int blob_writer_commit(struct store *s, struct blob_writer *w, const char *want_digest,
+		       int64_t want_size, struct husk_error *err);
+void blob_writer_abort(struct store *s, struct blob_writer *w);
+
+int store_index_load(struct store *s, struct oci_index **out, struct husk_error *err);
+/* Point name at desc in index.json (replacing an earlier entry). */
+int store_tag(struct store *s, const char *name, const struct oci_descriptor *desc,
+	      struct husk_error *err);
+int store_untag(struct store *s, const char *name, struct husk_error *err);
+/* Find name (or a manifest digest) in index.json; *out is a copy. */
+int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
+		 struct husk_error *err);
+/* Delete every blob index.json does not reach. */
+int store_gc(struct store *s, size_t *removed, uint64_t *bytes, struct husk_error *err);
+
+/* ---- images in a store (image.c) ---- */
+struct image {
+	char manifest_digest[DIGEST_LEN + 1];
+	char *manifest_json;
+	size_t manifest_len;
+	struct oci_manifest *manifest;
+	struct oci_image_config *config;
+};
+/* Load the image a store name or digest points at, choosing p from an
+ * index. */
+int image_load(struct store *s, const char *name, const struct platform *p, struct image *img,
+	       struct husk_error *err);
+void image_free(struct image *img);
+/* Parse a manifest document and check it. */
+int image_parse_manifest(const char *json, size_t len, const char *source,
+			 struct oci_manifest **out, struct husk_error *err);
+
+/* ---- registry client (registry.c) ---- */
+struct registry_opts {
+	const char *creds;    /* USER:PASS or NULL */
+	const char *authfile; /* NULL: the usual places */
+	bool tls_verify;      /* false: skip verification and allow plain HTTP */
+	const char *cert_dir; /* its *.crt files are the trusted CAs; NULL: the system's */
+	int parallel;         /* concurrent blob downloads */
+	bool progress;
+};
+/* Pull ref into the store; digest_out gets the manifest digest. */
+int registry_pull(const struct image_ref *ref, const struct platform *p,
+		  const struct registry_opts *o, struct store *s, char digest_out[DIGEST_LEN + 1],
+		  struct husk_error *err);
+
+/* ---- unpacking (unpack.c) ---- */
+struct unpack_opts {
+	bool privileged; /* owners and device nodes */
+};
+/* Apply the image's layers in order to rootfd, checking rootfs.diff_ids. */
+int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
+		  struct husk_error *err);
+
+/* ---- config conversion (convert.c) ---- */
+/* The runtime config for an image unpacked at rootfd. */
+int convert_config(const struct oci_image_config *ic, int rootfd, bool rootless,
+		   struct oci_config **out, struct husk_error *err);
+
+/* ---- commands ---- */
+struct image_globals {
+	const char *store_path; /* --store */
+	bool debug;
+};
+struct image_cmd {
+	const char *name;
+	int (*run)(struct image_globals *g, int argc, char **argv, struct husk_error *err);
+	const char *summary;
+	const char *usage;
+	const char *shortopts; /* getopt's short options ("q"), NULL for none */
+};
+#define IMAGE_USAGE_ERROR 1001
+#define IMAGE_HELP_SHOWN  1002
+int cmd_getopt(const struct image_cmd *c, int argc, char **argv, const struct option *opts);
+int cmd_usage_error(const struct image_cmd *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int cmd_need_args(const struct image_cmd *c, int argc, int n, const char *names);
+/* Open the store --store names (or the default). */
+int cmd_open_store(struct image_globals *g, bool create, bool exclusive, struct store *s,
+		   struct husk_error *err);
+/* Open the store a reference lives in: oci:DIR, else the --store one;
+ * *name gets the name to look up in it. */
+int cmd_open_ref_store(struct image_globals *g, const struct image_ref *ref, struct store *s,
+		       const char **name, struct husk_error *err);
+
+extern const struct image_cmd cmd_pull, cmd_unpack, cmd_list, cmd_inspect, cmd_rm, cmd_gc;
+
+#endif

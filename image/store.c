@@ -1,0 +1,551 @@
+/* The content store: an OCI image layout (oci-layout, index.json,
+ * blobs/sha256/<hex>). Blobs are written to a temp file and renamed into
+ * place once their digest checks out, so a reader never sees a partial
+ * blob and two concurrent pulls of the same blob both succeed. Pulls hold
+ * the layout directory's flock shared, gc holds it exclusively; edits of
+ * index.json are serialised with a flock on blobs/. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "image/image.h"
+
+int store_default_path(char **out, struct husk_error *err)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	int r;
+	if (geteuid() == 0)
+		r = asprintf(out, "/var/lib/husk-image");
+	else if (xdg && *xdg)
+		r = asprintf(out, "%s/husk-image", xdg);
+	else if (home && *home)
+		r = asprintf(out, "%s/.local/share/husk-image", home);
+	else
+		return err_set(err, ENOENT, "no default store: set --store, XDG_DATA_HOME or HOME");
+	if (r < 0)
+		return err_sys(err, ENOMEM, "store path");
+	return 0;
+}
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	if (copy == NULL)
+		return -ENOMEM;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int init_layout(struct store *s, struct husk_error *err)
+{
+	static const char layout[] = "{\"imageLayoutVersion\":\"" OCI_LAYOUT_VERSION "\"}";
+	static const char empty_index[] =
+		"{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_INDEX "\",\"manifests\":[]}";
+	int r;
+	if (faccessat(s->dirfd, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = write_file_atomic(s->dirfd, "oci-layout", layout, strlen(layout), 0644, err);
+		if (r < 0)
+			return err_prefix(err, "store %s", s->path);
+	}
+	if (faccessat(s->dirfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		/* two first pulls may race here: only one creates it */
+		_cleanup_close_ int fd =
+			openat(s->dirfd, "index.json",
+			       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd >= 0) {
+			r = write_all(fd, empty_index, strlen(empty_index));
+			if (r < 0)
+				return err_sys(err, -r, "store %s: index.json", s->path);
+		} else if (errno != EEXIST) {
+			return err_sys(err, errno, "store %s: index.json", s->path);
+		}
+	}
+	return 0;
+}
+
+int store_open(const char *path, bool create, bool exclusive, struct store *s,
+	       struct husk_error *err)
+{
+	*s = (struct store){ .dirfd = -1, .blobsfd = -1, .lockfd = -1 };
+	s->path = strdup(path);
+	if (s->path == NULL)
+		return err_sys(err, ENOMEM, "store");
+	int r;
+	if (create && (r = mkdir_parents(path, 0700)) < 0) {
+		err_sys(err, -r, "store %s", path);
+		goto fail;
+	}
+	s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		r = err_sys(err, errno, "store %s", path);
+		goto fail;
+	}
+	if (flock(s->dirfd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+		r = err_sys(err, errno, "store %s: lock", path);
+		goto fail;
+	}
+	if (create) {
+		if ((mkdirat(s->dirfd, "blobs", 0755) < 0 && errno != EEXIST) ||
+		    (mkdirat(s->dirfd, "blobs/sha256", 0755) < 0 && errno != EEXIST)) {
+			r = err_sys(err, errno, "store %s: blobs/sha256", path);
+			goto fail;
+		}
+		if ((r = init_layout(s, err)) < 0)
+			goto fail;
+	}
+	struct oci_layout *layout = NULL;
+	r = oci_decode_file(&oci_layout_type, s->dirfd, "oci-layout", "oci-layout",
+			    (void **)&layout, err);
+	if (r < 0) {
+		if (r == -ENOENT)
+			err_set(err, ENOENT, "%s is not an OCI image layout (no oci-layout file)",
+				path);
+		else
+			err_prefix(err, "store %s", path);
+		goto fail;
+	}
+	bool supported = strncmp(layout->imageLayoutVersion, "1.", 2) == 0;
+	oci_free(&oci_layout_type, layout);
+	if (!supported) {
+		r = err_set(err, EINVAL, "store %s: unsupported imageLayoutVersion", path);
+		goto fail;
+	}
+	s->blobsfd =
+		openat(s->dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (s->blobsfd < 0) {
+		r = err_sys(err, errno, "store %s: blobs/sha256", path);
+		goto fail;
+	}
+	return 0;
+fail:
+	store_close(s);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	if (s->blobsfd >= 0)
+		close(s->blobsfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->path);
+	*s = (struct store){ .dirfd = -1, .blobsfd = -1, .lockfd = -1 };
+}
+
+static const char *hex_of(const char *digest)
+{
+	return digest + 7;
+}
+
+bool store_has_blob(struct store *s, const char *digest, int64_t size)
+{
+	struct stat st;
+	if (!oci_digest_valid(digest) ||
+	    fstatat(s->blobsfd, hex_of(digest), &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	return S_ISREG(st.st_mode) && (size < 0 || st.st_size == size);
+}
+
+int store_blob_open(struct store *s, const char *digest, struct husk_error *err)
+{
+	if (!oci_digest_valid(digest))
+		return err_set(err, EINVAL, "\"%s\" is not a sha256 digest", digest);
+	int fd = openat(s->blobsfd, hex_of(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, ENOENT, "blob %s is not in the store %s", digest,
+				       s->path);
+		return err_sys(err, errno, "blob %s", digest);
+	}
+	return fd;
+}
+
+int store_read_blob(struct store *s, const char *digest, int64_t size, char **out, size_t *len,
+		    struct husk_error *err)
+{
+	_cleanup_close_ int fd = store_blob_open(s, digest, err);
+	if (fd < 0)
+		return fd;
+	char *buf = NULL;
+	int r = read_fd_all(fd, digest, IMAGE_JSON_MAX, &buf, len, err);
+	if (r < 0)
+		return r;
+	char got[DIGEST_LEN + 1];
+	digest_buffer(buf, *len, got);
+	if (strcmp(got, digest) != 0 || (size >= 0 && (int64_t)*len != size)) {
+		free(buf);
+		return err_set(err, EIO,
+			       "blob %s in the store is corrupt: its content hashes to %s", digest,
+			       got);
+	}
+	*out = buf;
+	return 0;
+}
+
+int blob_writer_open(struct store *s, struct blob_writer *w, int64_t limit, struct husk_error *err)
+{
+	static unsigned counter;
+	*w = (struct blob_writer){ .fd = -1, .limit = limit };
+	snprintf(w->tmpname, sizeof(w->tmpname), ".tmp-%d-%u-%lx", (int)getpid(), counter++,
+		 (unsigned long)random());
+	w->digest = digester_new();
+	if (w->digest == NULL)
+		return err_sys(err, ENOMEM, "blob");
+	w->fd = openat(s->blobsfd, w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		       0644);
+	if (w->fd < 0) {
+		int e = errno;
+		digester_free(w->digest);
+		w->digest = NULL;
+		return err_sys(err, e, "store %s: create a blob", s->path);
+	}
+	return 0;
+}
+
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
+{
+	if (w->limit >= 0 && w->written + (int64_t)len > w->limit)
+		return -EFBIG;
+	int r = write_all(w->fd, data, len);
+	if (r < 0)
+		return r;
+	digester_update(w->digest, data, len);
+	w->written += (int64_t)len;
+	return 0;
+}
+
+void blob_writer_abort(struct store *s, struct blob_writer *w)
+{
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlinkat(s->blobsfd, w->tmpname, 0);
+	}
+	digester_free(w->digest);
+	*w = (struct blob_writer){ .fd = -1 };
+}
+
+int blob_writer_commit(struct store *s, struct blob_writer *w, const char *want_digest,
+		       int64_t want_size, struct husk_error *err)
+{
+	char got[DIGEST_LEN + 1];
+	int r = 0;
+
+	digester_final(w->digest, got);
+	if (want_size >= 0 && w->written != want_size)
+		r = err_set(err, EIO,
+			    "blob %s: size mismatch: expected %lld bytes, got %lld (digest %s)",
+			    want_digest ? want_digest : got, (long long)want_size,
+			    (long long)w->written, got);
+	else if (want_digest && strcmp(got, want_digest) != 0)
+		r = err_set(err, EIO, "blob %s: digest mismatch: expected %s, got %s", want_digest,
+			    want_digest, got);
+	else if (fsync(w->fd) < 0)
+		r = err_sys(err, errno, "blob %s: fsync", got);
+	else if (renameat(s->blobsfd, w->tmpname, s->blobsfd, hex_of(got)) < 0)
+		r = err_sys(err, errno, "blob %s: rename", got);
+	if (r < 0) {
+		blob_writer_abort(s, w);
+		return r;
+	}
+	close(w->fd);
+	digester_free(w->digest);
+	*w = (struct blob_writer){ .fd = -1 };
+	return 0;
+}
+
+int store_write_blob(struct store *s, const void *data, size_t len, char out[DIGEST_LEN + 1],
+		     struct husk_error *err)
+{
+	char digest[DIGEST_LEN + 1];
+	digest_buffer(data, len, digest);
+	if (out)
+		memcpy(out, digest, sizeof(digest));
+	if (store_has_blob(s, digest, (int64_t)len))
+		return 0;
+	struct blob_writer w;
+	int r = blob_writer_open(s, &w, -1, err);
+	if (r < 0)
+		return r;
+	r = blob_writer_write(&w, data, len);
+	if (r < 0) {
+		blob_writer_abort(s, &w);
+		return err_sys(err, -r, "blob %s", digest);
+	}
+	return blob_writer_commit(s, &w, digest, (int64_t)len, err);
+}
+
+int store_index_load(struct store *s, struct oci_index **out, struct husk_error *err)
+{
+	int r = oci_decode_file(&oci_index_type, s->dirfd, "index.json", "index.json", (void **)out,
+				err);
+	if (r < 0)
+		return err_prefix(err, "store %s", s->path);
+	r = oci_index_check(*out, "index.json", err);
+	if (r < 0) {
+		oci_free(&oci_index_type, *out);
+		*out = NULL;
+		return err_prefix(err, "store %s", s->path);
+	}
+	return 0;
+}
+
+static const char *ref_name(const struct oci_descriptor *d)
+{
+	return oci_map_get(&d->annotations, OCI_ANNOTATION_REF_NAME);
+}
+
+static void drop_entry(struct oci_index *idx, size_t i)
+{
+	struct oci_descriptor *d = &idx->manifests.items[i];
+	struct oci_descriptor *heap = malloc(sizeof(*heap));
+	if (heap) {
+		*heap = *d;
+		oci_free(&oci_descriptor_type, heap);
+	}
+	memmove(d, d + 1, (idx->manifests.len - i - 1) * sizeof(*d));
+	idx->manifests.len--;
+}
+
+/* A deep copy through the schema tables, so ownership stays simple. */
+static int descriptor_clone(const struct oci_descriptor *d, struct oci_descriptor **out,
+			    struct husk_error *err)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	int r = oci_encode(&oci_descriptor_type, d, false, &json, &len, err);
+	if (r < 0)
+		return r;
+	return oci_decode(&oci_descriptor_type, json, len, "descriptor", (void **)out, err);
+}
+
+static int index_save(struct store *s, struct oci_index *idx, struct husk_error *err)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	int r = oci_encode(&oci_index_type, idx, false, &json, &len, err);
+	if (r < 0)
+		return r;
+	r = write_file_atomic(s->dirfd, "index.json", json, len, 0644, err);
+	if (r < 0)
+		return err_prefix(err, "store %s", s->path);
+	return 0;
+}
+
+/* Load, edit and save index.json under the index lock. */
+static int index_edit(struct store *s, const char *name, const struct oci_descriptor *add,
+		      struct husk_error *err)
+{
+	if (flock(s->blobsfd, LOCK_EX) < 0)
+		return err_sys(err, errno, "store %s: lock index.json", s->path);
+	struct oci_index *idx = NULL;
+	bool found = false;
+	int r = store_index_load(s, &idx, err);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < idx->manifests.len;) {
+		const char *n = ref_name(&idx->manifests.items[i]);
+		if (n && strcmp(n, name) == 0) {
+			drop_entry(idx, i);
+			found = true;
+		} else {
+			i++;
+		}
+	}
+	if (add) {
+		struct oci_descriptor *copy = NULL;
+		r = descriptor_clone(add, &copy, err);
+		if (r < 0)
+			goto out;
+		struct oci_descriptor *grown =
+			realloc(idx->manifests.items, (idx->manifests.len + 1) * sizeof(*grown));
+		if (grown == NULL ||
+		    oci_map_set(&copy->annotations, OCI_ANNOTATION_REF_NAME, name) < 0) {
+			if (grown)
+				idx->manifests.items = grown;
+			oci_free(&oci_descriptor_type, copy);
+			r = err_sys(err, ENOMEM, "index.json");
+			goto out;
+		}
+		idx->manifests.items = grown;
+		idx->manifests.items[idx->manifests.len++] = *copy;
+		free(copy);
+	} else if (!found) {
+		r = err_set(err, ENOENT, "%s: no such image in the store %s", name, s->path);
+		goto out;
+	}
+	r = index_save(s, idx, err);
+out:
+	oci_free(&oci_index_type, idx);
+	flock(s->blobsfd, LOCK_UN);
+	return r;
+}
+
+int store_tag(struct store *s, const char *name, const struct oci_descriptor *desc,
+	      struct husk_error *err)
+{
+	return index_edit(s, name, desc, err);
+}
+
+int store_untag(struct store *s, const char *name, struct husk_error *err)
+{
+	return index_edit(s, name, NULL, err);
+}
+
+int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
+		 struct husk_error *err)
+{
+	struct oci_index *idx = NULL;
+	int r = store_index_load(s, &idx, err);
+	if (r < 0)
+		return r;
+	const struct oci_descriptor *hit = NULL;
+	for (size_t i = 0; i < idx->manifests.len && hit == NULL; i++) {
+		const struct oci_descriptor *d = &idx->manifests.items[i];
+		const char *n = ref_name(d);
+		if ((n && strcmp(n, name) == 0) || strcmp(d->digest, name) == 0)
+			hit = d;
+	}
+	if (hit)
+		r = descriptor_clone(hit, out, err);
+	else
+		r = err_set(err, ENOENT, "%s: no such image in the store %s", name, s->path);
+	oci_free(&oci_index_type, idx);
+	return r;
+}
+
+struct mark_set {
+	char **digests;
+	size_t len, cap;
+};
+
+static bool marked(const struct mark_set *m, const char *digest)
+{
+	for (size_t i = 0; i < m->len; i++)
+		if (strcmp(m->digests[i], digest) == 0)
+			return true;
+	return false;
+}
+
+static int mark(struct mark_set *m, const char *digest)
+{
+	if (marked(m, digest))
+		return 0;
+	if (m->len == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		char **grown = realloc(m->digests, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		m->digests = grown;
+		m->cap = cap;
+	}
+	if ((m->digests[m->len] = strdup(digest)) == NULL)
+		return -ENOMEM;
+	m->len++;
+	return 0;
+}
+
+/* Mark d and everything it reaches; missing or unreadable blobs end the
+ * walk there (a store may hold one platform of an index). */
+static int mark_reachable(struct store *s, const struct oci_descriptor *d, struct mark_set *m,
+			  int depth)
+{
+	if (!oci_digest_valid(d->digest) || marked(m, d->digest))
+		return 0;
+	int r = mark(m, d->digest);
+	if (r < 0 || depth > 8)
+		return r;
+	enum oci_doc_kind kind = oci_media_type_kind(d->mediaType);
+	if (kind == OCI_DOC_UNKNOWN)
+		return 0;
+	struct husk_error ignored = { 0 };
+	char *json = NULL;
+	size_t len;
+	if (store_read_blob(s, d->digest, -1, &json, &len, &ignored) < 0)
+		return 0;
+	if (kind == OCI_DOC_INDEX) {
+		struct oci_index *idx = NULL;
+		if (oci_decode(&oci_index_type, json, len, d->digest, (void **)&idx, &ignored) == 0)
+			for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
+				r = mark_reachable(s, &idx->manifests.items[i], m, depth + 1);
+		oci_free(&oci_index_type, idx);
+	} else {
+		struct oci_manifest *man = NULL;
+		if (oci_decode(&oci_manifest_type, json, len, d->digest, (void **)&man, &ignored) ==
+		    0) {
+			r = mark(m, man->config->digest);
+			for (size_t i = 0; r == 0 && i < man->layers.len; i++)
+				r = mark(m, man->layers.items[i].digest);
+		}
+		oci_free(&oci_manifest_type, man);
+	}
+	free(json);
+	return r;
+}
+
+int store_gc(struct store *s, size_t *removed, uint64_t *bytes, struct husk_error *err)
+{
+	struct oci_index *idx = NULL;
+	struct mark_set m = { 0 };
+	int r = store_index_load(s, &idx, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
+		r = mark_reachable(s, &idx->manifests.items[i], &m, 0);
+	oci_free(&oci_index_type, idx);
+	*removed = 0;
+	*bytes = 0;
+	if (r < 0) {
+		err_sys(err, -r, "gc");
+		goto out;
+	}
+	int fd = openat(s->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
+		r = err_sys(err, errno, "store %s: blobs/sha256", s->path);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		char digest[DIGEST_LEN + 8];
+		struct stat st;
+		if (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp-", 5) != 0)
+			continue;
+		if (fstatat(s->blobsfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		/* gc holds the store exclusively: no pull is writing temp files */
+		snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
+		if (de->d_name[0] != '.' && marked(&m, digest))
+			continue;
+		if (unlinkat(s->blobsfd, de->d_name, 0) < 0) {
+			r = err_sys(err, errno, "store %s: remove %s", s->path, digest);
+			break;
+		}
+		(*removed)++;
+		*bytes += (uint64_t)st.st_size;
+	}
+	closedir(dir);
+out:
+	for (size_t i = 0; i < m.len; i++)
+		free(m.digests[i]);
+	free(m.digests);
+	return r;
+}
