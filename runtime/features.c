@@ -11,6 +11,7 @@
 #include "runtime/husk.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/namespaces.h"
+#include "runtime/linux/seccomp.h"
 
 static const char *const hook_names[] = { "prestart",       "createRuntime", "createContainer",
 					  "startContainer", "poststart",     "poststop" };
@@ -33,6 +34,14 @@ static int known_capabilities(oci_strings *out)
 			return -1;
 	}
 	return 0;
+}
+
+static size_t count_names(const char *const *names)
+{
+	size_t n = 0;
+	while (names[n])
+		n++;
+	return n;
 }
 
 static void free_strings(oci_strings *s)
@@ -62,7 +71,23 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 	};
 	struct oci_features_enabled disabled = { .enabled = false, .has_enabled = true };
 	struct oci_features_mount_ext mount_ext = { .idmap = &disabled };
+	/* NULL-terminated name lists -> arrays */
+#define NAMES(list) { (char **)(list), count_names(list) }
+	const char *supported[16];
+	size_t nsupported = seccomp_supported_flags(supported, 16);
+	struct oci_features_seccomp seccomp = {
+		.enabled = seccomp_enabled(),
+		.has_enabled = true,
+	};
+	if (seccomp.enabled) {
+		seccomp.actions = (oci_strings)NAMES(husk_seccomp_actions);
+		seccomp.operators = (oci_strings)NAMES(husk_seccomp_operators);
+		seccomp.archs = (oci_strings)NAMES(husk_seccomp_archs);
+		seccomp.knownFlags = (oci_strings)NAMES(husk_seccomp_flags);
+		seccomp.supportedFlags = (oci_strings){ (char **)supported, nsupported };
+	}
 	struct oci_features_linux lx = {
+		.seccomp = &seccomp,
 		.namespaces = { (char **)namespaces, ns_kinds_count },
 		.cgroup = &cgroup,
 		.apparmor = &disabled,

@@ -70,6 +70,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	struct container_state *st = NULL;
 	int rootfd = -1, dirfd = -1, bundlefd = -1, console_fd = co->console_fd;
 	bool dir_created = false, spawned = false;
+	struct husk_seccomp *seccomp = NULL;
+	int listener_fd = -1;
 	int r;
 
 	res->sync_fd = -1;
@@ -93,6 +95,22 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if (co->console_socket && (r = console_socket_connect(co->console_socket, &console_fd, err)) < 0)
 		goto fail;
 
+	if (cfg->linux && cfg->linux->seccomp) {
+		char cache[PATH_MAX];
+		snprintf(cache, sizeof(cache), "%s/.seccomp-cache", g->root);
+		if ((r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
+			goto fail;
+		if (seccomp_uses_notify(seccomp)) {
+			if (cfg->linux->seccomp->listenerPath == NULL) {
+				r = err_set(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+				goto fail;
+			}
+			r = seccomp_listener_connect(cfg->linux->seccomp->listenerPath, &listener_fd, err);
+			if (r < 0)
+				goto fail;
+		}
+	}
+
 	struct spawn_opts so = {
 		.id = co->id,
 		.bundle = bundle,
@@ -103,8 +121,17 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		.no_pivot = co->no_pivot,
 		.no_new_keyring = co->no_new_keyring,
 		.rootless = g->rootless == 1 || (g->rootless == -1 && geteuid() != 0),
+		.seccomp = seccomp,
+		.listener_fd = listener_fd,
 	};
-	if ((r = container_spawn(&so, res, err)) < 0)
+	r = container_spawn(&so, res, err);
+	/* the init has its own copies now */
+	seccomp_free(seccomp);
+	seccomp = NULL;
+	if (listener_fd >= 0)
+		close(listener_fd);
+	listener_fd = -1;
+	if (r < 0)
 		goto fail;
 	spawned = true;
 
@@ -172,6 +199,9 @@ fail:
 	}
 	if (co->console_socket && console_fd >= 0)
 		close(console_fd);
+	seccomp_free(seccomp);
+	if (listener_fd >= 0)
+		close(listener_fd);
 	if (dir_created) {
 		container_dir_remove(rootfd, co->id);
 		close(dirfd);

@@ -159,6 +159,29 @@ static int wait_for_start(struct init *in)
 	return 0;
 }
 
+/* Load the filter; with SCMP_ACT_NOTIFY hand the listener fd and the
+ * state to the agent over the socket the parent connected. */
+static int install_seccomp(struct init *in)
+{
+	const struct spawn_opts *o = in->o;
+	_cleanup_free_ char *state = NULL;
+	int notify_fd = -1;
+
+	if (o->listener_fd >= 0 &&
+	    hook_state_json(o->id, "running", in->host_pid, o->bundle, &o->cfg->annotations, &state,
+			    &in->err) < 0)
+		return -1;
+	if (seccomp_install(o->seccomp, &notify_fd, &in->err) < 0)
+		return -1;
+	if (notify_fd < 0)
+		return 0;
+	int r = seccomp_notify_send_on(o->listener_fd, notify_fd, in->host_pid,
+				       o->cfg->linux->seccomp->listenerMetadata, state, &in->err);
+	close(notify_fd);
+	close(o->listener_fd);
+	return r;
+}
+
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns)
 {
 	const struct oci_config *cfg = o->cfg;
@@ -218,7 +241,13 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	if (cfg->hooks &&
 	    run_container_hooks(&in, "startContainer", &cfg->hooks->startContainer, "created") < 0)
 		goto exec_failed;
+	/* without no_new_privs the kernel takes a filter only from a task with
+	 * CAP_SYS_ADMIN: install it before the capabilities go */
+	if (o->seccomp && !p->noNewPrivileges && install_seccomp(&in) < 0)
+		goto exec_failed;
 	if (process_drop_privileges(p, &in.err) < 0)
+		goto exec_failed;
+	if (o->seccomp && p->noNewPrivileges && install_seccomp(&in) < 0)
 		goto exec_failed;
 
 	char **argv = calloc(p->args.len + 1, sizeof(char *));

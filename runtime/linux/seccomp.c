@@ -138,15 +138,9 @@ static int send_with_fd(int sock, const char *data, size_t len, int fd)
 	return 0;
 }
 
-int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, const char *metadata,
-			const char *state_json, struct husk_error *err)
+int seccomp_listener_connect(const char *listener_path, int *out, struct husk_error *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct oci_state *state = NULL;
-	_cleanup_free_ char *json = NULL;
-	_cleanup_close_ int sock = -1;
-	char *fd_names[] = { "seccompFd" };
-	size_t len;
 	int r;
 
 	if (strlen(listener_path) >= sizeof(addr.sun_path))
@@ -154,9 +148,31 @@ int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, con
 			       "linux.seccomp.listenerPath: \"%s\" is too long for a unix socket (at most %zu bytes)",
 			       listener_path, sizeof(addr.sun_path) - 1);
 	strcpy(addr.sun_path, listener_path);
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return err_sys(err, errno, "linux.seccomp.listenerPath: socket");
+	do
+		r = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int e = errno;
+		close(sock);
+		return err_sys(err, e, "linux.seccomp.listenerPath: connect to %s", listener_path);
+	}
+	*out = sock;
+	return 0;
+}
 
-	r = oci_decode(&oci_state_type, state_json, strlen(state_json), "container state", (void **)&state,
-		       err);
+int seccomp_notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
+			   const char *state_json, struct husk_error *err)
+{
+	struct oci_state *state = NULL;
+	_cleanup_free_ char *json = NULL;
+	char *fd_names[] = { "seccompFd" };
+	size_t len;
+
+	int r = oci_decode(&oci_state_type, state_json, strlen(state_json), "container state",
+			   (void **)&state, err);
 	if (r < 0)
 		return r;
 	struct process_state ps = {
@@ -170,20 +186,20 @@ int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, con
 	oci_free(&oci_state_type, state);
 	if (r < 0)
 		return r;
-
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return err_sys(err, errno, "linux.seccomp.listenerPath: socket");
-	do
-		r = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return err_sys(err, errno, "linux.seccomp.listenerPath: connect to %s", listener_path);
 	r = send_with_fd(sock, json, len, notify_fd);
 	if (r < 0)
-		return err_sys(err, -r, "linux.seccomp.listenerPath: send the seccomp state to %s",
-			       listener_path);
+		return err_sys(err, -r, "linux.seccomp.listenerPath: send the seccomp state");
 	return 0;
+}
+
+int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, const char *metadata,
+			const char *state_json, struct husk_error *err)
+{
+	_cleanup_close_ int sock = -1;
+	int r = seccomp_listener_connect(listener_path, &sock, err);
+	if (r < 0)
+		return r;
+	return seccomp_notify_send_on(sock, notify_fd, pid, metadata, state_json, err);
 }
 
 #ifdef HAVE_SECCOMP

@@ -65,6 +65,12 @@ size_t seccomp_program_len(const struct husk_seccomp *s);
 int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, const char *metadata,
 			const char *state_json, struct husk_error *err);
 
+/* The same in two steps, for a container whose init can no longer reach
+ * the host path: connect before the container is created, send from it. */
+int seccomp_listener_connect(const char *listener_path, int *sock, struct husk_error *err);
+int seccomp_notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
+			   const char *state_json, struct husk_error *err);
+
 /* For husk features (features-linux.md "seccomp"). */
 bool seccomp_enabled(void);
 /* NULL-terminated names this build understands. */

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "oci-spec/runtime-spec.h"
 #include "runtime/linux/namespaces.h"
+#include "runtime/linux/seccomp.h"
 
 struct spawn_opts {
 	const char *id;
@@ -24,6 +25,8 @@ struct spawn_opts {
 	bool no_pivot;
 	bool no_new_keyring;
 	bool rootless;
+	const struct husk_seccomp *seccomp; /* compiled linux.seccomp, or NULL */
+	int listener_fd; /* connected to linux.seccomp.listenerPath, or -1 */
 };
 
 struct spawn_result {
