@@ -1,6 +1,6 @@
 #!/bin/sh
 # Print the logs of failed tests and one closing line "N passed, N failed".
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 passed=0 failed=0 skipped=0
 for log in $(find tests -name '*.log' ! -name 'test-suite.log'); do
 	if grep -q '^\(ok\|not ok\) ' "$log"; then
