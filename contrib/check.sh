@@ -1,6 +1,7 @@
 #!/bin/sh
-# Build husk and run every test: the C unit tests (under valgrind) and the
-# bats suites. Installs what it needs with apt-get. Run as root.
+# Build husk and run every test: the C unit tests (under valgrind), the bats
+# suites, the cgroup v2 suites in a QEMU guest (make check-vm) and the
+# tarball's build. Installs what it needs with apt-get. Run as root.
 set -e
 cd "$(dirname "$0")/.."
 contrib/deps.sh test
@@ -9,6 +10,10 @@ contrib/deps.sh test
 make -s -j"$(nproc)"
 status=0
 make -s check -j1 || status=$?
+# its TAP goes to tests/vm/*.log, which the summary counts
+if [ "${HUSK_CHECK_VM:-1}" != 0 ]; then
+	make -s check-vm >/dev/null || { echo "make check-vm failed"; status=1; }
+fi
 contrib/test-summary.sh
 # the tarball must build and pass its unit tests too
 if [ -n "${HUSK_DISTCHECK:-1}" ] && [ "${HUSK_DISTCHECK:-1}" != 0 ]; then

@@ -6,8 +6,8 @@ what=${1:-test}
 build="build-essential autoconf automake pkg-config go-md2man
 libyajl-dev libcap-dev libseccomp-dev libselinux1-dev
 libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev"
-run="busybox-static jq iproute2 docker-registry skopeo"
-test="bats valgrind strace uidmap python3 openssl zstd curl"
+run="busybox-static jq iproute2 docker-registry skopeo curl python3"
+test="bats valgrind strace uidmap openssl zstd"
 case $what in
 build) pkgs="$build" ;;
 demo) pkgs="$build $run" ;;

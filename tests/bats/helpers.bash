@@ -24,27 +24,18 @@ husk() {
 	"$HUSK_BIN" --root "$HUSK_ROOT" "$@"
 }
 
-# The busybox rootfs fixture, built once per bats run from Debian's
-# busybox-static: /bin/busybox plus a link per applet.
+# The image and registry fixtures, shared with contrib/demo.sh
+# shellcheck source=tests/bats/fixtures.bash
+. "$(dirname "${BASH_SOURCE[0]}")/fixtures.bash"
+
+# The busybox rootfs fixture (busybox_rootfs), built once per bats run.
 busybox_rootfs_template() {
 	local tpl=$BATS_RUN_TMPDIR/busybox-rootfs
 	if [ ! -e "$tpl/.done" ]; then
-		local busybox
-		busybox=$(command -v busybox) || skip "busybox-static is not installed"
-		file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-			[ -x /bin/busybox ] || skip "no static busybox"
-		mkdir -p "$tpl.tmp"/{bin,etc,tmp,proc,sys,dev,root,var,run}
-		cp "$busybox" "$tpl.tmp/bin/busybox"
-		local applet
-		for applet in $("$busybox" --list); do
-			[ "$applet" = busybox ] || ln -sf busybox "$tpl.tmp/bin/$applet"
-		done
-		echo 'root:x:0:0:root:/root:/bin/sh' >"$tpl.tmp/etc/passwd"
-		echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$tpl.tmp/etc/passwd"
-		printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$tpl.tmp/etc/group"
-		chmod 1777 "$tpl.tmp/tmp"
-		touch "$tpl.tmp/.done"
-		mv "$tpl.tmp" "$tpl" 2>/dev/null || rm -rf "$tpl.tmp"
+		rm -rf "$tpl.tmp.$BASHPID"
+		busybox_rootfs "$tpl.tmp.$BASHPID" || return 1
+		touch "$tpl.tmp.$BASHPID/.done"
+		mv -T "$tpl.tmp.$BASHPID" "$tpl" 2>/dev/null || rm -rf "$tpl.tmp.$BASHPID"
 	fi
 	echo "$tpl"
 }

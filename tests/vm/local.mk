@@ -8,12 +8,22 @@ VM_SUITES = tests/vm/vm-smoke.bats
 VM_ENV = HUSK_BUILDDIR='$(abs_top_builddir)' HUSK_SRCDIR='$(abs_top_srcdir)' \
 	HUSK_VM_SHARES='$(abs_top_builddir)'
 
+# Each run's output (TAP, and the kernel log when the guest fails) streams
+# out and goes to a .log that contrib/test-summary.sh counts.
+VM_LOG = { $(VM_ENV) "$$@"; echo $$? >"$$log.rc"; } 2>&1 | tee "$$log"; \
+	rc=$$(cat "$$log.rc"); rm -f "$$log.rc"; exit $$rc
+
 check-vm: all
+	@mkdir -p '$(abs_top_builddir)/tests/vm' && cd '$(abs_top_builddir)/tests/vm' && rm -f vm-harness.log vm-suites.log
 	cd '$(abs_top_srcdir)' && if test -n '$(VM_HARNESS)'; then \
-		$(VM_ENV) bats --tap $(VM_HARNESS); fi
+		log='$(abs_top_builddir)/tests/vm/vm-harness.log'; \
+		set -- bats --tap $(VM_HARNESS); $(VM_LOG); fi
 	cd '$(abs_top_srcdir)' && if test -n '$(VM_SUITES)'; then \
-		$(VM_ENV) HUSK_BATS_FILTER='$(VM_SUITES)' tests/vm/run $(SHELL) tests/bats/run.sh; fi
+		log='$(abs_top_builddir)/tests/vm/vm-suites.log'; \
+		set -- env HUSK_BATS_FILTER='$(VM_SUITES)' tests/vm/run $(SHELL) tests/bats/run.sh; \
+		$(VM_LOG); fi
 .PHONY: check-vm
+CLEANFILES += tests/vm/vm-harness.log tests/vm/vm-suites.log
 
 EXTRA_DIST += tests/vm/README.md tests/vm/run tests/vm/setup tests/vm/initramfs-init \
 	tests/vm/guest-init tests/vm/vm.bats tests/vm/vm-smoke.bats

@@ -1,0 +1,2 @@
+# Benchmarks: run by hand (never by make check), shipped in the tarball.
+EXTRA_DIST += bench/seccomp-cache.c bench/seccomp-cache.sh
