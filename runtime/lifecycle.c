@@ -35,7 +35,7 @@ static void rfc3339_now(char *buf, size_t size)
 	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct husk_error *err)
+int write_pid_file(const char *path, pid_t pid, struct husk_error *err)
 {
 	char abs[PATH_MAX], num[16];
 	int n = snprintf(num, sizeof(num), "%d", (int)pid);

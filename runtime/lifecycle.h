@@ -31,6 +31,9 @@ int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *er
 /* "TERM", "SIGTERM", "15", "RTMIN+2" -> the number; -EINVAL otherwise. */
 int signal_parse(const char *s);
 
+/* Write pid to path atomically (--pid-file). */
+int write_pid_file(const char *path, pid_t pid, struct husk_error *err);
+
 /* Open the state root named by --root (created when create is true). */
 int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_error *err);
 

@@ -9,7 +9,9 @@ husk_SOURCES = \
 	runtime/lifecycle.c runtime/lifecycle.h \
 	runtime/create.c \
 	runtime/delete.c \
+	runtime/exec.c \
 	runtime/features.c \
+	runtime/foreground.c runtime/foreground.h \
 	runtime/kill.c \
 	runtime/list.c \
 	runtime/run.c \
@@ -17,6 +19,7 @@ husk_SOURCES = \
 	runtime/start.c \
 	runtime/state.c \
 	runtime/linux/cgroup.c runtime/linux/cgroup.h \
+	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \
 	runtime/linux/mounts.c runtime/linux/mounts.h \

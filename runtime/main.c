@@ -12,7 +12,7 @@
 #include "runtime/husk.h"
 
 static const struct verb *const verbs[] = {
-	&verb_create, &verb_delete, &verb_features, &verb_kill, &verb_list,
+	&verb_create, &verb_delete, &verb_exec, &verb_features, &verb_kill, &verb_list,
 	&verb_run,    &verb_spec,   &verb_start,    &verb_state,
 };
 

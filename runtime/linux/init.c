@@ -19,6 +19,7 @@
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "runtime/container.h"
+#include "runtime/linux/enter.h"
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/process.h"
@@ -218,7 +219,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		fail(&in);
 	if (set_names(&in) < 0 || write_sysctls(&in) < 0 || rootfs_pivot(&in.rootfs, &in.err) < 0)
 		fail(&in);
-	if (p->terminal && terminal_setup(o->console_fd, in.rootfs.rootfd, p->consoleSize, &in.err) < 0)
+	if (p->terminal && terminal_setup(o->console_fd, in.rootfs.rootfd, p->consoleSize, true, &in.err) < 0)
 		fail(&in);
 	if (o->console_fd >= 0)
 		close(o->console_fd);
@@ -257,6 +258,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	memcpy(argv, p->args.items, p->args.len * sizeof(char *));
 	if (p->env.len)
 		memcpy(envp, p->env.items, p->env.len * sizeof(char *));
+	reset_signals();
 	execve(exe, argv, envp);
 	err_sys(&in.err, errno, "exec %s", exe);
 exec_failed:

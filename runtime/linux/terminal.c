@@ -78,7 +78,8 @@ int recv_fd(int sock, int *fd, char *name, size_t name_size)
 	return 0;
 }
 
-int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, struct husk_error *err)
+int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, bool bind_console,
+		   struct husk_error *err)
 {
 	/* the container's own ptmx; opened by fd and the peer by TIOCGPTPEER,
 	 * so no path under /dev/pts can be raced (CVE-2025-52565 class) */
@@ -99,14 +100,17 @@ int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, struct
 			return err_sys(err, errno, "process.consoleSize");
 	}
 
-	/* /dev/console is the pty, bound by fd */
-	_cleanup_close_ int console = create_in_root(rootfd, "/dev/console", false, 0600, err);
-	if (console < 0)
-		return err_prefix(err, "terminal");
-	_cleanup_close_ int tree = open_tree(peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-	if (tree < 0 ||
-	    move_mount(tree, "", console, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return err_sys(err, errno, "terminal: bind the pty on /dev/console");
+	/* /dev/console is the init's pty, bound by fd */
+	if (bind_console) {
+		_cleanup_close_ int console = create_in_root(rootfd, "/dev/console", false, 0600, err);
+		if (console < 0)
+			return err_prefix(err, "terminal");
+		_cleanup_close_ int tree =
+			open_tree(peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (tree < 0 || move_mount(tree, "", console, "",
+					   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return err_sys(err, errno, "terminal: bind the pty on /dev/console");
+	}
 
 	int r = send_fd(socket_fd, master, "/dev/ptmx");
 	if (r < 0)

@@ -1,0 +1,309 @@
+/* husk exec: run a new process in a running container. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "runtime/foreground.h"
+#include "runtime/lifecycle.h"
+#include "runtime/linux/enter.h"
+#include "runtime/linux/terminal.h"
+
+struct exec_flags {
+	const char *process_file, *console_socket, *pid_file, *cwd, *user;
+	bool tty, detach, no_new_privs;
+	int preserve_fds;
+	oci_strings env, caps, gids;
+};
+
+static int set_env(oci_strings *env, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	for (size_t i = 0; i < env->len; i++) {
+		if (strncmp(env->items[i], kv, klen) == 0 && env->items[i][klen] == '=') {
+			char *copy = strdup(kv);
+			if (copy == NULL)
+				return -ENOMEM;
+			free(env->items[i]);
+			env->items[i] = copy;
+			return 0;
+		}
+	}
+	return oci_strings_append(env, kv);
+}
+
+static int parse_id(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v > UINT32_MAX)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The process to run: --process FILE, or the container's own process with
+ * the command line's changes. --cap adds to the bounding, effective and
+ * permitted sets only: never to the inheritable one. */
+static int build_process(struct oci_config *cfg, const struct exec_flags *f, int argc, char **argv,
+			 struct oci_process **out, struct husk_error *err)
+{
+	struct oci_process *p = NULL;
+	int r;
+
+	if (f->process_file) {
+		r = oci_decode_file(&oci_process_type, AT_FDCWD, f->process_file, f->process_file,
+				    (void **)&p, err);
+		if (r < 0)
+			return r;
+	} else {
+		if (argc == 0)
+			return err_set(err, EINVAL, "exec: no command given (ARGS or --process)");
+		p = cfg->process;
+		cfg->process = NULL;
+		for (size_t i = 0; i < p->args.len; i++)
+			free(p->args.items[i]);
+		p->args.len = 0;
+		for (int i = 0; i < argc; i++)
+			if (oci_strings_append(&p->args, argv[i]) < 0)
+				goto nomem;
+	}
+	for (size_t i = 0; i < f->env.len; i++)
+		if (set_env(&p->env, f->env.items[i]) < 0)
+			goto nomem;
+	if (f->cwd) {
+		free(p->cwd);
+		if ((p->cwd = strdup(f->cwd)) == NULL)
+			goto nomem;
+	}
+	if (f->tty)
+		p->terminal = true;
+	if (f->no_new_privs)
+		p->noNewPrivileges = true;
+	if (f->user || f->gids.len) {
+		if (p->user == NULL && (p->user = calloc(1, sizeof(*p->user))) == NULL)
+			goto nomem;
+	}
+	if (f->user) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", f->user);
+		char *colon = strchr(buf, ':');
+		if (colon)
+			*colon = '\0';
+		if (parse_id(buf, &p->user->uid) < 0 || (colon && parse_id(colon + 1, &p->user->gid) < 0)) {
+			oci_free(&oci_process_type, p);
+			return err_set(err, EINVAL, "--user: \"%s\" is not UID[:GID]", f->user);
+		}
+	}
+	for (size_t i = 0; i < f->gids.len; i++) {
+		uint32_t gid;
+		if (parse_id(f->gids.items[i], &gid) < 0) {
+			oci_free(&oci_process_type, p);
+			return err_set(err, EINVAL, "--additional-gids: \"%s\" is not a gid", f->gids.items[i]);
+		}
+		uint32_t *grown = realloc(p->user->additionalGids.items,
+					  (p->user->additionalGids.len + 1) * sizeof(uint32_t));
+		if (grown == NULL)
+			goto nomem;
+		grown[p->user->additionalGids.len++] = gid;
+		p->user->additionalGids.items = grown;
+	}
+	if (f->caps.len) {
+		if (p->capabilities == NULL && (p->capabilities = calloc(1, sizeof(*p->capabilities))) == NULL)
+			goto nomem;
+		for (size_t i = 0; i < f->caps.len; i++) {
+			if (oci_strings_append(&p->capabilities->bounding, f->caps.items[i]) < 0 ||
+			    oci_strings_append(&p->capabilities->effective, f->caps.items[i]) < 0 ||
+			    oci_strings_append(&p->capabilities->permitted, f->caps.items[i]) < 0)
+				goto nomem;
+		}
+	}
+	*out = p;
+	return 0;
+nomem:
+	oci_free(&oci_process_type, p);
+	return err_sys(err, ENOMEM, "exec");
+}
+
+enum { OPT_PROCESS = 256, OPT_CONSOLE, OPT_PIDFILE, OPT_PRESERVE, OPT_CWD, OPT_ENV, OPT_USER, OPT_GIDS,
+       OPT_CAP, OPT_NNP, OPT_LABEL, OPT_APPARMOR };
+
+static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
+{
+	static const struct option opts[] = {
+		{ "process", required_argument, NULL, 'p' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "console-socket", required_argument, NULL, OPT_CONSOLE },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "pid-file", required_argument, NULL, OPT_PIDFILE },
+		{ "preserve-fds", required_argument, NULL, OPT_PRESERVE },
+		{ "cwd", required_argument, NULL, OPT_CWD },
+		{ "env", required_argument, NULL, 'e' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "additional-gids", required_argument, NULL, 'g' },
+		{ "cap", required_argument, NULL, 'c' },
+		{ "no-new-privs", no_argument, NULL, OPT_NNP },
+		{ "process-label", required_argument, NULL, OPT_LABEL },
+		{ "apparmor", required_argument, NULL, OPT_APPARMOR },
+		{ 0 },
+	};
+	struct exec_flags f = { 0 };
+	int c, r;
+
+	while ((c = verb_getopt(&verb_exec, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'p': f.process_file = optarg; break;
+		case 't': f.tty = true; break;
+		case OPT_CONSOLE: f.console_socket = optarg; break;
+		case 'd': f.detach = true; break;
+		case OPT_PIDFILE: f.pid_file = optarg; break;
+		case OPT_PRESERVE: f.preserve_fds = atoi(optarg); break;
+		case OPT_CWD: f.cwd = optarg; break;
+		case 'e':
+			if (!strchr(optarg, '='))
+				return verb_usage_error(&verb_exec, "--env: \"%s\" is not KEY=VALUE", optarg);
+			oci_strings_append(&f.env, optarg);
+			break;
+		case 'u': f.user = optarg; break;
+		case 'g': oci_strings_append(&f.gids, optarg); break;
+		case 'c': oci_strings_append(&f.caps, optarg); break;
+		case OPT_NNP: f.no_new_privs = true; break;
+		case OPT_LABEL:
+			return err_set(err, ENOTSUP, "--process-label: SELinux labels are not supported by "
+						     "this build on this host");
+		case OPT_APPARMOR:
+			return err_set(err, ENOTSUP, "--apparmor: AppArmor is not supported by this build "
+						     "on this host");
+		default:
+			return c;
+		}
+	}
+	if (argc - optind < 1)
+		return verb_usage_error(&verb_exec, "missing argument: expected a container id");
+	const char *id = argv[optind];
+
+	int rootfd;
+	if ((r = open_root(g, false, &rootfd, err)) < 0)
+		return r;
+	struct container *ct = NULL;
+	struct oci_config *cfg = NULL;
+	struct oci_process *proc = NULL;
+	struct husk_seccomp *seccomp = NULL;
+	int pair[2] = { -1, -1 }, console_fd = -1;
+	pid_t pid = -1;
+	struct tty_proxy tty = { .master = -1 };
+	sigset_t all, old;
+	sigfillset(&all);
+
+	r = container_load(rootfd, id, false, &ct, err);
+	close(rootfd);
+	if (r < 0)
+		return r;
+	if (ct->status == STATUS_STOPPED) {
+		r = err_set(err, ESRCH, "container \"%s\": container not running", id);
+		goto out;
+	}
+	if ((r = container_config(ct, &cfg, err)) < 0 ||
+	    (r = build_process(cfg, &f, argc - optind - 1, argv + optind + 1, &proc, err)) < 0)
+		goto out;
+	if (cfg->linux && cfg->linux->seccomp) {
+		char cache[PATH_MAX];
+		snprintf(cache, sizeof(cache), "%s/.seccomp-cache", g->root);
+		if ((r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
+			goto out;
+	}
+	if (proc->terminal) {
+		if (f.console_socket) {
+			if ((r = console_socket_connect(f.console_socket, &console_fd, err)) < 0)
+				goto out;
+		} else if (!f.detach) {
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+				r = err_sys(err, errno, "socketpair");
+				goto out;
+			}
+			console_fd = pair[1];
+		}
+	}
+	sigprocmask(SIG_BLOCK, &all, &old);
+	struct enter_opts eo = {
+		.c = ct,
+		.cfg = cfg,
+		.proc = proc,
+		.console_fd = console_fd,
+		.preserve_fds = f.preserve_fds,
+		.seccomp = seccomp,
+	};
+	r = container_enter(&eo, &pid, err);
+	if (r < 0)
+		goto out_mask;
+	if (f.pid_file) {
+		if ((r = write_pid_file(f.pid_file, pid, err)) < 0)
+			goto out_mask;
+	}
+	if (f.detach) {
+		r = 0;
+		goto out_mask;
+	}
+	if (pair[0] >= 0) {
+		char name[64];
+		if (recv_fd(pair[0], &tty.master, name, sizeof(name)) == 0)
+			tty_proxy_begin(&tty);
+	}
+	int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+	r = wait_container(pid, sigfd, -1, tty.master >= 0 ? &tty : NULL);
+	close(sigfd);
+	tty_proxy_end(&tty);
+out_mask:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+	if (tty.master >= 0)
+		close(tty.master);
+	if (pair[0] >= 0)
+		close(pair[0]);
+	if (console_fd >= 0)
+		close(console_fd);
+	seccomp_free(seccomp);
+	oci_free(&oci_process_type, proc);
+	oci_free(&oci_config_type, cfg);
+	container_free(ct);
+	for (size_t i = 0; i < f.env.len; i++)
+		free(f.env.items[i]);
+	for (size_t i = 0; i < f.caps.len; i++)
+		free(f.caps.items[i]);
+	for (size_t i = 0; i < f.gids.len; i++)
+		free(f.gids.items[i]);
+	free(f.env.items);
+	free(f.caps.items);
+	free(f.gids.items);
+	return r;
+}
+
+const struct verb verb_exec = {
+	.name = "exec",
+	.run = exec_run,
+	.summary = "run a new process in a running container",
+	.usage = "[OPTIONS] ID [COMMAND [ARGS...]]\n\n"
+		 "  -p, --process FILE       the process (process.json), instead of COMMAND\n"
+		 "  -t, --tty                give the process a terminal\n"
+		 "  --console-socket SOCK    send the pty master to this unix socket\n"
+		 "  -d, --detach             return once the process runs\n"
+		 "  --pid-file FILE          write the process's pid to FILE\n"
+		 "  --preserve-fds N         pass fds 3..3+N-1 to the process\n"
+		 "  --cwd DIR                working directory\n"
+		 "  -e, --env KEY=VALUE      set an environment variable (repeatable)\n"
+		 "  -u, --user UID[:GID]     run as this user\n"
+		 "  -g, --additional-gids G  add a supplementary group (repeatable)\n"
+		 "  -c, --cap CAP            add a capability (repeatable; never inheritable)\n"
+		 "  --no-new-privs           set no_new_privs\n"
+		 "  --process-label L, --apparmor P   LSM labels (refused when the host has none)",
+};

@@ -1,0 +1,28 @@
+/* exec: a new process inside a running container. It joins the init's
+ * namespaces through its pidfd (one setns call), its cgroup, and gets the
+ * process settings (user, capabilities, rlimits, no_new_privs, seccomp). */
+#ifndef HUSK_LINUX_ENTER_H
+#define HUSK_LINUX_ENTER_H
+
+#include "common/error.h"
+#include "oci-spec/runtime-spec.h"
+#include "runtime/container.h"
+#include "runtime/linux/seccomp.h"
+
+struct enter_opts {
+	const struct container *c;
+	const struct oci_config *cfg; /* the config the container was created with */
+	const struct oci_process *proc;
+	int console_fd; /* connected console socket, or -1 */
+	int preserve_fds;
+	const struct husk_seccomp *seccomp;
+};
+
+/* Start the process; returns once it has exec'd (or failed to: the error
+ * then says why). *pid is its pid, a child of the caller. */
+int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *err);
+
+/* Signal mask and dispositions as a fresh program expects them. */
+void reset_signals(void);
+
+#endif
