@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/linux/terminal.h"
 
 int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_error *err)
@@ -72,6 +73,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	bool dir_created = false, spawned = false;
 	struct husk_seccomp *seccomp = NULL;
 	int listener_fd = -1;
+	int *idmap_fds = NULL;
 	int r;
 
 	res->sync_fd = -1;
@@ -111,6 +113,9 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		}
 	}
 
+	if ((r = idmapped_mounts_prepare(cfg, bundle, &idmap_fds, err)) < 0)
+		goto fail;
+
 	struct spawn_opts so = {
 		.id = co->id,
 		.bundle = bundle,
@@ -123,6 +128,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		.rootless = g->rootless == 1 || (g->rootless == -1 && geteuid() != 0),
 		.seccomp = seccomp,
 		.listener_fd = listener_fd,
+		.idmap_fds = idmap_fds,
 	};
 	r = container_spawn(&so, res, err);
 	/* the init has its own copies now */
@@ -131,6 +137,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if (listener_fd >= 0)
 		close(listener_fd);
 	listener_fd = -1;
+	idmapped_mounts_close(cfg, idmap_fds);
+	idmap_fds = NULL;
 	if (r < 0)
 		goto fail;
 	spawned = true;
@@ -202,6 +210,7 @@ fail:
 	seccomp_free(seccomp);
 	if (listener_fd >= 0)
 		close(listener_fd);
+	idmapped_mounts_close(cfg, idmap_fds);
 	if (dir_created) {
 		container_dir_remove(rootfd, co->id);
 		close(dirfd);

@@ -206,6 +206,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	in.rootfs.userns = userns;
 	in.rootfs.no_pivot = o->no_pivot;
 	in.rootfs.rootfd = -1;
+	in.rootfs.idmap_fds = o->idmap_fds;
 	if (open_private_procfs(&in) < 0 || rootfs_prepare(&in.rootfs, &in.err) < 0)
 		fail(&in);
 

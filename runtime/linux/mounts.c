@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/fileutil.h"
@@ -245,6 +247,132 @@ static int new_fs_mount(const char *type, const char *source, const char *data, 
 	return r;
 }
 
+static void bind_source(const char *bundle, const char *source, char *out, size_t size)
+{
+	if (source[0] == '/')
+		snprintf(out, size, "%s", source);
+	else
+		snprintf(out, size, "%s/%s", bundle, source);
+}
+
+/* A user namespace holding the mount's mappings, by fd: a child enters a
+ * new one and waits while we write its maps and open it. */
+static int idmap_userns(const struct oci_mount *m, size_t index, struct husk_error *err)
+{
+	int pipefd[2];
+	char path[64], buf[4096];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, errno, "mounts[%zu]: pipe", index);
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_sys(err, errno, "mounts[%zu]: fork", index);
+	if (pid == 0) {
+		char c;
+		close(pipefd[1]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		ssize_t unused = read(pipefd[0], &c, 1);
+		(void)unused;
+		_exit(0);
+	}
+	close(pipefd[0]);
+	int r = 0, fd = -1;
+	const oci_id_mappings *maps[2] = { &m->uidMappings, &m->gidMappings };
+	const char *files[2] = { "uid_map", "gid_map" };
+	/* wait for the child to be in its namespace: its ns link changes */
+	char own[64], theirs[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	ssize_t n1 = readlink("/proc/self/ns/user", own, sizeof(own) - 1);
+	for (int tries = 0; tries < 10000; tries++) {
+		ssize_t n2 = readlink(path, theirs, sizeof(theirs) - 1);
+		if (n2 > 0 && (n2 != n1 || memcmp(own, theirs, (size_t)n2) != 0))
+			break;
+		usleep(100);
+	}
+	for (int k = 0; k < 2 && r == 0; k++) {
+		size_t pos = 0;
+		for (size_t i = 0; i < maps[k]->len; i++)
+			pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%u %u %u\n",
+						maps[k]->items[i].containerID, maps[k]->items[i].hostID,
+						maps[k]->items[i].size);
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[k]);
+		int mfd = open(path, O_WRONLY | O_CLOEXEC);
+		if (mfd < 0 || write_all(mfd, buf, pos) < 0)
+			r = err_sys(err, errno, "mounts[%zu].%s: write %s", index,
+				    k ? "gidMappings" : "uidMappings", files[k]);
+		if (mfd >= 0)
+			close(mfd);
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = err_sys(err, errno, "mounts[%zu]: open the mapping namespace", index);
+	}
+	close(pipefd[1]);
+	waitpid(pid, NULL, 0);
+	return r < 0 ? r : fd;
+}
+
+int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, int **fds,
+			    struct husk_error *err)
+{
+	*fds = NULL;
+	bool any = false;
+	for (size_t i = 0; i < cfg->mounts.len; i++)
+		any |= cfg->mounts.items[i].uidMappings.len || cfg->mounts.items[i].gidMappings.len;
+	if (!any)
+		return 0;
+	int *out = malloc(cfg->mounts.len * sizeof(int));
+	if (out == NULL)
+		return err_sys(err, ENOMEM, "idmapped mounts");
+	for (size_t i = 0; i < cfg->mounts.len; i++)
+		out[i] = -1;
+	*fds = out;
+	for (size_t i = 0; i < cfg->mounts.len; i++) {
+		const struct oci_mount *m = &cfg->mounts.items[i];
+		struct parsed_mount pm;
+		char source[PATH_MAX];
+		if (!m->uidMappings.len && !m->gidMappings.len)
+			continue;
+		int r = parse_options(m, i, &pm, err);
+		if (r < 0)
+			return r;
+		if (!pm.bind || m->source == NULL)
+			return err_set(err, EINVAL, "mounts[%zu]: uidMappings need a bind mount", i);
+		if (!m->uidMappings.len || !m->gidMappings.len)
+			return err_set(err, EINVAL, "mounts[%zu]: give both uidMappings and gidMappings", i);
+		bind_source(bundle, m->source, source, sizeof(source));
+		int userns = idmap_userns(m, i, err);
+		if (userns < 0)
+			return userns;
+		out[i] = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							     (pm.rbind ? AT_RECURSIVE : 0));
+		if (out[i] < 0) {
+			close(userns);
+			return err_sys(err, errno, "mounts[%zu]: source %s", i, m->source);
+		}
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+		r = mount_setattr(out[i], "", AT_EMPTY_PATH | (pm.rbind ? AT_RECURSIVE : 0), &attr,
+				  sizeof(attr));
+		int e = errno;
+		close(userns);
+		if (r < 0)
+			return err_sys(err, e, "mounts[%zu]: idmap %s (does its filesystem support "
+					       "idmapped mounts?)",
+				       i, m->source);
+	}
+	return 0;
+}
+
+void idmapped_mounts_close(const struct oci_config *cfg, int *fds)
+{
+	for (size_t i = 0; fds && i < cfg->mounts.len; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
 static bool is_proc_or_sys(const char *type)
 {
 	return type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0);
@@ -278,10 +406,7 @@ static int do_bind_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size
 
 	if (m->source == NULL)
 		return err_set(err, EINVAL, "mounts[%zu]: a bind mount needs a source", index);
-	if (m->source[0] == '/')
-		snprintf(source, sizeof(source), "%s", m->source);
-	else
-		snprintf(source, sizeof(source), "%s/%s", ctx->bundle, m->source);
+	bind_source(ctx->bundle, m->source, source, sizeof(source));
 	_cleanup_close_ int srcfd = open(source, O_PATH | O_CLOEXEC);
 	if (srcfd < 0 || fstat(srcfd, &st) < 0)
 		return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
@@ -290,8 +415,12 @@ static int do_bind_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size
 	int r = target = create_in_root(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, err);
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
-	_cleanup_close_ int tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							AT_EMPTY_PATH | (pm->rbind ? AT_RECURSIVE : 0));
+	_cleanup_close_ int tree = -1;
+	if (ctx->idmap_fds && ctx->idmap_fds[index] >= 0)
+		tree = dup(ctx->idmap_fds[index]);
+	else
+		tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+						    (pm->rbind ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return err_sys(err, errno, "mounts[%zu]: bind %s", index, m->source);
 	r = attach(tree, target, pm);
@@ -410,8 +539,6 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t in
 	int r = parse_options(m, index, &pm, err);
 	if (r < 0)
 		return r;
-	if (m->uidMappings.len || m->gidMappings.len)
-		return err_set(err, ENOTSUP, "mounts[%zu]: idmapped mounts are not supported yet", index);
 	if (pm.bind)
 		return do_bind_mount(ctx, m, index, &pm, err);
 	if (m->type && strcmp(m->type, "cgroup") == 0) {
@@ -597,8 +724,13 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 	else
 		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s/%s", ctx->bundle, cfg->root->path);
 	/* pivot_root needs the rootfs to be a mount point */
-	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == EACCES && ctx->userns)
+			return err_set(err, EACCES, "root.path: bind %s: permission denied (the "
+						    "container's root user must be able to reach it)",
+				       ctx->rootfs);
 		return err_sys(err, errno, "root.path: bind %s", ctx->rootfs);
+	}
 	if ((prop & MS_SHARED) && mount(NULL, ctx->rootfs, NULL, prop, NULL) < 0)
 		return err_sys(err, errno, "linux.rootfsPropagation");
 	ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -17,7 +17,15 @@ struct rootfs_ctx {
 	bool userns;         /* in a new user namespace: no mknod */
 	bool no_pivot;
 	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */
+	const int *idmap_fds; /* by mount index: an idmapped detached tree, or -1 */
 };
+
+/* In the parent (host privileges): for each mount with uidMappings or
+ * gidMappings, a detached idmapped clone of its source. *fds gets one
+ * entry per mount (-1 when none); free with idmapped_mounts_close. */
+int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, int **fds,
+			    struct husk_error *err);
+void idmapped_mounts_close(const struct oci_config *cfg, int *fds);
 
 /* Before the hooks: propagation, rootfs bind, config mounts, /dev. */
 int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err);

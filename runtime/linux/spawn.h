@@ -27,6 +27,7 @@ struct spawn_opts {
 	bool rootless;
 	const struct husk_seccomp *seccomp; /* compiled linux.seccomp, or NULL */
 	int listener_fd; /* connected to linux.seccomp.listenerPath, or -1 */
+	const int *idmap_fds; /* see idmapped_mounts_prepare */
 };
 
 struct spawn_result {
