@@ -33,6 +33,8 @@ teardown() {
 @test "idmapped mounts work in a container with its own user namespace" {
 	# the container's root (host uid 100000) must be able to reach the rootfs
 	chmod 755 "$TEST_TMP"
+	# and cannot create the mount point in a rootfs owned by the host's root
+	mkdir "$BUNDLE/rootfs/data"
 	update_config "$BUNDLE" '.process.args = ["stat", "-c", "%u:%g", "/data/file"]
 		| .linux.namespaces += [{"type": "user"}]
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
