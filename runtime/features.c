@@ -70,7 +70,8 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		.rdma = false, .has_rdma = true,
 	};
 	struct oci_features_enabled disabled = { .enabled = false, .has_enabled = true };
-	struct oci_features_mount_ext mount_ext = { .idmap = &disabled };
+	struct oci_features_enabled enabled = { .enabled = true, .has_enabled = true };
+	struct oci_features_mount_ext mount_ext = { .idmap = &enabled };
 	/* NULL-terminated name lists -> arrays */
 #define NAMES(list) { (char **)(list), count_names(list) }
 	const char *supported[16];
