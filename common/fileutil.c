@@ -99,9 +99,10 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return err_sys(err, errno, "%s: create", tmp);
+	/* atomic, not durable: no fsync. Readers never see a partial file;
+	 * runtime state lives on /run, gone after a crash anyway, and the
+	 * image store checks what it reads by digest. */
 	r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)

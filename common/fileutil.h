@@ -27,7 +27,7 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 /* Read an open fd to the end (same cap). */
 int read_fd_all(int fd, const char *what, size_t max, char **out, size_t *len,
 		struct husk_error *err);
-/* Write data to dirfd/name through a temp file + fsync + rename. */
+/* Write data to dirfd/name through a temp file + rename (atomic, no fsync). */
 int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 		      struct husk_error *err);
 /* write(2) until done; -errno on failure. */
