@@ -18,7 +18,7 @@ static int delete_run(struct husk_globals *g, int argc, char **argv, struct husk
 	if ((c = verb_need_args(&verb_delete, argc, 1, "a container id")) != 0)
 		return c;
 	int rootfd;
-	int r = open_root(g, false, &rootfd, err);
+	int r = open_root_for(g, argv[optind], &rootfd, err);
 	if (r == -ENOENT && force)
 		return 0;
 	if (r < 0)

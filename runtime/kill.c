@@ -20,7 +20,7 @@ static int kill_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	if (sig < 0)
 		return verb_usage_error(&verb_kill, "\"%s\" is not a signal", argv[optind + 1]);
 	int rootfd;
-	int r = open_root(g, false, &rootfd, err);
+	int r = open_root_for(g, argv[optind], &rootfd, err);
 	if (r < 0)
 		return r;
 	struct container *ct = NULL;

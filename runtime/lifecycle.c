@@ -26,6 +26,18 @@ int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_er
 	return state_root_open(g->root, create, fd, err);
 }
 
+int open_root_for(const struct husk_globals *g, const char *id, int *fd, struct husk_error *err)
+{
+	int r = container_check_id(id, err);
+	if (r < 0)
+		return r;
+	r = state_root_open(g->root, false, fd, err);
+	/* no root yet: no container has ever been created there */
+	if (r == -ENOENT)
+		return err_set(err, ENOENT, "container \"%s\" does not exist", id);
+	return r;
+}
+
 static void rfc3339_now(char *buf, size_t size)
 {
 	struct timespec ts;

@@ -37,4 +37,8 @@ int write_pid_file(const char *path, pid_t pid, struct husk_error *err);
 /* Open the state root named by --root (created when create is true). */
 int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_error *err);
 
+/* Open the state root for an operation on container id: the id is checked
+ * first, and a missing root means the container does not exist. */
+int open_root_for(const struct husk_globals *g, const char *id, int *fd, struct husk_error *err);
+
 #endif

@@ -16,7 +16,7 @@ static int state_run(struct husk_globals *g, int argc, char **argv, struct husk_
 	if ((c = verb_need_args(&verb_state, argc, 1, "a container id")) != 0)
 		return c;
 	int rootfd;
-	int r = open_root(g, false, &rootfd, err);
+	int r = open_root_for(g, argv[optind], &rootfd, err);
 	if (r < 0)
 		return r;
 	struct container *ct = NULL;

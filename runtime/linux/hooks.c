@@ -50,6 +50,9 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 		return err_sys(err, e, "%s hook %zu: fork", kind, index);
 	}
 	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(in[0], STDIN_FILENO) < 0)
 			_exit(126);
 		execve(h->path, argv, env);
@@ -59,10 +62,13 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 	free(args);
 	free(env);
 	close(in[0]);
-	/* a hook that does not read its stdin must not make us fail */
-	signal(SIGPIPE, SIG_IGN);
+	/* a hook that does not read its stdin must not make us fail; the old
+	 * disposition comes back, since the init's will reach the container */
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old_pipe;
+	sigaction(SIGPIPE, &ignore, &old_pipe);
 	write_all(in[1], state, strlen(state));
 	close(in[1]);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 
 	int status = 0;
 	int pidfd = pidfd_open(pid, 0);

@@ -193,6 +193,11 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 
 	/* until create returns, the init must not outlive husk */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* `run` blocks every signal to read them from a signalfd; the mask
+	 * survives execve, and the container must start with none blocked */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (sync_recv(sync_fd, &m) < 0 || m.type != SYNC_GO)
 		_exit(1);
 	in.host_pid = m.value;

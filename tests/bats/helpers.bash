@@ -80,3 +80,101 @@ teardown_common() {
 	fi
 	[ -n "$TEST_TMP" ] && rm -rf "$TEST_TMP"
 }
+
+# ctr_id NAME: a container id unique to this test. Cgroup directories are
+# named after the id and shared by everyone on the host, so two test runs in
+# parallel must never use the same id.
+ctr_id() {
+	echo "$1-${TEST_TMP##*.}"
+}
+
+# set_args DIR ARG...: the container's process.args.
+set_args() {
+	local dir=$1
+	shift
+	local args=() a
+	# one --arg each: after --args, jq would take "-c" for its own option
+	for a in "$@"; do
+		args+=("$(jq -n --arg a "$a" '$a')")
+	done
+	update_config "$dir" ".process.args = [$(IFS=,; echo "${args[*]}")]"
+}
+
+# run_sh DIR SCRIPT: `husk run` of `sh -c SCRIPT` in bundle DIR under a fresh
+# id; $status and $output as bats `run` leaves them.
+run_sh() {
+	local dir=$1 script=$2
+	set_args "$dir" /bin/sh -c "$script"
+	run husk run -b "$dir" "$(ctr_id sh$((++RUN_SH_SEQ)))"
+}
+
+# container_status ID: the status field of `husk state`.
+container_status() {
+	husk state "$1" | jq -r .status
+}
+
+# wait_for_status ID STATUS: poll `husk state` for up to 10 seconds.
+wait_for_status() {
+	local id=$1 want=$2 i
+	for i in $(seq 100); do
+		[ "$(container_status "$id" 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "container $id did not reach $want (is $(container_status "$id" 2>&1))" >&2
+	return 1
+}
+
+# cgroup_dirs ID: the cgroup directories named after ID on any hierarchy.
+cgroup_dirs() {
+	local d
+	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+		[ -d "$d" ] && echo "$d"
+	done
+	return 0
+}
+
+# assert_nothing_left ID [MARKER] [PIDFILE]: no state dir, no cgroup, no
+# process whose command line holds MARKER, no pid file.
+assert_nothing_left() {
+	local id=$1 marker=${2:-} pidfile=${3:-}
+	if [ -e "$HUSK_ROOT/$id" ]; then
+		echo "state dir $HUSK_ROOT/$id left behind" >&2
+		return 1
+	fi
+	local cg
+	cg=$(cgroup_dirs "$id")
+	if [ -n "$cg" ]; then
+		echo "cgroup dirs left behind: $cg" >&2
+		return 1
+	fi
+	if [ -n "$marker" ] && pgrep -f -- "$marker" >/dev/null; then
+		echo "a process with $marker is still running" >&2
+		return 1
+	fi
+	if [ -n "$pidfile" ] && [ -e "$pidfile" ]; then
+		echo "pid file $pidfile left behind" >&2
+		return 1
+	fi
+	return 0
+}
+
+# husk_nowait ARG...: husk with its stdio on files. A created or detached
+# container inherits husk's stdio, so under bats' `run` (a pipe) the caller
+# would wait for the container to exit. Prints husk's own stderr; the
+# container's output lands in $TEST_TMP/ctr.out.
+husk_nowait() {
+	local rc=0 errfile
+	errfile=$(mktemp "$TEST_TMP/husk-err.XXXXXX")
+	husk "$@" </dev/null >>"$TEST_TMP/ctr.out" 2>"$errfile" || rc=$?
+	cat "$errfile"
+	return $rc
+}
+
+# process_gone PID: the process has exited. It may stay a zombie for a while:
+# once husk exits, a container's init is reparented to whatever reaps orphans
+# on the host.
+process_gone() {
+	local state
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$state" ] || [ "$state" = Z ] || [ "$state" = X ]
+}

@@ -1,0 +1,329 @@
+#!/usr/bin/env bats
+# create/start/state/kill/delete/list/run and every error the spec requires.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	update_config "$BUNDLE" '.root.readonly = false'
+}
+
+teardown() {
+	teardown_common
+}
+
+@test "create parks the init: state created with a live pid and exec.fifo" {
+	local id
+	id=$(ctr_id life)
+	set_args "$BUNDLE" /bin/sh -c "echo started >/tmp/marker; sleep 100"
+	run husk_nowait create -b "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ -p "$HUSK_ROOT/$id/exec.fifo" ]
+	run husk state "$id"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status <<<"$output")" = created ]
+	[ "$(jq -r .id <<<"$output")" = "$id" ]
+	[ "$(jq -r .bundle <<<"$output")" = "$(realpath "$BUNDLE")" ]
+	local pid
+	pid=$(jq -r .pid <<<"$output")
+	[ "$pid" -gt 1 ]
+	kill -0 "$pid"
+	# parked: the process has not run yet
+	[ ! -e "$BUNDLE/rootfs/tmp/marker" ]
+}
+
+@test "start runs the process; kill with the default signal stops it; delete removes everything" {
+	local id
+	id=$(ctr_id life)
+	set_args "$BUNDLE" /bin/sh -c "echo started >/tmp/marker; trap 'exit 0' TERM; while :; do sleep 0.1; done"
+	husk_nowait create -b "$BUNDLE" "$id"
+	[ -n "$(cgroup_dirs "$id")" ]
+	run husk start "$id"
+	[ "$status" -eq 0 ]
+	[ ! -e "$HUSK_ROOT/$id/exec.fifo" ]
+	[ "$(container_status "$id")" = running ]
+	for _ in $(seq 50); do [ -e "$BUNDLE/rootfs/tmp/marker" ] && break; sleep 0.1; done
+	[ "$(cat "$BUNDLE/rootfs/tmp/marker")" = started ]
+	run husk kill "$id"
+	[ "$status" -eq 0 ]
+	wait_for_status "$id" stopped
+	run husk delete "$id"
+	[ "$status" -eq 0 ]
+	[ ! -e "$HUSK_ROOT/$id" ]
+	[ -z "$(cgroup_dirs "$id")" ]
+	run husk state "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+}
+
+@test "kill accepts TERM, SIGTERM, numbers and KILL" {
+	local sig id
+	set_args "$BUNDLE" /bin/sh -c "trap 'exit 0' TERM; while :; do sleep 0.1; done"
+	for sig in TERM SIGTERM 15 9 KILL SIGKILL; do
+		id=$(ctr_id k$sig)
+		husk_nowait create -b "$BUNDLE" "$id"
+		husk start "$id"
+		run husk kill "$id" "$sig"
+		[ "$status" -eq 0 ]
+		wait_for_status "$id" stopped
+		husk delete "$id"
+	done
+	id=$(ctr_id kbad)
+	husk_nowait create -b "$BUNDLE" "$id"
+	run husk kill "$id" NOSUCHSIG
+	[ "$status" -ne 0 ]
+	[[ "$output" == *NOSUCHSIG* ]]
+	[ "$(container_status "$id")" = created ]
+}
+
+@test "kill of a created container stops it" {
+	local id
+	id=$(ctr_id kcreated)
+	husk_nowait create -b "$BUNDLE" "$id"
+	run husk kill "$id" KILL
+	[ "$status" -eq 0 ]
+	wait_for_status "$id" stopped
+}
+
+@test "start of a running or stopped container fails, and start twice fails" {
+	local id
+	id=$(ctr_id twice)
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$id"
+	husk start "$id"
+	run husk start "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot start"*"running"* ]]
+	husk kill "$id" KILL
+	wait_for_status "$id" stopped
+	run husk start "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot start"*"stopped"* ]]
+}
+
+@test "delete of a running container needs --force; --force kills and removes it" {
+	local id pid
+	id=$(ctr_id busy)
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$id"
+	husk start "$id"
+	pid=$(husk state "$id" | jq .pid)
+	run husk delete "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"running"*"--force"* ]]
+	[ "$(container_status "$id")" = running ]
+	run husk delete --force "$id"
+	[ "$status" -eq 0 ]
+	[ ! -e "$HUSK_ROOT/$id" ]
+	[ -z "$(cgroup_dirs "$id")" ]
+	process_gone "$pid"
+}
+
+@test "delete of a created container kills its init and removes it" {
+	local id pid
+	id=$(ctr_id delcreated)
+	husk_nowait create -b "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq .pid)
+	run husk delete "$id"
+	[ "$status" -eq 0 ]
+	[ ! -e "$HUSK_ROOT/$id" ]
+	[ -z "$(cgroup_dirs "$id")" ]
+	process_gone "$pid"
+}
+
+@test "kill of a stopped container says container not running" {
+	local id
+	id=$(ctr_id stopped)
+	set_args "$BUNDLE" /bin/true
+	husk_nowait create -b "$BUNDLE" "$id"
+	husk start "$id"
+	wait_for_status "$id" stopped
+	run husk kill "$id" KILL
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container not running"* ]]
+}
+
+@test "every verb on a missing id says does not exist" {
+	local verb
+	for verb in state start delete kill; do
+		run husk "$verb" nosuchcontainer
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"does not exist"* ]]
+	done
+	# as runc: --force makes deleting a missing container succeed
+	run husk delete --force nosuchcontainer
+	[ "$status" -eq 0 ]
+}
+
+@test "create with an existing id fails with already exists and leaves the first alone" {
+	local id pid
+	id=$(ctr_id dup)
+	husk_nowait create -b "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq .pid)
+	run husk_nowait create -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"already exists"* ]]
+	[ "$(container_status "$id")" = created ]
+	[ "$(husk state "$id" | jq .pid)" = "$pid" ]
+	kill -0 "$pid"
+}
+
+@test "invalid ids are rejected without touching the state root" {
+	local id
+	for id in "../x" ".x" "a/b" "" "a b" "x/../.." "."; do
+		run husk_nowait create -b "$BUNDLE" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"container id"* ]]
+		run husk state "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"container id"* ]]
+	done
+	[ ! -e "$TEST_TMP/x" ]
+	[ -z "$(ls -A "$HUSK_ROOT" 2>/dev/null)" ]
+}
+
+@test "list shows containers as a table, as json and as ids" {
+	local a b
+	a=$(ctr_id lista)
+	b=$(ctr_id listb)
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$a"
+	husk_nowait create -b "$BUNDLE" "$b"
+	husk start "$b"
+	run husk list -q
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | sort)" = "$(printf '%s\n' "$a" "$b" | sort)" ]
+	run husk list
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == ID*PID*STATUS*BUNDLE* ]]
+	[[ "$output" == *"$a"*created* ]]
+	[[ "$output" == *"$b"*running* ]]
+	run husk list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r --arg id "$a" '.[] | select(.id == $id) | .status' <<<"$output")" = created ]
+	[ "$(jq -r --arg id "$b" '.[] | select(.id == $id) | .status' <<<"$output")" = running ]
+	[ "$(jq length <<<"$output")" -eq 2 ]
+}
+
+@test "list of an empty or missing root is empty" {
+	run husk list -q
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run husk list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<<"$output")" -eq 0 ]
+}
+
+@test "run passes the exit code through and removes the container" {
+	local id
+	id=$(ctr_id exit3)
+	set_args "$BUNDLE" /bin/sh -c "echo out; exit 3"
+	run husk run -b "$BUNDLE" "$id"
+	[ "$status" -eq 3 ]
+	[ "$output" = out ]
+	[ ! -e "$HUSK_ROOT/$id" ]
+	[ -z "$(cgroup_dirs "$id")" ]
+}
+
+@test "run of a process killed by a signal exits 128+N" {
+	local sig num id
+	set_args "$BUNDLE" sleep 100
+	for sig in KILL:9 USR1:10; do
+		num=${sig#*:}
+		sig=${sig%:*}
+		# a pid namespace's init ignores signals it has no handler for,
+		# except SIGKILL: USR1 needs a process that is not an init
+		[ "$sig" = KILL ] ||
+			update_config "$BUNDLE" 'del(.linux.namespaces[] | select(.type == "pid"))'
+		id=$(ctr_id sig$num)
+		"$HUSK_BIN" --root "$HUSK_ROOT" run -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 &
+		local runpid=$! rc=0
+		wait_for_status "$id" running
+		husk kill "$id" "$sig"
+		wait "$runpid" || rc=$?
+		[ "$rc" -eq $((128 + num)) ]
+		[ ! -e "$HUSK_ROOT/$id" ]
+	done
+}
+
+@test "run forwards signals to the container" {
+	local id
+	id=$(ctr_id fwd)
+	set_args "$BUNDLE" /bin/sh -c "trap 'echo got-term; exit 7' TERM; echo ready >/tmp/ready; while :; do sleep 0.1; done"
+	# not the husk() wrapper: $! must be husk itself, not a subshell
+	"$HUSK_BIN" --root "$HUSK_ROOT" run -b "$BUNDLE" "$id" </dev/null >"$TEST_TMP/out" &
+	local runpid=$!
+	for _ in $(seq 100); do [ -e "$BUNDLE/rootfs/tmp/ready" ] && break; sleep 0.1; done
+	kill -TERM "$runpid"
+	local rc=0
+	wait "$runpid" || rc=$?
+	[ "$rc" -eq 7 ]
+	[ "$(cat "$TEST_TMP/out")" = got-term ]
+}
+
+@test "run --keep keeps the stopped container" {
+	local id
+	id=$(ctr_id keep)
+	set_args "$BUNDLE" /bin/true
+	run husk run --keep -b "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(container_status "$id")" = stopped ]
+	husk delete "$id"
+	[ ! -e "$HUSK_ROOT/$id" ]
+}
+
+@test "run --detach returns with the container running" {
+	local id
+	id=$(ctr_id detach)
+	set_args "$BUNDLE" sleep 100
+	run husk_nowait run --detach -b "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(container_status "$id")" = running ]
+	husk kill "$id" KILL
+	wait_for_status "$id" stopped
+	husk delete "$id"
+	[ -z "$(cgroup_dirs "$id")" ]
+}
+
+@test "--pid-file holds the init's pid" {
+	local id
+	id=$(ctr_id pidfile)
+	husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$id"
+	[ "$(cat "$TEST_TMP/pid")" = "$(husk state "$id" | jq .pid)" ]
+	# a relative path is taken from the caller's directory
+	(cd "$TEST_TMP" && husk_nowait create -b "$BUNDLE" --pid-file rel.pid "$(ctr_id pidrel)")
+	[ "$(cat "$TEST_TMP/rel.pid")" = "$(husk state "$(ctr_id pidrel)" | jq .pid)" ]
+	run husk_nowait run --detach -b "$BUNDLE" --pid-file "$TEST_TMP/run.pid" "$(ctr_id pidrun)"
+	[ "$status" -eq 0 ]
+	[[ "$(cat "$TEST_TMP/run.pid")" =~ ^[0-9]+$ ]]
+}
+
+@test "--log-format json: the last line is the error of a failing create" {
+	update_config "$BUNDLE" '.root.path = "nosuchrootfs"'
+	run "$HUSK_BIN" --root "$HUSK_ROOT" --log "$TEST_TMP/log.json" --log-format json \
+		create -b "$BUNDLE" "$(ctr_id logjson)"
+	[ "$status" -ne 0 ]
+	local last
+	last=$(tail -n 1 "$TEST_TMP/log.json")
+	[ "$(jq -r .level <<<"$last")" = error ]
+	[[ "$(jq -r .msg <<<"$last")" == *nosuchrootfs* ]]
+	[[ "$(jq -r .time <<<"$last")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]]
+	# every line is JSON
+	jq -e . "$TEST_TMP/log.json" >/dev/null
+}
+
+@test "state of a running container carries the spec fields and annotations" {
+	local id
+	id=$(ctr_id ann)
+	update_config "$BUNDLE" '.annotations = {"org.example.key": "value"}'
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$id"
+	husk start "$id"
+	run husk state "$id"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .ociVersion <<<"$output")" != null ]
+	[ "$(jq -r '.annotations["org.example.key"]' <<<"$output")" = value ]
+	[ "$(jq -r .status <<<"$output")" = running ]
+}
