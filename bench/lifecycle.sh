@@ -1,0 +1,105 @@
+#!/bin/bash
+# Container lifecycle cost, husk against runc and crun in one run:
+#   run        `RUNTIME run` of /bin/true (foreground, waits, removes it)
+#   cycle      create + start + wait for exit + delete
+#   cycle-net  the same with a network namespace
+#   parallel   10 cycles at once (wall time for all 10)
+# plus the peak RSS of create. Medians over N runs; ratios are to crun.
+#
+# crun 1.8 refuses hybrid cgroup hosts, so everything runs (for fairness,
+# all three) in a private mount namespace whose /sys/fs/cgroup/unified is
+# unmounted. Usage: bench/lifecycle.sh [N] (default 50). Needs root.
+set -euo pipefail
+N=${1:-50}
+here=$(cd "$(dirname "$0")" && pwd)
+HUSK=${HUSK:-$here/../husk}
+
+if [ -z "${HUSK_BENCH_INNER:-}" ]; then
+	exec unshare --mount --propagation private env HUSK_BENCH_INNER=1 "$0" "$@"
+fi
+umount /sys/fs/cgroup/unified 2>/dev/null || true
+
+work=$(mktemp -d /tmp/husk-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/rootfs/bin"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+ln -s busybox "$work/rootfs/bin/true"
+ln -s busybox "$work/rootfs/bin/sh"
+
+make_bundle() { # DIR NETNS(yes|no)
+	mkdir -p "$1"
+	ln -s "$work/rootfs" "$1/rootfs"
+	"$HUSK" spec --bundle "$1"
+	# crun 1.8 knows runtime-spec versions up to 1.0.x only
+	local filter='.ociVersion = "1.0.2" | .process.terminal = false | .process.args = ["/bin/true"] | .root.path = "'$work/rootfs'"'
+	[ "$2" = no ] && filter="$filter | .linux.namespaces |= map(select(.type != \"network\"))"
+	jq "$filter" "$1/config.json" >"$1/c" && mv "$1/c" "$1/config.json"
+}
+make_bundle "$work/b-net" yes
+make_bundle "$work/b-nonet" no
+
+now() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# cycle RUNTIME BUNDLE ID: create, start, wait for the init to go, delete
+cycle() {
+	local rt=$1 b=$2 id=$3 root=$work/root-${1##*/}
+	"$rt" --root "$root" create --bundle "$b" "$id" >/dev/null 2>&1 </dev/null
+	local pid
+	pid=$("$rt" --root "$root" state "$id" | jq -r .pid)
+	[ "$pid" -gt 0 ] || { echo "$rt create failed" >&2; return 1; }
+	"$rt" --root "$root" start "$id"
+	while [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; do :; done
+	"$rt" --root "$root" delete "$id"
+}
+
+measure() { # NAME COMMAND... -> median ms over N
+	local i t0 t1
+	for i in $(seq "$N"); do
+		t0=$(now)
+		"$@" "$i" >/dev/null 2>&1
+		t1=$(now)
+		echo $(((t1 - t0) / 1000))
+	done | median
+}
+
+run_once() { "$1" --root "$work/root-${1##*/}" run --bundle "$2" "r$3" </dev/null; }
+cycle_net() { cycle "$1" "$work/b-net" "c$2"; }
+cycle_nonet() { cycle "$1" "$work/b-nonet" "n$2"; }
+parallel10() {
+	local j
+	for j in $(seq 10); do cycle "$1" "$work/b-nonet" "p$2-$j" & done
+	wait
+}
+peak_rss() { # kB of `RUNTIME create`
+	local rt=$1 root=$work/root-${1##*/}
+	/usr/bin/time -o "$work/rss" -f %M "$rt" --root "$root" create --bundle "$work/b-nonet" rss \
+		</dev/null >/dev/null 2>&1
+	"$rt" --root "$root" delete --force rss >/dev/null 2>&1 || true
+	cat "$work/rss"
+}
+
+declare -A R
+runtimes=("$HUSK" runc crun)
+names=(husk runc crun)
+for k in 0 1 2; do
+	rt=${runtimes[$k]} n=${names[$k]}
+	command -v "$rt" >/dev/null || { echo "skip $n: not installed"; continue; }
+	R[$n,run]=$(measure run_once "$rt" "$work/b-nonet")
+	R[$n,cycle]=$(measure cycle_nonet "$rt")
+	R[$n,cycle-net]=$(measure cycle_net "$rt")
+	R[$n,parallel]=$(N=$(( N / 5 > 3 ? N / 5 : 3 )) measure parallel10 "$rt")
+	R[$n,rss]=$(peak_rss "$rt")
+done
+
+printf '%-12s %10s %10s %10s %12s %12s\n' metric husk runc crun husk/crun husk/runc
+for m in run cycle cycle-net parallel; do
+	h=${R[husk,$m]:-0} r=${R[runc,$m]:-0} c=${R[crun,$m]:-0}
+	printf '%-12s %8.2fms %8.2fms %8.2fms %12.2f %12.2f\n' "$m" \
+		"$(echo "$h/1000" | bc -l)" "$(echo "$r/1000" | bc -l)" "$(echo "$c/1000" | bc -l)" \
+		"$(echo "$h/($c+0.0001)" | bc -l)" "$(echo "$h/($r+0.0001)" | bc -l)"
+done
+h=${R[husk,rss]:-0} r=${R[runc,rss]:-0} c=${R[crun,rss]:-0}
+printf '%-12s %8dkB %8dkB %8dkB %12.2f %12.2f\n' "create RSS" "$h" "$r" "$c" \
+	"$(echo "$h/($c+0.0001)" | bc -l)" "$(echo "$h/($r+0.0001)" | bc -l)"
+echo "(medians of $N runs; parallel = wall time of 10 concurrent cycles)"
