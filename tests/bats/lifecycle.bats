@@ -60,11 +60,17 @@ teardown() {
 
 @test "kill accepts TERM, SIGTERM, numbers and KILL" {
 	local sig id
-	set_args "$BUNDLE" /bin/sh -c "trap 'exit 0' TERM; while :; do sleep 0.1; done"
+	# pid 1 of a pid namespace ignores signals it has no handler for: wait
+	# until the trap is in place before sending TERM
+	set_args "$BUNDLE" /bin/sh -c "trap 'exit 0' TERM; touch /dev/shm/ready; while :; do sleep 0.1; done"
 	for sig in TERM SIGTERM 15 9 KILL SIGKILL; do
 		id=$(ctr_id k$sig)
 		husk_nowait create -b "$BUNDLE" "$id"
 		husk start "$id"
+		for i in $(seq 100); do
+			husk exec "$id" test -e /dev/shm/ready && break
+			sleep 0.05
+		done
 		run husk kill "$id" "$sig"
 		[ "$status" -eq 0 ]
 		wait_for_status "$id" stopped
