@@ -63,6 +63,8 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	char exe[4096];
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* husk inside the container until execve: see container_init */
+	prctl(PR_SET_DUMPABLE, 0);
 	if (sync_recv(sync_fd, &m) < 0 || m.type != SYNC_GO)
 		_exit(1);
 	int join = flags & ~(CLONE_NEWPID | CLONE_NEWTIME);

@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# Attacks from the container-escape CVEs of the last decade. Each test
+# names the class it covers; each would fail against a runtime without the
+# defence (noted per test).
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	OUTSIDE=$TEST_TMP/outside
+	mkdir -p "$OUTSIDE"
+}
+
+teardown() {
+	teardown_common
+}
+
+# CVE-2024-21626: a cwd through a leaked runtime fd would put the process
+# in a host directory. No cwd under /proc/self/fd may escape.
+@test "CVE-2024-21626: a cwd through /proc/self/fd/N never lands outside the root" {
+	for n in 3 4 5 6 7 8 9 10; do
+		update_config "$BUNDLE" ".process.args = [\"sh\", \"-c\", \"pwd; ls ..\"] | .process.cwd = \"/proc/self/fd/$n\""
+		run husk run -b "$BUNDLE" "fd$n"
+		# either refused, or somewhere inside the container
+		if [ "$status" -eq 0 ]; then
+			[[ "${lines[0]}" != *unreachable* ]]
+		fi
+		[[ "$output" != *"$(basename "$TEST_TMP")"* ]]
+	done
+}
+
+# CVE-2024-21626 (second half): no runtime fd reaches the container.
+@test "no runtime fd reaches the container process" {
+	update_config "$BUNDLE" '.process.args = ["ls", "/proc/self/fd"]'
+	run husk run -b "$BUNDLE" fds
+	[ "$status" -eq 0 ]
+	# 0 1 2, and the fd ls itself opened
+	[ "${#lines[@]}" -le 4 ]
+	for l in "${lines[@]}"; do [ "$l" -le 3 ]; done
+}
+
+# CVE-2021-30465 / CVE-2024-45310: a mount target that is a symlink
+# pointing out of the rootfs is resolved inside it.
+@test "CVE-2021-30465: a symlinked mount target stays inside the rootfs" {
+	mkdir -p "$TEST_TMP/src"
+	echo secret >"$TEST_TMP/src/file"
+	ln -s "/../../../../../../$OUTSIDE" "$BUNDLE/rootfs/data"
+	update_config "$BUNDLE" '.process.args = ["cat", "/data/file"]
+		| .mounts += [{"destination": "/data", "type": "bind", "source": "'"$TEST_TMP/src"'", "options": ["rbind"]}]'
+	run husk run -b "$BUNDLE" sym1
+	[ "$status" -eq 0 ]
+	[ "$output" = secret ]
+	# nothing appeared in the real directory outside the rootfs
+	[ -z "$(ls -A "$OUTSIDE")" ]
+	# the target was created inside the rootfs, where the link points in-root
+	[ -d "$BUNDLE/rootfs/$OUTSIDE" ]
+}
+
+# CVE-2019-16884 class: /proc must be a real directory, not a symlink
+# that would put procfs where the image wants.
+@test "CVE-2019-16884: a /proc that is a symlink is refused" {
+	rmdir "$BUNDLE/rootfs/proc"
+	ln -s /tmp "$BUNDLE/rootfs/proc"
+	run husk create -b "$BUNDLE" proc1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"mounts[0]: /proc must be a directory, not a symlink"* ]]
+	[ ! -e "$HUSK_ROOT/proc1" ]
+}
+
+@test "CVE-2019-16884: a /sys that is a file is refused" {
+	rmdir "$BUNDLE/rootfs/sys"
+	touch "$BUNDLE/rootfs/sys"
+	run husk create -b "$BUNDLE" sys1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/sys must be a directory, not a file"* ]]
+}
+
+# CVE-2025-31133: masking binds the runtime's verified /dev/null. A /dev
+# whose null is a symlink to a procfs file must not turn masking into a
+# bind of that file.
+@test "CVE-2025-31133: a /dev/null that is not the null device stops masking" {
+	mkdir -p "$TEST_TMP/dev"
+	ln -s /proc/sys/kernel/core_pattern "$TEST_TMP/dev/null"
+	# /dev comes from a bind of that directory instead of a fresh tmpfs
+	update_config "$BUNDLE" '.mounts |= map(if .destination == "/dev" then {"destination": "/dev", "type": "bind", "source": "'"$TEST_TMP/dev"'", "options": ["rbind"]} else . end)
+		| .mounts |= map(select(.destination != "/dev/pts" and .destination != "/dev/shm" and .destination != "/dev/mqueue"))'
+	before=$(cat /proc/sys/kernel/core_pattern)
+	run husk create -b "$BUNDLE" mask1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"maskedPaths: /dev/null"* ]]
+	[ "$(cat /proc/sys/kernel/core_pattern)" = "$before" ]
+	[ ! -e "$HUSK_ROOT/mask1" ]
+}
+
+# sysctl and label writes go through the runtime's private procfs, opened
+# by the runtime and checked with fstatfs, with no symlinks followed
+# (CVE-2023-27561, CVE-2025-52881 class): a name with .. is refused.
+@test "CVE-2025-52881 class: sysctl names cannot walk out of /proc/sys" {
+	update_config "$BUNDLE" '.linux.sysctl = {"net/../../../kernel/core_pattern": "|/evil"}'
+	before=$(cat /proc/sys/kernel/core_pattern)
+	run husk create -b "$BUNDLE" sysctl1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.sysctl"* ]]
+	[ "$(cat /proc/sys/kernel/core_pattern)" = "$before" ]
+}
+
+# A rootfs /dev that is a symlink out of the root cannot redirect where
+# device nodes are created.
+@test "a rootfs /dev symlinked outside cannot redirect device creation" {
+	rmdir "$BUNDLE/rootfs/dev" 2>/dev/null || rm -rf "$BUNDLE/rootfs/dev"
+	ln -s "/../../../../../../$OUTSIDE" "$BUNDLE/rootfs/dev"
+	update_config "$BUNDLE" '.mounts |= map(select(.destination | startswith("/dev") | not))
+		| .linux.devices = [{"type": "c", "path": "/dev/fuse", "major": 10, "minor": 229}]
+		| .linux.maskedPaths = []
+		| .process.args = ["ls", "-l", "/dev/fuse"]'
+	run husk run -b "$BUNDLE" dev1
+	[ -z "$(ls -A "$OUTSIDE")" ]
+	[ -c "$BUNDLE/rootfs/$OUTSIDE/fuse" ]
+}
+
+# CVE-2025-52565 class: the console is the pty opened by fd (TIOCGPTPEER)
+# from the container's own devpts, so no /dev/pts path is raced. A
+# terminal config without a console socket is refused before anything.
+@test "a terminal without a console socket is refused and leaves nothing" {
+	update_config "$BUNDLE" '.process.terminal = true'
+	run husk create -b "$BUNDLE" tty1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"process.terminal is true but no --console-socket was given"* ]]
+	[ ! -e "$HUSK_ROOT/tty1" ]
+}
