@@ -125,8 +125,7 @@ hook() {
 @test "a failing startContainer hook stops the container before its process runs" {
 	update_config "$BUNDLE" '.root.readonly = false | .hooks.startContainer = [{"path": "/bin/false"}]'
 	set_args "$BUNDLE" /bin/sh -c 'echo ran >/tmp/ran'
-	run husk run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 127 ]
+	run -127 husk run -b "$BUNDLE" "$ID"
 	[[ "$output" == *"startContainer hook 0 (/bin/false) exited with status 1"* ]]
 	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
 	assert_nothing_left "$ID"
