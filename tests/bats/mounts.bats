@@ -167,3 +167,11 @@ mount_line_of() {
 	[ "$output" = inside ]
 	[ ! -e /husk-escape-test ]
 }
+
+@test "--no-pivot runs the container in its rootfs too" {
+	touch "$BUNDLE/rootfs/in-rootfs"
+	set_args "$BUNDLE" /bin/sh -c 'test -e /in-rootfs && echo inside; grep -c . /proc/self/mountinfo'
+	run husk run --no-pivot -b "$BUNDLE" "$(ctr_id nopivot)"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = inside ]
+}

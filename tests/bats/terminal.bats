@@ -101,3 +101,10 @@ run_tty() {
 	[[ "$output" == *"nobody.sock"* ]]
 	assert_nothing_left "$id"
 }
+
+@test "run in the foreground holds the pty itself and relays its output" {
+	set_args "$BUNDLE" /bin/sh -c 'tty; exit 4'
+	run husk run -b "$BUNDLE" "$(ctr_id fgtty)" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$(tr -d '\r' <<<"${lines[0]}")" =~ ^/dev/pts/[0-9]+$ ]]
+}
