@@ -175,3 +175,18 @@ mount_line_of() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = inside ]
 }
+
+@test "linux.devices in a user namespace are the host's devices bound in" {
+	[ -c /dev/fuse ] || skip "the host has no /dev/fuse"
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]'
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$TEST_TMP" "$BUNDLE"
+	run_sh "$BUNDLE" 'stat -c "%F %t,%T" /dev/fuse /dev/null; grep " /dev/fuse " /proc/self/mountinfo | wc -l'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "character special file a,e5" ]
+	[ "${lines[1]}" = "character special file 1,3" ]
+	[ "${lines[2]}" = 1 ]
+}
