@@ -16,6 +16,11 @@ tests_unit_test_image_spec_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_image_spec_SOURCES = tests/unit/test-image-spec.c tests/unit/unit.h
 tests_unit_test_image_spec_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
 
+
+# the console-socket receiver terminal.bats drives husk with
+check_PROGRAMS += tests/tools/recvtty
+tests_tools_recvtty_SOURCES = tests/tools/recvtty.c
+
 TESTS += tests/unit/test-oci-spec tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh

@@ -715,7 +715,7 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 				       cfg->linux->rootfsPropagation);
 	}
 	/* Nothing done below may propagate back to the host. A shared
-	 * rootfsPropagation is set on the rootfs bind below instead. */
+	 * rootfsPropagation is applied to the new root after the pivot. */
 	if (mount(NULL, "/", NULL, (prop & (MS_SHARED)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
 		return err_sys(err, errno, "set the propagation of /");
 
@@ -723,7 +723,8 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s", cfg->root->path);
 	else
 		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s/%s", ctx->bundle, cfg->root->path);
-	/* pivot_root needs the rootfs to be a mount point */
+	/* pivot_root needs the rootfs to be a mount point (and refuses a
+	 * shared one: a shared rootfsPropagation is applied after it) */
 	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
 		if (errno == EACCES && ctx->userns)
 			return err_set(err, EACCES, "root.path: bind %s: permission denied (the "
@@ -731,8 +732,6 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 				       ctx->rootfs);
 		return err_sys(err, errno, "root.path: bind %s", ctx->rootfs);
 	}
-	if ((prop & MS_SHARED) && mount(NULL, ctx->rootfs, NULL, prop, NULL) < 0)
-		return err_sys(err, errno, "linux.rootfsPropagation");
 	ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->rootfd < 0)
 		return err_sys(err, errno, "root.path: %s", ctx->rootfs);
@@ -760,17 +759,29 @@ int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err)
 		if (chroot(".") < 0)
 			return err_sys(err, errno, "chroot");
 	} else {
+		_cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (oldroot < 0)
+			return err_sys(err, errno, "open the old root");
 		if (syscall(SYS_pivot_root, ".", ".") < 0)
 			return err_sys(err, errno, "pivot_root");
 		/* the old root sits on top of the new one: make sure its
-		 * unmount does not propagate, then detach it */
-		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		 * unmount does not propagate, then detach it. Through its fd:
+		 * the path "." names the new root, and making that tree a
+		 * slave would undo every "shared" mount option. */
+		struct mount_attr slave = { .propagation = MS_SLAVE };
+		if (mount_setattr(oldroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave,
+				  sizeof(slave)) < 0)
 			return err_sys(err, errno, "make the old root a slave");
 		if (umount2(".", MNT_DETACH) < 0)
 			return err_sys(err, errno, "detach the old root");
 	}
 	if (chdir("/") < 0)
 		return err_sys(err, errno, "chdir /");
+	const char *rootfs_prop = ctx->cfg->linux ? ctx->cfg->linux->rootfsPropagation : NULL;
+	bool known;
+	unsigned long prop = rootfs_prop ? propagation_flag(rootfs_prop, &known) : 0;
+	if ((prop & MS_SHARED) && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return err_sys(err, errno, "linux.rootfsPropagation \"%s\"", rootfs_prop);
 	close(ctx->rootfd);
 	ctx->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->rootfd < 0)

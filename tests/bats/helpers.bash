@@ -105,7 +105,10 @@ set_args() {
 run_sh() {
 	local dir=$1 script=$2
 	set_args "$dir" /bin/sh -c "$script"
-	run husk run -b "$dir" "$(ctr_id sh$((++RUN_SH_SEQ)))"
+	RUN_SH_SEQ=$((${RUN_SH_SEQ:-0} + 1))
+	run husk run -b "$dir" "$(ctr_id "sh$RUN_SH_SEQ")"
+	# shown when the test fails
+	echo "husk run of '$script': status $status, output: $output"
 }
 
 # container_status ID: the status field of `husk state`.

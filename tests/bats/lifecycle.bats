@@ -333,3 +333,25 @@ teardown() {
 	[ "$(jq -r '.annotations["org.example.key"]' <<<"$output")" = value ]
 	[ "$(jq -r .status <<<"$output")" = running ]
 }
+
+@test "kill --all signals every process of the container" {
+	local id
+	id=$(ctr_id killall)
+	# without a pid namespace the init's death does not take its children
+	# along: only --all reaches the background sleep
+	update_config "$BUNDLE" 'del(.linux.namespaces[] | select(.type == "pid"))'
+	set_args "$BUNDLE" /bin/sh -c "sleep 101 & echo \$! >/tmp/child; wait"
+	husk_nowait create -b "$BUNDLE" "$id"
+	husk start "$id"
+	for _ in $(seq 50); do [ -s "$BUNDLE/rootfs/tmp/child" ] && break; sleep 0.1; done
+	local child
+	child=$(cat "$BUNDLE/rootfs/tmp/child")
+	kill -0 "$child"
+	run husk kill --all "$id" KILL
+	[ "$status" -eq 0 ]
+	wait_for_status "$id" stopped
+	for _ in $(seq 50); do process_gone "$child" && break; sleep 0.1; done
+	process_gone "$child"
+	husk delete "$id"
+	[ -z "$(cgroup_dirs "$id")" ]
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# The six hook kinds: order, state on stdin, args/env, timeout, failures.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	ID=$(ctr_id hooks)
+	# hooks run with a clean environment; the script finds its files by argv
+	cat >"$TEST_TMP/hook.sh" <<-'EOS'
+	#!/bin/sh
+	# hook.sh LOG NAME: append NAME and the state's status to LOG and keep
+	# the state JSON as LOG.NAME.json
+	cat >"$1.$2.json"
+	echo "$2 $(jq -r .status "$1.$2.json") $HOOK_ENV" >>"$1"
+	EOS
+	chmod 755 "$TEST_TMP/hook.sh"
+}
+
+teardown() {
+	teardown_common
+}
+
+# hook NAME: a hook entry that logs NAME to $TEST_TMP/log
+hook() {
+	echo "{\"path\": \"$TEST_TMP/hook.sh\", \"args\": [\"hook.sh\", \"$TEST_TMP/log\", \"$1\"], \"env\": [\"HOOK_ENV=env-$1\", \"PATH=/usr/bin:/bin\"]}"
+}
+
+@test "all six hooks run in order with the state on stdin, their args and env" {
+	local kind
+	for kind in prestart createRuntime createContainer poststart poststop; do
+		update_config "$BUNDLE" ".hooks.$kind = [$(hook "$kind")]"
+	done
+	# startContainer runs after pivot_root: its path and files are the container's
+	update_config "$BUNDLE" '.root.readonly = false | .hooks.startContainer = [{"path": "/bin/sh",
+		"args": ["sh", "-c", "echo \"startContainer $(grep -o created) $HOOK_ENV\" >/tmp/log"],
+		"env": ["HOOK_ENV=env-startContainer"]}]'
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$ID"
+	local pid
+	pid=$(husk state "$ID" | jq .pid)
+	run cat "$TEST_TMP/log"
+	[ "${lines[0]}" = "prestart creating env-prestart" ]
+	[ "${lines[1]}" = "createRuntime creating env-createRuntime" ]
+	[ "${lines[2]}" = "createContainer creating env-createContainer" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ ! -e "$BUNDLE/rootfs/tmp/log" ]
+	husk start "$ID"
+	husk kill "$ID" KILL
+	wait_for_status "$ID" stopped
+	husk delete "$ID"
+	run cat "$TEST_TMP/log"
+	[ "${lines[0]}" = "prestart creating env-prestart" ]
+	[ "${lines[1]}" = "createRuntime creating env-createRuntime" ]
+	[ "${lines[3]}" = "poststart running env-poststart" ]
+	[ "${lines[4]}" = "poststop stopped env-poststop" ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "$(cat "$BUNDLE/rootfs/tmp/log")" = "startContainer created env-startContainer" ]
+	local f
+	for f in prestart createRuntime poststart; do
+		[ "$(jq -r .id "$TEST_TMP/log.$f.json")" = "$ID" ]
+		[ "$(jq -r .pid "$TEST_TMP/log.$f.json")" = "$pid" ]
+		[ "$(jq -r .bundle "$TEST_TMP/log.$f.json")" = "$(realpath "$BUNDLE")" ]
+	done
+	[ "$(jq -r .id "$TEST_TMP/log.poststop.json")" = "$ID" ]
+}
+
+@test "createContainer and startContainer hooks run in the container's namespaces" {
+	# they run inside the container's mount namespace, before pivot_root:
+	# write their marker files in a bind-mounted test temp dir
+	mkdir "$TEST_TMP/shared"
+	update_config "$BUNDLE" '.hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/uts > '"$TEST_TMP"'/shared/cc"]}]
+		| .hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/uts > /tmp/sc"]}]
+		| .root.readonly = false'
+	set_args "$BUNDLE" /bin/sh -c 'readlink /proc/self/ns/uts; cat /tmp/sc'
+	run husk run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "${lines[1]}" ]
+	[ "$(cat "$TEST_TMP/shared/cc")" = "${lines[0]}" ]
+	[ "${lines[0]}" != "$(readlink /proc/self/ns/uts)" ]
+}
+
+@test "a hook's timeout is enforced" {
+	local marker="hooksleep-${TEST_TMP##*.}"
+	update_config "$BUNDLE" '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "while :; do sleep 0.1; done # '"$marker"'"], "timeout": 1}]'
+	local start
+	start=$(date +%s%N)
+	run husk_nowait create -b "$BUNDLE" "$ID"
+	local elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"createRuntime hook 0 (/bin/sh) timed out after 1 s"* ]]
+	# about a second: the timeout, not the hook, ended it
+	[ "$elapsed_ms" -ge 900 ]
+	[ "$elapsed_ms" -lt 4000 ]
+	assert_nothing_left "$ID" "$marker"
+}
+
+@test "a failing prestart, createRuntime or createContainer hook fails create and leaves nothing" {
+	local kind marker
+	marker="hookmarker-${TEST_TMP##*.}"
+	set_args "$BUNDLE" /bin/sh -c "exec sleep 100 # $marker"
+	for kind in prestart createRuntime createContainer; do
+		cp "$BUNDLE/config.json" "$TEST_TMP/config.orig"
+		update_config "$BUNDLE" ".hooks.$kind = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"exit 5\"]}]"
+		run husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"$kind"*"/bin/sh"*"status 5"* ]]
+		assert_nothing_left "$ID" "$marker" "$TEST_TMP/pid"
+		cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
+	done
+}
+
+@test "failing poststart and poststop hooks only warn" {
+	update_config "$BUNDLE" '.hooks.poststart = [{"path": "/bin/false"}] | .hooks.poststop = [{"path": "/bin/false"}]'
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$ID"
+	run husk start "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *warn*poststart*"/bin/false"* ]]
+	[ "$(container_status "$ID")" = running ]
+	run husk delete --force "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *warn*poststop*"/bin/false"* ]]
+	[ ! -e "$HUSK_ROOT/$ID" ]
+}
+
+@test "a failing startContainer hook stops the container before its process runs" {
+	update_config "$BUNDLE" '.root.readonly = false | .hooks.startContainer = [{"path": "/bin/false"}]'
+	set_args "$BUNDLE" /bin/sh -c 'echo ran >/tmp/ran'
+	run -127 husk run -b "$BUNDLE" "$ID"
+	[[ "$output" == *"startContainer hook 0 (/bin/false) exited with status 1"* ]]
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	assert_nothing_left "$ID"
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env bats
+# Mounts as the container sees them in /proc/self/mountinfo, the default
+# /dev, masked and readonly paths, devices.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	SRC=$TEST_TMP/src
+	mkdir -p "$SRC/sub"
+	echo data >"$SRC/file"
+}
+
+teardown() {
+	teardown_common
+}
+
+# add_mount JSON: append a mount to the config
+add_mount() {
+	update_config "$BUNDLE" ".mounts += [$1]"
+}
+
+# mount_line DEST: the container's mountinfo line for DEST (the last one)
+mount_line_of() {
+	awk -v d="$1" '$5 == d' <<<"$output" | tail -n 1
+}
+
+@test "a bind mount with ro, nosuid, nodev, noexec" {
+	add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$SRC"'", "options": ["bind", "ro", "nosuid", "nodev", "noexec"]}'
+	run_sh "$BUNDLE" 'cat /mnt/file; touch /mnt/new 2>/dev/null && echo writable; cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = data ]
+	[ "${lines[1]}" != writable ]
+	local line
+	line=$(mount_line_of /mnt)
+	[[ "$line" =~ \ ro,nosuid,nodev,noexec ]]
+	[ ! -e "$SRC/new" ]
+}
+
+@test "a read-write bind mount writes through to the source" {
+	add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$SRC"'", "options": ["rbind", "rw"]}'
+	run_sh "$BUNDLE" 'echo hello >/mnt/new'
+	[ "$status" -eq 0 ]
+	[ "$(cat "$SRC/new")" = hello ]
+}
+
+@test "rro makes a recursive bind mount read-only all the way down" {
+	mkdir -p "$SRC/sub"
+	add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$SRC"'", "options": ["rbind", "rro"]}'
+	add_mount '{"destination": "/mnt/sub", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}'
+	run_sh "$BUNDLE" 'touch /mnt/x 2>/dev/null && echo writable; cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" != writable ]
+	[[ "$(mount_line_of /mnt)" =~ \ ro[,\ ] ]]
+}
+
+@test "tmpfs with size and mode" {
+	add_mount '{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=2m", "mode=1770", "nosuid"]}'
+	run_sh "$BUNDLE" 'stat -c %a /scratch; cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1770 ]
+	local line
+	line=$(mount_line_of /scratch)
+	[[ "$line" == *" - tmpfs tmpfs "*size=2048k* ]]
+	[[ "$line" == *nosuid* ]]
+}
+
+@test "proc, sysfs, mqueue, devpts and cgroup of the default config" {
+	run_sh "$BUNDLE" 'cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[[ "$(mount_line_of /proc)" == *" - proc "* ]]
+	[[ "$(mount_line_of /sys)" == *" - sysfs "* ]]
+	[[ "$(mount_line_of /sys)" =~ \ ro, ]]
+	[[ "$(mount_line_of /dev/mqueue)" == *" - mqueue "* ]]
+	[[ "$(mount_line_of /dev/pts)" == *" - devpts "*ptmxmode=666* ]]
+	[[ "$(mount_line_of /dev/shm)" == *" - tmpfs "* ]]
+	grep -q " /sys/fs/cgroup" <<<"$output"
+	grep " /sys/fs/cgroup" <<<"$output" | grep -q " - cgroup\(2\)\? "
+}
+
+@test "propagation options are applied" {
+	add_mount '{"destination": "/s", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]}'
+	add_mount '{"destination": "/p", "type": "tmpfs", "source": "tmpfs", "options": ["private"]}'
+	run_sh "$BUNDLE" 'cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[[ "$(mount_line_of /s)" == *" shared:"* ]]
+	[[ "$(mount_line_of /p)" != *" shared:"* ]]
+}
+
+@test "rootfsPropagation" {
+	update_config "$BUNDLE" '.linux.rootfsPropagation = "shared"'
+	run_sh "$BUNDLE" 'cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[[ "$(mount_line_of /)" == *" shared:"* ]]
+	update_config "$BUNDLE" '.linux.rootfsPropagation = "private"'
+	run_sh "$BUNDLE" 'cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[[ "$(mount_line_of /)" != *" shared:"* ]]
+}
+
+@test "root.readonly" {
+	update_config "$BUNDLE" '.root.readonly = true'
+	run_sh "$BUNDLE" 'touch /x 2>/dev/null && echo writable; cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" != writable ]
+	[[ "$(mount_line_of /)" =~ \ ro[,\ ] ]]
+	update_config "$BUNDLE" '.root.readonly = false'
+	run_sh "$BUNDLE" 'touch /x && echo writable'
+	[ "$output" = writable ]
+	[ -e "$BUNDLE/rootfs/x" ]
+}
+
+@test "masked paths read empty; readonly paths cannot be written" {
+	mkdir -p "$BUNDLE/rootfs/secretdir"
+	echo secret >"$BUNDLE/rootfs/secretdir/f"
+	echo secret >"$BUNDLE/rootfs/secretfile"
+	mkdir -p "$BUNDLE/rootfs/rodir"
+	update_config "$BUNDLE" '.root.readonly = false
+		| .linux.maskedPaths = ["/secretfile", "/secretdir", "/no/such/path"]
+		| .linux.readonlyPaths = ["/rodir", "/proc/sys"]'
+	run_sh "$BUNDLE" 'echo "[$(cat /secretfile)]"; echo "[$(ls -A /secretdir)]"
+		(touch /rodir/x && echo writable) 2>/dev/null
+		(echo 1 >/proc/sys/kernel/domainname && echo procsys-writable) 2>/dev/null; echo done'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '[]\n[]\ndone')" ]
+	[ ! -e "$BUNDLE/rootfs/rodir/x" ]
+}
+
+@test "the default /dev" {
+	run_sh "$BUNDLE" 'for d in null zero full random urandom tty; do stat -c "%n %F %t,%T %a" /dev/$d; done
+		for l in fd stdin stdout stderr; do readlink /dev/$l; done
+		stat -c "%F" /dev/pts/ptmx; readlink /dev/ptmx; test -d /dev/shm && echo shm
+		echo x >/dev/null && head -c 3 /dev/zero | wc -c'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/dev/null character special file 1,3 666" ]
+	[ "${lines[1]}" = "/dev/zero character special file 1,5 666" ]
+	[ "${lines[2]}" = "/dev/full character special file 1,7 666" ]
+	[ "${lines[3]}" = "/dev/random character special file 1,8 666" ]
+	[ "${lines[4]}" = "/dev/urandom character special file 1,9 666" ]
+	[ "${lines[5]}" = "/dev/tty character special file 5,0 666" ]
+	[ "${lines[6]}" = /proc/self/fd ]
+	[ "${lines[7]}" = /proc/self/fd/0 ]
+	[ "${lines[8]}" = /proc/self/fd/1 ]
+	[ "${lines[9]}" = /proc/self/fd/2 ]
+	[ "${lines[10]}" = "character special file" ]
+	[ "${lines[11]}" = pts/ptmx ]
+	[ "${lines[12]}" = shm ]
+	[ "${lines[13]}" = 3 ]
+}
+
+@test "linux.devices are created with their numbers, mode and owner" {
+	update_config "$BUNDLE" '.linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 432, "uid": 1000, "gid": 1001},
+		{"path": "/dev/sub/blk", "type": "b", "major": 7, "minor": 200, "fileMode": 384}]'
+	run_sh "$BUNDLE" 'stat -c "%F %t,%T %a %u:%g" /dev/fuse /dev/sub/blk'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "character special file a,e5 660 1000:1001" ]
+	[ "${lines[1]}" = "block special file 7,c8 600 0:0" ]
+}
+
+@test "a mount destination that escapes through a symlink stays in the rootfs" {
+	ln -s /../../../../.. "$BUNDLE/rootfs/escape"
+	add_mount '{"destination": "/escape/husk-escape-test", "type": "tmpfs", "source": "tmpfs"}'
+	run_sh "$BUNDLE" 'test -d /husk-escape-test && echo inside'
+	[ "$status" -eq 0 ]
+	[ "$output" = inside ]
+	[ ! -e /husk-escape-test ]
+}
+
+@test "--no-pivot runs the container in its rootfs too" {
+	touch "$BUNDLE/rootfs/in-rootfs"
+	set_args "$BUNDLE" /bin/sh -c 'test -e /in-rootfs && echo inside; grep -c . /proc/self/mountinfo'
+	run husk run --no-pivot -b "$BUNDLE" "$(ctr_id nopivot)"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = inside ]
+}
+
+@test "linux.devices in a user namespace are the host's devices bound in" {
+	[ -c /dev/fuse ] || skip "the host has no /dev/fuse"
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]'
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$TEST_TMP" "$BUNDLE"
+	run_sh "$BUNDLE" 'stat -c "%F %t,%T" /dev/fuse /dev/null; grep " /dev/fuse " /proc/self/mountinfo | wc -l'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "character special file a,e5" ]
+	[ "${lines[1]}" = "character special file 1,3" ]
+	[ "${lines[2]}" = 1 ]
+}

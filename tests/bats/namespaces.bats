@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# Each namespace kind, new and joined by path.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+}
+
+teardown() {
+	[ -n "${NETNS:-}" ] && ip netns delete "$NETNS" 2>/dev/null
+	teardown_common
+}
+
+# ns_file TYPE: the name in /proc/self/ns for a spec namespace type
+ns_file() {
+	case $1 in
+	network) echo net ;;
+	mount) echo mnt ;;
+	*) echo "$1" ;;
+	esac
+}
+
+@test "each namespace in the config is new: the ns links differ from the host's" {
+	local type file
+	for type in pid network ipc uts mount cgroup; do
+		file=$(ns_file "$type")
+		run_sh "$BUNDLE" "readlink /proc/self/ns/$file"
+		[ "$status" -eq 0 ]
+		[[ "$output" == "$file:["* ]]
+		[ "$output" != "$(readlink /proc/self/ns/"$file")" ]
+	done
+}
+
+@test "a namespace left out of the config is the host's" {
+	local type file
+	# husk mounts cgroup v1 only inside a cgroup namespace
+	update_config "$BUNDLE" 'del(.hostname) | del(.mounts[] | select(.type == "cgroup"))'
+	for type in network ipc uts cgroup; do
+		update_config "$BUNDLE" "del(.linux.namespaces[] | select(.type == \"$type\"))"
+	done
+	for file in net ipc uts cgroup; do
+		run_sh "$BUNDLE" "readlink /proc/self/ns/$file"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$(readlink /proc/self/ns/"$file")" ]
+	done
+}
+
+@test "joining a network namespace by path (ip netns)" {
+	command -v ip >/dev/null || skip "iproute2 is not installed"
+	NETNS="husk-${TEST_TMP##*.}"
+	ip netns add "$NETNS"
+	local want
+	want=$(ip netns exec "$NETNS" readlink /proc/self/ns/net)
+	update_config "$BUNDLE" "(.linux.namespaces[] | select(.type == \"network\")).path = \"/run/netns/$NETNS\""
+	run_sh "$BUNDLE" 'readlink /proc/self/ns/net'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+}
+
+@test "joining the namespaces of another container by /proc/PID/ns" {
+	local first pid type file want
+	first=$(ctr_id first)
+	set_args "$BUNDLE" sleep 100
+	husk_nowait run --detach -b "$BUNDLE" "$first"
+	pid=$(husk state "$first" | jq .pid)
+	cp -a "$BUNDLE" "$TEST_TMP/second"
+	for type in network ipc uts; do
+		file=$(ns_file "$type")
+		update_config "$TEST_TMP/second" "(.linux.namespaces[] | select(.type == \"$type\")).path = \"/proc/$pid/ns/$file\""
+	done
+	run_sh "$TEST_TMP/second" 'for n in net ipc uts; do readlink /proc/self/ns/$n; done'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(readlink /proc/"$pid"/ns/net)" ]
+	[ "${lines[1]}" = "$(readlink /proc/"$pid"/ns/ipc)" ]
+	[ "${lines[2]}" = "$(readlink /proc/"$pid"/ns/uts)" ]
+}
+
+@test "a namespace path that does not exist fails clearly" {
+	update_config "$BUNDLE" '(.linux.namespaces[] | select(.type == "ipc")).path = "/no/such/ns"'
+	run_sh "$BUNDLE" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/no/such/ns"* ]]
+}
+
+@test "a namespace path of the wrong type fails clearly" {
+	update_config "$BUNDLE" '(.linux.namespaces[] | select(.type == "network")).path = "/proc/self/ns/ipc"'
+	run_sh "$BUNDLE" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/proc/self/ns/ipc"* ]]
+	[[ "$output" == *network* ]]
+	# not a namespace at all
+	update_config "$BUNDLE" '(.linux.namespaces[] | select(.type == "network")).path = "/etc/hostname"'
+	run_sh "$BUNDLE" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/etc/hostname"* ]]
+}
+
+@test "an unknown namespace type is rejected" {
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "frob"}]'
+	run_sh "$BUNDLE" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *frob* ]]
+}
+
+@test "a user namespace with uid and gid mappings" {
+	[ -e /proc/self/ns/user ] || skip "no user namespaces"
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+	chown -R 100000:200000 "$BUNDLE/rootfs"
+	# the mapped root must be able to reach the rootfs
+	chmod 755 "$TEST_TMP" "$BUNDLE"
+	run_sh "$BUNDLE" 'cat /proc/self/uid_map /proc/self/gid_map; id -u; readlink /proc/self/ns/user'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^\ +0\ +100000\ +65536$ ]]
+	[[ "${lines[1]}" =~ ^\ +0\ +200000\ +65536$ ]]
+	[ "${lines[2]}" = 0 ]
+	[ "${lines[3]}" != "$(readlink /proc/self/ns/user)" ]
+}
+
+@test "a time namespace with timeOffsets" {
+	[ -e /proc/self/ns/time ] || skip "the kernel has no time namespaces"
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "time"}]
+		| .linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0},
+		                        "boottime": {"secs": 172800, "nanosecs": 0}}'
+	local host_up
+	host_up=$(cut -d. -f1 /proc/uptime)
+	run_sh "$BUNDLE" 'cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime; readlink /proc/self/ns/time'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"monotonic"*86400* ]]
+	[[ "$output" == *"boottime"*172800* ]]
+	# /proc/uptime follows the boottime offset
+	[ "${lines[2]}" -ge $((host_up + 172800)) ]
+	[ "${lines[3]}" != "$(readlink /proc/self/ns/time)" ]
+}
+
+@test "timeOffsets without a time namespace fails clearly" {
+	update_config "$BUNDLE" '.linux.timeOffsets = {"monotonic": {"secs": 1, "nanosecs": 0}}'
+	run_sh "$BUNDLE" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *timeOffsets* ]]
+}
