@@ -306,4 +306,7 @@ const struct verb verb_exec = {
 		 "  -c, --cap CAP            add a capability (repeatable; never inheritable)\n"
 		 "  --no-new-privs           set no_new_privs\n"
 		 "  --process-label L, --apparmor P   LSM labels (refused when the host has none)",
+	/* -p (process, pid-file, preserve-fds, process-label) and -c (cap, console-socket,
+	 * cwd) are ambiguous as long-option prefixes */
+	.shortopts = "p:c:",
 };

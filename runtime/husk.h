@@ -23,6 +23,9 @@ struct verb {
 	int (*run)(struct husk_globals *g, int argc, char **argv, struct husk_error *err);
 	const char *summary;
 	const char *usage; /* option lines shown by "husk VERB --help" */
+	/* getopt short options, for a one-letter flag that prefixes several
+	 * long ones (exec -p, -c); NULL when every -x is an unambiguous prefix */
+	const char *shortopts;
 };
 
 /* Usage errors exit with this status and print to stderr. */

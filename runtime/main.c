@@ -83,8 +83,11 @@ int verb_getopt(const struct verb *v, int argc, char **argv, const struct option
 			return VERB_HELP_SHOWN;
 		}
 	}
+	char shortopts[64] = "+";
+	if (v->shortopts)
+		snprintf(shortopts + 1, sizeof(shortopts) - 1, "%s", v->shortopts);
 	opterr = 0;
-	int c = getopt_long_only(argc, argv, "+", opts, NULL);
+	int c = getopt_long_only(argc, argv, shortopts, opts, NULL);
 	if (c == '?') {
 		if (optopt)
 			return verb_usage_error(v, "option '-%c' is unknown or needs a value", optopt);

@@ -158,3 +158,24 @@ teardown() {
 	[ "$status" -eq 1 ]
 	grep -qE '^time="[^"]+" level=error msg="bundle .*/nope: No such file or directory"$' "$TEST_TMP/log.txt"
 }
+
+@test "every verb in husk --help has a man page, listed in husk(8) and installed" {
+	local srcdir=${HUSK_SRCDIR:-$BATS_TEST_DIRNAME/../..}
+	run "$HUSK_BIN" --help
+	[ "$status" -eq 0 ]
+	local verbs
+	verbs=$(printf '%s\n' "$output" | sed -n '/^Commands:$/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')
+	# the parse must find the verb table, or this test would pass on nothing
+	[[ $'\n'"$verbs"$'\n' == *$'\n'run$'\n'* ]]
+	[[ $'\n'"$verbs"$'\n' == *$'\n'create$'\n'* ]]
+	local missing=
+	for verb in $verbs; do
+		[ -f "$srcdir/man/husk-$verb.8.md" ] || missing+=" man/husk-$verb.8.md"
+		grep -qx "\*\*$verb\*\*" "$srcdir/man/husk.8.md" || missing+=" husk.8.md:COMMANDS:$verb"
+		grep -q "man/husk-$verb\.8\b" "$srcdir/man/local.mk" || missing+=" local.mk:husk-$verb.8"
+	done
+	if [ -n "$missing" ]; then
+		echo "missing:$missing"
+		return 1
+	fi
+}

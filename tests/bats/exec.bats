@@ -107,3 +107,13 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"AppArmor is not supported"* ]]
 }
+
+@test "exec -p FILE and -c CAP are the short forms of --process and --cap" {
+	cat >"$TEST_TMP/process.json" <<-'JSON'
+	{"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "grep ^CapBnd /proc/self/status"], "cwd": "/", "env": ["PATH=/bin"], "capabilities": {"bounding": ["CAP_CHOWN"]}}
+	JSON
+	run husk exec -p "$TEST_TMP/process.json" -c CAP_SYS_ADMIN ex
+	[ "$status" -eq 0 ]
+	# CAP_CHOWN is bit 0, CAP_SYS_ADMIN bit 21
+	[ "$output" = "CapBnd:	0000000000200001" ]
+}
