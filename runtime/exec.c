@@ -167,7 +167,15 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		case OPT_CONSOLE: f.console_socket = optarg; break;
 		case 'd': f.detach = true; break;
 		case OPT_PIDFILE: f.pid_file = optarg; break;
-		case OPT_PRESERVE: f.preserve_fds = atoi(optarg); break;
+		case OPT_PRESERVE: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 0 || n > 65536)
+				return verb_usage_error(&verb_exec, "--preserve-fds: \"%s\" is not a count of fds",
+							optarg);
+			f.preserve_fds = (int)n;
+			break;
+		}
 		case OPT_CWD: f.cwd = optarg; break;
 		case 'e':
 			if (!strchr(optarg, '='))

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -95,12 +96,15 @@ static int run_run(struct husk_globals *g, int argc, char **argv, struct husk_er
 		r = 0;
 		goto out_container;
 	}
+	/* while we wait, other husk commands (delete --force) may act on it */
+	flock(ct->dirfd, LOCK_UN);
 
 	int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
 	r = wait_container(ct->state->pid, sigfd, res.sync_fd, tty.master >= 0 ? &tty : NULL);
 	close(sigfd);
 	tty_proxy_end(&tty);
-	if (!keep) {
+	if (!keep && flock(ct->dirfd, LOCK_EX) == 0 && faccessat(ct->dirfd, STATE_FILE, F_OK, 0) == 0) {
+		/* still there: nobody deleted it while we waited */
 		struct husk_error del_err = { 0 };
 		int rootfd;
 		container_refresh_status(ct);

@@ -355,3 +355,16 @@ teardown() {
 	husk delete "$id"
 	[ -z "$(cgroup_dirs "$id")" ]
 }
+
+@test "delete --force works on a container that run waits on in the foreground" {
+	set_args "$BUNDLE" sleep 100
+	id=$(ctr_id fg)
+	husk run -b "$BUNDLE" "$id" >/dev/null 2>&1 &
+	runner=$!
+	wait_for_status "$id" running
+	run timeout 10 "$HUSK_BIN" --root "$HUSK_ROOT" delete --force "$id"
+	[ "$status" -eq 0 ]
+	# run returns (the container was killed) and leaves nothing behind
+	wait "$runner" || true
+	[ ! -e "$HUSK_ROOT/$id" ]
+}
