@@ -90,6 +90,16 @@ int ns_plan_build(const struct oci_config *cfg, struct ns_plan *plan, struct hus
 	return 0;
 }
 
+bool ns_plan_has(const struct ns_plan *plan, int flag)
+{
+	if (plan->new_flags & flag)
+		return true;
+	for (size_t i = 0; i < ns_kinds_count; i++)
+		if (ns_kinds[i].flag == flag && plan->join_fd[i] >= 0)
+			return true;
+	return false;
+}
+
 int ns_plan_join(const struct ns_plan *plan, struct husk_error *err)
 {
 	for (size_t i = 0; i < ns_kinds_count; i++) {

@@ -30,6 +30,9 @@ struct ns_plan {
 
 int ns_plan_build(const struct oci_config *cfg, struct ns_plan *plan, struct husk_error *err);
 void ns_plan_close(struct ns_plan *plan);
+/* The config asks for this kind of namespace, new or joined (flag:
+ * CLONE_NEW*). */
+bool ns_plan_has(const struct ns_plan *plan, int flag);
 /* setns into every joined namespace, the user namespace first. */
 int ns_plan_join(const struct ns_plan *plan, struct husk_error *err);
 /* Write uid_map, gid_map (and setgroups) of pid from the config, using

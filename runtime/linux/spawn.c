@@ -96,7 +96,7 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 {
 	struct husk_error err = { 0 };
 	struct sync_msg m;
-	bool userns = (plan->new_flags & CLONE_NEWUSER) || plan->join_fd[0] >= 0;
+	bool userns = ns_plan_has(plan, CLONE_NEWUSER);
 
 	/* die with husk while it still waits for us */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -201,10 +201,9 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	if (cfg->process->terminal && o->console_fd < 0)
 		return err_set(err, EINVAL,
 			       "process.terminal is true but no --console-socket was given");
-	if (!(plan->new_flags & CLONE_NEWNS) && plan->join_fd[5] < 0)
+	if (!ns_plan_has(plan, CLONE_NEWNS))
 		return err_set(err, EINVAL, "linux.namespaces: a mount namespace is required");
-	if ((cfg->hostname || cfg->domainname) && !(plan->new_flags & CLONE_NEWUTS) &&
-	    plan->join_fd[4] < 0)
+	if ((cfg->hostname || cfg->domainname) && !ns_plan_has(plan, CLONE_NEWUTS))
 		return err_set(err, EINVAL, "hostname: setting it needs a uts namespace");
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
@@ -224,7 +223,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		return r;
 	if ((r = check_config(o, &plan, err)) < 0)
 		goto out;
-	bool userns = (plan.new_flags & CLONE_NEWUSER) || plan.join_fd[0] >= 0;
+	bool userns = ns_plan_has(&plan, CLONE_NEWUSER);
 
 	if (mkfifoat(o->state_dirfd, EXEC_FIFO, 0622) < 0) {
 		r = err_sys(err, errno, "create exec.fifo");
