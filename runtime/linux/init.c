@@ -183,7 +183,8 @@ static int install_seccomp(struct init *in)
 	return r;
 }
 
-_Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns)
+_Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
+			      bool new_cgroupns)
 {
 	const struct oci_config *cfg = o->cfg;
 	const struct oci_process *p = cfg->process;
@@ -209,6 +210,10 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	in.host_pid = m.value;
 	if (userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		log_debug("root is not mapped in the user namespace");
+	if (new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+		err_sys(&in.err, errno, "unshare the cgroup namespace");
+		fail(&in);
+	}
 	if (!o->no_new_keyring)
 		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
 

@@ -92,7 +92,7 @@ static int write_time_offsets(const struct oci_linux *lx, struct husk_error *err
  * ones (user first, so the parent can map it), then fork the init into the
  * new pid and time namespaces as a child of husk (CLONE_PARENT). */
 static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *plan, int sync_fd,
-			    int fifo_fd)
+			    int fifo_fd, bool new_cgroupns)
 {
 	struct husk_error err = { 0 };
 	struct sync_msg m;
@@ -126,7 +126,7 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 		child_fail(sync_fd, &err);
 	}
 	if (init == 0)
-		container_init(o, sync_fd, fifo_fd, userns);
+		container_init(o, sync_fd, fifo_fd, userns, new_cgroupns);
 	sync_send(sync_fd, SYNC_INIT_PID, init, NULL);
 	_exit(0);
 }
@@ -224,6 +224,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	if ((r = check_config(o, &plan, err)) < 0)
 		goto out;
 	bool userns = ns_plan_has(&plan, CLONE_NEWUSER);
+	/* the init unshares it itself, after joining the container's cgroup */
+	bool new_cgroupns = plan.new_flags & CLONE_NEWCGROUP;
+	plan.new_flags &= ~CLONE_NEWCGROUP;
 
 	if (mkfifoat(o->state_dirfd, EXEC_FIFO, 0622) < 0) {
 		r = err_sys(err, errno, "create exec.fifo");
@@ -251,8 +254,8 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		close(sv[0]);
 		close(o->state_dirfd);
 		if (slow)
-			stage(o, &plan, sv[1], fifo_fd);
-		container_init(o, sv[1], fifo_fd, userns);
+			stage(o, &plan, sv[1], fifo_fd, new_cgroupns);
+		container_init(o, sv[1], fifo_fd, userns, new_cgroupns);
 	}
 	close(sv[1]);
 	sv[1] = -1;

@@ -62,6 +62,9 @@ int sync_send(int fd, int type, int value, const char *text);
 int sync_recv(int fd, struct sync_msg *m);
 
 /* The container side, entered in the child after clone. */
-_Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns);
+/* new_cgroupns: unshare the cgroup namespace once the parent has put us in
+ * the container's cgroup, so that cgroup is the namespace's root. */
+_Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
+			      bool new_cgroupns);
 
 #endif

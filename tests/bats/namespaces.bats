@@ -143,3 +143,12 @@ ns_file() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *timeOffsets* ]]
 }
+
+@test "the container's cgroup is the root of its cgroup namespace" {
+	set_args "$BUNDLE" cat /proc/self/cgroup
+	run husk run -b "$BUNDLE" "$(ctr_id cgns)"
+	[ "$status" -eq 0 ]
+	# every hierarchy shows "/": the namespace was made inside the cgroup
+	[ -n "$output" ]
+	[ -z "$(echo "$output" | grep -v ':/$')" ]
+}
