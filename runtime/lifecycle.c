@@ -255,23 +255,41 @@ int lifecycle_start(struct container *c, struct husk_error *err)
 	if (fifo < 0)
 		return err_sys(err, errno, "start \"%s\": open exec.fifo", c->id);
 
-	/* wait for the init's byte, or for the init to die */
+	/* The init opens the write end when we open ours, and it closes on
+	 * its execve: end of file means the process runs. Text before that is
+	 * the error that stopped it; the init dying unseen means it failed. */
 	struct pollfd pfd[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+	char why[HUSK_ERROR_MAX];
+	size_t got = 0;
+	bool writer_seen = false;
 	for (;;) {
 		int n = poll(pfd, 2, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return err_sys(err, errno, "start \"%s\": poll", c->id);
-		if (pfd[0].revents & POLLIN) {
-			char byte;
-			if (read(fifo, &byte, 1) == 1)
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
+			ssize_t r = read(fifo, why + got, sizeof(why) - 1 - got);
+			if (r > 0) {
+				got += (size_t)r;
+				writer_seen = true;
+				if (got < sizeof(why) - 1)
+					continue;
+			}
+			if (r == 0 || got == sizeof(why) - 1)
 				break;
 		}
-		if (pfd[1].revents & POLLIN)
+		if ((pfd[1].revents & POLLIN) && !(pfd[0].revents & (POLLIN | POLLHUP))) {
+			if (writer_seen)
+				break;
+			unlinkat(c->dirfd, EXEC_FIFO, 0);
 			return err_set(err, ESRCH, "cannot start container \"%s\": its init exited", c->id);
-		if (pfd[0].revents & POLLHUP)
-			pfd[0].events = 0; /* writer not there yet; keep waiting on the pidfd */
+		}
+	}
+	if (got > 0) {
+		why[got] = '\0';
+		unlinkat(c->dirfd, EXEC_FIFO, 0);
+		return err_set(err, ECANCELED, "start \"%s\": %s", c->id, why);
 	}
 	unlinkat(c->dirfd, EXEC_FIFO, 0);
 	c->status = STATUS_RUNNING;

@@ -38,6 +38,7 @@ struct init {
 	int sync_fd;
 	int fifo_fd;
 	int procfd;
+	int start_fd; /* exec.fifo's write end once start opened it; closes on exec */
 	pid_t host_pid;
 	struct rootfs_ctx rootfs;
 	struct husk_error err;
@@ -142,7 +143,9 @@ static int prepare_fds(struct init *in)
 	return 0;
 }
 
-/* Block until `start` opens exec.fifo for reading, then tell it we go. */
+/* Block until `start` opens exec.fifo for reading. The write end stays open
+ * (close-on-exec): `start` returns when it closes at our execve, or reads
+ * the error that stopped us before it. */
 static int wait_for_start(struct init *in)
 {
 	char path[64];
@@ -152,11 +155,8 @@ static int wait_for_start(struct init *in)
 		;
 	if (fd < 0)
 		return err_sys(&in->err, errno, "open exec.fifo");
-	int r = write_all(fd, "0", 1);
-	close(fd);
 	close(in->fifo_fd);
-	if (r < 0)
-		return err_sys(&in->err, -r, "write exec.fifo");
+	in->start_fd = fd;
 	return 0;
 }
 
@@ -188,7 +188,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 {
 	const struct oci_config *cfg = o->cfg;
 	const struct oci_process *p = cfg->process;
-	struct init in = { .o = o, .sync_fd = sync_fd, .fifo_fd = fifo_fd, .procfd = -1 };
+	struct init in = { .o = o, .sync_fd = sync_fd, .fifo_fd = fifo_fd, .procfd = -1, .start_fd = -1 };
 	struct sync_msg m;
 	char exe[4096];
 
@@ -279,7 +279,10 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	execve(exe, argv, envp);
 	err_sys(&in.err, errno, "exec %s", exe);
 exec_failed:
-	/* `run` still listens on the sync socket; a detached start does not */
+	/* tell `start` why (it waits on the fifo); `run` also listens on the
+	 * sync socket */
+	if (in.start_fd >= 0)
+		write_all(in.start_fd, in.err.msg, strlen(in.err.msg));
 	sync_send(sync_fd, SYNC_ERROR, 0, in.err.msg);
 	dprintf(STDERR_FILENO, "husk: %s\n", in.err.msg);
 	_exit(127);

@@ -129,8 +129,18 @@ hook() {
 @test "a failing startContainer hook stops the container before its process runs" {
 	update_config "$BUNDLE" '.root.readonly = false | .hooks.startContainer = [{"path": "/bin/false"}]'
 	set_args "$BUNDLE" /bin/sh -c 'echo ran >/tmp/ran'
-	run -127 husk run -b "$BUNDLE" "$ID"
+	run -1 husk run -b "$BUNDLE" "$ID"
 	[[ "$output" == *"startContainer hook 0 (/bin/false) exited with status 1"* ]]
 	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
 	assert_nothing_left "$ID"
+}
+
+@test "start fails when a startContainer hook fails, naming the hook" {
+	update_config "$BUNDLE" '.root.readonly = false | .hooks.startContainer = [{"path": "/bin/false"}]'
+	set_args "$BUNDLE" /bin/sh -c 'echo ran >/tmp/ran'
+	husk_nowait create -b "$BUNDLE" "$ID"
+	run -1 husk start "$ID"
+	[[ "$output" == *"start "*"$ID"*": startContainer hook 0 (/bin/false) exited with status 1"* ]]
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	[ "$(container_status "$ID")" = stopped ]
 }

@@ -54,10 +54,10 @@ teardown() {
 	[[ "$output" == *"CapAmb:	0000000000000020"* ]]
 }
 
-@test "an ambient capability that is not inheritable fails the exec with 127" {
+@test "an ambient capability that is not inheritable fails the start" {
 	update_config "$BUNDLE" '.process.capabilities = {"bounding": ["CAP_KILL"],
 		"permitted": ["CAP_KILL"], "ambient": ["CAP_KILL"]}'
-	run -127 husk run -b "$BUNDLE" "$(ctr_id amb)"
+	run -1 husk run -b "$BUNDLE" "$(ctr_id amb)"
 	[[ "$output" == *ambient*CAP_KILL* ]]
 }
 
