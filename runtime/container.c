@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "runtime/linux/cgroup.h"
 
 #define OCI_CUR struct container_state
 #define PUBLIC_FIELDS                                                                              \
@@ -160,8 +161,6 @@ int container_pidfd(const struct container *c)
 	return fd;
 }
 
-static bool cgroup_frozen(const struct container *c);
-
 void container_refresh_status(struct container *c)
 {
 	struct stat st;
@@ -171,36 +170,12 @@ void container_refresh_status(struct container *c)
 		c->status = STATUS_STOPPED;
 	else if (fstatat(c->dirfd, EXEC_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		c->status = STATUS_CREATED;
-	else if (cgroup_frozen(c))
+	else if (cgroup_is_frozen(c->state->cgroup_path))
 		c->status = STATUS_PAUSED;
 	else
 		c->status = STATUS_RUNNING;
 	free(c->state->status);
 	c->state->status = strdup(status_name(c->status));
-}
-
-/* Paused is the freezer's state; v1 freezer or v2 cgroup.freeze. */
-static bool cgroup_frozen(const struct container *c)
-{
-	char path[4096], buf[32];
-	const char *cg = c->state->cgroup_path;
-
-	if (cg == NULL)
-		return false;
-	snprintf(path, sizeof(path), "/sys/fs/cgroup/freezer%s/freezer.state", cg);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.freeze", cg);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return strncmp(buf, "FROZEN", 6) == 0 || strncmp(buf, "1", 1) == 0;
 }
 
 int container_load(int rootfd, const char *id, bool lock, struct container **out,

@@ -346,11 +346,14 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 	if (c->status != STATUS_STOPPED) {
 		_cleanup_close_ int pidfd = container_pidfd(c);
 		if (pidfd >= 0) {
-			/* a frozen process cannot die: kill everything, thaw, wait */
-			if (c->state->cgroup_path) {
-				struct husk_error ignored;
-				cgroup_destroy(c->state->cgroup_path, &ignored);
+			struct husk_error ignored;
+			if (c->status == STATUS_PAUSED) {
+				/* frozen processes take SIGKILL only once thawed */
+				lifecycle_kill(c, SIGKILL, true, &ignored);
+				cgroup_freeze(c->state->cgroup_path, false, &ignored);
 			}
+			if (c->state->cgroup_path)
+				cgroup_destroy(c->state->cgroup_path, &ignored);
 			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
 			if (wait_pidfd(pidfd, 10000) == 0)
 				return err_set(err, ETIMEDOUT, "container \"%s\": the init did not die", c->id);

@@ -14,11 +14,14 @@ husk_SOURCES = \
 	runtime/foreground.c runtime/foreground.h \
 	runtime/kill.c \
 	runtime/list.c \
+	runtime/pause.c \
+	runtime/ps.c \
 	runtime/run.c \
 	runtime/spec.c \
 	runtime/start.c \
 	runtime/state.c \
 	runtime/linux/cgroup.c runtime/linux/cgroup.h \
+	runtime/linux/cgroup-freeze.c \
 	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \

@@ -27,4 +27,8 @@ int cgroup_destroy(const char *path, struct husk_error *err);
 /* The pids in the cgroup; *pids is malloc'd. */
 int cgroup_pids(const char *path, pid_t **pids, size_t *count, struct husk_error *err);
 
+/* Freeze or thaw every process of the cgroup, waiting until done. */
+int cgroup_freeze(const char *path, bool frozen, struct husk_error *err);
+bool cgroup_is_frozen(const char *path);
+
 #endif

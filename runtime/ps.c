@@ -1,0 +1,131 @@
+/* husk ps: the processes of a container (the pids of its cgroup). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "runtime/lifecycle.h"
+#include "runtime/linux/cgroup.h"
+
+static bool has_pid(const pid_t *pids, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Run ps(1) with the given options and keep the header and the lines of
+ * our pids, found by the PID column of the header. */
+static int ps_table(char **ps_args, int nargs, const pid_t *pids, size_t n, struct husk_error *err)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return err_sys(err, errno, "ps: pipe");
+	pid_t child = fork();
+	if (child < 0)
+		return err_sys(err, errno, "ps: fork");
+	if (child == 0) {
+		char *argv[64] = { "ps" };
+		int argc = 1;
+		if (nargs == 0)
+			argv[argc++] = "-ef";
+		for (int i = 0; i < nargs && argc < 63; i++)
+			argv[argc++] = ps_args[i];
+		dup2(fds[1], STDOUT_FILENO);
+		execvp("ps", argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	_cleanup_free_ char *out = NULL;
+	size_t len;
+	int r = read_fd_all(fds[0], "ps output", 1 << 24, &out, &len, err);
+	close(fds[0]);
+	int status;
+	waitpid(child, &status, 0);
+	if (r < 0)
+		return r;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(err, EINVAL, "ps failed (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+
+	char *save = NULL, *line = strtok_r(out, "\n", &save);
+	if (line == NULL)
+		return 0;
+	int column = -1, col = 0;
+	char header[4096];
+	snprintf(header, sizeof(header), "%s", line);
+	for (char *s2 = NULL, *w = strtok_r(header, " \t", &s2); w; w = strtok_r(NULL, " \t", &s2), col++)
+		if (strcmp(w, "PID") == 0)
+			column = col;
+	if (column < 0)
+		return err_set(err, EINVAL, "ps: its output has no PID column");
+	printf("%s\n", line);
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		char copy[4096];
+		snprintf(copy, sizeof(copy), "%s", line);
+		char *s2 = NULL, *w = strtok_r(copy, " \t", &s2);
+		for (int i = 0; w && i < column; i++)
+			w = strtok_r(NULL, " \t", &s2);
+		if (w && has_pid(pids, n, (pid_t)atoi(w)))
+			printf("%s\n", line);
+	}
+	return 0;
+}
+
+static int ps_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
+{
+	static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { 0 } };
+	bool json = false;
+	int c;
+
+	while ((c = verb_getopt(&verb_ps, argc, argv, opts)) != -1) {
+		if (c != 'f')
+			return c;
+		if (strcmp(optarg, "json") == 0)
+			json = true;
+		else if (strcmp(optarg, "table") != 0)
+			return verb_usage_error(&verb_ps, "--format: \"%s\" is not table or json", optarg);
+	}
+	if (argc - optind < 1)
+		return verb_usage_error(&verb_ps, "missing argument: expected a container id");
+	int rootfd;
+	int r = open_root_for(g, argv[optind], &rootfd, err);
+	if (r < 0)
+		return r;
+	struct container *ct = NULL;
+	r = container_load(rootfd, argv[optind], false, &ct, err);
+	close(rootfd);
+	if (r < 0)
+		return r;
+	pid_t *pids = NULL;
+	size_t n = 0;
+	if (ct->state->cgroup_path == NULL)
+		r = err_set(err, ENOTSUP, "container \"%s\" has no cgroup (rootless?)", ct->id);
+	else if (ct->status == STATUS_STOPPED)
+		r = err_set(err, ESRCH, "container \"%s\": container not running", ct->id);
+	else
+		r = cgroup_pids(ct->state->cgroup_path, &pids, &n, err);
+	if (r == 0 && json) {
+		printf("[");
+		for (size_t i = 0; i < n; i++)
+			printf("%s%d", i ? "," : "", (int)pids[i]);
+		printf("]\n");
+	} else if (r == 0) {
+		r = ps_table(argv + optind + 1, argc - optind - 1, pids, n, err);
+	}
+	free(pids);
+	container_free(ct);
+	return r;
+}
+
+const struct verb verb_ps = {
+	.name = "ps",
+	.run = ps_run,
+	.summary = "list the processes of a container",
+	.usage = "[--format table|json] ID [PS OPTIONS]\n\n"
+		 "  -f, --format table|json   ps(1) lines (default: ps -ef) or a JSON array of pids",
+};
