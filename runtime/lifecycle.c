@@ -313,6 +313,19 @@ int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *er
 {
 	if (c->status == STATUS_STOPPED)
 		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
+	if (all && c->state->cgroup_path && sig == SIGKILL && cgroup_mode() == CGROUP_V2) {
+		/* cgroup.kill: the kernel kills every process, forks in flight too */
+		char file[4200];
+		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/cgroup.kill", c->state->cgroup_path);
+		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			int r = write_all(fd, "1", 1);
+			close(fd);
+			if (r < 0)
+				return err_sys(err, -r, "write %s", file);
+			return 0;
+		}
+	}
 	if (all && c->state->cgroup_path) {
 		pid_t *pids = NULL;
 		size_t n = 0;
