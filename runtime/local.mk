@@ -9,6 +9,7 @@ husk_SOURCES = \
 	runtime/lifecycle.c runtime/lifecycle.h \
 	runtime/create.c \
 	runtime/delete.c \
+	runtime/events.c \
 	runtime/exec.c \
 	runtime/features.c \
 	runtime/foreground.c runtime/foreground.h \
@@ -22,6 +23,7 @@ husk_SOURCES = \
 	runtime/state.c \
 	runtime/linux/cgroup.c runtime/linux/cgroup.h \
 	runtime/linux/cgroup-freeze.c \
+	runtime/linux/cgroup-stats.c runtime/linux/cgroup-stats.h \
 	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \

@@ -12,7 +12,7 @@
 #include "runtime/husk.h"
 
 static const struct verb *const verbs[] = {
-	&verb_create, &verb_delete, &verb_exec,   &verb_features, &verb_kill, &verb_list,  &verb_pause,
+	&verb_create, &verb_delete, &verb_events, &verb_exec,   &verb_features, &verb_kill, &verb_list,  &verb_pause,
 	&verb_ps,     &verb_resume, &verb_run,    &verb_spec,     &verb_start, &verb_state,
 };
 

@@ -1,0 +1,106 @@
+/* husk events: resource statistics of a container, once (--stats) or every
+ * --interval until it stops, one JSON object per line. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "runtime/lifecycle.h"
+#include "runtime/linux/cgroup-stats.h"
+
+/* "5s", "500ms", "1m", or plain seconds. */
+static int parse_interval(const char *s, struct timespec *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	double seconds;
+	if (end == s || v <= 0)
+		return -EINVAL;
+	if (strcmp(end, "ms") == 0)
+		seconds = v / 1000;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		seconds = v;
+	else if (strcmp(end, "m") == 0)
+		seconds = v * 60;
+	else
+		return -EINVAL;
+	out->tv_sec = (time_t)seconds;
+	out->tv_nsec = (long)((seconds - (double)out->tv_sec) * 1e9);
+	return 0;
+}
+
+static int print_stats(struct container *ct, struct husk_error *err)
+{
+	struct stats_data data = { 0 };
+	int r = cgroup_stats(ct->state->cgroup_path, &data, err);
+	if (r < 0)
+		return r;
+	struct stats_event ev = { .type = "stats", .id = ct->id, .data = &data };
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	r = oci_encode(&stats_event_type, &ev, false, &json, &len, err);
+	stats_release(&data);
+	if (r == 0) {
+		printf("%s\n", json);
+		fflush(stdout);
+	}
+	return r;
+}
+
+static int events_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
+{
+	static const struct option opts[] = {
+		{ "stats", no_argument, NULL, 's' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ 0 },
+	};
+	struct timespec interval = { 5, 0 };
+	bool once = false;
+	int c;
+
+	while ((c = verb_getopt(&verb_events, argc, argv, opts)) != -1) {
+		if (c == 's')
+			once = true;
+		else if (c == 'i') {
+			if (parse_interval(optarg, &interval) < 0)
+				return verb_usage_error(&verb_events, "--interval: \"%s\" is not a duration",
+							optarg);
+		} else
+			return c;
+	}
+	if ((c = verb_need_args(&verb_events, argc, 1, "a container id")) != 0)
+		return c;
+	const char *id = argv[optind];
+	for (;;) {
+		int rootfd;
+		int r = open_root_for(g, id, &rootfd, err);
+		if (r < 0)
+			return r;
+		struct container *ct = NULL;
+		r = container_load(rootfd, id, false, &ct, err);
+		close(rootfd);
+		if (r < 0)
+			return r;
+		if (ct->status == STATUS_STOPPED) {
+			container_free(ct);
+			return once ? err_set(err, ESRCH, "container \"%s\": container not running", id) : 0;
+		}
+		r = print_stats(ct, err);
+		container_free(ct);
+		if (r < 0 || once)
+			return r;
+		nanosleep(&interval, NULL);
+	}
+}
+
+const struct verb verb_events = {
+	.name = "events",
+	.run = events_run,
+	.summary = "print resource statistics of a container (JSON lines)",
+	.usage = "[--stats] [--interval D] ID\n\n"
+		 "  --stats          print the statistics once and exit\n"
+		 "  --interval D     time between reports (default 5s; 500ms, 2s, 1m)",
+};

@@ -1,0 +1,249 @@
+#include "runtime/linux/cgroup-stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "runtime/linux/cgroup.h"
+
+#define OCI_CUR struct stats_cpu_usage
+static const struct oci_field cpu_usage_fields[] = {
+	F_VAL_REQ("total", total, OCI_U64),
+	F_ARR("percpu", percpu, OCI_U64),
+	F_VAL_REQ("kernel", kernel, OCI_U64),
+	F_VAL_REQ("user", user, OCI_U64),
+};
+static OCI_TYPE(cpu_usage_type, struct stats_cpu_usage, cpu_usage_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_throttling
+static const struct oci_field throttling_fields[] = {
+	F_VAL_REQ("periods", periods, OCI_U64),
+	F_VAL_REQ("throttledPeriods", throttledPeriods, OCI_U64),
+	F_VAL_REQ("throttledTime", throttledTime, OCI_U64),
+};
+static OCI_TYPE(throttling_type, struct stats_throttling, throttling_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_cpu
+static const struct oci_field cpu_fields[] = {
+	F_OBJ("usage", usage, cpu_usage_type),
+	F_OBJ("throttling", throttling, throttling_type),
+};
+static OCI_TYPE(cpu_type, struct stats_cpu, cpu_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_memory_entry
+static const struct oci_field memory_entry_fields[] = {
+	F_VAL_REQ("limit", limit, OCI_U64),
+	F_VAL_REQ("usage", usage, OCI_U64),
+	F_VAL_REQ("max", max, OCI_U64),
+	F_VAL_REQ("failcnt", failcnt, OCI_U64),
+};
+static OCI_TYPE(memory_entry_type, struct stats_memory_entry, memory_entry_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_memory
+static const struct oci_field memory_fields[] = {
+	F_OBJ("usage", usage, memory_entry_type),
+	F_OBJ("swap", swap, memory_entry_type),
+};
+static OCI_TYPE(memory_type, struct stats_memory, memory_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_pids
+static const struct oci_field pids_fields[] = {
+	F_VAL_REQ("current", current, OCI_U64),
+	F_VAL_REQ("limit", limit, OCI_U64),
+};
+static OCI_TYPE(pids_type, struct stats_pids, pids_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_data
+static const struct oci_field data_fields[] = {
+	F_OBJ("cpu", cpu, cpu_type),
+	F_OBJ("memory", memory, memory_type),
+	F_OBJ("pids", pids, pids_type),
+};
+static OCI_TYPE(data_type, struct stats_data, data_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_event
+static const struct oci_field event_fields[] = {
+	F_STR_REQ("type", type),
+	F_STR_REQ("id", id),
+	F_OBJ("data", data, data_type),
+};
+OCI_TYPE(stats_event_type, struct stats_event, event_fields);
+#undef OCI_CUR
+
+/* A file of the cgroup as text; -errno when missing. */
+static int read_text(const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, size - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* A single number; "max" reads as UINT64_MAX. */
+static int read_u64(const char *dir, const char *file, uint64_t *out)
+{
+	char buf[64];
+	int r = read_text(dir, file, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	*out = strncmp(buf, "max", 3) == 0 ? UINT64_MAX : strtoull(buf, NULL, 10);
+	return 0;
+}
+
+/* "key value" lines (cpu.stat, cpuacct.stat). */
+static bool read_key(const char *dir, const char *file, const char *key, uint64_t *out)
+{
+	char buf[4096];
+	if (read_text(dir, file, buf, sizeof(buf)) < 0)
+		return false;
+	size_t klen = strlen(key);
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+			*out = strtoull(line + klen + 1, NULL, 10);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void read_percpu(const char *dir, struct stats_cpu_usage *u)
+{
+	char buf[8192];
+	if (read_text(dir, "cpuacct.usage_percpu", buf, sizeof(buf)) < 0)
+		return;
+	size_t n = 0;
+	uint64_t values[1024];
+	for (char *save = NULL, *w = strtok_r(buf, " \n", &save); w && n < 1024;
+	     w = strtok_r(NULL, " \n", &save))
+		values[n++] = strtoull(w, NULL, 10);
+	u->percpu.items = calloc(n ? n : 1, sizeof(uint64_t));
+	if (u->percpu.items) {
+		memcpy(u->percpu.items, values, n * sizeof(uint64_t));
+		u->percpu.len = n;
+	}
+}
+
+static void stats_v1(const char *path, struct stats_data *d)
+{
+	char dir[4200];
+	struct stats_cpu_usage *u = &d->cpu_.usage_;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/cpuacct%s", path);
+	if (read_u64(dir, "cpuacct.usage", &u->total) == 0) {
+		read_u64(dir, "cpuacct.usage_sys", &u->kernel);
+		read_u64(dir, "cpuacct.usage_user", &u->user);
+		read_percpu(dir, u);
+		d->cpu_.usage = u;
+		d->cpu = &d->cpu_;
+	}
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/cpu%s", path);
+	struct stats_throttling *t = &d->cpu_.throttling_;
+	if (read_key(dir, "cpu.stat", "nr_periods", &t->periods)) {
+		read_key(dir, "cpu.stat", "nr_throttled", &t->throttledPeriods);
+		read_key(dir, "cpu.stat", "throttled_time", &t->throttledTime);
+		d->cpu_.throttling = t;
+		d->cpu = &d->cpu_;
+	}
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory%s", path);
+	struct stats_memory_entry *m = &d->memory_.usage_;
+	if (read_u64(dir, "memory.usage_in_bytes", &m->usage) == 0) {
+		read_u64(dir, "memory.limit_in_bytes", &m->limit);
+		read_u64(dir, "memory.max_usage_in_bytes", &m->max);
+		read_u64(dir, "memory.failcnt", &m->failcnt);
+		d->memory_.usage = m;
+		d->memory = &d->memory_;
+		struct stats_memory_entry *s = &d->memory_.swap_;
+		if (read_u64(dir, "memory.memsw.usage_in_bytes", &s->usage) == 0) {
+			read_u64(dir, "memory.memsw.limit_in_bytes", &s->limit);
+			read_u64(dir, "memory.memsw.max_usage_in_bytes", &s->max);
+			read_u64(dir, "memory.memsw.failcnt", &s->failcnt);
+			d->memory_.swap = s;
+		}
+	}
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids%s", path);
+	if (read_u64(dir, "pids.current", &d->pids_.current) == 0) {
+		if (read_u64(dir, "pids.max", &d->pids_.limit) == 0 && d->pids_.limit == UINT64_MAX)
+			d->pids_.limit = 0; /* runc reports "max" as 0 */
+		d->pids = &d->pids_;
+	}
+}
+
+static void stats_v2(const char *path, struct stats_data *d)
+{
+	char dir[4200];
+	uint64_t usec;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s", path);
+	struct stats_cpu_usage *u = &d->cpu_.usage_;
+	if (read_key(dir, "cpu.stat", "usage_usec", &usec)) {
+		u->total = usec * 1000;
+		if (read_key(dir, "cpu.stat", "system_usec", &usec))
+			u->kernel = usec * 1000;
+		if (read_key(dir, "cpu.stat", "user_usec", &usec))
+			u->user = usec * 1000;
+		d->cpu_.usage = u;
+		d->cpu = &d->cpu_;
+		struct stats_throttling *t = &d->cpu_.throttling_;
+		if (read_key(dir, "cpu.stat", "nr_periods", &t->periods)) {
+			read_key(dir, "cpu.stat", "nr_throttled", &t->throttledPeriods);
+			if (read_key(dir, "cpu.stat", "throttled_usec", &usec))
+				t->throttledTime = usec * 1000;
+			d->cpu_.throttling = t;
+		}
+	}
+	struct stats_memory_entry *m = &d->memory_.usage_;
+	if (read_u64(dir, "memory.current", &m->usage) == 0) {
+		read_u64(dir, "memory.max", &m->limit);
+		read_u64(dir, "memory.peak", &m->max);
+		read_key(dir, "memory.events", "max", &m->failcnt);
+		d->memory_.usage = m;
+		d->memory = &d->memory_;
+		struct stats_memory_entry *s = &d->memory_.swap_;
+		if (read_u64(dir, "memory.swap.current", &s->usage) == 0) {
+			read_u64(dir, "memory.swap.max", &s->limit);
+			d->memory_.swap = s;
+		}
+	}
+	if (read_u64(dir, "pids.current", &d->pids_.current) == 0) {
+		if (read_u64(dir, "pids.max", &d->pids_.limit) == 0 && d->pids_.limit == UINT64_MAX)
+			d->pids_.limit = 0;
+		d->pids = &d->pids_;
+	}
+}
+
+int cgroup_stats(const char *path, struct stats_data *data, struct husk_error *err)
+{
+	if (path == NULL)
+		return err_set(err, ENOTSUP, "the container has no cgroup: no statistics");
+	if (cgroup_mode() == CGROUP_V2)
+		stats_v2(path, data);
+	else
+		stats_v1(path, data);
+	return 0;
+}
+
+void stats_release(struct stats_data *data)
+{
+	free(data->cpu_.usage_.percpu.items);
+	data->cpu_.usage_.percpu.items = NULL;
+}

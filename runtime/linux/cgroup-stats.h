@@ -1,0 +1,71 @@
+/* Resource usage read from a container's cgroup, in the shape runc's
+ * `events` prints ({"type":"stats","id":...,"data":{cpu,memory,pids}}). */
+#ifndef HUSK_LINUX_CGROUP_STATS_H
+#define HUSK_LINUX_CGROUP_STATS_H
+
+#include "common/error.h"
+#include "oci-spec/schema.h"
+
+/* The parts hold their values inline (the *_ members); the pointers, which
+ * the encoder walks, say which parts the host reported. */
+struct stats_cpu_usage {
+	uint64_t total; /* ns */
+	OCI_ARRAY(uint64_t) percpu;
+	uint64_t kernel;
+	uint64_t user;
+};
+
+struct stats_throttling {
+	uint64_t periods;
+	uint64_t throttledPeriods;
+	uint64_t throttledTime;
+};
+
+struct stats_cpu {
+	struct stats_cpu_usage usage_;
+	struct stats_cpu_usage *usage;
+	struct stats_throttling throttling_;
+	struct stats_throttling *throttling;
+};
+
+struct stats_memory_entry {
+	uint64_t limit;
+	uint64_t usage;
+	uint64_t max;
+	uint64_t failcnt;
+};
+
+struct stats_memory {
+	struct stats_memory_entry usage_, swap_;
+	struct stats_memory_entry *usage;
+	struct stats_memory_entry *swap;
+};
+
+struct stats_pids {
+	uint64_t current;
+	uint64_t limit;
+};
+
+struct stats_data {
+	struct stats_cpu cpu_;
+	struct stats_memory memory_;
+	struct stats_pids pids_;
+	struct stats_cpu *cpu;
+	struct stats_memory *memory;
+	struct stats_pids *pids;
+};
+
+struct stats_event {
+	char *type;
+	char *id;
+	struct stats_data *data;
+};
+
+extern const struct oci_type stats_event_type;
+
+/* Fill data from the cgroup at path (what the host has; missing files
+ * leave their part out). data must be zeroed; free with stats_release. */
+int cgroup_stats(const char *path, struct stats_data *data, struct husk_error *err);
+void stats_release(struct stats_data *data);
+
+#endif
