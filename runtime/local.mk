@@ -19,6 +19,7 @@ husk_SOURCES = \
 	runtime/start.c \
 	runtime/state.c \
 	runtime/linux/cgroup.c runtime/linux/cgroup.h \
+	runtime/linux/cgroup-resources.c \
 	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \

@@ -27,4 +27,13 @@ int cgroup_destroy(const char *path, struct husk_error *err);
 /* The pids in the cgroup; *pids is malloc'd. */
 int cgroup_pids(const char *path, pid_t **pids, size_t *count, struct husk_error *err);
 
+/* Check linux.resources values without touching the host (bad values fail
+ * before any cgroup exists). */
+int cgroup_check_resources(const struct oci_resources *res, struct husk_error *err);
+/* Write linux.resources into the cgroup at path (created, update). On v2 the
+ * needed controllers are enabled in every ancestor first. A value the host
+ * cannot take is an error naming the JSON field and the file. */
+int cgroup_apply_resources(const char *path, const struct oci_resources *res,
+			   struct husk_error *err);
+
 #endif
