@@ -79,8 +79,9 @@ need_file() {
 	id=$(ctr_id pids)
 	update_config "$BUNDLE" '.linux.resources.pids = {"limit": 5}'
 	set_args "$BUNDLE" sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 100 & done; wait'
-	run husk run "$id"
+	run husk run -b "$BUNDLE" "$id"
 	[ "$status" -ne 0 ]
+	echo "status=$status output=$output"
 	[[ "$output" == *"fork"* || "$output" == *"resource"* || "$output" == *"Resource"* ]]
 }
 
@@ -93,7 +94,8 @@ need_file() {
 		update_config "$BUNDLE" 'del(.linux.resources.memory.swap)'
 	# 100 MiB held in a shell variable
 	set_args "$BUNDLE" sh -c 'x=$(head -c 104857600 /dev/zero | tr "\0" a); echo ${#x}'
-	run husk run "$id"
+	run husk run -b "$BUNDLE" "$id"
+	echo "status=$status output=$output"
 	[ "$status" -eq 137 ]
 }
 
