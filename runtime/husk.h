@@ -45,6 +45,6 @@ int verb_usage_error(const struct verb *v, const char *fmt, ...) __attribute__((
 int verb_need_args(const struct verb *v, int argc, int n, const char *names);
 
 extern const struct verb verb_create, verb_delete, verb_exec, verb_features, verb_kill, verb_list, verb_run,
-	verb_spec, verb_start, verb_state;
+	verb_spec, verb_start, verb_state, verb_update;
 
 #endif

@@ -18,6 +18,7 @@ husk_SOURCES = \
 	runtime/spec.c \
 	runtime/start.c \
 	runtime/state.c \
+	runtime/update.c \
 	runtime/linux/cgroup.c runtime/linux/cgroup.h \
 	runtime/linux/cgroup-resources.c \
 	runtime/linux/enter.c runtime/linux/enter.h \

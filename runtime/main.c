@@ -13,7 +13,7 @@
 
 static const struct verb *const verbs[] = {
 	&verb_create, &verb_delete, &verb_exec, &verb_features, &verb_kill, &verb_list,
-	&verb_run,    &verb_spec,   &verb_start,    &verb_state,
+	&verb_run,    &verb_spec,   &verb_start,    &verb_state, &verb_update,
 };
 
 static const struct verb *current_verb;

@@ -139,3 +139,35 @@ need_file() {
 	[[ "$output" == *"linux.resources.hugepageLimits[0]"*"hugetlb.2MB.limit_in_bytes"* ]]
 	[ ! -e "/sys/fs/cgroup/memory/$id" ]
 }
+
+@test "update changes the limits of a running container and its config copy" {
+	need_file memory memory.limit_in_bytes memory.max
+	need_file pids tasks pids.max
+	local id
+	id=$(ctr_id upd)
+	update_config "$BUNDLE" '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 10}}'
+	husk run -d -b "$BUNDLE" "$id"
+	husk update --memory 128M --pids-limit 20 --cpu-shares 256 "$id"
+	[ "$(cat "$(cg_file pids pids.max pids.max "$id")")" = 20 ]
+	[ "$(cat "$(cg_file memory memory.limit_in_bytes memory.max "$id")")" = 134217728 ]
+	[ -n "$V2" ] || [ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.shares")" = 256 ]
+	[ "$(jq .linux.resources.pids.limit "$HUSK_ROOT/$id/config.json")" = 20 ]
+	[ "$(jq .linux.resources.memory.limit "$HUSK_ROOT/$id/config.json")" = 134217728 ]
+
+	echo '{"pids": {"limit": 0}, "memory": {"limit": 100000000}}' | husk update --resources - "$id"
+	[ "$(cat "$(cg_file pids pids.max pids.max "$id")")" = max ]
+	[ "$(( $(cat "$(cg_file memory memory.limit_in_bytes memory.max "$id")") / 4096 ))" = $((100000000 / 4096)) ]
+
+	run husk update --cpuset-cpus a-b "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.cpu.cpus"* ]]
+	run husk update --memory lots "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--memory"* ]]
+
+	husk kill "$id" KILL
+	sleep 0.3
+	run husk update --pids-limit 5 "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *stopped* ]]
+}
