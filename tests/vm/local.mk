@@ -4,7 +4,7 @@
 # apt-get. First VM_HARNESS checks the guest itself from the host, then
 # VM_SUITES run inside it; either may be set empty.
 VM_HARNESS = tests/vm/vm.bats
-VM_SUITES = tests/vm/vm-smoke.bats
+VM_SUITES = tests/vm/vm-smoke.bats tests/bats/cgroups.bats
 VM_ENV = HUSK_BUILDDIR='$(abs_top_builddir)' HUSK_SRCDIR='$(abs_top_srcdir)' \
 	HUSK_VM_SHARES='$(abs_top_builddir)'
 
