@@ -44,7 +44,8 @@ int verb_usage_error(const struct verb *v, const char *fmt, ...) __attribute__((
 /* Exactly n positional arguments remain after options, else a usage error. */
 int verb_need_args(const struct verb *v, int argc, int n, const char *names);
 
-extern const struct verb verb_create, verb_delete, verb_events, verb_exec, verb_features, verb_kill, verb_list,
-	verb_pause, verb_ps, verb_resume, verb_run, verb_spec, verb_start, verb_state;
+extern const struct verb verb_create, verb_delete, verb_events, verb_exec, verb_features, verb_kill,
+	verb_list, verb_pause, verb_ps, verb_resume, verb_run, verb_spec, verb_start, verb_state,
+	verb_update;
 
 #endif

@@ -21,8 +21,10 @@ husk_SOURCES = \
 	runtime/spec.c \
 	runtime/start.c \
 	runtime/state.c \
+	runtime/update.c \
 	runtime/linux/cgroup.c runtime/linux/cgroup.h \
 	runtime/linux/cgroup-freeze.c \
+	runtime/linux/cgroup-resources.c \
 	runtime/linux/cgroup-stats.c runtime/linux/cgroup-stats.h \
 	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \

@@ -12,8 +12,9 @@
 #include "runtime/husk.h"
 
 static const struct verb *const verbs[] = {
-	&verb_create, &verb_delete, &verb_events, &verb_exec,   &verb_features, &verb_kill, &verb_list,  &verb_pause,
-	&verb_ps,     &verb_resume, &verb_run,    &verb_spec,     &verb_start, &verb_state,
+	&verb_create, &verb_delete, &verb_events, &verb_exec,  &verb_features,
+	&verb_kill,   &verb_list,   &verb_pause,  &verb_ps,    &verb_resume,
+	&verb_run,    &verb_spec,   &verb_start,  &verb_state, &verb_update,
 };
 
 static const struct verb *current_verb;

@@ -242,13 +242,16 @@ int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, str
 	int r;
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	if (cfg->linux && (r = cgroup_check_resources(cfg->linux->resources, err)) < 0)
+		return r;
 	if (cgroup_mode() == CGROUP_V2) {
 		snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
 		r = mkdir_p(dir);
 		if (r < 0 && r != -EEXIST)
 			return err_sys(err, -r, "create cgroup %s", dir);
-		r = write_file(dir, "cgroup.procs", pidstr, err);
-		if (r < 0) {
+		const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
+		if ((r = cgroup_apply_resources(path, res, err)) < 0 ||
+		    (r = write_file(dir, "cgroup.procs", pidstr, err)) < 0) {
 			rmdir(dir);
 			return r;
 		}
@@ -267,6 +270,14 @@ int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, str
 			goto fail;
 		if (strcmp(v1_controllers[i], "devices") == 0 && (r = v1_devices(dir, cfg, err)) < 0)
 			goto fail;
+	}
+	/* limits are in place before the first process can allocate or fork */
+	if ((r = cgroup_apply_resources(path, cfg->linux ? cfg->linux->resources : NULL, err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < N_V1; i++) {
+		if (!v1_has(v1_controllers[i]))
+			continue;
+		v1_dir(v1_controllers[i], path, dir, sizeof(dir));
 		if ((r = write_file(dir, "cgroup.procs", pidstr, err)) < 0)
 			goto fail;
 	}

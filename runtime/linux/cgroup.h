@@ -30,5 +30,13 @@ int cgroup_pids(const char *path, pid_t **pids, size_t *count, struct husk_error
 /* Freeze or thaw every process of the cgroup, waiting until done. */
 int cgroup_freeze(const char *path, bool frozen, struct husk_error *err);
 bool cgroup_is_frozen(const char *path);
+/* Check linux.resources values without touching the host (bad values fail
+ * before any cgroup exists). */
+int cgroup_check_resources(const struct oci_resources *res, struct husk_error *err);
+/* Write linux.resources into the cgroup at path (created, update). On v2 the
+ * needed controllers are enabled in every ancestor first. A value the host
+ * cannot take is an error naming the JSON field and the file. */
+int cgroup_apply_resources(const char *path, const struct oci_resources *res,
+			   struct husk_error *err);
 
 #endif

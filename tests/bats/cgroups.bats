@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# linux.resources: the values land in the container's cgroup and are enforced.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	set_args "$BUNDLE" sleep 1000
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then V2=1; else V2=; fi
+}
+
+teardown() {
+	teardown_common
+}
+
+# cg_file CTRL V1FILE V2FILE ID: the path of a container's cgroup file.
+cg_file() {
+	if [ -n "$V2" ]; then echo "/sys/fs/cgroup/$4/$3"; else echo "/sys/fs/cgroup/$1/$4/$2"; fi
+}
+
+# need_file CTRL V1FILE V2FILE: skip when the host lacks the controller file.
+need_file() {
+	local f
+	if [ -n "$V2" ]; then
+		grep -qw "$1" /sys/fs/cgroup/cgroup.controllers || skip "no $1 controller on this host"
+	else
+		f=$(find "/sys/fs/cgroup/$1/" -maxdepth 1 -name "$2" 2>/dev/null)
+		[ -n "$f" ] || skip "no /sys/fs/cgroup/$1/$2 on this host"
+	fi
+}
+
+@test "memory, cpu and pids limits land in the cgroup" {
+	need_file memory memory.limit_in_bytes memory.max
+	need_file cpu cpu.cfs_quota_us cpu.max
+	need_file pids tasks pids.max
+	local id
+	id=$(ctr_id res)
+	update_config "$BUNDLE" '.linux.resources = {
+		"memory": {"limit": 67108864, "reservation": 33554432},
+		"cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"},
+		"pids": {"limit": 42}}'
+	husk run -d -b "$BUNDLE" "$id"
+	[ "$(cat "$(cg_file pids pids.max pids.max "$id")")" = 42 ]
+	[ "$(cat "$(cg_file cpuset cpuset.cpus cpuset.cpus "$id")")" = 0 ]
+	if [ -n "$V2" ]; then
+		[ "$(cat "/sys/fs/cgroup/$id/memory.max")" = 67108864 ]
+		[ "$(cat "/sys/fs/cgroup/$id/memory.low")" = 33554432 ]
+		[ "$(cat "/sys/fs/cgroup/$id/cpu.max")" = "50000 100000" ]
+		[ "$(cat "/sys/fs/cgroup/$id/cpu.weight")" = $((1 + (510 * 9999) / 262142)) ]
+	else
+		[ "$(cat "/sys/fs/cgroup/memory/$id/memory.limit_in_bytes")" = 67108864 ]
+		[ "$(cat "/sys/fs/cgroup/memory/$id/memory.soft_limit_in_bytes")" = 33554432 ]
+		[ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.shares")" = 512 ]
+		[ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.cfs_quota_us")" = 50000 ]
+		[ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.cfs_period_us")" = 100000 ]
+	fi
+	# the container's process is in that cgroup
+	pid=$(husk state "$id" | jq -r .pid)
+	grep -q "$id" "/proc/$pid/cgroup"
+}
+
+@test "memory swap and swappiness on v1" {
+	[ -z "$V2" ] || skip "v1 files only"
+	need_file memory memory.memsw.limit_in_bytes
+	local id
+	id=$(ctr_id swap)
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 67108864, "swap": 134217728,
+		"swappiness": 10}'
+	husk run -d -b "$BUNDLE" "$id"
+	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.memsw.limit_in_bytes")" = 134217728 ]
+	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.swappiness")" = 10 ]
+}
+
+@test "the pids limit is enforced: forks past it fail" {
+	need_file pids tasks pids.max
+	local id
+	id=$(ctr_id pids)
+	update_config "$BUNDLE" '.linux.resources.pids = {"limit": 5}'
+	set_args "$BUNDLE" sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 100 & done; wait'
+	run husk run -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	echo "status=$status output=$output"
+	[[ "$output" == *"fork"* || "$output" == *"resource"* || "$output" == *"Resource"* ]]
+}
+
+@test "the memory limit is enforced: an allocation past it is OOM-killed" {
+	need_file memory memory.limit_in_bytes memory.max
+	local id
+	id=$(ctr_id oom)
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
+	[ -n "$V2" ] || [ -f /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] ||
+		update_config "$BUNDLE" 'del(.linux.resources.memory.swap)'
+	# 100 MiB held in a shell variable
+	set_args "$BUNDLE" sh -c 'x=$(head -c 104857600 /dev/zero | tr "\0" a); echo ${#x}'
+	run husk run -b "$BUNDLE" "$id"
+	echo "status=$status output=$output"
+	[ "$status" -eq 137 ]
+}
+
+@test "bad values fail create, naming the field, and leave nothing behind" {
+	local id
+	id=$(ctr_id bad)
+	update_config "$BUNDLE" '.linux.resources.cpu = {"cpus": "a-b"}'
+	run husk create -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.cpu.cpus"* ]]
+	[ ! -e "/sys/fs/cgroup/memory/$id" ] && [ ! -e "/sys/fs/cgroup/$id" ]
+	run husk state "$id"
+	[ "$status" -ne 0 ]
+
+	update_config "$BUNDLE" '.linux.resources = {"memory": {"limit": -5}}'
+	run husk create -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.memory.limit"* ]]
+	[ ! -e "/sys/fs/cgroup/memory/$id" ] && [ ! -e "/sys/fs/cgroup/$id" ]
+}
+
+@test "unified on a v1 host is an error" {
+	[ -z "$V2" ] || skip "host is cgroup v2"
+	local id
+	id=$(ctr_id uni)
+	update_config "$BUNDLE" '.linux.resources.unified = {"memory.high": "1000000"}'
+	run husk create -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.unified: needs cgroup v2"* ]]
+	[ ! -e "/sys/fs/cgroup/memory/$id" ]
+}
+
+@test "a controller file the host lacks is an error naming field and file" {
+	[ -z "$V2" ] || skip "v1 host check"
+	[ ! -d /sys/fs/cgroup/hugetlb ] || skip "host has hugetlb"
+	local id
+	id=$(ctr_id huge)
+	update_config "$BUNDLE" '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 2097152}]'
+	run husk create -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.hugepageLimits[0]"*"hugetlb.2MB.limit_in_bytes"* ]]
+	[ ! -e "/sys/fs/cgroup/memory/$id" ]
+}
+
+@test "update changes the limits of a running container and its config copy" {
+	need_file memory memory.limit_in_bytes memory.max
+	need_file pids tasks pids.max
+	local id
+	id=$(ctr_id upd)
+	update_config "$BUNDLE" '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 10}}'
+	husk run -d -b "$BUNDLE" "$id"
+	husk update --memory 128M --pids-limit 20 --cpu-shares 256 "$id"
+	[ "$(cat "$(cg_file pids pids.max pids.max "$id")")" = 20 ]
+	[ "$(cat "$(cg_file memory memory.limit_in_bytes memory.max "$id")")" = 134217728 ]
+	[ -n "$V2" ] || [ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.shares")" = 256 ]
+	[ "$(jq .linux.resources.pids.limit "$HUSK_ROOT/$id/config.json")" = 20 ]
+	[ "$(jq .linux.resources.memory.limit "$HUSK_ROOT/$id/config.json")" = 134217728 ]
+
+	echo '{"pids": {"limit": 0}, "memory": {"limit": 100000000}}' | husk update --resources - "$id"
+	[ "$(cat "$(cg_file pids pids.max pids.max "$id")")" = max ]
+	[ "$(( $(cat "$(cg_file memory memory.limit_in_bytes memory.max "$id")") / 4096 ))" = $((100000000 / 4096)) ]
+
+	run husk update --cpuset-cpus a-b "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.cpu.cpus"* ]]
+	run husk update --memory lots "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--memory"* ]]
+
+	husk kill "$id" KILL
+	sleep 0.3
+	run husk update --pids-limit 5 "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *stopped* ]]
+}
