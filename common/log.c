@@ -68,7 +68,7 @@ static size_t json_escape(char *buf, size_t size, size_t pos, const char *s)
 	return pos;
 }
 
-static void rfc3339_now(char *buf, size_t size)
+void log_time_now(char *buf, size_t size)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -91,7 +91,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	rfc3339_now(now, sizeof(now));
+	log_time_now(now, sizeof(now));
 
 	if (log_fmt == LOG_FORMAT_JSON) {
 		pos = (size_t)snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"", level_names[level]);

@@ -75,13 +75,8 @@ static int events_run(struct husk_globals *g, int argc, char **argv, struct husk
 		return c;
 	const char *id = argv[optind];
 	for (;;) {
-		int rootfd;
-		int r = open_root_for(g, id, &rootfd, err);
-		if (r < 0)
-			return r;
 		struct container *ct = NULL;
-		r = container_load(rootfd, id, false, &ct, err);
-		close(rootfd);
+		int r = load_container(g, id, false, &ct, err);
 		if (r < 0)
 			return r;
 		if (ct->status == STATUS_STOPPED) {

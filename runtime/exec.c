@@ -180,11 +180,18 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		case 'e':
 			if (!strchr(optarg, '='))
 				return verb_usage_error(&verb_exec, "--env: \"%s\" is not KEY=VALUE", optarg);
-			oci_strings_append(&f.env, optarg);
+			if (oci_strings_append(&f.env, optarg) < 0)
+				return err_sys(err, ENOMEM, "exec");
 			break;
 		case 'u': f.user = optarg; break;
-		case 'g': oci_strings_append(&f.gids, optarg); break;
-		case 'c': oci_strings_append(&f.caps, optarg); break;
+		case 'g':
+			if (oci_strings_append(&f.gids, optarg) < 0)
+				return err_sys(err, ENOMEM, "exec");
+			break;
+		case 'c':
+			if (oci_strings_append(&f.caps, optarg) < 0)
+				return err_sys(err, ENOMEM, "exec");
+			break;
 		case OPT_NNP: f.no_new_privs = true; break;
 		case OPT_LABEL:
 			return err_set(err, ENOTSUP, "--process-label: SELinux labels are not supported by "

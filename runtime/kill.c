@@ -19,16 +19,11 @@ static int kill_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	int sig = argc - optind == 2 ? signal_parse(argv[optind + 1]) : 15;
 	if (sig < 0)
 		return verb_usage_error(&verb_kill, "\"%s\" is not a signal", argv[optind + 1]);
-	int rootfd;
-	int r = open_root_for(g, argv[optind], &rootfd, err);
-	if (r < 0)
-		return r;
 	struct container *ct = NULL;
-	r = container_load(rootfd, argv[optind], false, &ct, err);
+	int r = load_container(g, argv[optind], false, &ct, err);
 	if (r == 0)
 		r = lifecycle_kill(ct, sig, all, err);
 	container_free(ct);
-	close(rootfd);
 	return r;
 }
 

@@ -38,14 +38,16 @@ int open_root_for(const struct husk_globals *g, const char *id, int *fd, struct 
 	return r;
 }
 
-static void rfc3339_now(char *buf, size_t size)
+int load_container(const struct husk_globals *g, const char *id, bool lock, struct container **out,
+		   struct husk_error *err)
 {
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+	int rootfd;
+	int r = open_root_for(g, id, &rootfd, err);
+	if (r < 0)
+		return r;
+	r = container_load(rootfd, id, lock, out, err);
+	close(rootfd);
+	return r;
 }
 
 int write_pid_file(const char *path, pid_t pid, struct husk_error *err)
@@ -162,7 +164,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		goto fail;
 
 	char created[64], rootfs[PATH_MAX];
-	rfc3339_now(created, sizeof(created));
+	log_time_now(created, sizeof(created));
 	if (cfg->root->path[0] == '/')
 		snprintf(rootfs, sizeof(rootfs), "%s", cfg->root->path);
 	else

@@ -31,6 +31,10 @@ int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *er
 /* "TERM", "SIGTERM", "15", "RTMIN+2" -> the number; -EINVAL otherwise. */
 int signal_parse(const char *s);
 
+/* open_root_for + container_load: the container named on a command line. */
+int load_container(const struct husk_globals *g, const char *id, bool lock, struct container **out,
+		   struct husk_error *err);
+
 /* Write pid to path atomically (--pid-file). */
 int write_pid_file(const char *path, pid_t pid, struct husk_error *err);
 

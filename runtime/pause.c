@@ -15,13 +15,8 @@ static int freeze_verb(const struct verb *v, struct husk_globals *g, int argc, c
 		return c;
 	if ((c = verb_need_args(v, argc, 1, "a container id")) != 0)
 		return c;
-	int rootfd;
-	int r = open_root_for(g, argv[optind], &rootfd, err);
-	if (r < 0)
-		return r;
 	struct container *ct = NULL;
-	r = container_load(rootfd, argv[optind], true, &ct, err);
-	close(rootfd);
+	int r = load_container(g, argv[optind], true, &ct, err);
 	if (r < 0)
 		return r;
 	enum container_status want = frozen ? STATUS_RUNNING : STATUS_PAUSED;

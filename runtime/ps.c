@@ -92,13 +92,8 @@ static int ps_run(struct husk_globals *g, int argc, char **argv, struct husk_err
 	}
 	if (argc - optind < 1)
 		return verb_usage_error(&verb_ps, "missing argument: expected a container id");
-	int rootfd;
-	int r = open_root_for(g, argv[optind], &rootfd, err);
-	if (r < 0)
-		return r;
 	struct container *ct = NULL;
-	r = container_load(rootfd, argv[optind], false, &ct, err);
-	close(rootfd);
+	int r = load_container(g, argv[optind], false, &ct, err);
 	if (r < 0)
 		return r;
 	pid_t *pids = NULL;

@@ -12,16 +12,11 @@ static int start_run(struct husk_globals *g, int argc, char **argv, struct husk_
 		return c;
 	if ((c = verb_need_args(&verb_start, argc, 1, "a container id")) != 0)
 		return c;
-	int rootfd;
-	int r = open_root_for(g, argv[optind], &rootfd, err);
-	if (r < 0)
-		return r;
 	struct container *ct = NULL;
-	r = container_load(rootfd, argv[optind], true, &ct, err);
+	int r = load_container(g, argv[optind], true, &ct, err);
 	if (r == 0)
 		r = lifecycle_start(ct, err);
 	container_free(ct);
-	close(rootfd);
 	return r;
 }
 

@@ -15,13 +15,8 @@ static int state_run(struct husk_globals *g, int argc, char **argv, struct husk_
 		return c;
 	if ((c = verb_need_args(&verb_state, argc, 1, "a container id")) != 0)
 		return c;
-	int rootfd;
-	int r = open_root_for(g, argv[optind], &rootfd, err);
-	if (r < 0)
-		return r;
 	struct container *ct = NULL;
-	r = container_load(rootfd, argv[optind], false, &ct, err);
-	close(rootfd);
+	int r = load_container(g, argv[optind], false, &ct, err);
 	if (r < 0)
 		return r;
 	if (ct->status == STATUS_STOPPED)

@@ -47,6 +47,7 @@ static int own_cgroup(char *out, size_t size)
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	struct husk_error e;
+	snprintf(out, size, "/");
 	if (read_file_at(AT_FDCWD, "/proc/self/cgroup", 65536, &buf, &len, &e) < 0)
 		return -1;
 	const char *want = cgroup_mode() == CGROUP_V2 ? "0::" : NULL;
