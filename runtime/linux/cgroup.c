@@ -237,12 +237,70 @@ static bool v1_has(const char *controller)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, struct husk_error *err)
+void cgroup_join_close(struct cgroup_join *j)
 {
-	char dir[4096], pidstr[16];
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	for (size_t i = 0; i < j->n_tasks; i++)
+		close(j->tasks[i]);
+	j->dirfd = -1;
+	j->n_tasks = 0;
+}
+
+int cgroup_join_open(const char *path, struct cgroup_join *j, struct husk_error *err)
+{
+	char dir[4096], file[4200];
+
+	j->dirfd = -1;
+	j->n_tasks = 0;
+	if (cgroup_mode() == CGROUP_V2) {
+		snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
+		j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (j->dirfd < 0)
+			return err_sys(err, errno, "open cgroup %s", dir);
+		return 0;
+	}
+	for (size_t i = 0; i < N_V1 && j->n_tasks < CGROUP_MAX_HIERARCHIES; i++) {
+		if (!v1_has(v1_controllers[i]))
+			continue;
+		v1_dir(v1_controllers[i], path, dir, sizeof(dir));
+		snprintf(file, sizeof(file), "%s/tasks", dir);
+		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			cgroup_join_close(j);
+			return err_sys(err, e, "open %s", file);
+		}
+		j->tasks[j->n_tasks++] = fd;
+	}
+	return 0;
+}
+
+int cgroup_join_self(struct cgroup_join *j, bool placed, struct husk_error *err)
+{
+	int r = 0;
+	for (size_t i = 0; i < j->n_tasks && r == 0; i++) {
+		if (write(j->tasks[i], "0", 1) != 1)
+			r = err_sys(err, errno, "join the container's cgroup (v1 tasks)");
+	}
+	if (r == 0 && j->dirfd >= 0 && !placed) {
+		/* clone3 could not place us (kernel before 5.7) */
+		_cleanup_close_ int fd = openat(j->dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			r = err_sys(err, errno, "join the container's cgroup (cgroup.procs)");
+	}
+	cgroup_join_close(j);
+	return r;
+}
+
+int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_join *j,
+		  struct husk_error *err)
+{
+	char dir[4096];
 	int r;
 
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	j->dirfd = -1;
+	j->n_tasks = 0;
 	if (cfg->linux && (r = cgroup_check_resources(cfg->linux->resources, err)) < 0)
 		return r;
 	if (cgroup_mode() == CGROUP_V2) {
@@ -252,7 +310,7 @@ int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, str
 			return err_sys(err, -r, "create cgroup %s", dir);
 		const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
 		if ((r = cgroup_apply_resources(path, res, err)) < 0 ||
-		    (r = write_file(dir, "cgroup.procs", pidstr, err)) < 0) {
+		    (r = cgroup_join_open(path, j, err)) < 0) {
 			rmdir(dir);
 			return r;
 		}
@@ -273,40 +331,15 @@ int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, str
 			goto fail;
 	}
 	/* limits are in place before the first process can allocate or fork */
-	if ((r = cgroup_apply_resources(path, cfg->linux ? cfg->linux->resources : NULL, err)) < 0)
+	if ((r = cgroup_apply_resources(path, cfg->linux ? cfg->linux->resources : NULL, err)) < 0 ||
+	    (r = cgroup_join_open(path, j, err)) < 0)
 		goto fail;
-	for (size_t i = 0; i < N_V1; i++) {
-		if (!v1_has(v1_controllers[i]))
-			continue;
-		v1_dir(v1_controllers[i], path, dir, sizeof(dir));
-		if ((r = write_file(dir, "cgroup.procs", pidstr, err)) < 0)
-			goto fail;
-	}
 	return 0;
 fail: {
 	struct husk_error ignored;
 	cgroup_destroy(path, &ignored);
 }
 	return r;
-}
-
-int cgroup_enter(const char *path, pid_t pid, struct husk_error *err)
-{
-	char dir[4096], pidstr[16];
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
-	if (cgroup_mode() == CGROUP_V2) {
-		snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
-		return write_file(dir, "cgroup.procs", pidstr, err);
-	}
-	for (size_t i = 0; i < N_V1; i++) {
-		if (!v1_has(v1_controllers[i]))
-			continue;
-		v1_dir(v1_controllers[i], path, dir, sizeof(dir));
-		int r = write_file(dir, "cgroup.procs", pidstr, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 /* The directory that lists the container's processes. */

@@ -126,6 +126,8 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	struct statfs sfs;
 	int sv[2] = { -1, -1 }, r;
 	pid_t child = -1;
+	struct cgroup_join join = CGROUP_JOIN_NONE;
+	bool placed;
 
 	if (eo->proc->terminal && eo->console_fd < 0)
 		return err_set(err, EINVAL, "exec: a terminal needs --console-socket (or run in the "
@@ -145,21 +147,28 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	if ((flags & (CLONE_NEWPID | CLONE_NEWTIME)) &&
 	    setns(pidfd, flags & (CLONE_NEWPID | CLONE_NEWTIME)) < 0)
 		return err_sys(err, errno, "exec: join the pid namespace");
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return err_sys(err, errno, "socketpair");
-	child = fork();
+	if (eo->c->state->cgroup_path && (r = cgroup_join_open(eo->c->state->cgroup_path, &join, err)) < 0)
+		return r;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = err_sys(err, errno, "socketpair");
+		goto out;
+	}
+	child = clone_into_cgroup(0, &join, &placed);
 	if (child < 0) {
 		r = err_sys(err, errno, "fork");
 		goto out;
 	}
 	if (child == 0) {
 		close(sv[0]);
+		if (cgroup_join_self(&join, placed, err) < 0) {
+			sync_send(sv[1], SYNC_ERROR, 0, err->msg);
+			_exit(127);
+		}
 		enter_child(eo, pidfd, flags, procfd, sv[1]);
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (eo->c->state->cgroup_path && (r = cgroup_enter(eo->c->state->cgroup_path, child, err)) < 0)
-		goto out;
+	cgroup_join_close(&join);
 	if (sync_send(sv[0], SYNC_GO, child, NULL) < 0) {
 		r = err_set(err, EPIPE, "exec: the new process died");
 		goto out;
@@ -182,5 +191,6 @@ out:
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
+	cgroup_join_close(&join);
 	return r;
 }

@@ -60,6 +60,24 @@ static pid_t clone3_fork(uint64_t flags, int exit_signal)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+pid_t clone_into_cgroup(uint64_t flags, const struct cgroup_join *j, bool *placed)
+{
+	*placed = false;
+	if (j->dirfd >= 0) {
+		struct clone_args args = { .flags = flags | CLONE_INTO_CGROUP,
+					   .exit_signal = SIGCHLD,
+					   .cgroup = (uint64_t)j->dirfd };
+		*placed = true;
+		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		/* older kernels know clone3 but not CLONE_INTO_CGROUP: the
+		 * child then joins by itself */
+		if (pid >= 0 || (errno != EINVAL && errno != E2BIG && errno != ENOSYS))
+			return pid;
+		*placed = false;
+	}
+	return clone3_fork(flags, SIGCHLD);
+}
+
 static _Noreturn void child_fail(int sync_fd, struct husk_error *err)
 {
 	sync_send(sync_fd, SYNC_ERROR, 0, err->msg);
@@ -154,15 +172,6 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 	struct sync_msg m;
 	int r;
 
-	if (!o->rootless || cgroup_mode() == CGROUP_V2) {
-		r = cgroup_path_for(o->cfg, o->id, res->cgroup_path, sizeof(res->cgroup_path), err);
-		if (r < 0)
-			return r;
-		r = cgroup_create(res->cgroup_path, o->cfg, pid, err);
-		if (r < 0 && !o->rootless)
-			return r;
-		res->has_cgroup = r == 0;
-	}
 	if (sync_send(sync_fd, SYNC_GO, pid, NULL) < 0)
 		return err_set(err, EPIPE, "the container init exited during setup");
 	for (;;) {
@@ -215,6 +224,8 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	struct ns_plan plan;
 	int sv[2] = { -1, -1 }, fifo_fd = -1, r;
 	pid_t pid = -1, stage_pid = -1;
+	struct cgroup_join join = CGROUP_JOIN_NONE;
+	bool placed;
 
 	memset(res, 0, sizeof(*res));
 	res->sync_fd = -1;
@@ -243,8 +254,20 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		goto out;
 	}
 
+	/* the cgroup, with its limits, exists before the first container
+	 * process; the child joins it before anything else */
+	if (!o->rootless || cgroup_mode() == CGROUP_V2) {
+		r = cgroup_path_for(o->cfg, o->id, res->cgroup_path, sizeof(res->cgroup_path), err);
+		if (r < 0)
+			goto out;
+		r = cgroup_create(res->cgroup_path, o->cfg, &join, err);
+		if (r < 0 && !o->rootless)
+			goto out;
+		res->has_cgroup = r == 0;
+	}
+
 	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
-	pid_t child = clone3_fork(slow ? 0 : (uint64_t)plan.new_flags, SIGCHLD);
+	pid_t child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
 	if (child < 0) {
 		r = err_sys(err, errno, "clone the container init");
 		goto out;
@@ -253,12 +276,16 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		/* the state dir fd carries the container lock: the parent keeps it */
 		close(sv[0]);
 		close(o->state_dirfd);
+		struct husk_error join_err = { 0 };
+		if (cgroup_join_self(&join, placed, &join_err) < 0)
+			child_fail(sv[1], &join_err);
 		if (slow)
 			stage(o, &plan, sv[1], fifo_fd, new_cgroupns);
 		container_init(o, sv[1], fifo_fd, userns, new_cgroupns);
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	cgroup_join_close(&join);
 
 	struct sync_msg m = { 0 };
 	if (slow) {
@@ -317,6 +344,7 @@ out:
 		close(sv[1]);
 	if (fifo_fd >= 0)
 		close(fifo_fd);
+	cgroup_join_close(&join);
 	ns_plan_close(&plan);
 	return r;
 }

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "oci-spec/runtime-spec.h"
+#include "runtime/linux/cgroup.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/seccomp.h"
 
@@ -40,9 +41,13 @@ struct spawn_result {
 
 int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct husk_error *err);
 
+/* clone3 with flags and SIGCHLD, born in j's cgroup when the kernel can
+ * (CLONE_INTO_CGROUP, v2); *placed says whether it was. */
+pid_t clone_into_cgroup(uint64_t flags, const struct cgroup_join *j, bool *placed);
+
 /* The messages parent and child exchange. */
 enum sync_type {
-	SYNC_GO = 1,      /* parent: maps written, cgroup joined (value: init pid) */
+	SYNC_GO = 1,      /* parent: maps written (value: init pid) */
 	SYNC_WRITE_MAPS,  /* stage: I unshared the user namespace, map me */
 	SYNC_INIT_PID,    /* stage: the init's pid (value) */
 	SYNC_RUN_HOOKS,   /* init: run prestart and createRuntime hooks now */
