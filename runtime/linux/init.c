@@ -205,9 +205,25 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (sync_recv(sync_fd, &m) < 0 || m.type != SYNC_GO)
+	in.rootfs.cfg = cfg;
+	in.rootfs.bundle = o->bundle;
+	in.rootfs.userns = userns;
+	in.rootfs.no_pivot = o->no_pivot;
+	in.rootfs.rootfd = -1;
+	in.rootfs.idmap_fds = o->idmap_fds;
+	/* Without a user namespace the first mounts need nothing from the
+	 * parent: do them while it creates the cgroup. In one, they wait for
+	 * the id maps. */
+	if (!userns && (open_private_procfs(&in) < 0 || rootfs_prepare(&in.rootfs, &in.err) < 0))
+		fail(&in);
+
+	struct cgroup_join join = CGROUP_JOIN_NONE;
+	if (sync_recv_fds(sync_fd, &m, join.tasks, CGROUP_MAX_HIERARCHIES, &join.n_tasks) < 0 ||
+	    m.type != SYNC_GO)
 		_exit(1);
 	in.host_pid = m.value;
+	if (cgroup_join_self(&join, true, &in.err) < 0)
+		fail(&in);
 	if (userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		log_debug("root is not mapped in the user namespace");
 	if (new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
@@ -217,13 +233,9 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	if (!o->no_new_keyring)
 		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
 
-	in.rootfs.cfg = cfg;
-	in.rootfs.bundle = o->bundle;
-	in.rootfs.userns = userns;
-	in.rootfs.no_pivot = o->no_pivot;
-	in.rootfs.rootfd = -1;
-	in.rootfs.idmap_fds = o->idmap_fds;
-	if (open_private_procfs(&in) < 0 || rootfs_prepare(&in.rootfs, &in.err) < 0)
+	if (userns && (open_private_procfs(&in) < 0 || rootfs_prepare(&in.rootfs, &in.err) < 0))
+		fail(&in);
+	if (rootfs_prepare_rest(&in.rootfs, &in.err) < 0)
 		fail(&in);
 
 	if (cfg->hooks && (cfg->hooks->prestart.len || cfg->hooks->createRuntime.len)) {

@@ -736,8 +736,22 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 	if (ctx->rootfd < 0)
 		return err_sys(err, errno, "root.path: %s", ctx->rootfs);
 
-	for (size_t i = 0; i < cfg->mounts.len; i++) {
-		int r = do_mount(ctx, &cfg->mounts.items[i], i, err);
+	for (; ctx->next_mount < cfg->mounts.len; ctx->next_mount++) {
+		const struct oci_mount *m = &cfg->mounts.items[ctx->next_mount];
+		if (m->type && strncmp(m->type, "cgroup", 6) == 0)
+			break;
+		int r = do_mount(ctx, m, ctx->next_mount, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int rootfs_prepare_rest(struct rootfs_ctx *ctx, struct husk_error *err)
+{
+	const struct oci_config *cfg = ctx->cfg;
+	for (; ctx->next_mount < cfg->mounts.len; ctx->next_mount++) {
+		int r = do_mount(ctx, &cfg->mounts.items[ctx->next_mount], ctx->next_mount, err);
 		if (r < 0)
 			return r;
 	}

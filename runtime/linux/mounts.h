@@ -18,6 +18,7 @@ struct rootfs_ctx {
 	bool no_pivot;
 	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */
 	const int *idmap_fds; /* by mount index: an idmapped detached tree, or -1 */
+	size_t next_mount;    /* the first config mount not done yet */
 };
 
 /* In the parent (host privileges): for each mount with uidMappings or
@@ -27,8 +28,13 @@ int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, in
 			    struct husk_error *err);
 void idmapped_mounts_close(const struct oci_config *cfg, int *fds);
 
-/* Before the hooks: propagation, rootfs bind, config mounts, /dev. */
+/* Propagation, rootfs bind, and the config mounts before the first cgroup
+ * mount: none of it depends on the container's cgroup, so the init does it
+ * before it has joined. */
 int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err);
+/* Once in the cgroup (and its namespace): the other config mounts, /dev
+ * and linux.devices. Then the hooks. */
+int rootfs_prepare_rest(struct rootfs_ctx *ctx, struct husk_error *err);
 /* pivot_root (or MS_MOVE + chroot with --no-pivot) into the rootfs. */
 int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err);
 /* After the pivot: masked and read-only paths, then root.readonly. */

@@ -26,25 +26,69 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-int sync_send(int fd, int type, int value, const char *text)
+int sync_send_fds(int fd, int type, int value, const char *text, const int *fds, size_t n_fds)
 {
 	struct sync_msg m = { .type = type, .value = value };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CGROUP_MAX_HIERARCHIES)];
+		struct cmsghdr align;
+	} ctl;
 	if (text)
 		snprintf(m.text, sizeof(m.text), "%s", text);
-	size_t len = offsetof(struct sync_msg, text) + strlen(m.text) + 1;
-	while (send(fd, &m, len, MSG_NOSIGNAL) < 0) {
+	struct iovec iov = { .iov_base = &m,
+			     .iov_len = offsetof(struct sync_msg, text) + strlen(m.text) + 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (n_fds > CGROUP_MAX_HIERARCHIES)
+		return -EINVAL;
+	if (n_fds) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+	}
+	while (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
 		if (errno != EINTR)
 			return -errno;
 	}
 	return 0;
 }
 
-int sync_recv(int fd, struct sync_msg *m)
+int sync_send(int fd, int type, int value, const char *text)
 {
+	return sync_send_fds(fd, type, value, text, NULL, 0);
+}
+
+int sync_recv_fds(int fd, struct sync_msg *m, int *fds, size_t max_fds, size_t *n_fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CGROUP_MAX_HIERARCHIES)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
 	ssize_t n;
-	while ((n = recv(fd, m, sizeof(*m), 0)) < 0) {
+	if (n_fds)
+		*n_fds = 0;
+	while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0) {
 		if (errno != EINTR)
 			return -errno;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *got = (int *)CMSG_DATA(c);
+		for (size_t i = 0; i < count; i++) {
+			if (n_fds && *n_fds < max_fds)
+				fds[(*n_fds)++] = got[i];
+			else
+				close(got[i]);
+		}
 	}
 	if (n == 0)
 		return -EPIPE;
@@ -52,6 +96,11 @@ int sync_recv(int fd, struct sync_msg *m)
 		return -EBADMSG;
 	m->text[sizeof(m->text) - 1] = '\0';
 	return 0;
+}
+
+int sync_recv(int fd, struct sync_msg *m)
+{
+	return sync_recv_fds(fd, m, NULL, 0, NULL);
 }
 
 static pid_t clone3_fork(uint64_t flags, int exit_signal)
@@ -166,14 +215,19 @@ static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid,
 }
 
 /* Parent side of the conversation once the init exists. */
-static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct spawn_result *res,
+static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct cgroup_join *join,
 		      struct husk_error *err)
 {
 	struct sync_msg m;
 	int r;
 
-	if (sync_send(sync_fd, SYNC_GO, pid, NULL) < 0)
-		return err_set(err, EPIPE, "the container init exited during setup");
+	/* an init that failed early said why before it went */
+	r = sync_send_fds(sync_fd, SYNC_GO, pid, NULL, join->tasks, join->n_tasks);
+	cgroup_join_close(join);
+	if (r < 0)
+		return sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR
+			       ? err_set(err, EINVAL, "%s", m.text)
+			       : err_set(err, EPIPE, "the container init exited during setup");
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
 		if (r < 0)
@@ -199,6 +253,20 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 			return err_set(err, EPROTO, "unexpected message %d from the container init", m.type);
 		}
 	}
+}
+
+static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, struct cgroup_join *join,
+		       struct husk_error *err)
+{
+	if (o->rootless && cgroup_mode() != CGROUP_V2)
+		return 0;
+	int r = cgroup_path_for(o->cfg, o->id, res->cgroup_path, sizeof(res->cgroup_path), err);
+	if (r < 0)
+		return r;
+	r = cgroup_create(res->cgroup_path, o->cfg, join, err);
+	/* rootless: a v2 tree that is not delegated to us just means no cgroup */
+	res->has_cgroup = r == 0;
+	return o->rootless ? 0 : r;
 }
 
 static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
@@ -254,19 +322,16 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		goto out;
 	}
 
-	/* the cgroup, with its limits, exists before the first container
-	 * process; the child joins it before anything else */
-	if (!o->rootless || cgroup_mode() == CGROUP_V2) {
-		r = cgroup_path_for(o->cfg, o->id, res->cgroup_path, sizeof(res->cgroup_path), err);
-		if (r < 0)
-			goto out;
-		r = cgroup_create(res->cgroup_path, o->cfg, &join, err);
-		if (r < 0 && !o->rootless)
-			goto out;
-		res->has_cgroup = r == 0;
-	}
-
+	/* The container's processes join the cgroup, with its limits in
+	 * place, before any of them runs container code. On v2 clone3 places
+	 * the child at birth, and the slow path's stage joins before it forks
+	 * the init: both need the cgroup first. Otherwise (v1) the parent
+	 * creates it while the init mounts what does not depend on it, and
+	 * hands over the join handles with SYNC_GO. */
 	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
+	bool cgroup_first = slow || cgroup_mode() == CGROUP_V2;
+	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
+		goto out;
 	pid_t child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
 	if (child < 0) {
 		r = err_sys(err, errno, "clone the container init");
@@ -314,7 +379,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			goto out;
 	}
 
-	r = drive_init(o, sv[0], pid, res, err);
+	if (!cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
+		goto out;
+	r = drive_init(o, sv[0], pid, &join, err);
 	if (r < 0)
 		goto out;
 	res->pid = pid;

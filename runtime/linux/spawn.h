@@ -47,7 +47,7 @@ pid_t clone_into_cgroup(uint64_t flags, const struct cgroup_join *j, bool *place
 
 /* The messages parent and child exchange. */
 enum sync_type {
-	SYNC_GO = 1,      /* parent: maps written (value: init pid) */
+	SYNC_GO = 1,      /* parent: maps written (value: init pid; fds: v1 cgroup join) */
 	SYNC_WRITE_MAPS,  /* stage: I unshared the user namespace, map me */
 	SYNC_INIT_PID,    /* stage: the init's pid (value) */
 	SYNC_RUN_HOOKS,   /* init: run prestart and createRuntime hooks now */
@@ -65,6 +65,10 @@ struct sync_msg {
 int sync_send(int fd, int type, int value, const char *text);
 /* Receive one message; -EPIPE when the other side closed. */
 int sync_recv(int fd, struct sync_msg *m);
+/* The same, passing up to CGROUP_MAX_HIERARCHIES fds along (SCM_RIGHTS);
+ * received fds are close-on-exec, extra ones are closed. */
+int sync_send_fds(int fd, int type, int value, const char *text, const int *fds, size_t n_fds);
+int sync_recv_fds(int fd, struct sync_msg *m, int *fds, size_t max_fds, size_t *n_fds);
 
 /* The container side, entered in the child after clone. */
 /* new_cgroupns: unshare the cgroup namespace once the parent has put us in
