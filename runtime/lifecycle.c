@@ -77,6 +77,59 @@ static char *owner_name(void)
 	return strdup(buf);
 }
 
+/* What create records of a new container: the config as husk read it
+ * and the state. */
+struct record {
+	const struct husk_globals *g;
+	const struct oci_config *cfg;
+	const char *id, *bundle;
+	int dirfd;
+	bool rootless;
+	struct container_state *st; /* out */
+};
+
+/* Called by container_spawn while the init sets itself up, so the writes
+ * overlap its work. The annotations are shared with cfg until create
+ * succeeds. */
+static int record_container(void *arg, pid_t pid, uint64_t start_time, const char *cgroup_path,
+			    struct husk_error *err)
+{
+	struct record *rec = arg;
+	const struct oci_config *cfg = rec->cfg;
+	_cleanup_free_ char *config_json = NULL;
+	size_t len;
+	int r;
+
+	if ((r = oci_encode(&oci_config_type, cfg, false, &config_json, &len, err)) < 0 ||
+	    (r = write_file_atomic(rec->dirfd, CONFIG_COPY, config_json, len, 0600, err)) < 0)
+		return r;
+
+	char created[64], rootfs[PATH_MAX];
+	log_time_now(created, sizeof(created));
+	if (cfg->root->path[0] == '/')
+		snprintf(rootfs, sizeof(rootfs), "%s", cfg->root->path);
+	else
+		snprintf(rootfs, sizeof(rootfs), "%s/%s", rec->bundle, cfg->root->path);
+	struct container_state *st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return err_sys(err, ENOMEM, "create");
+	rec->st = st;
+	st->ociVersion = strdup(cfg->ociVersion);
+	st->id = strdup(rec->id);
+	st->pid = pid;
+	st->has_pid = true;
+	st->bundle = strdup(rec->bundle);
+	st->rootfs = strdup(rootfs);
+	st->created = strdup(created);
+	st->owner = owner_name();
+	st->pid_start_time = start_time;
+	st->cgroup_path = cgroup_path ? strdup(cgroup_path) : NULL;
+	st->rootless = rec->rootless;
+	st->systemd_cgroup = rec->g->systemd_cgroup;
+	st->annotations = cfg->annotations;
+	return container_save(rec->dirfd, st, err);
+}
+
 int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		     struct container **out, struct spawn_result *res, struct husk_error *err)
 {
@@ -130,6 +183,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if ((r = idmapped_mounts_prepare(cfg, bundle, &idmap_fds, err)) < 0)
 		goto fail;
 
+	struct record rec = { .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd };
 	struct spawn_opts so = {
 		.id = co->id,
 		.bundle = bundle,
@@ -143,8 +197,12 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		.seccomp = seccomp,
 		.listener_fd = listener_fd,
 		.idmap_fds = idmap_fds,
+		.on_spawned = record_container,
+		.on_spawned_arg = &rec,
 	};
+	rec.rootless = so.rootless;
 	r = container_spawn(&so, res, err);
+	st = rec.st;
 	/* the init has its own copies now */
 	seccomp_free(seccomp);
 	seccomp = NULL;
@@ -157,39 +215,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		goto fail;
 	spawned = true;
 
-	_cleanup_free_ char *config_json = NULL;
-	size_t len;
-	if ((r = oci_encode(&oci_config_type, cfg, false, &config_json, &len, err)) < 0 ||
-	    (r = write_file_atomic(dirfd, CONFIG_COPY, config_json, len, 0600, err)) < 0)
-		goto fail;
-
-	char created[64], rootfs[PATH_MAX];
-	log_time_now(created, sizeof(created));
-	if (cfg->root->path[0] == '/')
-		snprintf(rootfs, sizeof(rootfs), "%s", cfg->root->path);
-	else
-		snprintf(rootfs, sizeof(rootfs), "%s/%s", bundle, cfg->root->path);
-	st = calloc(1, sizeof(*st));
-	if (st == NULL) {
-		r = err_sys(err, ENOMEM, "create");
-		goto fail;
-	}
-	st->ociVersion = strdup(cfg->ociVersion);
-	st->id = strdup(co->id);
-	st->pid = res->pid;
-	st->has_pid = true;
-	st->bundle = strdup(bundle);
-	st->rootfs = strdup(rootfs);
-	st->created = strdup(created);
-	st->owner = owner_name();
-	st->pid_start_time = res->start_time;
-	st->cgroup_path = res->has_cgroup ? strdup(res->cgroup_path) : NULL;
-	st->rootless = so.rootless;
-	st->systemd_cgroup = g->systemd_cgroup;
-	st->annotations = cfg->annotations;
+	/* the state now owns the annotations it shared */
 	cfg->annotations = (oci_string_map){ 0 };
-	if ((r = container_save(dirfd, st, err)) < 0)
-		goto fail;
 	if (co->pid_file && (r = write_pid_file(co->pid_file, res->pid, err)) < 0)
 		goto fail;
 
@@ -231,6 +258,8 @@ fail:
 	}
 	if (rootfd >= 0)
 		close(rootfd);
+	if (st && cfg && st->annotations.keys == cfg->annotations.keys)
+		st->annotations = (oci_string_map){ 0 };
 	oci_free(&container_state_type, st);
 	oci_free(&oci_config_type, cfg);
 	return r;

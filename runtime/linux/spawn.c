@@ -216,7 +216,7 @@ static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid,
 
 /* Parent side of the conversation once the init exists. */
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct cgroup_join *join,
-		      struct husk_error *err)
+		      struct spawn_result *res, struct husk_error *err)
 {
 	struct sync_msg m;
 	int r;
@@ -228,6 +228,11 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 		return sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR
 			       ? err_set(err, EINVAL, "%s", m.text)
 			       : err_set(err, EPIPE, "the container init exited during setup");
+	res->start_time = process_start_time(pid);
+	if (o->on_spawned &&
+	    (r = o->on_spawned(o->on_spawned_arg, pid, res->start_time,
+			       res->has_cgroup ? res->cgroup_path : NULL, err)) < 0)
+		return r;
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
 		if (r < 0)
@@ -381,11 +386,10 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 
 	if (!cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
-	r = drive_init(o, sv[0], pid, &join, err);
+	r = drive_init(o, sv[0], pid, &join, res, err);
 	if (r < 0)
 		goto out;
 	res->pid = pid;
-	res->start_time = process_start_time(pid);
 	res->sync_fd = sv[0];
 	sv[0] = -1;
 out:

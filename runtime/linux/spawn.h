@@ -29,6 +29,12 @@ struct spawn_opts {
 	const struct husk_seccomp *seccomp; /* compiled linux.seccomp, or NULL */
 	int listener_fd; /* connected to linux.seccomp.listenerPath, or -1 */
 	const int *idmap_fds; /* see idmapped_mounts_prepare */
+	/* Called once the init has all it needs from the parent, while it
+	 * sets itself up (cgroup_path NULL when none); an error fails the
+	 * create. */
+	int (*on_spawned)(void *arg, pid_t pid, uint64_t start_time, const char *cgroup_path,
+			  struct husk_error *err);
+	void *on_spawned_arg;
 };
 
 struct spawn_result {
