@@ -66,10 +66,55 @@ static int own_cgroup(char *out, size_t size)
 	return 0;
 }
 
-int cgroup_path_for(const struct oci_config *cfg, const char *id, char *out, size_t size,
-		    struct husk_error *err)
+/* systemd's cgroup path for "slice:prefix:name": each dash of the slice
+ * name opens a level ("a-b.slice" is /a.slice/a-b.slice), and the
+ * container is the scope "prefix-name.scope" (or a slice, if name is one). */
+static int systemd_path(const char *spec, const char *id, char *out, size_t size,
+			struct husk_error *err)
+{
+	char slice[256], prefix[256], name[256];
+	const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (c2 == NULL || strchr(c2 + 1, ':') || strchr(spec, '/') ||
+	    (size_t)(c1 - spec) >= sizeof(slice) || (size_t)(c2 - c1 - 1) >= sizeof(prefix) ||
+	    strlen(c2 + 1) >= sizeof(name))
+		return err_set(err, EINVAL,
+			       "linux.cgroupsPath: \"%s\" is not slice:prefix:name (--systemd-cgroup)",
+			       spec);
+	snprintf(slice, sizeof(slice), "%.*s", (int)(c1 - spec), spec);
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+	snprintf(name, sizeof(name), "%s", *(c2 + 1) ? c2 + 1 : id);
+	if (slice[0] == '\0')
+		snprintf(slice, sizeof(slice), "system.slice");
+	size_t len = strlen(slice);
+	if (len <= 6 || strcmp(slice + len - 6, ".slice") != 0 || slice[0] == '-' ||
+	    strstr(slice, "--") || slice[len - 7] == '-')
+		return err_set(err, EINVAL, "linux.cgroupsPath: \"%s\": \"%s\" is not a slice name", spec,
+			       slice);
+	size_t pos = 0;
+	out[0] = '\0';
+	if (strcmp(slice, "-.slice") != 0) {
+		for (const char *dash = slice;; dash++) {
+			dash = strchr(dash, '-');
+			size_t n = dash ? (size_t)(dash - slice) : len - 6;
+			pos += (size_t)snprintf(out + pos, size - pos, "/%.*s.slice", (int)n, slice);
+			if (dash == NULL || pos >= size)
+				break;
+		}
+	}
+	size_t nlen = strlen(name);
+	if (nlen > 6 && strcmp(name + nlen - 6, ".slice") == 0)
+		snprintf(out + pos, size - pos, "/%s", name);
+	else
+		snprintf(out + pos, size - pos, "/%s%s%s.scope", prefix, *prefix ? "-" : "", name);
+	return 0;
+}
+
+int cgroup_path_for(const struct oci_config *cfg, const char *id, bool systemd, char *out,
+		    size_t size, struct husk_error *err)
 {
 	const char *p = cfg->linux ? cfg->linux->cgroupsPath : NULL;
+	if (systemd)
+		return systemd_path(p && *p ? p : "system.slice:husk:", id, out, size, err);
 	if (p == NULL || *p == '\0') {
 		snprintf(out, size, "/%s", id);
 		return 0;

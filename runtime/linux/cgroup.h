@@ -14,9 +14,12 @@ enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
 enum cgroup_mode cgroup_mode(void);
 
 /* The cgroup path of a container: linux.cgroupsPath when absolute, relative
- * to husk's own cgroup when relative, "/<id>" when absent. */
-int cgroup_path_for(const struct oci_config *cfg, const char *id, char *out, size_t size,
-		    struct husk_error *err);
+ * to husk's own cgroup when relative, "/<id>" when absent. With systemd
+ * (--systemd-cgroup) cgroupsPath is "slice:prefix:name" and the path is
+ * the one systemd gives that scope; husk creates it itself, it does not
+ * ask systemd for a transient unit. */
+int cgroup_path_for(const struct oci_config *cfg, const char *id, bool systemd, char *out,
+		    size_t size, struct husk_error *err);
 /* What a new process needs to place itself in a container's cgroup. The
  * parent opens it; the child (single-threaded, before it runs anything of
  * the container) joins. Why not the parent writing the child's pid to

@@ -265,7 +265,8 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 {
 	if (o->rootless && cgroup_mode() != CGROUP_V2)
 		return 0;
-	int r = cgroup_path_for(o->cfg, o->id, res->cgroup_path, sizeof(res->cgroup_path), err);
+	int r = cgroup_path_for(o->cfg, o->id, o->systemd_cgroup, res->cgroup_path,
+				 sizeof(res->cgroup_path), err);
 	if (r < 0)
 		return r;
 	r = cgroup_create(res->cgroup_path, o->cfg, join, err);

@@ -26,6 +26,7 @@ struct spawn_opts {
 	bool no_pivot;
 	bool no_new_keyring;
 	bool rootless;
+	bool systemd_cgroup; /* cgroupsPath is slice:prefix:name */
 	const struct husk_seccomp *seccomp; /* compiled linux.seccomp, or NULL */
 	int listener_fd; /* connected to linux.seccomp.listenerPath, or -1 */
 	const int *idmap_fds; /* see idmapped_mounts_prepare */

@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# Where a container's cgroup goes: linux.cgroupsPath absent, absolute,
+# relative to husk's own cgroup, and systemd's slice:prefix:name with
+# --systemd-cgroup. Runs on the v1 host and in the v2 guest.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	set_args "$BUNDLE" sleep 1000
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then V2=1; else V2=; fi
+	CREATED_DIRS=()
+}
+
+teardown() {
+	teardown_common
+	# parents a test made (deepest first); the containers' own are gone
+	local i d
+	for ((i = ${#CREATED_DIRS[@]} - 1; i >= 0; i--)); do
+		for d in $(cg_roots); do rmdir "$d${CREATED_DIRS[$i]}" 2>/dev/null || true; done
+	done
+}
+
+# The hierarchies a path lives in: v2's one tree, or each v1 controller.
+cg_roots() {
+	if [ -n "$V2" ]; then
+		echo /sys/fs/cgroup
+	else
+		local d
+		for d in /sys/fs/cgroup/*/; do
+			[ -e "$d/tasks" ] && echo "${d%/}"
+		done
+	fi
+}
+
+# cgroup_of PID: the process's cgroup (v2 line, or the v1 memory line).
+cgroup_of() {
+	if [ -n "$V2" ]; then
+		sed -n 's/^0:://p' "/proc/$1/cgroup"
+	else
+		sed -n 's/^[0-9]*:memory://p' "/proc/$1/cgroup"
+	fi
+}
+
+# the container's cgroup as the host sees it, in every hierarchy
+assert_in_cgroup() { # ID PATH
+	local pid d
+	pid=$(husk state "$1" | jq -r .pid)
+	[ "$(cgroup_of "$pid")" = "$2" ]
+	for d in $(cg_roots); do
+		grep -qx "$pid" "$d$2/cgroup.procs"
+	done
+}
+
+assert_cgroup_gone() { # PATH
+	local d
+	for d in $(cg_roots); do
+		if [ -e "$d$1" ]; then
+			echo "$d$1 left behind" >&2
+			return 1
+		fi
+	done
+}
+
+@test "without cgroupsPath the cgroup is /<id>" {
+	local id
+	id=$(ctr_id dflt)
+	husk_nowait create --bundle "$BUNDLE" "$id"
+	assert_in_cgroup "$id" "/$id"
+	husk delete --force "$id"
+	assert_cgroup_gone "/$id"
+}
+
+@test "an absolute cgroupsPath is used as it is, in every hierarchy" {
+	local id parent
+	id=$(ctr_id abs)
+	parent=/husk-test-${TEST_TMP##*.}
+	CREATED_DIRS+=("$parent")
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"$parent/ctr\""
+	husk_nowait create --bundle "$BUNDLE" "$id"
+	assert_in_cgroup "$id" "$parent/ctr"
+	husk delete --force "$id"
+	assert_cgroup_gone "$parent/ctr"
+}
+
+@test "a relative cgroupsPath is under husk's own cgroup" {
+	local id own d
+	id=$(ctr_id rel)
+	own=/husk-own-${TEST_TMP##*.}
+	CREATED_DIRS+=("$own")
+	for d in $(cg_roots); do
+		mkdir -p "$d$own"
+		# a new v1 cpuset takes no task until it has cpus and mems
+		if [ -z "$V2" ] && [ -e "$d$own/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d$own/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d$own/cpuset.mems"
+		fi
+	done
+	update_config "$BUNDLE" '.linux.cgroupsPath = "sub/ctr"'
+	CREATED_DIRS+=("$own/sub")
+	# husk runs from a shell moved into $own (every hierarchy)
+	(
+		for d in $(cg_roots); do echo "$BASHPID" >"$d$own/cgroup.procs"; done
+		husk_nowait create --bundle "$BUNDLE" "$id"
+	)
+	assert_in_cgroup "$id" "$own/sub/ctr"
+	husk delete --force "$id"
+	assert_cgroup_gone "$own/sub/ctr"
+}
+
+@test "cgroupsPath must not climb with .." {
+	local id
+	id=$(ctr_id dots)
+	update_config "$BUNDLE" '.linux.cgroupsPath = "/a/../../b"'
+	run husk create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.cgroupsPath: \"/a/../../b\" must not contain \"..\"'* ]]
+	assert_nothing_left "$id"
+}
+
+@test "--systemd-cgroup: slice:prefix:name is the scope systemd would make" {
+	local id tag
+	id=$(ctr_id sd)
+	tag=hk${TEST_TMP##*.}
+	tag=${tag//[^a-zA-Z0-9]/}
+	CREATED_DIRS+=("/$tag.slice" "/$tag.slice/$tag-x.slice")
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"$tag-x.slice:pfx:$id\""
+	"$HUSK_BIN" --root "$HUSK_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$id" \
+		</dev/null >"$TEST_TMP/out" 2>&1
+	assert_in_cgroup "$id" "/$tag.slice/$tag-x.slice/pfx-$id.scope"
+	husk delete --force "$id"
+	assert_cgroup_gone "/$tag.slice/$tag-x.slice/pfx-$id.scope"
+}
+
+@test "--systemd-cgroup: a path not of the form slice:prefix:name is refused, nothing left" {
+	local id
+	id=$(ctr_id sdbad)
+	update_config "$BUNDLE" '.linux.cgroupsPath = "/not/systemd"'
+	run "$HUSK_BIN" --root "$HUSK_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.cgroupsPath: \"/not/systemd\" is not slice:prefix:name (--systemd-cgroup)'* ]]
+	assert_nothing_left "$id"
+	update_config "$BUNDLE" '.linux.cgroupsPath = "machine:pfx:name"'
+	run "$HUSK_BIN" --root "$HUSK_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'\"machine\" is not a slice name'* ]]
+	assert_nothing_left "$id"
+}
