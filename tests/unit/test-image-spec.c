@@ -302,19 +302,10 @@ static void semantic_checks(void)
 
 int main(void)
 {
-	const char *srcdir = getenv("HUSK_SRCDIR");
-	if (srcdir == NULL)
-		srcdir = getenv("srcdir");
-	if (srcdir == NULL)
-		srcdir = ".";
-	snprintf(datadir, sizeof(datadir), "%s/tests/unit/data", srcdir);
-
-	static const char *const samples[] = {
-		"image-index.json",  "image-manifest.json",      "image-manifest-docker.json",
-		"image-config.json", "image-config-docker.json", "image-layout.json",
-	};
-	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
-		round_trip(samples[i]);
+	unit_data_dir(datadir, sizeof(datadir), "data");
+	UNIT_EACH_SAMPLE(round_trip, "image-index.json", "image-manifest.json",
+			 "image-manifest-docker.json", "image-config.json", "image-config-docker.json",
+			 "image-layout.json");
 	index_values();
 	manifest_values();
 	config_values();

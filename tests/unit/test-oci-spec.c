@@ -228,20 +228,11 @@ static void malformed_corpus(void)
 
 int main(void)
 {
-	const char *srcdir = getenv("HUSK_SRCDIR");
-	if (srcdir == NULL)
-		srcdir = getenv("srcdir");
-	if (srcdir == NULL)
-		srcdir = ".";
-	snprintf(datadir, sizeof(datadir), "%s/tests/unit/data", srcdir);
-	snprintf(corpusdir, sizeof(corpusdir), "%s/tests/unit/malformed", srcdir);
-
-	static const char *const samples[] = {
-		"config-full.json", "config-minimal.json", "config-runtime-tools.json",
-		"config-unknown-fields.json", "state-running.json", "features-sample.json",
-	};
-	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
-		round_trip(samples[i]);
+	unit_data_dir(datadir, sizeof(datadir), "data");
+	unit_data_dir(corpusdir, sizeof(corpusdir), "malformed");
+	UNIT_EACH_SAMPLE(round_trip, "config-full.json", "config-minimal.json",
+			 "config-runtime-tools.json", "config-unknown-fields.json", "state-running.json",
+			 "features-sample.json");
 	full_config_values();
 	unknown_fields_ignored();
 	version_check();
