@@ -74,8 +74,10 @@ int sync_recv_fds(int fd, struct sync_msg *m, int *fds, size_t max_fds, size_t *
 	ssize_t n;
 	if (n_fds)
 		*n_fds = 0;
+	/* A peer that exits with our message unread resets the connection:
+	 * the first read reports that (once), what it sent is still queued. */
 	while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0) {
-		if (errno != EINTR)
+		if (errno != EINTR && errno != ECONNRESET)
 			return -errno;
 	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
