@@ -19,74 +19,20 @@ static int parse_bool(const char *s, bool *out)
 	return 0;
 }
 
-/* Copy one blob between layouts, re-checking its digest on the way. */
-static int copy_blob(struct store *from, struct store *to, const struct oci_descriptor *d,
-		     struct husk_error *err)
-{
-	if (store_has_blob(to, d->digest, d->size))
-		return 0;
-	_cleanup_close_ int fd = store_blob_open(from, d->digest, err);
-	if (fd < 0)
-		return fd;
-	struct blob_writer w;
-	int r = blob_writer_open(to, &w, d->size, err);
-	if (r < 0)
-		return r;
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		r = blob_writer_write(&w, buf, (size_t)n);
-		if (r == -EFBIG)
-			break; /* commit reports the size mismatch */
-		if (r < 0) {
-			blob_writer_abort(to, &w);
-			return err_sys(err, -r, "blob %s", d->digest);
-		}
-	}
-	if (n < 0) {
-		blob_writer_abort(to, &w);
-		return err_sys(err, errno, "blob %s: read", d->digest);
-	}
-	if (r == -EFBIG)
-		w.written = d->size + 1;
-	return blob_writer_commit(to, &w, d->digest, d->size, err);
-}
-
 static int pull_layout(const struct image_ref *ref, const struct platform *p, struct store *to,
 		       char digest[DIGEST_LEN + 1], struct husk_error *err)
 {
 	struct store from;
-	struct image img;
 	int r = store_open(ref->dir, false, false, &from, err);
 	if (r < 0)
 		return r;
-	r = image_load(&from, ref->name, p, &img, err);
-	for (size_t i = 0; r == 0 && i <= img.manifest->layers.len; i++)
-		r = copy_blob(&from, to,
-			      i == 0 ? img.manifest->config : &img.manifest->layers.items[i - 1],
-			      err);
-	if (r == 0)
-		r = store_write_blob(to, img.manifest_json, img.manifest_len, digest, err);
-	if (r == 0) {
-		struct oci_platform plat = { .os = img.config->os,
-					     .architecture = img.config->architecture,
-					     .variant = img.config->variant };
-		const char *mt =
-			img.manifest->mediaType ? img.manifest->mediaType : OCI_MT_MANIFEST;
-		struct oci_descriptor d = { .mediaType = (char *)mt,
-					    .digest = digest,
-					    .size = (int64_t)img.manifest_len,
-					    .platform = &plat };
-		_cleanup_free_ char *name = NULL;
-		if (asprintf(&name, "oci:%s:%s", ref->dir, ref->tag) < 0) {
-			name = NULL;
-			r = err_sys(err, ENOMEM, "pull");
-		} else {
-			r = store_tag(to, name, &d, err);
-		}
+	_cleanup_free_ char *name = NULL;
+	if (asprintf(&name, "oci:%s:%s", ref->dir, ref->tag) < 0) {
+		name = NULL;
+		r = err_sys(err, ENOMEM, "pull");
+	} else {
+		r = image_copy(&from, ref->name, p, to, name, digest, err);
 	}
-	if (img.manifest)
-		image_free(&img);
 	store_close(&from);
 	return r;
 }

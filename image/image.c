@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fileutil.h"
 #include "image/image.h"
@@ -98,4 +99,64 @@ void image_free(struct image *img)
 	oci_free(&oci_manifest_type, img->manifest);
 	oci_free(&oci_image_config_type, img->config);
 	*img = (struct image){ 0 };
+}
+
+/* Copy one blob between layouts, re-checking its digest on the way. */
+static int copy_blob(struct store *from, struct store *to, const struct oci_descriptor *d,
+		     struct husk_error *err)
+{
+	if (store_has_blob(to, d->digest, d->size))
+		return 0;
+	_cleanup_close_ int fd = store_blob_open(from, d->digest, err);
+	if (fd < 0)
+		return fd;
+	struct blob_writer w;
+	int r = blob_writer_open(to, &w, d->size, err);
+	if (r < 0)
+		return r;
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		r = blob_writer_write(&w, buf, (size_t)n);
+		if (r == -EFBIG)
+			break; /* commit reports the size mismatch */
+		if (r < 0) {
+			blob_writer_abort(to, &w);
+			return err_sys(err, -r, "blob %s", d->digest);
+		}
+	}
+	if (n < 0) {
+		blob_writer_abort(to, &w);
+		return err_sys(err, errno, "blob %s: read", d->digest);
+	}
+	if (r == -EFBIG)
+		w.written = d->size + 1;
+	return blob_writer_commit(to, &w, d->digest, d->size, err);
+}
+
+int image_copy(struct store *from, const char *name, const struct platform *p, struct store *to,
+	       const char *to_name, char digest[DIGEST_LEN + 1], struct husk_error *err)
+{
+	struct image img = { 0 };
+	int r = image_load(from, name, p, &img, err);
+	for (size_t i = 0; r == 0 && i <= img.manifest->layers.len; i++)
+		r = copy_blob(from, to,
+			      i == 0 ? img.manifest->config : &img.manifest->layers.items[i - 1],
+			      err);
+	if (r == 0)
+		r = store_write_blob(to, img.manifest_json, img.manifest_len, digest, err);
+	if (r == 0) {
+		struct oci_platform plat = { .os = img.config->os,
+					     .architecture = img.config->architecture,
+					     .variant = img.config->variant };
+		const char *mt =
+			img.manifest->mediaType ? img.manifest->mediaType : OCI_MT_MANIFEST;
+		struct oci_descriptor d = { .mediaType = (char *)mt,
+					    .digest = digest,
+					    .size = (int64_t)img.manifest_len,
+					    .platform = &plat };
+		r = store_tag(to, to_name, &d, err);
+	}
+	image_free(&img);
+	return r;
 }

@@ -128,6 +128,11 @@ struct image {
 int image_load(struct store *s, const char *name, const struct platform *p, struct image *img,
 	       struct husk_error *err);
 void image_free(struct image *img);
+/* Copy the image name points at (p chosen from an index) into another
+ * layout, with its config and layers, and name it to_name there; digest
+ * gets the manifest's. Blobs to already has are not copied again. */
+int image_copy(struct store *from, const char *name, const struct platform *p, struct store *to,
+	       const char *to_name, char digest[DIGEST_LEN + 1], struct husk_error *err);
 /* Parse a manifest document and check it. */
 int image_parse_manifest(const char *json, size_t len, const char *source,
 			 struct oci_manifest **out, struct husk_error *err);
@@ -185,6 +190,7 @@ int cmd_open_store(struct image_globals *g, bool create, bool exclusive, struct 
 int cmd_open_ref_store(struct image_globals *g, const struct image_ref *ref, struct store *s,
 		       const char **name, struct husk_error *err);
 
-extern const struct image_cmd cmd_pull, cmd_unpack, cmd_list, cmd_inspect, cmd_rm, cmd_gc;
+extern const struct image_cmd cmd_pull, cmd_unpack, cmd_list, cmd_inspect, cmd_rm, cmd_gc,
+	cmd_copy;
 
 #endif
