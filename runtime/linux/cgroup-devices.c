@@ -3,10 +3,16 @@
  * One rule list serves both cgroup versions: a deny of everything, then the
  * config's rules in order, with the devices every container gets (and the
  * config's linux.devices) allowed. Later rules override earlier ones. An
- * implicit allow sits just before the first config rule naming that exact
- * device, so the config can narrow it ("deny c 1:3 w" leaves /dev/null
- * readable); the other implicit allows come last, so a leading "deny all"
- * does not take them away.
+ * implicit allow sits just before the first config rule naming that device
+ * (exactly or by a major/minor wildcard), so the config can narrow it
+ * ("deny c 1:3 w" leaves /dev/null readable, not writable); the other
+ * implicit allows come last, so a leading "deny all" (type a) does not take
+ * them away.
+ *
+ * v1 follows the kernel's own model, which differs in one place: with an
+ * allow-all in force, an allow only removes a deny written the same way, so
+ * "deny c 1:* r" then "allow c 1:5 r" leaves /dev/zero unreadable on v1 and
+ * readable on v2.
  *
  * v1 writes the list to devices.deny/devices.allow. v2 has no device files:
  * the list becomes a BPF_PROG_TYPE_CGROUP_DEVICE program, attached with
@@ -96,9 +102,17 @@ static int parse_rule(const struct oci_device_cgroup *d, size_t i, struct dev_ru
 	return 0;
 }
 
-static bool same_device(const struct dev_rule *a, const struct dev_rule *b)
+static bool overlap(int64_t a, int64_t b)
 {
-	return a->type == b->type && a->major == b->major && a->minor == b->minor;
+	return a == ANY || b == ANY || a == b;
+}
+
+/* Whether a config rule names (some of) the devices of an implicit allow,
+ * exactly or through a major/minor wildcard; type "a" names no device. */
+static bool names_device(const struct dev_rule *rule, const struct dev_rule *implicit)
+{
+	return rule->type == implicit->type && overlap(rule->major, implicit->major) &&
+	       overlap(rule->minor, implicit->minor);
 }
 
 /* The implicit allows: the table, then linux.devices (pipes have no rule). */
@@ -140,7 +154,7 @@ static int build_rules(const struct oci_config *cfg, struct rule_list *out, stru
 		if ((r = parse_rule(&res->devices.items[i], i, &rule, err)) < 0)
 			goto out;
 		for (size_t k = 0; k < implicit.len; k++) {
-			if (placed[k] || !same_device(&implicit.items[k], &rule))
+			if (placed[k] || !names_device(&rule, &implicit.items[k]))
 				continue;
 			placed[k] = true;
 			if (push(out, &implicit.items[k]) < 0)
