@@ -2,9 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fileutil.h"
@@ -246,4 +250,104 @@ void stats_release(struct stats_data *data)
 {
 	free(data->cpu_.usage_.percpu.items);
 	data->cpu_.usage_.percpu.items = NULL;
+}
+
+/* ---- OOM kills ---- */
+
+/* The cgroup's OOM-kill count: oom_kill in memory.events (v2) or in
+ * memory.oom_control (v1, kernel 4.13 and later). */
+static bool oom_count(const struct oom_watch *w, uint64_t *out)
+{
+	return read_key(w->dir, w->v2 ? "memory.events" : "memory.oom_control", "oom_kill", out);
+}
+
+int oom_watch_open(const char *path, struct oom_watch *w, struct husk_error *err)
+{
+	*w = (struct oom_watch){ .fd = -1, .control_fd = -1, .v2 = cgroup_mode() == CGROUP_V2 };
+	if (path == NULL)
+		return err_set(err, ENOTSUP, "the container has no cgroup: no OOM events");
+	snprintf(w->dir, sizeof(w->dir), "/sys/fs/cgroup%s%s", w->v2 ? "" : "/memory", path);
+	w->counted = oom_count(w, &w->seen);
+	char file[4300];
+	if (w->v2) {
+		/* the kernel signals a modification of memory.events on every
+		 * event it counts */
+		snprintf(file, sizeof(file), "%s/memory.events", w->dir);
+		w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (w->fd < 0)
+			return err_sys(err, errno, "inotify for %s", file);
+		if (inotify_add_watch(w->fd, file, IN_MODIFY) < 0) {
+			int e = errno;
+			oom_watch_close(w);
+			return err_sys(err, e, "watch %s", file);
+		}
+		return 0;
+	}
+	/* v1: an eventfd the memory controller signals on OOM, registered
+	 * as "<eventfd> <memory.oom_control fd>" in cgroup.event_control */
+	snprintf(file, sizeof(file), "%s/memory.oom_control", w->dir);
+	w->control_fd = open(file, O_RDONLY | O_CLOEXEC);
+	w->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->control_fd < 0 || w->fd < 0) {
+		int e = errno;
+		oom_watch_close(w);
+		return err_sys(err, e, "open %s and an eventfd", file);
+	}
+	char reg[64], ctl[4300];
+	snprintf(reg, sizeof(reg), "%d %d", w->fd, w->control_fd);
+	snprintf(ctl, sizeof(ctl), "%s/cgroup.event_control", w->dir);
+	int cfd = open(ctl, O_WRONLY | O_CLOEXEC);
+	int r = cfd < 0 ? -errno : write_all(cfd, reg, strlen(reg));
+	if (cfd >= 0)
+		close(cfd);
+	if (r < 0) {
+		oom_watch_close(w);
+		return err_sys(err, -r, "register for OOM notification in %s", ctl);
+	}
+	return 0;
+}
+
+unsigned oom_watch_check(struct oom_watch *w, bool signalled)
+{
+	uint64_t now;
+	if (!w->counted || !oom_count(w, &now))
+		return signalled && !w->v2 ? 1 : 0; /* v1 without the counter: the eventfd says it */
+	unsigned kills = now > w->seen ? (unsigned)(now - w->seen) : 0;
+	w->seen = now;
+	return kills;
+}
+
+unsigned oom_watch_wait(struct oom_watch *w, const struct timespec *timeout)
+{
+	struct timespec end, now;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout->tv_sec;
+	end.tv_nsec += timeout->tv_nsec;
+	if (end.tv_nsec >= 1000000000L)
+		end.tv_sec++, end.tv_nsec -= 1000000000L;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return oom_watch_check(w, false);
+		struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
+		int n = poll(&pfd, 1, (int)ms);
+		if (n <= 0)
+			continue; /* timeout or EINTR: the deadline decides */
+		char drain[4096];
+		while (read(w->fd, drain, sizeof(drain)) > 0)
+			;
+		unsigned kills = oom_watch_check(w, true);
+		if (kills > 0)
+			return kills;
+	}
+}
+
+void oom_watch_close(struct oom_watch *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->control_fd >= 0)
+		close(w->control_fd);
+	w->fd = w->control_fd = -1;
 }

@@ -171,3 +171,32 @@ need_file() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *stopped* ]]
 }
+
+@test "events reports an OOM kill as {\"type\":\"oom\"} and keeps streaming" {
+	need_file memory memory.limit_in_bytes memory.max
+	local id events_pid log
+	id=$(ctr_id oomev)
+	log=$TEST_TMP/events
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
+	[ -n "$V2" ] || [ -f /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] ||
+		update_config "$BUNDLE" 'del(.linux.resources.memory.swap)'
+	husk run -d -b "$BUNDLE" "$id"
+	"$HUSK_BIN" --root "$HUSK_ROOT" events --interval 1s "$id" >"$log" 2>&1 &
+	events_pid=$!
+	# the first stats line means the watch is in place
+	for _ in $(seq 300); do grep -q '"type":"stats"' "$log" && break; sleep 0.1; done
+	grep -q '"type":"stats"' "$log"
+	! grep -q '"type":"oom"' "$log"
+	# a process of the container allocates 100 MiB past the 32 MiB limit
+	run husk exec "$id" sh -c 'x=$(head -c 104857600 /dev/zero | tr "\0" a); echo ${#x}'
+	echo "exec: $status $output"
+	[ "$status" -ne 0 ]
+	for _ in $(seq 300); do grep -q '"type":"oom"' "$log" && break; sleep 0.1; done
+	cat "$log"
+	grep -Fxq "{\"type\":\"oom\",\"id\":\"$id\"}" "$log"
+	# the container lives on and so does the stream, until it stops
+	[ "$(container_status "$id")" = running ]
+	husk kill "$id" KILL
+	wait "$events_pid"
+	[ "$(grep -c '"type":"stats"' "$log")" -ge 1 ]
+}
