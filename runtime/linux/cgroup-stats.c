@@ -1,5 +1,6 @@
 #include "runtime/linux/cgroup-stats.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -67,11 +68,46 @@ static const struct oci_field pids_fields[] = {
 static OCI_TYPE(pids_type, struct stats_pids, pids_fields);
 #undef OCI_CUR
 
+#define OCI_CUR struct stats_blkio_entry
+static const struct oci_field blkio_entry_fields[] = {
+	F_VAL("major", major, OCI_U64),
+	F_VAL("minor", minor, OCI_U64),
+	F_STR("op", op),
+	F_VAL("value", value, OCI_U64),
+};
+static OCI_TYPE(blkio_entry_type, struct stats_blkio_entry, blkio_entry_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_blkio
+static const struct oci_field blkio_fields[] = {
+	F_ARR_OBJ("ioServiceBytesRecursive", ioServiceBytesRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioServicedRecursive", ioServicedRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioQueueRecursive", ioQueueRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioServiceTimeRecursive", ioServiceTimeRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioWaitTimeRecursive", ioWaitTimeRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioMergedRecursive", ioMergedRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioTimeRecursive", ioTimeRecursive, blkio_entry_type),
+	F_ARR_OBJ("sectorsRecursive", sectorsRecursive, blkio_entry_type),
+};
+static OCI_TYPE(blkio_type, struct stats_blkio, blkio_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_hugetlb
+static const struct oci_field hugetlb_fields[] = {
+	F_VAL("usage", usage, OCI_U64),
+	F_VAL("max", max, OCI_U64),
+	F_VAL_REQ("failcnt", failcnt, OCI_U64),
+};
+static OCI_TYPE(hugetlb_type, struct stats_hugetlb, hugetlb_fields);
+#undef OCI_CUR
+
 #define OCI_CUR struct stats_data
 static const struct oci_field data_fields[] = {
 	F_OBJ("cpu", cpu, cpu_type),
 	F_OBJ("memory", memory, memory_type),
 	F_OBJ("pids", pids, pids_type),
+	F_OBJ("blkio", blkio, blkio_type),
+	F_MAP_OBJ("hugetlb", hugetlb, hugetlb_type),
 };
 static OCI_TYPE(data_type, struct stats_data, data_fields);
 #undef OCI_CUR
@@ -147,6 +183,198 @@ static void read_percpu(const char *dir, struct stats_cpu_usage *u)
 	}
 }
 
+/* ---- blkio (v1) and io (v2) ---- */
+
+static const char *const blkio_ops[] = { "Read", "Write", "Sync", "Async", "Discard", "Total" };
+
+static char *op_name(const char *s, size_t len)
+{
+	for (size_t i = 0; i < sizeof(blkio_ops) / sizeof(blkio_ops[0]); i++)
+		if (strlen(blkio_ops[i]) == len && strncmp(s, blkio_ops[i], len) == 0)
+			return (char *)blkio_ops[i];
+	return NULL;
+}
+
+static int push_entry(stats_blkio_entries *a, uint64_t major, uint64_t minor, char *op,
+		      uint64_t value)
+{
+	struct stats_blkio_entry *grown = realloc(a->items, (a->len + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -ENOMEM;
+	a->items = grown;
+	a->items[a->len++] = (struct stats_blkio_entry){ major, minor, op, value };
+	return 0;
+}
+
+/* A whole cgroup file, malloc'd; NULL when missing. */
+static char *read_all(const char *dir, const char *file)
+{
+	char path[4300];
+	char *buf = NULL;
+	size_t len;
+	struct husk_error ignored;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (read_file_at(AT_FDCWD, path, 1 << 20, &buf, &len, &ignored) < 0)
+		return NULL;
+	return buf;
+}
+
+/* v1 lines: "MAJ:MIN Op VALUE", or "MAJ:MIN VALUE" (time, sectors); the
+ * "Total N" summary is left out, as runc does. Unknown ops are skipped. */
+static void parse_v1_blkio(char *text, stats_blkio_entries *out)
+{
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long major, minor, value;
+		char op[16];
+		int n;
+		if (sscanf(line, "%llu:%llu %15s %llu%n", &major, &minor, op, &value, &n) == 4) {
+			char *name = op_name(op, strlen(op));
+			if (name)
+				push_entry(out, major, minor, name, value);
+		} else if (sscanf(line, "%llu:%llu %llu%n", &major, &minor, &value, &n) == 3) {
+			push_entry(out, major, minor, NULL, value);
+		}
+	}
+}
+
+static bool has_device_line(const char *text)
+{
+	unsigned a, b;
+	return text && sscanf(text, "%u:%u", &a, &b) == 2;
+}
+
+/* CFQ's files (blkio.*), else BFQ's (blkio.bfq.*), else the throttling
+ * layer's (blkio.throttle.*, always there): the first that counted any
+ * device, or the first present. */
+static bool blkio_v1(const char *dir, struct stats_blkio *b)
+{
+	static const char *const prefixes[] = { "blkio.", "blkio.bfq.", "blkio.throttle." };
+	const struct { const char *file; stats_blkio_entries *to; } files[] = {
+		{ "io_service_bytes_recursive", &b->ioServiceBytesRecursive },
+		{ "io_serviced_recursive", &b->ioServicedRecursive },
+		{ "io_queued_recursive", &b->ioQueueRecursive },
+		{ "io_service_time_recursive", &b->ioServiceTimeRecursive },
+		{ "io_wait_time_recursive", &b->ioWaitTimeRecursive },
+		{ "io_merged_recursive", &b->ioMergedRecursive },
+		{ "time_recursive", &b->ioTimeRecursive },
+		{ "sectors_recursive", &b->sectorsRecursive },
+	};
+	const char *use = NULL;
+	char file[128];
+	for (size_t p = 0; p < 3; p++) {
+		snprintf(file, sizeof(file), "%sio_service_bytes_recursive", prefixes[p]);
+		_cleanup_free_ char *text = read_all(dir, file);
+		if (text && use == NULL)
+			use = prefixes[p];
+		if (has_device_line(text)) {
+			use = prefixes[p];
+			break;
+		}
+	}
+	if (use == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", use, files[i].file);
+		_cleanup_free_ char *text = read_all(dir, file);
+		if (text)
+			parse_v1_blkio(text, files[i].to);
+	}
+	return true;
+}
+
+/* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N". */
+static bool blkio_v2(const char *dir, struct stats_blkio *b)
+{
+	const struct { const char *key; stats_blkio_entries *to; const char *op; } keys[] = {
+		{ "rbytes", &b->ioServiceBytesRecursive, "Read" },
+		{ "wbytes", &b->ioServiceBytesRecursive, "Write" },
+		{ "dbytes", &b->ioServiceBytesRecursive, "Discard" },
+		{ "rios", &b->ioServicedRecursive, "Read" },
+		{ "wios", &b->ioServicedRecursive, "Write" },
+		{ "dios", &b->ioServicedRecursive, "Discard" },
+	};
+	_cleanup_free_ char *text = read_all(dir, "io.stat");
+	if (text == NULL)
+		return false;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long major, minor;
+		int n;
+		if (sscanf(line, "%llu:%llu%n", &major, &minor, &n) != 2)
+			continue;
+		for (char *s2 = NULL, *kv = strtok_r(line + n, " ", &s2); kv;
+		     kv = strtok_r(NULL, " ", &s2)) {
+			char *eq = strchr(kv, '=');
+			if (eq == NULL)
+				continue;
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				if ((size_t)(eq - kv) == strlen(keys[k].key) &&
+				    strncmp(kv, keys[k].key, (size_t)(eq - kv)) == 0)
+					push_entry(keys[k].to, major, minor,
+						   op_name(keys[k].op, strlen(keys[k].op)),
+						   strtoull(eq + 1, NULL, 10));
+		}
+	}
+	return true;
+}
+
+/* ---- hugetlb ---- */
+
+static int push_hugetlb(struct stats_data *d, const char *size, const struct stats_hugetlb *h)
+{
+	size_t i = d->hugetlb.len;
+	char **keys = realloc(d->hugetlb.keys, (i + 1) * sizeof(char *));
+	if (keys == NULL)
+		return -ENOMEM;
+	d->hugetlb.keys = keys;
+	struct stats_hugetlb *values = realloc(d->hugetlb.values, (i + 1) * sizeof(*values));
+	if (values == NULL)
+		return -ENOMEM;
+	d->hugetlb.values = values;
+	if ((keys[i] = strdup(size)) == NULL)
+		return -ENOMEM;
+	values[i] = *h;
+	d->hugetlb.len = i + 1;
+	return 0;
+}
+
+/* Every page size the cgroup has files for: hugetlb.<size>.<suffix>. */
+static void hugetlb_stats(const char *dir, bool v2, struct stats_data *d)
+{
+	const char *suffix = v2 ? ".current" : ".usage_in_bytes";
+	DIR *dh = opendir(dir);
+	if (dh == NULL)
+		return;
+	for (struct dirent *e; (e = readdir(dh)) != NULL;) {
+		const char *name = e->d_name;
+		size_t len = strlen(name), slen = strlen(suffix);
+		if (strncmp(name, "hugetlb.", 8) != 0 || len <= 8 + slen ||
+		    strcmp(name + len - slen, suffix) != 0)
+			continue;
+		/* the size is what lies between: "2MB", not "2MB.rsvd" */
+		char size[32], file[128];
+		int n = (int)(len - 8 - slen);
+		snprintf(size, sizeof(size), "%.*s", n, name + 8);
+		if (strchr(size, '.'))
+			continue;
+		struct stats_hugetlb h = { 0 };
+		read_u64(dir, name, &h.usage);
+		if (v2) {
+			snprintf(file, sizeof(file), "hugetlb.%s.events", size);
+			read_key(dir, file, "max", &h.failcnt);
+		} else {
+			snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", size);
+			read_u64(dir, file, &h.max);
+			snprintf(file, sizeof(file), "hugetlb.%s.failcnt", size);
+			read_u64(dir, file, &h.failcnt);
+		}
+		if (push_hugetlb(d, size, &h) < 0)
+			break;
+	}
+	closedir(dh);
+}
+
 static void stats_v1(const char *path, struct stats_data *d)
 {
 	char dir[4200];
@@ -190,6 +418,11 @@ static void stats_v1(const char *path, struct stats_data *d)
 			d->pids_.limit = 0; /* runc reports "max" as 0 */
 		d->pids = &d->pids_;
 	}
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/blkio%s", path);
+	if (blkio_v1(dir, &d->blkio_))
+		d->blkio = &d->blkio_;
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/hugetlb%s", path);
+	hugetlb_stats(dir, false, d);
 }
 
 static void stats_v2(const char *path, struct stats_data *d)
@@ -233,6 +466,9 @@ static void stats_v2(const char *path, struct stats_data *d)
 			d->pids_.limit = 0;
 		d->pids = &d->pids_;
 	}
+	if (blkio_v2(dir, &d->blkio_))
+		d->blkio = &d->blkio_;
+	hugetlb_stats(dir, true, d);
 }
 
 int cgroup_stats(const char *path, struct stats_data *data, struct husk_error *err)
@@ -248,6 +484,23 @@ int cgroup_stats(const char *path, struct stats_data *data, struct husk_error *e
 
 void stats_release(struct stats_data *data)
 {
+	struct stats_blkio *b = &data->blkio_;
+	stats_blkio_entries *lists[] = {
+		&b->ioServiceBytesRecursive, &b->ioServicedRecursive, &b->ioQueueRecursive,
+		&b->ioServiceTimeRecursive,  &b->ioWaitTimeRecursive, &b->ioMergedRecursive,
+		&b->ioTimeRecursive,	     &b->sectorsRecursive,
+	};
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		free(lists[i]->items);
+		*lists[i] = (stats_blkio_entries){ 0 };
+	}
+	for (size_t i = 0; i < data->hugetlb.len; i++)
+		free(data->hugetlb.keys[i]);
+	free(data->hugetlb.keys);
+	free(data->hugetlb.values);
+	data->hugetlb.keys = NULL;
+	data->hugetlb.values = NULL;
+	data->hugetlb.len = 0;
 	free(data->cpu_.usage_.percpu.items);
 	data->cpu_.usage_.percpu.items = NULL;
 }

@@ -49,13 +49,45 @@ struct stats_pids {
 	uint64_t limit;
 };
 
+/* One line of a blkio/io statistic; op points to a static name. */
+struct stats_blkio_entry {
+	uint64_t major;
+	uint64_t minor;
+	char *op;
+	uint64_t value;
+};
+
+typedef OCI_ARRAY(struct stats_blkio_entry) stats_blkio_entries;
+
+struct stats_blkio {
+	stats_blkio_entries ioServiceBytesRecursive;
+	stats_blkio_entries ioServicedRecursive;
+	stats_blkio_entries ioQueueRecursive;
+	stats_blkio_entries ioServiceTimeRecursive;
+	stats_blkio_entries ioWaitTimeRecursive;
+	stats_blkio_entries ioMergedRecursive;
+	stats_blkio_entries ioTimeRecursive;
+	stats_blkio_entries sectorsRecursive;
+};
+
+/* Per page size ("2MB"): usage now, the highest usage seen (v1 only) and
+ * how often the limit refused an allocation. */
+struct stats_hugetlb {
+	uint64_t usage;
+	uint64_t max;
+	uint64_t failcnt;
+};
+
 struct stats_data {
 	struct stats_cpu cpu_;
 	struct stats_memory memory_;
 	struct stats_pids pids_;
+	struct stats_blkio blkio_;
 	struct stats_cpu *cpu;
 	struct stats_memory *memory;
 	struct stats_pids *pids;
+	struct stats_blkio *blkio;
+	OCI_MAP(struct stats_hugetlb) hugetlb; /* keys malloc'd */
 };
 
 struct stats_event {
