@@ -184,29 +184,56 @@ static bool v1_has(const char *controller)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int cgroup_prepare(const char *path, const struct oci_config *cfg, int *dirfd,
+		   struct husk_error *err)
+{
+	char dir[4096];
+	int r;
+
+	if (cgroup_mode() != CGROUP_V2)
+		return err_set(err, ENOTSUP, "cgroup_prepare: needs cgroup v2");
+	if (cfg->linux && ((r = cgroup_check_resources(cfg->linux->resources, err)) < 0 ||
+			   (r = cgroup_check_devices(cfg, err)) < 0))
+		return r;
+	snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
+	r = mkdir_p(dir);
+	if (r < 0 && r != -EEXIST)
+		return err_sys(err, -r, "create cgroup %s", dir);
+	const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
+	if ((r = cgroup_apply_resources(path, res, err)) < 0 ||
+	    (r = cgroup_apply_devices(path, cfg, err)) < 0)
+		goto fail;
+	if ((*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = err_sys(err, errno, "open cgroup %s", dir);
+		goto fail;
+	}
+	return 0;
+fail:
+	rmdir(dir);
+	return r;
+}
+
 int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, struct husk_error *err)
 {
 	char dir[4096], pidstr[16];
 	int r;
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
-	if (cfg->linux && ((r = cgroup_check_resources(cfg->linux->resources, err)) < 0 ||
-			   (r = cgroup_check_devices(cfg, err)) < 0))
-		return r;
 	if (cgroup_mode() == CGROUP_V2) {
+		int dirfd;
+		if ((r = cgroup_prepare(path, cfg, &dirfd, err)) < 0)
+			return r;
+		close(dirfd);
 		snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
-		r = mkdir_p(dir);
-		if (r < 0 && r != -EEXIST)
-			return err_sys(err, -r, "create cgroup %s", dir);
-		const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
-		if ((r = cgroup_apply_resources(path, res, err)) < 0 ||
-		    (r = cgroup_apply_devices(path, cfg, err)) < 0 ||
-		    (r = write_file(dir, "cgroup.procs", pidstr, err)) < 0) {
+		if ((r = write_file(dir, "cgroup.procs", pidstr, err)) < 0) {
 			rmdir(dir);
 			return r;
 		}
 		return 0;
 	}
+	if (cfg->linux && ((r = cgroup_check_resources(cfg->linux->resources, err)) < 0 ||
+			   (r = cgroup_check_devices(cfg, err)) < 0))
+		return r;
 	for (size_t i = 0; i < N_V1; i++) {
 		if (!v1_has(v1_controllers[i]))
 			continue;

@@ -20,6 +20,11 @@ int cgroup_path_for(const struct oci_config *cfg, const char *id, char *out, siz
 /* Create the cgroup, apply linux.resources and move pid into it. On
  * failure nothing is left behind. */
 int cgroup_create(const char *path, const struct oci_config *cfg, pid_t pid, struct husk_error *err);
+/* v2: create the cgroup and apply linux.resources before any process of
+ * the container exists; *dirfd is the cgroup's directory, for clone3's
+ * CLONE_INTO_CGROUP. On failure nothing is left behind. */
+int cgroup_prepare(const char *path, const struct oci_config *cfg, int *dirfd,
+		   struct husk_error *err);
 /* Move pid into an existing container cgroup (exec). */
 int cgroup_enter(const char *path, pid_t pid, struct husk_error *err);
 /* Kill what is left and remove the cgroup (bounded retries on EBUSY). */

@@ -60,6 +60,30 @@ static pid_t clone3_fork(uint64_t flags, int exit_signal)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/* clone3 straight into the cgroup at cgroup_fd (v2, kernel 5.7+): the child
+ * never runs outside it, and no cgroup.procs write is needed. *placed says
+ * whether that worked; kernels or setups that refuse it get a plain clone
+ * and the caller moves the child. */
+static pid_t clone3_into(uint64_t flags, int exit_signal, int cgroup_fd, bool *placed)
+{
+	*placed = false;
+	if (cgroup_fd >= 0) {
+		struct clone_args args = { .flags = flags | CLONE_INTO_CGROUP,
+					   .exit_signal = (uint64_t)exit_signal,
+					   .cgroup = (uint64_t)cgroup_fd };
+		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0) {
+			*placed = pid > 0;
+			return pid;
+		}
+		if (errno != EINVAL && errno != EOPNOTSUPP && errno != E2BIG && errno != EPERM &&
+		    errno != EACCES && errno != ENOSYS)
+			return pid;
+		log_debug("clone3 CLONE_INTO_CGROUP: %s; joining through cgroup.procs", strerror(errno));
+	}
+	return clone3_fork(flags, exit_signal);
+}
+
 static _Noreturn void child_fail(int sync_fd, struct husk_error *err)
 {
 	sync_send(sync_fd, SYNC_ERROR, 0, err->msg);
@@ -148,13 +172,22 @@ static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid,
 }
 
 /* Parent side of the conversation once the init exists. */
-static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct spawn_result *res,
-		      struct husk_error *err)
+static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, bool placed,
+		      struct spawn_result *res, struct husk_error *err)
 {
 	struct sync_msg m;
 	int r;
 
-	if (!o->rootless || cgroup_mode() == CGROUP_V2) {
+	if (cgroup_mode() == CGROUP_V2) {
+		/* made before the clone (prepare_cgroup); join it unless the clone did */
+		if (res->has_cgroup && !placed && (r = cgroup_enter(res->cgroup_path, pid, err)) < 0) {
+			if (!o->rootless)
+				return r;
+			struct husk_error ignored;
+			cgroup_destroy(res->cgroup_path, &ignored);
+			res->has_cgroup = false;
+		}
+	} else if (!o->rootless) {
 		r = cgroup_path_for(o->cfg, o->id, res->cgroup_path, sizeof(res->cgroup_path), err);
 		if (r < 0)
 			return r;
@@ -190,6 +223,21 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 			return err_set(err, EPROTO, "unexpected message %d from the container init", m.type);
 		}
 	}
+}
+
+/* v2: the container's cgroup, made and limited before the init exists.
+ * Rootless, a cgroup husk may not create is no error: it runs without. */
+static int prepare_cgroup(const struct spawn_opts *o, struct spawn_result *res, int *cgroup_fd,
+			  struct husk_error *err)
+{
+	int r = cgroup_path_for(o->cfg, o->id, res->cgroup_path, sizeof(res->cgroup_path), err);
+	if (r < 0)
+		return r;
+	r = cgroup_prepare(res->cgroup_path, o->cfg, cgroup_fd, err);
+	if (r < 0 && !o->rootless)
+		return r;
+	res->has_cgroup = r == 0;
+	return 0;
 }
 
 static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
@@ -243,8 +291,16 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		goto out;
 	}
 
+	/* on v2 the cgroup exists first and the clone lands in it (the slow
+	 * path's stage forks the init there too) */
+	int cgroup_fd = -1;
+	bool placed = false;
+	if (cgroup_mode() == CGROUP_V2 && (r = prepare_cgroup(o, res, &cgroup_fd, err)) < 0)
+		goto out;
 	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
-	pid_t child = clone3_fork(slow ? 0 : (uint64_t)plan.new_flags, SIGCHLD);
+	pid_t child = clone3_into(slow ? 0 : (uint64_t)plan.new_flags, SIGCHLD, cgroup_fd, &placed);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
 	if (child < 0) {
 		r = err_sys(err, errno, "clone the container init");
 		goto out;
@@ -287,7 +343,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			goto out;
 	}
 
-	r = drive_init(o, sv[0], pid, res, err);
+	r = drive_init(o, sv[0], pid, placed, res, err);
 	if (r < 0)
 		goto out;
 	res->pid = pid;

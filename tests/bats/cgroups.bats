@@ -200,3 +200,44 @@ need_file() {
 	wait "$events_pid"
 	[ "$(grep -c '"type":"stats"' "$log")" -ge 1 ]
 }
+
+# in_cgroup ID: the container's init is a member of its cgroup.
+in_cgroup() {
+	local pid procs
+	pid=$(husk state "$1" | jq -r .pid)
+	procs=$(cg_file pids cgroup.procs cgroup.procs "$1")
+	grep -qx "$pid" "$procs"
+	grep -q "/$1\$" "/proc/$pid/cgroup"
+}
+
+@test "the init is in the container's cgroup on every spawn path (plain, time ns, user ns)" {
+	need_file pids tasks pids.max
+	local id
+	update_config "$BUNDLE" '.linux.resources.pids = {"limit": 20}'
+	id=$(ctr_id plain)
+	husk run -d -b "$BUNDLE" "$id"
+	in_cgroup "$id"
+	husk delete -f "$id"
+	[ ! -e "$(cg_file pids . . "$id")" ]
+
+	if [ -e /proc/self/ns/time ]; then
+		# joining or a time namespace takes the two-step spawn
+		update_config "$BUNDLE" '.linux.namespaces += [{"type": "time"}]'
+		id=$(ctr_id timens)
+		husk run -d -b "$BUNDLE" "$id"
+		in_cgroup "$id"
+		husk delete -f "$id"
+		update_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "time"))'
+	fi
+
+	[ -e /proc/self/ns/user ] || skip "no user namespaces"
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+	chown -R 100000:200000 "$BUNDLE/rootfs"
+	chmod 755 "$TEST_TMP" "$BUNDLE"
+	id=$(ctr_id userns)
+	husk run -d -b "$BUNDLE" "$id"
+	in_cgroup "$id"
+	[ "$(cat "$(cg_file pids pids.max pids.max "$id")")" = 20 ]
+}
