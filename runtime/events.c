@@ -1,5 +1,6 @@
 /* husk events: resource statistics of a container, once (--stats) or every
- * --interval until it stops, one JSON object per line. */
+ * --interval until it stops, with OOM kills as they happen; one JSON object
+ * per line. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/log.h"
 #include "runtime/lifecycle.h"
 #include "runtime/linux/cgroup-stats.h"
 
@@ -32,6 +34,18 @@ static int parse_interval(const char *s, struct timespec *out)
 	return 0;
 }
 
+static int print_event(const struct stats_event *ev, struct husk_error *err)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	int r = oci_encode(&stats_event_type, ev, false, &json, &len, err);
+	if (r == 0) {
+		printf("%s\n", json);
+		fflush(stdout);
+	}
+	return r;
+}
+
 static int print_stats(struct container *ct, struct husk_error *err)
 {
 	struct stats_data data = { 0 };
@@ -39,14 +53,58 @@ static int print_stats(struct container *ct, struct husk_error *err)
 	if (r < 0)
 		return r;
 	struct stats_event ev = { .type = "stats", .id = ct->id, .data = &data };
-	_cleanup_free_ char *json = NULL;
-	size_t len;
-	r = oci_encode(&stats_event_type, &ev, false, &json, &len, err);
+	r = print_event(&ev, err);
 	stats_release(&data);
-	if (r == 0) {
-		printf("%s\n", json);
-		fflush(stdout);
+	return r;
+}
+
+/* One {"type":"oom","id":ID} line per OOM kill. */
+static int print_ooms(const char *id, unsigned kills, struct husk_error *err)
+{
+	struct stats_event ev = { .type = "oom", .id = (char *)id };
+	for (unsigned i = 0; i < kills; i++) {
+		int r = print_event(&ev, err);
+		if (r < 0)
+			return r;
 	}
+	return 0;
+}
+
+/* Stats every interval and OOM kills as they happen, until the container
+ * stops (the kills that stopped it are reported first). */
+static int stream(struct husk_globals *g, const char *id, const struct timespec *interval,
+		  struct husk_error *err)
+{
+	struct container *ct = NULL;
+	struct oom_watch watch;
+	int r = load_container(g, id, false, &ct, err);
+	if (r < 0)
+		return r;
+	struct husk_error no_watch;
+	bool watching = oom_watch_open(ct->state->cgroup_path, &watch, &no_watch) == 0;
+	if (!watching)
+		log_debug("events: no OOM events: %s", no_watch.msg);
+	for (;;) {
+		if (ct->status == STATUS_STOPPED) {
+			r = watching ? print_ooms(id, oom_watch_check(&watch, false), err) : 0;
+			break;
+		}
+		if ((r = print_stats(ct, err)) < 0)
+			break;
+		if (watching) {
+			if ((r = print_ooms(id, oom_watch_wait(&watch, interval), err)) < 0)
+				break;
+		} else {
+			nanosleep(interval, NULL);
+		}
+		container_free(ct);
+		ct = NULL;
+		if ((r = load_container(g, id, false, &ct, err)) < 0)
+			break;
+	}
+	if (watching)
+		oom_watch_close(&watch);
+	container_free(ct);
 	return r;
 }
 
@@ -74,21 +132,18 @@ static int events_run(struct husk_globals *g, int argc, char **argv, struct husk
 	if ((c = verb_need_args(&verb_events, argc, 1, "a container id")) != 0)
 		return c;
 	const char *id = argv[optind];
-	for (;;) {
-		struct container *ct = NULL;
-		int r = load_container(g, id, false, &ct, err);
-		if (r < 0)
-			return r;
-		if (ct->status == STATUS_STOPPED) {
-			container_free(ct);
-			return once ? err_set(err, ESRCH, "container \"%s\": container not running", id) : 0;
-		}
+	if (!once)
+		return stream(g, id, &interval, err);
+	struct container *ct = NULL;
+	int r = load_container(g, id, false, &ct, err);
+	if (r < 0)
+		return r;
+	if (ct->status == STATUS_STOPPED)
+		r = err_set(err, ESRCH, "container \"%s\": container not running", id);
+	else
 		r = print_stats(ct, err);
-		container_free(ct);
-		if (r < 0 || once)
-			return r;
-		nanosleep(&interval, NULL);
-	}
+	container_free(ct);
+	return r;
 }
 
 const struct verb verb_events = {

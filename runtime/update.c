@@ -129,6 +129,12 @@ static void merge(struct oci_resources *dst, struct oci_resources *src)
 		dst->blockIO->weight = src->blockIO->weight;
 		dst->blockIO->has_weight = true;
 	}
+	if (src->devices.items) {
+		/* the update's rules replace the old ones, which src frees */
+		__typeof__(dst->devices) old = dst->devices;
+		dst->devices = src->devices;
+		src->devices = old;
+	}
 #undef TAKE
 #undef TAKE_OBJ
 }
@@ -277,8 +283,10 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 		r = err_sys(err, ENOMEM, "update");
 		goto out;
 	}
+	bool new_devices = upd->devices.items != NULL;
 	merge(cfg->linux->resources, upd);
-	if ((r = cgroup_apply_resources(ct->state->cgroup_path, cfg->linux->resources, err)) < 0)
+	if ((r = cgroup_apply_resources(ct->state->cgroup_path, cfg->linux->resources, err)) < 0 ||
+	    (new_devices && (r = cgroup_apply_devices(ct->state->cgroup_path, cfg, err)) < 0))
 		goto out;
 	if ((r = oci_encode(&oci_config_type, cfg, true, &json, &len, err)) < 0 ||
 	    (r = write_file_atomic(ct->dirfd, CONFIG_COPY, json, len, 0600, err)) < 0)

@@ -1,10 +1,15 @@
 #include "runtime/linux/cgroup-stats.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fileutil.h"
@@ -63,11 +68,46 @@ static const struct oci_field pids_fields[] = {
 static OCI_TYPE(pids_type, struct stats_pids, pids_fields);
 #undef OCI_CUR
 
+#define OCI_CUR struct stats_blkio_entry
+static const struct oci_field blkio_entry_fields[] = {
+	F_VAL("major", major, OCI_U64),
+	F_VAL("minor", minor, OCI_U64),
+	F_STR("op", op),
+	F_VAL("value", value, OCI_U64),
+};
+static OCI_TYPE(blkio_entry_type, struct stats_blkio_entry, blkio_entry_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_blkio
+static const struct oci_field blkio_fields[] = {
+	F_ARR_OBJ("ioServiceBytesRecursive", ioServiceBytesRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioServicedRecursive", ioServicedRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioQueueRecursive", ioQueueRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioServiceTimeRecursive", ioServiceTimeRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioWaitTimeRecursive", ioWaitTimeRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioMergedRecursive", ioMergedRecursive, blkio_entry_type),
+	F_ARR_OBJ("ioTimeRecursive", ioTimeRecursive, blkio_entry_type),
+	F_ARR_OBJ("sectorsRecursive", sectorsRecursive, blkio_entry_type),
+};
+static OCI_TYPE(blkio_type, struct stats_blkio, blkio_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct stats_hugetlb
+static const struct oci_field hugetlb_fields[] = {
+	F_VAL("usage", usage, OCI_U64),
+	F_VAL("max", max, OCI_U64),
+	F_VAL_REQ("failcnt", failcnt, OCI_U64),
+};
+static OCI_TYPE(hugetlb_type, struct stats_hugetlb, hugetlb_fields);
+#undef OCI_CUR
+
 #define OCI_CUR struct stats_data
 static const struct oci_field data_fields[] = {
 	F_OBJ("cpu", cpu, cpu_type),
 	F_OBJ("memory", memory, memory_type),
 	F_OBJ("pids", pids, pids_type),
+	F_OBJ("blkio", blkio, blkio_type),
+	F_MAP_OBJ("hugetlb", hugetlb, hugetlb_type),
 };
 static OCI_TYPE(data_type, struct stats_data, data_fields);
 #undef OCI_CUR
@@ -143,6 +183,198 @@ static void read_percpu(const char *dir, struct stats_cpu_usage *u)
 	}
 }
 
+/* ---- blkio (v1) and io (v2) ---- */
+
+static const char *const blkio_ops[] = { "Read", "Write", "Sync", "Async", "Discard", "Total" };
+
+static char *op_name(const char *s, size_t len)
+{
+	for (size_t i = 0; i < sizeof(blkio_ops) / sizeof(blkio_ops[0]); i++)
+		if (strlen(blkio_ops[i]) == len && strncmp(s, blkio_ops[i], len) == 0)
+			return (char *)blkio_ops[i];
+	return NULL;
+}
+
+static int push_entry(stats_blkio_entries *a, uint64_t major, uint64_t minor, char *op,
+		      uint64_t value)
+{
+	struct stats_blkio_entry *grown = realloc(a->items, (a->len + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -ENOMEM;
+	a->items = grown;
+	a->items[a->len++] = (struct stats_blkio_entry){ major, minor, op, value };
+	return 0;
+}
+
+/* A whole cgroup file, malloc'd; NULL when missing. */
+static char *read_all(const char *dir, const char *file)
+{
+	char path[4300];
+	char *buf = NULL;
+	size_t len;
+	struct husk_error ignored;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (read_file_at(AT_FDCWD, path, 1 << 20, &buf, &len, &ignored) < 0)
+		return NULL;
+	return buf;
+}
+
+/* v1 lines: "MAJ:MIN Op VALUE", or "MAJ:MIN VALUE" (time, sectors); the
+ * "Total N" summary is left out, as runc does. Unknown ops are skipped. */
+static void parse_v1_blkio(char *text, stats_blkio_entries *out)
+{
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long major, minor, value;
+		char op[16];
+		int n;
+		if (sscanf(line, "%llu:%llu %15s %llu%n", &major, &minor, op, &value, &n) == 4) {
+			char *name = op_name(op, strlen(op));
+			if (name)
+				push_entry(out, major, minor, name, value);
+		} else if (sscanf(line, "%llu:%llu %llu%n", &major, &minor, &value, &n) == 3) {
+			push_entry(out, major, minor, NULL, value);
+		}
+	}
+}
+
+static bool has_device_line(const char *text)
+{
+	unsigned a, b;
+	return text && sscanf(text, "%u:%u", &a, &b) == 2;
+}
+
+/* CFQ's files (blkio.*), else BFQ's (blkio.bfq.*), else the throttling
+ * layer's (blkio.throttle.*, always there): the first that counted any
+ * device, or the first present. */
+static bool blkio_v1(const char *dir, struct stats_blkio *b)
+{
+	static const char *const prefixes[] = { "blkio.", "blkio.bfq.", "blkio.throttle." };
+	const struct { const char *file; stats_blkio_entries *to; } files[] = {
+		{ "io_service_bytes_recursive", &b->ioServiceBytesRecursive },
+		{ "io_serviced_recursive", &b->ioServicedRecursive },
+		{ "io_queued_recursive", &b->ioQueueRecursive },
+		{ "io_service_time_recursive", &b->ioServiceTimeRecursive },
+		{ "io_wait_time_recursive", &b->ioWaitTimeRecursive },
+		{ "io_merged_recursive", &b->ioMergedRecursive },
+		{ "time_recursive", &b->ioTimeRecursive },
+		{ "sectors_recursive", &b->sectorsRecursive },
+	};
+	const char *use = NULL;
+	char file[128];
+	for (size_t p = 0; p < 3; p++) {
+		snprintf(file, sizeof(file), "%sio_service_bytes_recursive", prefixes[p]);
+		_cleanup_free_ char *text = read_all(dir, file);
+		if (text && use == NULL)
+			use = prefixes[p];
+		if (has_device_line(text)) {
+			use = prefixes[p];
+			break;
+		}
+	}
+	if (use == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", use, files[i].file);
+		_cleanup_free_ char *text = read_all(dir, file);
+		if (text)
+			parse_v1_blkio(text, files[i].to);
+	}
+	return true;
+}
+
+/* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N". */
+static bool blkio_v2(const char *dir, struct stats_blkio *b)
+{
+	const struct { const char *key; stats_blkio_entries *to; const char *op; } keys[] = {
+		{ "rbytes", &b->ioServiceBytesRecursive, "Read" },
+		{ "wbytes", &b->ioServiceBytesRecursive, "Write" },
+		{ "dbytes", &b->ioServiceBytesRecursive, "Discard" },
+		{ "rios", &b->ioServicedRecursive, "Read" },
+		{ "wios", &b->ioServicedRecursive, "Write" },
+		{ "dios", &b->ioServicedRecursive, "Discard" },
+	};
+	_cleanup_free_ char *text = read_all(dir, "io.stat");
+	if (text == NULL)
+		return false;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long major, minor;
+		int n;
+		if (sscanf(line, "%llu:%llu%n", &major, &minor, &n) != 2)
+			continue;
+		for (char *s2 = NULL, *kv = strtok_r(line + n, " ", &s2); kv;
+		     kv = strtok_r(NULL, " ", &s2)) {
+			char *eq = strchr(kv, '=');
+			if (eq == NULL)
+				continue;
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				if ((size_t)(eq - kv) == strlen(keys[k].key) &&
+				    strncmp(kv, keys[k].key, (size_t)(eq - kv)) == 0)
+					push_entry(keys[k].to, major, minor,
+						   op_name(keys[k].op, strlen(keys[k].op)),
+						   strtoull(eq + 1, NULL, 10));
+		}
+	}
+	return true;
+}
+
+/* ---- hugetlb ---- */
+
+static int push_hugetlb(struct stats_data *d, const char *size, const struct stats_hugetlb *h)
+{
+	size_t i = d->hugetlb.len;
+	char **keys = realloc(d->hugetlb.keys, (i + 1) * sizeof(char *));
+	if (keys == NULL)
+		return -ENOMEM;
+	d->hugetlb.keys = keys;
+	struct stats_hugetlb *values = realloc(d->hugetlb.values, (i + 1) * sizeof(*values));
+	if (values == NULL)
+		return -ENOMEM;
+	d->hugetlb.values = values;
+	if ((keys[i] = strdup(size)) == NULL)
+		return -ENOMEM;
+	values[i] = *h;
+	d->hugetlb.len = i + 1;
+	return 0;
+}
+
+/* Every page size the cgroup has files for: hugetlb.<size>.<suffix>. */
+static void hugetlb_stats(const char *dir, bool v2, struct stats_data *d)
+{
+	const char *suffix = v2 ? ".current" : ".usage_in_bytes";
+	DIR *dh = opendir(dir);
+	if (dh == NULL)
+		return;
+	for (struct dirent *e; (e = readdir(dh)) != NULL;) {
+		const char *name = e->d_name;
+		size_t len = strlen(name), slen = strlen(suffix);
+		if (strncmp(name, "hugetlb.", 8) != 0 || len <= 8 + slen ||
+		    strcmp(name + len - slen, suffix) != 0)
+			continue;
+		/* the size is what lies between: "2MB", not "2MB.rsvd" */
+		char size[32], file[128];
+		int n = (int)(len - 8 - slen);
+		snprintf(size, sizeof(size), "%.*s", n, name + 8);
+		if (strchr(size, '.'))
+			continue;
+		struct stats_hugetlb h = { 0 };
+		read_u64(dir, name, &h.usage);
+		if (v2) {
+			snprintf(file, sizeof(file), "hugetlb.%s.events", size);
+			read_key(dir, file, "max", &h.failcnt);
+		} else {
+			snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", size);
+			read_u64(dir, file, &h.max);
+			snprintf(file, sizeof(file), "hugetlb.%s.failcnt", size);
+			read_u64(dir, file, &h.failcnt);
+		}
+		if (push_hugetlb(d, size, &h) < 0)
+			break;
+	}
+	closedir(dh);
+}
+
 static void stats_v1(const char *path, struct stats_data *d)
 {
 	char dir[4200];
@@ -186,6 +418,11 @@ static void stats_v1(const char *path, struct stats_data *d)
 			d->pids_.limit = 0; /* runc reports "max" as 0 */
 		d->pids = &d->pids_;
 	}
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/blkio%s", path);
+	if (blkio_v1(dir, &d->blkio_))
+		d->blkio = &d->blkio_;
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/hugetlb%s", path);
+	hugetlb_stats(dir, false, d);
 }
 
 static void stats_v2(const char *path, struct stats_data *d)
@@ -229,6 +466,9 @@ static void stats_v2(const char *path, struct stats_data *d)
 			d->pids_.limit = 0;
 		d->pids = &d->pids_;
 	}
+	if (blkio_v2(dir, &d->blkio_))
+		d->blkio = &d->blkio_;
+	hugetlb_stats(dir, true, d);
 }
 
 int cgroup_stats(const char *path, struct stats_data *data, struct husk_error *err)
@@ -244,6 +484,123 @@ int cgroup_stats(const char *path, struct stats_data *data, struct husk_error *e
 
 void stats_release(struct stats_data *data)
 {
+	struct stats_blkio *b = &data->blkio_;
+	stats_blkio_entries *lists[] = {
+		&b->ioServiceBytesRecursive, &b->ioServicedRecursive, &b->ioQueueRecursive,
+		&b->ioServiceTimeRecursive,  &b->ioWaitTimeRecursive, &b->ioMergedRecursive,
+		&b->ioTimeRecursive,	     &b->sectorsRecursive,
+	};
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		free(lists[i]->items);
+		*lists[i] = (stats_blkio_entries){ 0 };
+	}
+	for (size_t i = 0; i < data->hugetlb.len; i++)
+		free(data->hugetlb.keys[i]);
+	free(data->hugetlb.keys);
+	free(data->hugetlb.values);
+	data->hugetlb.keys = NULL;
+	data->hugetlb.values = NULL;
+	data->hugetlb.len = 0;
 	free(data->cpu_.usage_.percpu.items);
 	data->cpu_.usage_.percpu.items = NULL;
+}
+
+/* ---- OOM kills ---- */
+
+/* The cgroup's OOM-kill count: oom_kill in memory.events (v2) or in
+ * memory.oom_control (v1, kernel 4.13 and later). */
+static bool oom_count(const struct oom_watch *w, uint64_t *out)
+{
+	return read_key(w->dir, w->v2 ? "memory.events" : "memory.oom_control", "oom_kill", out);
+}
+
+int oom_watch_open(const char *path, struct oom_watch *w, struct husk_error *err)
+{
+	*w = (struct oom_watch){ .fd = -1, .control_fd = -1, .v2 = cgroup_mode() == CGROUP_V2 };
+	if (path == NULL)
+		return err_set(err, ENOTSUP, "the container has no cgroup: no OOM events");
+	snprintf(w->dir, sizeof(w->dir), "/sys/fs/cgroup%s%s", w->v2 ? "" : "/memory", path);
+	w->counted = oom_count(w, &w->seen);
+	char file[4300];
+	if (w->v2) {
+		/* the kernel signals a modification of memory.events on every
+		 * event it counts */
+		snprintf(file, sizeof(file), "%s/memory.events", w->dir);
+		w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (w->fd < 0)
+			return err_sys(err, errno, "inotify for %s", file);
+		if (inotify_add_watch(w->fd, file, IN_MODIFY) < 0) {
+			int e = errno;
+			oom_watch_close(w);
+			return err_sys(err, e, "watch %s", file);
+		}
+		return 0;
+	}
+	/* v1: an eventfd the memory controller signals on OOM, registered
+	 * as "<eventfd> <memory.oom_control fd>" in cgroup.event_control */
+	snprintf(file, sizeof(file), "%s/memory.oom_control", w->dir);
+	w->control_fd = open(file, O_RDONLY | O_CLOEXEC);
+	w->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->control_fd < 0 || w->fd < 0) {
+		int e = errno;
+		oom_watch_close(w);
+		return err_sys(err, e, "open %s and an eventfd", file);
+	}
+	char reg[64], ctl[4300];
+	snprintf(reg, sizeof(reg), "%d %d", w->fd, w->control_fd);
+	snprintf(ctl, sizeof(ctl), "%s/cgroup.event_control", w->dir);
+	int cfd = open(ctl, O_WRONLY | O_CLOEXEC);
+	int r = cfd < 0 ? -errno : write_all(cfd, reg, strlen(reg));
+	if (cfd >= 0)
+		close(cfd);
+	if (r < 0) {
+		oom_watch_close(w);
+		return err_sys(err, -r, "register for OOM notification in %s", ctl);
+	}
+	return 0;
+}
+
+unsigned oom_watch_check(struct oom_watch *w, bool signalled)
+{
+	uint64_t now;
+	if (!w->counted || !oom_count(w, &now))
+		return signalled && !w->v2 ? 1 : 0; /* v1 without the counter: the eventfd says it */
+	unsigned kills = now > w->seen ? (unsigned)(now - w->seen) : 0;
+	w->seen = now;
+	return kills;
+}
+
+unsigned oom_watch_wait(struct oom_watch *w, const struct timespec *timeout)
+{
+	struct timespec end, now;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout->tv_sec;
+	end.tv_nsec += timeout->tv_nsec;
+	if (end.tv_nsec >= 1000000000L)
+		end.tv_sec++, end.tv_nsec -= 1000000000L;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return oom_watch_check(w, false);
+		struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
+		int n = poll(&pfd, 1, (int)ms);
+		if (n <= 0)
+			continue; /* timeout or EINTR: the deadline decides */
+		char drain[4096];
+		while (read(w->fd, drain, sizeof(drain)) > 0)
+			;
+		unsigned kills = oom_watch_check(w, true);
+		if (kills > 0)
+			return kills;
+	}
+}
+
+void oom_watch_close(struct oom_watch *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->control_fd >= 0)
+		close(w->control_fd);
+	w->fd = w->control_fd = -1;
 }

@@ -216,59 +216,6 @@ static int cpuset_init(const char *dir, struct husk_error *err)
 	return 0;
 }
 
-/* linux.resources.devices on v1: deny everything, then allow the rules
- * and the devices every container gets. */
-static int v1_devices(const char *dir, const struct oci_config *cfg, struct husk_error *err)
-{
-	static const char *const defaults[] = {
-		"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-		"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
-	};
-	const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
-	char rule[128];
-	int r;
-
-	if (res == NULL || res->devices.items == NULL)
-		return 0;
-	for (size_t i = 0; i < res->devices.len; i++) {
-		const struct oci_device_cgroup *d = &res->devices.items[i];
-		const char *type = d->type && *d->type ? d->type : "a";
-		const char *access = d->access && *d->access ? d->access : "rwm";
-		if (strcmp(type, "a") != 0 && strcmp(type, "c") != 0 && strcmp(type, "b") != 0)
-			return err_set(err, EINVAL, "linux.resources.devices[%zu].type: \"%s\" is not a, c or b",
-				       i, type);
-		if (strspn(access, "rwm") != strlen(access))
-			return err_set(err, EINVAL,
-				       "linux.resources.devices[%zu].access: \"%s\" is not made of r, w, m", i,
-				       access);
-		char major[24] = "*", minor[24] = "*";
-		if (d->has_major && d->major >= 0)
-			snprintf(major, sizeof(major), "%lld", (long long)d->major);
-		if (d->has_minor && d->minor >= 0)
-			snprintf(minor, sizeof(minor), "%lld", (long long)d->minor);
-		if (strcmp(type, "a") == 0)
-			snprintf(rule, sizeof(rule), "a");
-		else
-			snprintf(rule, sizeof(rule), "%s %s:%s %s", type, major, minor, access);
-		r = write_file(dir, d->allow ? "devices.allow" : "devices.deny", rule, err);
-		if (r < 0)
-			return err_prefix(err, "linux.resources.devices[%zu]", i);
-	}
-	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		if ((r = write_file(dir, "devices.allow", defaults[i], err)) < 0)
-			return r;
-	for (size_t i = 0; cfg->linux && i < cfg->linux->devices.len; i++) {
-		const struct oci_device *d = &cfg->linux->devices.items[i];
-		if (strcmp(d->type, "p") == 0)
-			continue;
-		snprintf(rule, sizeof(rule), "%c %lld:%lld rwm", d->type[0] == 'u' ? 'c' : d->type[0],
-			 (long long)d->major, (long long)d->minor);
-		if ((r = write_file(dir, "devices.allow", rule, err)) < 0)
-			return r;
-	}
-	return 0;
-}
-
 static void v1_dir(const char *controller, const char *path, char *out, size_t size)
 {
 	snprintf(out, size, CGROUP_ROOT "/%s%s", controller, path);
@@ -346,7 +293,8 @@ int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_
 
 	j->dirfd = -1;
 	j->n_tasks = 0;
-	if (cfg->linux && (r = cgroup_check_resources(cfg->linux->resources, err)) < 0)
+	if (cfg->linux && ((r = cgroup_check_resources(cfg->linux->resources, err)) < 0 ||
+			   (r = cgroup_check_devices(cfg, err)) < 0))
 		return r;
 	if (cgroup_mode() == CGROUP_V2) {
 		snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
@@ -355,6 +303,7 @@ int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_
 			return err_sys(err, -r, "create cgroup %s", dir);
 		const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
 		if ((r = cgroup_apply_resources(path, res, err)) < 0 ||
+		    (r = cgroup_apply_devices(path, cfg, err)) < 0 ||
 		    (r = cgroup_join_open(path, j, err)) < 0) {
 			rmdir(dir);
 			return r;
@@ -372,11 +321,10 @@ int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_
 		}
 		if (strcmp(v1_controllers[i], "cpuset") == 0 && (r = cpuset_init(dir, err)) < 0)
 			goto fail;
-		if (strcmp(v1_controllers[i], "devices") == 0 && (r = v1_devices(dir, cfg, err)) < 0)
-			goto fail;
 	}
 	/* limits are in place before the first process can allocate or fork */
 	if ((r = cgroup_apply_resources(path, cfg->linux ? cfg->linux->resources : NULL, err)) < 0 ||
+	    (v1_has("devices") && (r = cgroup_apply_devices(path, cfg, err)) < 0) ||
 	    (r = cgroup_join_open(path, j, err)) < 0)
 		goto fail;
 	return 0;

@@ -63,4 +63,13 @@ int cgroup_check_resources(const struct oci_resources *res, struct husk_error *e
 int cgroup_apply_resources(const char *path, const struct oci_resources *res,
 			   struct husk_error *err);
 
+/* linux.resources.devices (plus the devices every container gets and
+ * linux.devices) as the cgroup's device rules: v1 devices.deny/allow, v2 a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program that replaces the ones attached
+ * before. Default deny; later rules override earlier ones. A config without
+ * device rules leaves the cgroup as it is. */
+int cgroup_apply_devices(const char *path, const struct oci_config *cfg, struct husk_error *err);
+/* Check the device rules without touching the host. */
+int cgroup_check_devices(const struct oci_config *cfg, struct husk_error *err);
+
 #endif

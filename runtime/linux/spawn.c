@@ -120,10 +120,13 @@ pid_t clone_into_cgroup(uint64_t flags, const struct cgroup_join *j, bool *place
 					   .cgroup = (uint64_t)j->dirfd };
 		*placed = true;
 		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-		/* older kernels know clone3 but not CLONE_INTO_CGROUP: the
-		 * child then joins by itself */
-		if (pid >= 0 || (errno != EINVAL && errno != E2BIG && errno != ENOSYS))
+		/* kernels before 5.7 know clone3 but not CLONE_INTO_CGROUP,
+		 * and some setups refuse it: the child then joins by itself */
+		if (pid >= 0 || (errno != EINVAL && errno != EOPNOTSUPP && errno != E2BIG &&
+				 errno != EPERM && errno != EACCES && errno != ENOSYS))
 			return pid;
+		log_debug("clone3 CLONE_INTO_CGROUP: %s; joining through cgroup.procs",
+			  strerror(errno));
 		*placed = false;
 	}
 	return clone3_fork(flags, SIGCHLD);

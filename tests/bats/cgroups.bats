@@ -171,3 +171,73 @@ need_file() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *stopped* ]]
 }
+
+@test "events reports an OOM kill as {\"type\":\"oom\"} and keeps streaming" {
+	need_file memory memory.limit_in_bytes memory.max
+	local id events_pid log
+	id=$(ctr_id oomev)
+	log=$TEST_TMP/events
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
+	[ -n "$V2" ] || [ -f /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] ||
+		update_config "$BUNDLE" 'del(.linux.resources.memory.swap)'
+	husk run -d -b "$BUNDLE" "$id"
+	"$HUSK_BIN" --root "$HUSK_ROOT" events --interval 1s "$id" >"$log" 2>&1 &
+	events_pid=$!
+	# the first stats line means the watch is in place
+	for _ in $(seq 300); do grep -q '"type":"stats"' "$log" && break; sleep 0.1; done
+	grep -q '"type":"stats"' "$log"
+	! grep -q '"type":"oom"' "$log"
+	# a process of the container allocates 100 MiB past the 32 MiB limit
+	run husk exec "$id" sh -c 'x=$(head -c 104857600 /dev/zero | tr "\0" a); echo ${#x}'
+	echo "exec: $status $output"
+	[ "$status" -ne 0 ]
+	for _ in $(seq 300); do grep -q '"type":"oom"' "$log" && break; sleep 0.1; done
+	cat "$log"
+	grep -Fxq "{\"type\":\"oom\",\"id\":\"$id\"}" "$log"
+	# the container lives on and so does the stream, until it stops
+	[ "$(container_status "$id")" = running ]
+	husk kill "$id" KILL
+	wait "$events_pid"
+	[ "$(grep -c '"type":"stats"' "$log")" -ge 1 ]
+}
+
+# in_cgroup ID: the container's init is a member of its cgroup.
+in_cgroup() {
+	local pid procs
+	pid=$(husk state "$1" | jq -r .pid)
+	procs=$(cg_file pids cgroup.procs cgroup.procs "$1")
+	grep -qx "$pid" "$procs"
+	grep -q "/$1\$" "/proc/$pid/cgroup"
+}
+
+@test "the init is in the container's cgroup on every spawn path (plain, time ns, user ns)" {
+	need_file pids tasks pids.max
+	local id
+	update_config "$BUNDLE" '.linux.resources.pids = {"limit": 20}'
+	id=$(ctr_id plain)
+	husk run -d -b "$BUNDLE" "$id"
+	in_cgroup "$id"
+	husk delete -f "$id"
+	[ ! -e "$(cg_file pids . . "$id")" ]
+
+	if [ -e /proc/self/ns/time ]; then
+		# joining or a time namespace takes the two-step spawn
+		update_config "$BUNDLE" '.linux.namespaces += [{"type": "time"}]'
+		id=$(ctr_id timens)
+		husk run -d -b "$BUNDLE" "$id"
+		in_cgroup "$id"
+		husk delete -f "$id"
+		update_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "time"))'
+	fi
+
+	[ -e /proc/self/ns/user ] || skip "no user namespaces"
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+	chown -R 100000:200000 "$BUNDLE/rootfs"
+	chmod 755 "$TEST_TMP" "$BUNDLE"
+	id=$(ctr_id userns)
+	husk run -d -b "$BUNDLE" "$id"
+	in_cgroup "$id"
+	[ "$(cat "$(cg_file pids pids.max pids.max "$id")")" = 20 ]
+}

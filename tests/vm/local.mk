@@ -5,8 +5,9 @@
 # VM_SUITES run inside it; either may be set empty.
 VM_HARNESS = tests/vm/vm.bats
 # the suites whose behaviour depends on the cgroup version run there too
-VM_SUITES = tests/vm/vm-smoke.bats tests/bats/cgroups.bats tests/bats/lifecycle.bats \
-	tests/bats/pause.bats tests/bats/events.bats tests/bats/exec.bats tests/bats/cgroup-paths.bats
+VM_SUITES = tests/vm/vm-smoke.bats tests/bats/cgroups.bats tests/bats/devices.bats \
+	tests/bats/lifecycle.bats tests/bats/pause.bats tests/bats/events.bats tests/bats/exec.bats \
+	tests/bats/cgroup-paths.bats
 VM_ENV = HUSK_BUILDDIR='$(abs_top_builddir)' HUSK_SRCDIR='$(abs_top_srcdir)' \
 	HUSK_VM_SHARES='$(abs_top_builddir)'
 
