@@ -14,7 +14,56 @@ setup() {
 }
 
 teardown() {
+	# the CVE-2019-5736 tests drive a copy of husk, which a failing test
+	# leaves broken: clean up with the real one
+	HUSK_BIN=$REAL_HUSK_BIN
 	teardown_common
+}
+
+REAL_HUSK_BIN=$HUSK_BIN
+EXE_ATTACK=${HUSK_BUILDDIR}/tests/tools/exe-attack
+
+# CVE-2019-5736 set-up: husk becomes a copy in the test's temp dir (so a
+# failure never damages the build), and $BUNDLE runs tests/tools/exe-attack
+# with CAP_SYS_PTRACE and no user namespace, reporting to
+# $TEST_TMP/report/log. The copy's path holds "husk", which the attacker
+# looks for.
+exe_attack_setup() {
+	[ -x "$EXE_ATTACK" ] || skip "tests/tools/exe-attack is not built (make check builds it)"
+	HUSK_COPY=$TEST_TMP/husk
+	cp "$REAL_HUSK_BIN" "$HUSK_COPY"
+	HUSK_BIN=$HUSK_COPY
+	SUM_BEFORE=$(sha256sum <"$HUSK_COPY")
+	cp "$EXE_ATTACK" "$BUNDLE/rootfs/exe-attack"
+	mkdir "$TEST_TMP/report"
+	update_config "$BUNDLE" '.process.args = ["/exe-attack", "husk", "/report/log", "30"]
+		| .process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])
+		| .linux.namespaces |= map(select(.type != "user"))
+		| .mounts += [{"destination": "/report", "type": "bind", "source": "'"$TEST_TMP/report"'", "options": ["rbind"]}]'
+	ATTACKER=$(ctr_id atk)
+	husk_nowait run -d -b "$BUNDLE" "$ATTACKER"
+}
+
+# wait_report LINE: the attacker wrote a line starting with LINE (10 s).
+wait_report() {
+	local i
+	for i in $(seq 100); do
+		grep -q "^$1" "$TEST_TMP/report/log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The attacker caught husk inside the container and finished; it never got
+# to write to it, and the binary on disk is unchanged.
+assert_exe_attack_failed() {
+	wait_report done || wait_report done || wait_report done
+	cat "$TEST_TMP/report/log"
+	grep -q '^caught ' "$TEST_TMP/report/log"
+	! grep -q '^write: ok' "$TEST_TMP/report/log"
+	[ "$(sha256sum <"$HUSK_COPY")" = "$SUM_BEFORE" ]
+	# and what it caught was not the binary on disk
+	! grep -q "^caught .* $HUSK_COPY\$" "$TEST_TMP/report/log"
 }
 
 # CVE-2024-21626: a cwd through a leaked runtime fd would put the process
@@ -129,4 +178,35 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"process.terminal is true but no --console-socket was given"* ]]
 	[ ! -e "$HUSK_ROOT/tty1" ]
+}
+
+# CVE-2019-5736: husk is inside the container between fork and execve of an
+# exec'd process. A container with CAP_SYS_PTRACE and no user namespace
+# (PR_SET_DUMPABLE does not stop it) pins /proc/PID/exe and reopens it for
+# writing once husk exits. husk runs from a sealed memfd copy, so the
+# attacker only ever holds that copy, and writes to it fail. Against a
+# husk that runs its binary from disk the attacker overwrites it.
+@test "CVE-2019-5736: a container with CAP_SYS_PTRACE cannot overwrite husk during exec" {
+	exe_attack_setup
+	local i
+	for i in $(seq 300); do
+		grep -q '^caught' "$TEST_TMP/report/log" 2>/dev/null && break
+		husk exec "$ATTACKER" /bin/true
+	done
+	assert_exe_attack_failed
+}
+
+# CVE-2019-5736 during create: the created init runs husk until start. A
+# container that shares its pid namespace (joined by path) sees it for as
+# long as it waits, with no race to win.
+@test "CVE-2019-5736: a parked init in a shared pid namespace does not expose husk" {
+	exe_attack_setup
+	local pid
+	pid=$(husk state "$ATTACKER" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)'
+	husk_nowait create -b "$TEST_TMP/victim" "$(ctr_id victim)"
+	wait_report caught
+	husk delete --force "$(ctr_id victim)"
+	assert_exe_attack_failed
 }
