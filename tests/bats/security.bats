@@ -22,6 +22,13 @@ teardown() {
 
 REAL_HUSK_BIN=$HUSK_BIN
 EXE_ATTACK=${HUSK_BUILDDIR}/tests/tools/exe-attack
+RECVTTY=${HUSK_BUILDDIR}/tests/tools/recvtty
+
+# bind_dev DIR: the container's /dev is a bind of DIR (a directory the
+# attacker controls) instead of a fresh tmpfs.
+bind_dev() {
+	update_config "$BUNDLE" '.mounts |= map(if .destination == "/dev" then {"destination": "/dev", "type": "bind", "source": "'"$1"'", "options": ["rbind"]} else . end)'
+}
 
 # CVE-2019-5736 set-up: husk becomes a copy in the test's temp dir (so a
 # failure never damages the build), and $BUNDLE runs tests/tools/exe-attack
@@ -132,9 +139,8 @@ assert_exe_attack_failed() {
 @test "CVE-2025-31133: a /dev/null that is not the null device stops masking" {
 	mkdir -p "$TEST_TMP/dev"
 	ln -s /proc/sys/kernel/core_pattern "$TEST_TMP/dev/null"
-	# /dev comes from a bind of that directory instead of a fresh tmpfs
-	update_config "$BUNDLE" '.mounts |= map(if .destination == "/dev" then {"destination": "/dev", "type": "bind", "source": "'"$TEST_TMP/dev"'", "options": ["rbind"]} else . end)
-		| .mounts |= map(select(.destination != "/dev/pts" and .destination != "/dev/shm" and .destination != "/dev/mqueue"))'
+	bind_dev "$TEST_TMP/dev"
+	update_config "$BUNDLE" '.mounts |= map(select(.destination != "/dev/pts" and .destination != "/dev/shm" and .destination != "/dev/mqueue"))'
 	before=$(cat /proc/sys/kernel/core_pattern)
 	run husk create -b "$BUNDLE" mask1
 	[ "$status" -eq 1 ]
@@ -209,4 +215,58 @@ assert_exe_attack_failed() {
 	wait_report caught
 	husk delete --force "$(ctr_id victim)"
 	assert_exe_attack_failed
+}
+
+# CVE-2025-52565: the pty is bound on /dev/console by fd (the source can
+# not be raced: TIOCGPTPEER), and the target is /dev/console itself. A
+# /dev/console that is a symlink (here to a file elsewhere in the rootfs;
+# it could point at a masked procfs file) must not move the bind there.
+# A runtime that resolves the target through the link mounts the pty on
+# /etc/hijack.
+@test "CVE-2025-52565: a symlinked /dev/console does not redirect the console bind" {
+	[ -x "$RECVTTY" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	mkdir -p "$TEST_TMP/dev"
+	ln -s /etc/hijack "$TEST_TMP/dev/console"
+	echo original >"$BUNDLE/rootfs/etc/hijack"
+	bind_dev "$TEST_TMP/dev"
+	# (masking needs a /dev/null, which this bare /dev lacks)
+	update_config "$BUNDLE" '.linux.maskedPaths = [] | .process.terminal = true
+		| .process.args = ["sh", "-c", "grep \" /etc/hijack \" /proc/self/mountinfo; cat /etc/hijack"]'
+	"$RECVTTY" "$TEST_TMP/console.sock" >"$TEST_TMP/tty.out" 2>"$TEST_TMP/recv.err" &
+	local recv=$! id i
+	id=$(ctr_id console)
+	for i in $(seq 100); do grep -q ready "$TEST_TMP/recv.err" && break; sleep 0.05; done
+	run husk_nowait create -b "$BUNDLE" --console-socket "$TEST_TMP/console.sock" "$id"
+	kill "$recv" 2>/dev/null || true
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"terminal: /dev/console in the rootfs is a symlink"* ]]
+	[ ! -e "$HUSK_ROOT/$id" ]
+	# the link and its target are as they were
+	[ "$(readlink "$TEST_TMP/dev/console")" = /etc/hijack ]
+	[ "$(cat "$BUNDLE/rootfs/etc/hijack")" = original ]
+}
+
+# The console target is created when missing, and is a real file, not a
+# symlink followed: the terminal still works with a bound /dev.
+@test "CVE-2025-52565: with a bound /dev the console is bound on /dev/console" {
+	[ -x "$RECVTTY" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	mkdir -p "$TEST_TMP/dev"
+	bind_dev "$TEST_TMP/dev"
+	# (masking needs a /dev/null, which this bare /dev lacks)
+	update_config "$BUNDLE" '.linux.maskedPaths = [] | .process.terminal = true
+		| .process.args = ["sh", "-c", "grep -c \" /dev/console \" /proc/self/mountinfo; tty"]'
+	"$RECVTTY" "$TEST_TMP/console.sock" >"$TEST_TMP/tty.out" 2>"$TEST_TMP/recv.err" &
+	local recv=$! id i
+	id=$(ctr_id console)
+	for i in $(seq 100); do grep -q ready "$TEST_TMP/recv.err" && break; sleep 0.05; done
+	husk_nowait create -b "$BUNDLE" --console-socket "$TEST_TMP/console.sock" "$id"
+	husk start "$id"
+	wait_for_status "$id" stopped
+	wait "$recv"
+	run tr -d '\r' <"$TEST_TMP/tty.out"
+	echo "$output"
+	[ "${lines[0]}" = 1 ]
+	[[ "${lines[1]}" =~ ^/dev/pts/[0-9]+$ ]]
+	[ -f "$TEST_TMP/dev/console" ] && [ ! -L "$TEST_TMP/dev/console" ]
 }
