@@ -270,3 +270,33 @@ assert_exe_attack_failed() {
 	[[ "${lines[1]}" =~ ^/dev/pts/[0-9]+$ ]]
 	[ -f "$TEST_TMP/dev/console" ] && [ ! -L "$TEST_TMP/dev/console" ]
 }
+
+# CVE-2023-27561 (and CVE-2019-19921): a /proc that is not procfs (here a
+# bind of a directory the image controls, with decoy files) must not
+# receive the runtime's procfs writes. husk writes sysctls and
+# oom_score_adj through a procfs it mounted privately and checked with
+# fstatfs, so the decoys stay untouched and the real values land. (LSM
+# label writes take the same path; this host has no LSM to observe.) A
+# runtime that writes through the container's /proc fills the decoys.
+@test "CVE-2023-27561: a fake /proc does not receive sysctl and oom_score_adj writes" {
+	local fake=$TEST_TMP/fakeproc id pid
+	mkdir -p "$fake/sys/net/ipv4" "$fake/self" "$fake/thread-self/attr"
+	echo decoy >"$fake/sys/net/ipv4/ip_forward"
+	echo decoy >"$fake/self/oom_score_adj"
+	echo decoy >"$fake/thread-self/attr/exec"
+	update_config "$BUNDLE" '.mounts |= map(if .destination == "/proc" then {"destination": "/proc", "type": "bind", "source": "'"$fake"'", "options": ["rbind"]} else . end)
+		| .linux.maskedPaths = [] | .linux.readonlyPaths = []
+		| .linux.sysctl = {"net.ipv4.ip_forward": "1"}
+		| .process.oomScoreAdj = 500
+		| .process.args = ["sleep", "100"]'
+	id=$(ctr_id fakeproc)
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	# the decoys are untouched
+	for f in sys/net/ipv4/ip_forward self/oom_score_adj thread-self/attr/exec; do
+		[ "$(cat "$fake/$f")" = decoy ]
+	done
+	# and the real settings reached the container
+	[ "$(cat "/proc/$pid/oom_score_adj")" = 500 ]
+	[ "$(nsenter --net="/proc/$pid/ns/net" cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+}
