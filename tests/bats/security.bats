@@ -23,6 +23,7 @@ teardown() {
 REAL_HUSK_BIN=$HUSK_BIN
 EXE_ATTACK=${HUSK_BUILDDIR}/tests/tools/exe-attack
 RECVTTY=${HUSK_BUILDDIR}/tests/tools/recvtty
+SWAP_RACE=${HUSK_BUILDDIR}/tests/tools/swap-race
 
 # bind_dev DIR: the container's /dev is a bind of DIR (a directory the
 # attacker controls) instead of a fresh tmpfs.
@@ -299,4 +300,42 @@ assert_exe_attack_failed() {
 	# and the real settings reached the container
 	[ "$(cat "/proc/$pid/oom_score_adj")" = 500 ]
 	[ "$(nsenter --net="/proc/$pid/ns/net" cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+}
+
+# CVE-2021-30465 / CVE-2024-45310 races: a process sharing a volume with a
+# starting container swaps a mount target's parent between a directory and
+# a symlink out of the rootfs (tests/tools/swap-race, as fast as it can)
+# while containers that bind and create targets below it start. Whatever
+# the timing, nothing is created or mounted outside the rootfs: each start
+# either mounts inside it or fails cleanly. A runtime that follows the
+# link from the host creates the targets in $OUTSIDE.
+@test "CVE-2024-45310: a mount target swapped with a symlink in a race stays inside the rootfs" {
+	[ -x "$SWAP_RACE" ] || skip "tests/tools/swap-race is not built (make check builds it)"
+	mkdir -p "$TEST_TMP/src" "$BUNDLE/rootfs/vol"
+	echo secret >"$TEST_TMP/src/file"
+	# (what the process sees depends on the swapper too: it only runs)
+	update_config "$BUNDLE" '.process.args = ["true"]
+		| .mounts += [{"destination": "/vol/x/sub/mnt", "type": "bind", "source": "'"$TEST_TMP/src"'", "options": ["rbind"]},
+			{"destination": "/vol/x/t/deep", "type": "tmpfs", "source": "tmpfs"}]'
+	"$SWAP_RACE" "$BUNDLE/rootfs/vol" x "/../../../../../../../..$OUTSIDE" "$TEST_TMP/stop" \
+		>"$TEST_TMP/swaps" &
+	local swapper=$! i id ok=0
+	for i in $(seq 30); do
+		id=$(ctr_id race$i)
+		run husk run -b "$BUNDLE" "$id"
+		if [ "$status" -eq 0 ]; then
+			ok=$((ok + 1))
+		else
+			# a clean failure: an error, no state left
+			[ "$status" -eq 1 ] || [ "$status" -eq 2 ] || { echo "$output"; false; }
+			[ ! -e "$HUSK_ROOT/$id" ]
+		fi
+	done
+	touch "$TEST_TMP/stop"
+	wait "$swapper"
+	echo "$ok of 30 started; $(cat "$TEST_TMP/swaps") swaps"
+	[ "$(cat "$TEST_TMP/swaps")" -gt 1000 ]
+	[ "$ok" -gt 0 ]
+	# nothing appeared in the real directory outside the rootfs
+	[ -z "$(ls -A "$OUTSIDE")" ]
 }
