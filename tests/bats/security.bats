@@ -79,7 +79,7 @@ assert_exe_attack_failed() {
 @test "CVE-2024-21626: a cwd through /proc/self/fd/N never lands outside the root" {
 	for n in 3 4 5 6 7 8 9 10; do
 		update_config "$BUNDLE" ".process.args = [\"sh\", \"-c\", \"pwd; ls ..\"] | .process.cwd = \"/proc/self/fd/$n\""
-		run husk run -b "$BUNDLE" "fd$n"
+		run husk run -b "$BUNDLE" "$(ctr_id "fd$n")"
 		# either refused, or somewhere inside the container
 		if [ "$status" -eq 0 ]; then
 			[[ "${lines[0]}" != *unreachable* ]]
@@ -91,7 +91,7 @@ assert_exe_attack_failed() {
 # CVE-2024-21626 (second half): no runtime fd reaches the container.
 @test "no runtime fd reaches the container process" {
 	update_config "$BUNDLE" '.process.args = ["ls", "/proc/self/fd"]'
-	run husk run -b "$BUNDLE" fds
+	run husk run -b "$BUNDLE" "$(ctr_id fds)"
 	[ "$status" -eq 0 ]
 	# 0 1 2, and the fd ls itself opened
 	[ "${#lines[@]}" -le 4 ]
@@ -106,7 +106,7 @@ assert_exe_attack_failed() {
 	ln -s "/../../../../../../$OUTSIDE" "$BUNDLE/rootfs/data"
 	update_config "$BUNDLE" '.process.args = ["cat", "/data/file"]
 		| .mounts += [{"destination": "/data", "type": "bind", "source": "'"$TEST_TMP/src"'", "options": ["rbind"]}]'
-	run husk run -b "$BUNDLE" sym1
+	run husk run -b "$BUNDLE" "$(ctr_id sym1)"
 	[ "$status" -eq 0 ]
 	[ "$output" = secret ]
 	# nothing appeared in the real directory outside the rootfs
@@ -120,16 +120,16 @@ assert_exe_attack_failed() {
 @test "CVE-2019-16884: a /proc that is a symlink is refused" {
 	rmdir "$BUNDLE/rootfs/proc"
 	ln -s /tmp "$BUNDLE/rootfs/proc"
-	run husk create -b "$BUNDLE" proc1
+	run husk create -b "$BUNDLE" "$(ctr_id proc1)"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"mounts[0]: /proc must be a directory, not a symlink"* ]]
-	[ ! -e "$HUSK_ROOT/proc1" ]
+	[ ! -e "$HUSK_ROOT/$(ctr_id proc1)" ]
 }
 
 @test "CVE-2019-16884: a /sys that is a file is refused" {
 	rmdir "$BUNDLE/rootfs/sys"
 	touch "$BUNDLE/rootfs/sys"
-	run husk create -b "$BUNDLE" sys1
+	run husk create -b "$BUNDLE" "$(ctr_id sys1)"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"/sys must be a directory, not a file"* ]]
 }
@@ -143,11 +143,11 @@ assert_exe_attack_failed() {
 	bind_dev "$TEST_TMP/dev"
 	update_config "$BUNDLE" '.mounts |= map(select(.destination != "/dev/pts" and .destination != "/dev/shm" and .destination != "/dev/mqueue"))'
 	before=$(cat /proc/sys/kernel/core_pattern)
-	run husk create -b "$BUNDLE" mask1
+	run husk create -b "$BUNDLE" "$(ctr_id mask1)"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"maskedPaths: /dev/null"* ]]
 	[ "$(cat /proc/sys/kernel/core_pattern)" = "$before" ]
-	[ ! -e "$HUSK_ROOT/mask1" ]
+	[ ! -e "$HUSK_ROOT/$(ctr_id mask1)" ]
 }
 
 # sysctl and label writes go through the runtime's private procfs, opened
@@ -156,7 +156,7 @@ assert_exe_attack_failed() {
 @test "CVE-2025-52881 class: sysctl names cannot walk out of /proc/sys" {
 	update_config "$BUNDLE" '.linux.sysctl = {"net/../../../kernel/core_pattern": "|/evil"}'
 	before=$(cat /proc/sys/kernel/core_pattern)
-	run husk create -b "$BUNDLE" sysctl1
+	run husk create -b "$BUNDLE" "$(ctr_id sysctl1)"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"linux.sysctl"* ]]
 	[ "$(cat /proc/sys/kernel/core_pattern)" = "$before" ]
@@ -171,7 +171,7 @@ assert_exe_attack_failed() {
 		| .linux.devices = [{"type": "c", "path": "/dev/fuse", "major": 10, "minor": 229}]
 		| .linux.maskedPaths = []
 		| .process.args = ["ls", "-l", "/dev/fuse"]'
-	run husk run -b "$BUNDLE" dev1
+	run husk run -b "$BUNDLE" "$(ctr_id dev1)"
 	[ -z "$(ls -A "$OUTSIDE")" ]
 	[ -c "$BUNDLE/rootfs/$OUTSIDE/fuse" ]
 }
@@ -181,10 +181,10 @@ assert_exe_attack_failed() {
 # terminal config without a console socket is refused before anything.
 @test "a terminal without a console socket is refused and leaves nothing" {
 	update_config "$BUNDLE" '.process.terminal = true'
-	run husk create -b "$BUNDLE" tty1
+	run husk create -b "$BUNDLE" "$(ctr_id tty1)"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"process.terminal is true but no --console-socket was given"* ]]
-	[ ! -e "$HUSK_ROOT/tty1" ]
+	[ ! -e "$HUSK_ROOT/$(ctr_id tty1)" ]
 }
 
 # CVE-2019-5736: husk is inside the container between fork and execve of an
