@@ -60,7 +60,8 @@ bundle "$work/b-true" /bin/true
 bundle "$work/b-sleep" /bin/sleep 1000
 
 now() { date +%s%N; }
-median() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# quantile FILE Q: the Q-quantile of the numbers in FILE
+quantile() { sort -n "$1" | awk -v q="$2" '{a[NR]=$1} END {i=int(NR*q+0.5); print a[i<1?1:i]}'; }
 # time_into FILE COMMAND...: append the command's wall time in microseconds
 time_into() {
 	local f=$1 t0 t1
@@ -103,36 +104,43 @@ for rt in runc crun; do
 	if command -v "$rt" >/dev/null; then variants+=("$rt $rt $rt"); else echo "skip $rt: not installed"; fi
 done
 for v in "${variants[@]}"; do
-	set -- $v
-	[ "$1" = preset ] && continue
-	"$2" --root "$(root_of "$3")" run -d --bundle "$work/b-sleep" bench </dev/null >/dev/null 2>&1
+	read -r name bin rootrt <<<"$v"
+	[ "$name" = preset ] && continue
+	"$bin" --root "$(root_of "$rootrt")" run -d --bundle "$work/b-sleep" bench </dev/null >/dev/null 2>&1
 done
 # interleaved, so every variant sees the same load on a busy machine
 for i in $(seq "$N"); do
 	for v in "${variants[@]}"; do
-		set -- $v
-		time_into "$work/t.$1.exec" exec_once "$2" "$3"
-		time_into "$work/t.$1.run" run_once "$2" "$3" "$i-$1"
-		time_into "$work/t.$1.start" start_once "$2" "$3"
+		read -r name bin rootrt <<<"$v"
+		time_into "$work/t.$name.exec" exec_once "$bin" "$rootrt"
+		time_into "$work/t.$name.run" run_once "$bin" "$rootrt" "$i-$name"
+		time_into "$work/t.$name.start" start_once "$bin" "$rootrt"
 	done
 done
 declare -A R
 for v in "${variants[@]}"; do
-	set -- $v
-	R[$1,exec]=$(median "$work/t.$1.exec")
-	R[$1,run]=$(median "$work/t.$1.run")
-	R[$1,start]=$(median "$work/t.$1.start")
+	read -r name _ <<<"$v"
+	for m in exec run start; do
+		R[$name,$m]=$(quantile "$work/t.$name.$m" 0.5)
+		R[$name,$m,p10]=$(quantile "$work/t.$name.$m" 0.1)
+	done
 done
 
 ms() { echo "$1/1000" | bc -l; }
 ratio() { echo "${1:-0}/(${2:-0}+0.0001)" | bc -l; }
-printf '%-6s %12s %12s %10s %10s %10s %14s %10s %10s\n' verb husk husk-preset runc crun \
-	step husk/preset husk/runc husk/crun
-for m in exec run start; do
-	h=${R[husk,$m]:-0} p=${R[preset,$m]:-0} r=${R[runc,$m]:-0} c=${R[crun,$m]:-0}
-	printf '%-6s %10.2fms %10.2fms %8.2fms %8.2fms %8.2fms %14.2f %10.2f %10.2f\n' "$m" \
-		"$(ms "$h")" "$(ms "$p")" "$(ms "$r")" "$(ms "$c")" "$(ms $((h - p)))" \
-		"$(ratio "$h" "$p")" "$(ratio "$h" "$r")" "$(ratio "$h" "$c")"
-done
-echo "(medians of $N runs; step = husk - husk-preset: copying $(stat -c %s "$HUSK") bytes" \
-	"into a sealed memfd and executing it again)"
+table() { # SUFFIX: one table of the R values with that key suffix
+	printf '%-6s %12s %12s %10s %10s %10s %14s %10s %10s\n' verb husk husk-preset runc crun \
+		step husk/preset husk/runc husk/crun
+	for m in exec run start; do
+		h=${R[husk,$m$1]:-0} p=${R[preset,$m$1]:-0} r=${R[runc,$m$1]:-0} c=${R[crun,$m$1]:-0}
+		printf '%-6s %10.2fms %10.2fms %8.2fms %8.2fms %8.2fms %14.2f %10.2f %10.2f\n' "$m" \
+			"$(ms "$h")" "$(ms "$p")" "$(ms "$r")" "$(ms "$c")" "$(ms $((h - p)))" \
+			"$(ratio "$h" "$p")" "$(ratio "$h" "$r")" "$(ratio "$h" "$c")"
+	done
+}
+echo "medians of $N runs:"
+table ""
+echo "10th percentiles (the least disturbed runs on a busy machine):"
+table ,p10
+echo "(step = husk - husk-preset: copying $(stat -c %s "$HUSK") bytes into a sealed memfd" \
+	"and executing it again)"

@@ -52,10 +52,11 @@ exe_attack_setup() {
 	husk_nowait run -d -b "$BUNDLE" "$ATTACKER"
 }
 
-# wait_report LINE: the attacker wrote a line starting with LINE (10 s).
+# wait_report LINE [SECONDS]: the attacker wrote a line starting with LINE
+# (waits 10 s unless told).
 wait_report() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq $((${2:-10} * 10))); do
 		grep -q "^$1" "$TEST_TMP/report/log" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -65,7 +66,8 @@ wait_report() {
 # The attacker caught husk inside the container and finished; it never got
 # to write to it, and the binary on disk is unchanged.
 assert_exe_attack_failed() {
-	wait_report done || wait_report done || wait_report done
+	# the attacker gives up after 30 s
+	wait_report "done" 40
 	cat "$TEST_TMP/report/log"
 	grep -q '^caught ' "$TEST_TMP/report/log"
 	! grep -q '^write: ok' "$TEST_TMP/report/log"
@@ -321,7 +323,7 @@ assert_exe_attack_failed() {
 		>"$TEST_TMP/swaps" &
 	local swapper=$! i id ok=0
 	for i in $(seq 30); do
-		id=$(ctr_id race$i)
+		id=$(ctr_id "race$i")
 		run husk run -b "$BUNDLE" "$id"
 		if [ "$status" -eq 0 ]; then
 			ok=$((ok + 1))
