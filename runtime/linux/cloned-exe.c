@@ -26,7 +26,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/memfd.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -82,8 +84,13 @@ int cloned_exe_ensure(char **argv, struct husk_error *err)
 	_cleanup_close_ int exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (exefd < 0)
 		return err_sys(err, errno, "protect the husk binary: open /proc/self/exe");
-	if (exe_is_sealed(exefd))
+	if (exe_is_sealed(exefd)) {
+		/* the kernel named us after the memfd ("memfd:husk"): take the
+		 * name we were started as back, for ps -C and friends */
+		const char *slash = strrchr(argv[0], '/');
+		prctl(PR_SET_NAME, slash ? slash + 1 : argv[0]);
 		return 0;
+	}
 	_cleanup_close_ int memfd = sealed_copy(exefd, err);
 	if (memfd < 0)
 		return memfd;
