@@ -202,6 +202,7 @@ assert_exe_attack_failed() {
 		grep -q '^caught' "$TEST_TMP/report/log" 2>/dev/null && break
 		husk exec "$ATTACKER" /bin/true
 	done
+	echo "caught after $i execs"
 	assert_exe_attack_failed
 }
 
