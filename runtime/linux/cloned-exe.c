@@ -58,9 +58,13 @@ static int sealed_copy(int exefd, struct husk_error *err)
 	int memfd = memfd_create("husk", flags | MFD_EXEC);
 	if (memfd < 0 && errno == EINVAL)
 		memfd = memfd_create("husk", flags);
+	if (memfd < 0 && errno == EACCES)
+		return err_set(err, EACCES,
+			       "protect the husk binary: this host refuses executable memfds "
+			       "(sysctl vm.memfd_noexec is 2), and husk will not enter a container "
+			       "from its binary on disk");
 	if (memfd < 0)
-		return err_sys(err, errno,
-			       "protect the husk binary: memfd_create (is vm.memfd_noexec 2?)");
+		return err_sys(err, errno, "protect the husk binary: memfd_create");
 	for (;;) {
 		ssize_t n = sendfile(memfd, exefd, NULL, 1 << 30);
 		if (n == 0)

@@ -206,6 +206,22 @@ assert_exe_attack_failed() {
 	assert_exe_attack_failed
 }
 
+# Where executable memfds are refused, husk does not fall back to entering
+# containers from its binary on disk: create/run/exec fail, saying why, and
+# leave nothing. vm.memfd_noexec is per pid namespace, so the test raises
+# it in a pid namespace of its own and the host's value is untouched.
+@test "CVE-2019-5736: with vm.memfd_noexec=2 run fails clearly instead of running unprotected" {
+	[ -e /proc/sys/vm/memfd_noexec ] || skip "the kernel has no vm.memfd_noexec (before 6.3)"
+	local id
+	id=$(ctr_id noexec)
+	run unshare --pid --fork --mount --mount-proc sh -c \
+		'echo 2 >/proc/sys/vm/memfd_noexec && exec "$@"' sh "$HUSK_BIN" --root "$HUSK_ROOT" run -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"protect the husk binary: this host refuses executable memfds (sysctl vm.memfd_noexec is 2)"* ]]
+	[ ! -e "$HUSK_ROOT/$id" ]
+}
+
 # CVE-2019-5736 during create: the created init runs husk until start. A
 # container that shares its pid namespace (joined by path) sees it for as
 # long as it waits, with no race to win.
