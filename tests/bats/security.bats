@@ -295,7 +295,8 @@ assert_exe_attack_failed() {
 # bind of a directory the image controls, with decoy files) must not
 # receive the runtime's procfs writes. husk writes sysctls and
 # oom_score_adj through a procfs it mounted privately and checked with
-# fstatfs, so the decoys stay untouched and the real values land. (LSM
+# fstatfs (exec: the host procfs, checked, opened before joining), so the
+# decoys stay untouched and the real values land. (LSM
 # label writes take the same path; this host has no LSM to observe.) A
 # runtime that writes through the container's /proc fills the decoys.
 @test "CVE-2023-27561: a fake /proc does not receive sysctl and oom_score_adj writes" {
@@ -319,6 +320,13 @@ assert_exe_attack_failed() {
 	# and the real settings reached the container
 	[ "$(cat "/proc/$pid/oom_score_adj")" = 500 ]
 	[ "$(nsenter --net="/proc/$pid/ns/net" cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+	# exec writes through the host's procfs, checked, never the container's
+	cat >"$TEST_TMP/p.json" <<-'JSON'
+	{"args": ["sleep", "100"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "oomScoreAdj": 600}
+	JSON
+	husk_nowait exec -d --pid-file "$TEST_TMP/exec.pid" --process "$TEST_TMP/p.json" "$id"
+	[ "$(cat "/proc/$(cat "$TEST_TMP/exec.pid")/oom_score_adj")" = 600 ]
+	[ "$(cat "$fake/self/oom_score_adj")" = decoy ]
 }
 
 # CVE-2021-30465 / CVE-2024-45310 races: a process sharing a volume with a
