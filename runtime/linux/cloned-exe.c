@@ -11,12 +11,20 @@
  *
  * So the verbs that put a process in a container first re-execute husk
  * from a memfd holding a copy of the binary, sealed against every change
- * (F_SEAL_WRITE|SHRINK|GROW, then F_SEAL_SEAL so no one can undo it). What
+ * (F_SEAL_WRITE|SHRINK|GROW, and F_SEAL_SEAL so no one can undo it). What
  * the container can reach is then that copy: it is not the file on disk,
- * and the seals make every write to it fail. Deciding per config when the
- * container "cannot reach" husk is fragile (later exec --cap, shared or
- * joined pid namespaces, file capabilities), and bench/exec-protect.sh
- * shows the copy costs a fraction of a millisecond, so it is always done.
+ * and the seals make every write to it fail.
+ *
+ * It is always done, whatever the config. Proving that a container cannot
+ * reach husk is fragile: a later exec --cap can grant CAP_SYS_PTRACE, a
+ * file capability can raise it from the bounding set, other containers
+ * can join the pid namespace by path (even of a created, not yet started
+ * container), and with fs.suid_dumpable=1 the credential changes before
+ * execve make husk dumpable again. The price, from bench/exec-protect.sh:
+ * one more execve and a copy of the binary, 1-3 ms per create/run/exec on
+ * a busy 2-core machine (about 10% of an exec), and one copy of the binary
+ * in memory for each husk process that stays (run, exec in the
+ * foreground).
  *
  * "Already running from the copy" is read from the binary itself: the
  * seals on /proc/self/exe. No flag or environment variable is trusted,
@@ -34,13 +42,13 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/log.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
 
 #define SEALS_WANTED (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
-
 
 /* The binary this process runs is a memfd carrying all our seals. */
 static int exe_is_sealed(int exefd)
@@ -92,7 +100,8 @@ int cloned_exe_ensure(char **argv, struct husk_error *err)
 		/* the kernel named us after the memfd ("memfd:husk"): take the
 		 * name we were started as back, for ps -C and friends */
 		const char *slash = strrchr(argv[0], '/');
-		prctl(PR_SET_NAME, slash ? slash + 1 : argv[0]);
+		if (prctl(PR_SET_NAME, slash ? slash + 1 : argv[0]) < 0)
+			log_debug("cannot set the process name: %s", strerror(errno));
 		return 0;
 	}
 	_cleanup_close_ int memfd = sealed_copy(exefd, err);
