@@ -77,4 +77,5 @@ const struct verb verb_create = {
 		 "  --preserve-fds N         pass fds 3..3+N-1 to the container\n"
 		 "  --no-pivot               use MS_MOVE + chroot instead of pivot_root\n"
 		 "  --no-new-keyring         keep the caller's session keyring",
+	.enters_container = true,
 };

@@ -324,4 +324,5 @@ const struct verb verb_exec = {
 	/* -p (process, pid-file, preserve-fds, process-label) and -c (cap, console-socket,
 	 * cwd) are ambiguous as long-option prefixes */
 	.shortopts = "p:c:",
+	.enters_container = true,
 };

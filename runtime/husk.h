@@ -26,6 +26,9 @@ struct verb {
 	/* getopt short options, for a one-letter flag that prefixes several
 	 * long ones (exec -p, -c); NULL when every -x is an unambiguous prefix */
 	const char *shortopts;
+	/* the verb puts a process running husk inside a container: main first
+	 * re-executes husk from a sealed copy (runtime/linux/cloned-exe.c) */
+	bool enters_container;
 };
 
 /* Usage errors exit with this status and print to stderr. */

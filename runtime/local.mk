@@ -24,6 +24,7 @@ husk_SOURCES = \
 	runtime/update.c \
 	runtime/linux/cgroup.c runtime/linux/cgroup.h \
 	runtime/linux/cgroup-devices.c \
+	runtime/linux/cloned-exe.c runtime/linux/cloned-exe.h \
 	runtime/linux/cgroup-freeze.c \
 	runtime/linux/cgroup-resources.c \
 	runtime/linux/cgroup-stats.c runtime/linux/cgroup-stats.h \

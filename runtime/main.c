@@ -10,6 +10,7 @@
 
 #include "oci-spec/runtime-spec.h"
 #include "runtime/husk.h"
+#include "runtime/linux/cloned-exe.h"
 
 static const struct verb *const verbs[] = {
 	&verb_create, &verb_delete, &verb_events, &verb_exec,  &verb_features,
@@ -131,6 +132,17 @@ static int usage_error(const char *fmt, ...)
 	return HUSK_EXIT_USAGE;
 }
 
+/* Log a failed verb's error; returns husk's exit status for it. */
+static int report_failure(int r, const struct husk_error *err)
+{
+	const char *msg = err->msg[0] ? err->msg : strerror(-r);
+	log_error("%s", msg);
+	/* engines read the log file; people read stderr */
+	if (!log_to_stderr())
+		fprintf(stderr, "husk: %s\n", msg);
+	return 1;
+}
+
 enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_ROOTLESS, OPT_CRIU };
 
 int main(int argc, char **argv)
@@ -210,6 +222,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "husk: --log %s: %s\n", g.log_path, strerror(-r));
 		return 1;
 	}
+	if (current_verb->enters_container && (r = cloned_exe_ensure(argv, &err)) < 0)
+		return report_failure(r, &err);
 	if (g.root == NULL) {
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
 		static char rootless_root[4096];
@@ -229,12 +243,7 @@ int main(int argc, char **argv)
 		return 0;
 	if (r == VERB_USAGE_ERROR)
 		return HUSK_EXIT_USAGE;
-	if (r < 0) {
-		log_error("%s", err.msg[0] ? err.msg : strerror(-r));
-		/* engines read the log file; people read stderr */
-		if (!log_to_stderr())
-			fprintf(stderr, "husk: %s\n", err.msg[0] ? err.msg : strerror(-r));
-		return 1;
-	}
+	if (r < 0)
+		return report_failure(r, &err);
 	return r;
 }

@@ -21,6 +21,15 @@ tests_unit_test_image_spec_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
 check_PROGRAMS += tests/tools/recvtty
 tests_tools_recvtty_SOURCES = tests/tools/recvtty.c
 
+# the CVE-2019-5736 attacker security.bats runs inside a busybox rootfs
+check_PROGRAMS += tests/tools/exe-attack
+tests_tools_exe_attack_SOURCES = tests/tools/exe-attack.c
+tests_tools_exe_attack_LDFLAGS = -static
+
+# the mount-target swapper of security.bats (runs on the host)
+check_PROGRAMS += tests/tools/swap-race
+tests_tools_swap_race_SOURCES = tests/tools/swap-race.c
+
 TESTS += tests/unit/test-oci-spec tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh

@@ -197,8 +197,9 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	/* Until the exec this process is the husk binary inside the
 	 * container: not dumpable, so container processes without
 	 * CAP_SYS_PTRACE cannot reach /proc/<pid>/exe or its fds. This is
-	 * defence in depth, not the whole CVE-2019-5736 protection. execve
-	 * of the container's program makes it dumpable again. */
+	 * defence in depth: the CVE-2019-5736 protection is that the binary
+	 * here is a sealed memfd copy (cloned-exe.c). execve of the
+	 * container's program makes it dumpable again. */
 	prctl(PR_SET_DUMPABLE, 0);
 	/* `run` blocks every signal to read them from a signalfd; the mask
 	 * survives execve, and the container must start with none blocked */

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -78,6 +79,45 @@ int recv_fd(int sock, int *fd, char *name, size_t name_size)
 	return 0;
 }
 
+/* The mount point for the console: /dev/console itself, never what it
+ * points to (CVE-2025-52565 class: a symlinked /dev/console would move the
+ * pty's bind anywhere in the container, e.g. over a masked procfs file).
+ * The last component is opened with O_NOFOLLOW on a parent resolved in the
+ * root, and the fd is the target, so nothing can be swapped in between. */
+static int open_console_target(int rootfd, struct husk_error *err)
+{
+	char *alloc;
+	const char *name;
+	struct stat st;
+	int parent = open_parent_in_root(rootfd, "/dev/console", true, &alloc, &name, err);
+	if (parent < 0)
+		return err_prefix(err, "terminal");
+	int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0 || errno == EEXIST) {
+		if (fd >= 0)
+			close(fd);
+		fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	int e = errno;
+	close(parent);
+	free(alloc);
+	if (fd < 0)
+		return err_sys(err, e, "terminal: open /dev/console");
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		return err_sys(err, e, "terminal: stat /dev/console");
+	}
+	if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) {
+		close(fd);
+		return err_set(err, ELOOP,
+			       "terminal: /dev/console in the rootfs is a %s; the console is bound "
+			       "only on a file or device there",
+			       S_ISDIR(st.st_mode) ? "directory" : "symlink");
+	}
+	return fd;
+}
+
 int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, bool bind_console,
 		   struct husk_error *err)
 {
@@ -102,9 +142,9 @@ int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, bool b
 
 	/* /dev/console is the init's pty, bound by fd */
 	if (bind_console) {
-		_cleanup_close_ int console = create_in_root(rootfd, "/dev/console", false, 0600, err);
+		_cleanup_close_ int console = open_console_target(rootfd, err);
 		if (console < 0)
-			return err_prefix(err, "terminal");
+			return console;
 		_cleanup_close_ int tree =
 			open_tree(peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (tree < 0 || move_mount(tree, "", console, "",

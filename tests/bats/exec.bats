@@ -8,7 +8,9 @@ setup() {
 	setup_common
 	make_bundle "$BUNDLE"
 	update_config "$BUNDLE" '.process.args = ["sleep", "1000"]'
-	husk run -d -b "$BUNDLE" ex
+	# ids name host cgroups: unique per test, so parallel runs never share one
+	EX=$(ctr_id ex)
+	husk run -d -b "$BUNDLE" "$EX"
 }
 
 teardown() {
@@ -16,32 +18,32 @@ teardown() {
 }
 
 @test "exec runs in the container's namespaces and passes the exit status" {
-	run husk exec ex sh -c 'for n in pid mnt net; do readlink /proc/1/ns/$n; readlink /proc/self/ns/$n; done; tr "\0" " " </proc/1/cmdline'
+	run husk exec "$EX" sh -c 'for n in pid mnt net; do readlink /proc/1/ns/$n; readlink /proc/self/ns/$n; done; tr "\0" " " </proc/1/cmdline'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "${lines[1]}" ]
 	[ "${lines[2]}" = "${lines[3]}" ]
 	[ "${lines[4]}" = "${lines[5]}" ]
 	[ "${lines[0]}" != "$(readlink /proc/self/ns/pid)" ]
 	[[ "${lines[6]}" == sleep* ]]
-	run husk exec ex sh -c 'exit 42'
+	run husk exec "$EX" sh -c 'exit 42'
 	[ "$status" -eq 42 ]
-	run husk exec ex sh -c 'kill -TERM $$'
+	run husk exec "$EX" sh -c 'kill -TERM $$'
 	[ "$status" -eq 143 ]
 }
 
 @test "exec joins the container's cgroup" {
-	pid=$(husk state ex | jq -r .pid)
-	husk exec -d --pid-file "$TEST_TMP/pid" ex sleep 30 >/dev/null 2>&1
+	pid=$(husk state "$EX" | jq -r .pid)
+	husk exec -d --pid-file "$TEST_TMP/pid" "$EX" sleep 30 >/dev/null 2>&1
 	epid=$(cat "$TEST_TMP/pid")
 	# v1: the memory hierarchy's line; v2: the unified one
 	local line=':memory:'
 	grep -q "$line" /proc/self/cgroup || line='^0::'
 	[ "$(grep "$line" /proc/$epid/cgroup)" = "$(grep "$line" /proc/$pid/cgroup)" ]
-	[[ "$(grep "$line" /proc/$epid/cgroup)" == *"/ex" ]]
+	[[ "$(grep "$line" /proc/$epid/cgroup)" == *"/$EX" ]]
 }
 
 @test "exec --env --cwd --user --additional-gids" {
-	run husk exec --env FOO=bar --cwd /tmp --user 1000:1001 --additional-gids 5 ex sh -c 'echo $FOO; pwd; id -u; id -g; id -G'
+	run husk exec --env FOO=bar --cwd /tmp --user 1000:1001 --additional-gids 5 "$EX" sh -c 'echo $FOO; pwd; id -u; id -g; id -G'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = bar ]
 	[ "${lines[1]}" = /tmp ]
@@ -51,7 +53,7 @@ teardown() {
 }
 
 @test "exec --cap adds to bounding, effective, permitted but never inheritable" {
-	run husk exec --cap CAP_SYS_ADMIN ex sh -c 'grep -E "^Cap(Inh|Eff|Bnd)" /proc/self/status'
+	run husk exec --cap CAP_SYS_ADMIN "$EX" sh -c 'grep -E "^Cap(Inh|Eff|Bnd)" /proc/self/status'
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *"0000000000000000" ]]
 	# CAP_SYS_ADMIN is bit 21
@@ -61,7 +63,7 @@ teardown() {
 
 @test "exec --no-new-privs sets NoNewPrivs" {
 	update_config "$BUNDLE" '.'
-	run husk exec --no-new-privs ex grep NoNewPrivs /proc/self/status
+	run husk exec --no-new-privs "$EX" grep NoNewPrivs /proc/self/status
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"1" ]]
 }
@@ -70,7 +72,7 @@ teardown() {
 	cat >"$TEST_TMP/process.json" <<-'JSON'
 	{"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "echo from-process-json; pwd"], "cwd": "/etc", "env": ["PATH=/bin"]}
 	JSON
-	run husk exec --process "$TEST_TMP/process.json" ex
+	run husk exec --process "$TEST_TMP/process.json" "$EX"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = from-process-json ]
 	[ "${lines[1]}" = /etc ]
@@ -78,7 +80,7 @@ teardown() {
 
 @test "exec --detach --pid-file returns at once with the pid" {
 	# the detached process keeps our stdout: do not wait for it to close
-	husk exec -d --pid-file "$TEST_TMP/pid" ex sleep 30 >/dev/null 2>&1
+	husk exec -d --pid-file "$TEST_TMP/pid" "$EX" sleep 30 >/dev/null 2>&1
 	pid=$(cat "$TEST_TMP/pid")
 	[ -d "/proc/$pid" ]
 	grep -q sleep "/proc/$pid/cmdline"
@@ -86,18 +88,18 @@ teardown() {
 }
 
 @test "concurrent execs all succeed" {
-	for i in $(seq 10); do husk exec ex sh -c "echo $i" >"$TEST_TMP/out.$i" & done
+	for i in $(seq 10); do husk exec "$EX" sh -c "echo $i" >"$TEST_TMP/out.$i" & done
 	wait
 	for i in $(seq 10); do [ "$(cat "$TEST_TMP/out.$i")" = "$i" ]; done
 }
 
 @test "exec of a missing command, into a stopped or a missing container fails with the engine words" {
-	run husk exec ex nonexistent-cmd
+	run husk exec "$EX" nonexistent-cmd
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'executable file not found in $PATH'* ]]
-	husk kill ex KILL
+	husk kill "$EX" KILL
 	sleep 0.3
-	run husk exec ex true
+	run husk exec "$EX" true
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"container not running"* ]]
 	run husk exec nosuch true
@@ -106,7 +108,7 @@ teardown() {
 }
 
 @test "exec with an LSM label fails clearly on a host without one" {
-	run husk exec --apparmor unconfined ex true
+	run husk exec --apparmor unconfined "$EX" true
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"AppArmor is not supported"* ]]
 }
@@ -115,7 +117,7 @@ teardown() {
 	cat >"$TEST_TMP/process.json" <<-'JSON'
 	{"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "grep ^CapBnd /proc/self/status"], "cwd": "/", "env": ["PATH=/bin"], "capabilities": {"bounding": ["CAP_CHOWN"]}}
 	JSON
-	run husk exec -p "$TEST_TMP/process.json" -c CAP_SYS_ADMIN ex
+	run husk exec -p "$TEST_TMP/process.json" -c CAP_SYS_ADMIN "$EX"
 	[ "$status" -eq 0 ]
 	# CAP_CHOWN is bit 0, CAP_SYS_ADMIN bit 21
 	[ "$output" = "CapBnd:	0000000000200001" ]
