@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -104,6 +105,13 @@ int cloned_exe_ensure(char **argv, struct husk_error *err)
 			log_debug("cannot set the process name: %s", strerror(errno));
 		return 0;
 	}
+	/* Installed on a read-only mount (a read-only bind of the binary will
+	 * do), the file behind /proc/PID/exe cannot be opened for writing by
+	 * anyone without a remount in the host's mount namespace: the copy,
+	 * and its second exec, would protect nothing more. */
+	struct statvfs sv;
+	if (fstatvfs(exefd, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+		return 0;
 	_cleanup_close_ int memfd = sealed_copy(exefd, err);
 	if (memfd < 0)
 		return memfd;

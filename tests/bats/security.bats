@@ -18,6 +18,7 @@ teardown() {
 	# leaves broken: clean up with the real one
 	HUSK_BIN=$REAL_HUSK_BIN
 	teardown_common
+	if [ -n "${HUSK_COPY_RO:-}" ]; then umount "$HUSK_COPY_RO" 2>/dev/null || true; fi
 }
 
 REAL_HUSK_BIN=$HUSK_BIN
@@ -204,6 +205,27 @@ assert_exe_attack_failed() {
 	done
 	echo "caught after $i execs"
 	assert_exe_attack_failed
+}
+
+# The fast path: husk started from a read-only mount skips the sealed copy
+# (the attacker catches the file on disk this time), and the write still
+# fails, because the mount is read-only for every path to it.
+@test "CVE-2019-5736: husk on a read-only mount skips the copy and cannot be overwritten either" {
+	exe_attack_setup
+	HUSK_COPY_RO=$HUSK_COPY
+	mount --bind -o ro "$HUSK_COPY" "$HUSK_COPY"
+	local i
+	for i in $(seq 300); do
+		grep -q '^caught' "$TEST_TMP/report/log" 2>/dev/null && break
+		husk exec "$ATTACKER" /bin/true
+	done
+	echo "caught after $i execs"
+	wait_report "done" 40
+	cat "$TEST_TMP/report/log"
+	# no copy: the process in the container ran the binary on disk
+	grep -q "^caught .* $HUSK_COPY\$" "$TEST_TMP/report/log"
+	! grep -q '^write: ok' "$TEST_TMP/report/log"
+	[ "$(sha256sum <"$HUSK_COPY")" = "$SUM_BEFORE" ]
 }
 
 # Where executable memfds are refused, husk does not fall back to entering
