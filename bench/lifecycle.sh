@@ -9,6 +9,11 @@
 # crun 1.8 refuses hybrid cgroup hosts, so everything runs (for fairness,
 # all three) in a private mount namespace whose /sys/fs/cgroup/unified is
 # unmounted. Usage: bench/lifecycle.sh [N] (default 50). Needs root.
+#
+# husk runs twice: "husk" from a read-only bind of its binary (the way
+# husk(8) says to install it: create/run/exec then skip the sealed copy of
+# the binary, CVE-2019-5736), and "husk-memfd" from a writable copy, so
+# every create/run/exec first re-executes from a sealed memfd.
 set -euo pipefail
 N=${1:-50}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +25,10 @@ fi
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 
 work=$(mktemp -d /tmp/husk-bench.XXXXXX)
-trap 'umount "$work/roots" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'umount "$work/roots" "$work/husk-ro" 2>/dev/null; rm -rf "$work"' EXIT
+cp "$HUSK" "$work/husk-ro"
+mount --bind -o ro "$work/husk-ro" "$work/husk-ro"
+cp "$HUSK" "$work/husk-memfd"
 # The runtimes' state roots (the default /run/<runtime>) sit on a tmpfs, as
 # /run does on real hosts; this machine's /run is on its disk, where ext4's
 # inode allocator would dominate (it hunts past recently deleted inodes).
@@ -88,9 +96,9 @@ peak_rss() { # kB of `RUNTIME create`
 }
 
 declare -A R
-runtimes=("$HUSK" runc crun)
-names=(husk runc crun)
-for k in 0 1 2; do
+runtimes=("$work/husk-ro" "$work/husk-memfd" runc crun)
+names=(husk husk-memfd runc crun)
+for k in 0 1 2 3; do
 	rt=${runtimes[$k]} n=${names[$k]}
 	command -v "$rt" >/dev/null || { echo "skip $n: not installed"; continue; }
 	R[$n,run]=$(measure run_once "$rt" "$work/b-nonet")
@@ -100,14 +108,17 @@ for k in 0 1 2; do
 	R[$n,rss]=$(peak_rss "$rt")
 done
 
-printf '%-12s %10s %10s %10s %12s %12s\n' metric husk runc crun husk/crun husk/runc
+ms() { echo "${1:-0}/1000" | bc -l; }
+ratio() { echo "${1:-0}/(${2:-0}+0.0001)" | bc -l; }
+printf '%-12s %10s %11s %10s %10s %10s %12s %10s\n' metric husk husk-memfd runc crun \
+	husk/crun memfd/crun husk/runc
 for m in run cycle cycle-net parallel; do
-	h=${R[husk,$m]:-0} r=${R[runc,$m]:-0} c=${R[crun,$m]:-0}
-	printf '%-12s %8.2fms %8.2fms %8.2fms %12.2f %12.2f\n' "$m" \
-		"$(echo "$h/1000" | bc -l)" "$(echo "$r/1000" | bc -l)" "$(echo "$c/1000" | bc -l)" \
-		"$(echo "$h/($c+0.0001)" | bc -l)" "$(echo "$h/($r+0.0001)" | bc -l)"
+	h=${R[husk,$m]:-0} hm=${R[husk-memfd,$m]:-0} r=${R[runc,$m]:-0} c=${R[crun,$m]:-0}
+	printf '%-12s %8.2fms %9.2fms %8.2fms %8.2fms %10.2f %12.2f %10.2f\n' "$m" \
+		"$(ms "$h")" "$(ms "$hm")" "$(ms "$r")" "$(ms "$c")" \
+		"$(ratio "$h" "$c")" "$(ratio "$hm" "$c")" "$(ratio "$h" "$r")"
 done
-h=${R[husk,rss]:-0} r=${R[runc,rss]:-0} c=${R[crun,rss]:-0}
-printf '%-12s %8dkB %8dkB %8dkB %12.2f %12.2f\n' "create RSS" "$h" "$r" "$c" \
-	"$(echo "$h/($c+0.0001)" | bc -l)" "$(echo "$h/($r+0.0001)" | bc -l)"
+h=${R[husk,rss]:-0} hm=${R[husk-memfd,rss]:-0} r=${R[runc,rss]:-0} c=${R[crun,rss]:-0}
+printf '%-12s %8dkB %9dkB %8dkB %8dkB %10.2f %12.2f %10.2f\n' "create RSS" "$h" "$hm" "$r" "$c" \
+	"$(ratio "$h" "$c")" "$(ratio "$hm" "$c")" "$(ratio "$h" "$r")"
 echo "(medians of $N runs; parallel = wall time of 10 concurrent cycles)"
