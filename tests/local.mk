@@ -21,6 +21,13 @@ tests_unit_test_image_spec_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
 check_PROGRAMS += tests/tools/recvtty
 tests_tools_recvtty_SOURCES = tests/tools/recvtty.c
 
+# seccomp.bats: a notify agent for listenerPath, and a probe that makes raw
+# syscalls inside the container (static: the test rootfs is busybox only)
+check_PROGRAMS += tests/tools/seccomp-agent tests/tools/seccomp-probe
+tests_tools_seccomp_agent_SOURCES = tests/tools/seccomp-agent.c
+tests_tools_seccomp_probe_SOURCES = tests/tools/seccomp-probe.c
+tests_tools_seccomp_probe_LDFLAGS = -static -pthread
+
 TESTS += tests/unit/test-oci-spec tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh

@@ -3,14 +3,132 @@
 
 load helpers
 
+PROBE=${HUSK_BUILDDIR}/tests/tools/seccomp-probe
+AGENT=${HUSK_BUILDDIR}/tests/tools/seccomp-agent
+
+# x86_64 syscall numbers the probe makes: getppid and getpgrp ignore their
+# arguments, so an argument condition sees exactly what the probe passed
+NR_GETPPID=110
+NR_GETPGRP=111
+NR_MKDIR=83
+NR_MKDIRAT=258
+# fchmodat2 (Linux 6.6) is newer than every profile below names
+NR_FCHMODAT2=452
+NR_GETPPID_I386=64
+NR_GETPGRP_I386=65
+
 setup() {
 	require_root
+	[ "$(uname -m)" = x86_64 ] || skip "the syscall numbers here are x86_64's"
+	[ -x "$PROBE" ] || skip "tests/tools/seccomp-probe is not built (make check builds it)"
 	setup_common
 	make_bundle "$BUNDLE"
+	cp "$PROBE" "$BUNDLE/rootfs/bin/seccomp-probe"
 }
 
 teardown() {
+	[ -n "${AGENT_PID:-}" ] && kill "$AGENT_PID" 2>/dev/null
 	teardown_common
+}
+
+# run_probe PROFILE-JSON MODE NR [ARG...]: husk run of seccomp-probe under
+# linux.seccomp = PROFILE; $status and $output as `run` leaves them.
+run_probe() {
+	local profile=$1
+	shift
+	update_config "$BUNDLE" ".linux.seccomp = $profile"
+	set_args "$BUNDLE" /bin/seccomp-probe "$@"
+	RUN_SEQ=$((${RUN_SEQ:-0} + 1))
+	run husk run -b "$BUNDLE" "$(ctr_id "probe$RUN_SEQ")"
+	echo "probe $*: status $status, output: $output"
+}
+
+# rule_profile ACTION NR [EXTRA-JSON]: a profile that allows everything;
+# syscall NR gets ACTION (EXTRA-JSON: more keys of the rule, after a comma)
+rule_profile() {
+	local action=$1 nr=$2 extra=${3:-}
+	echo "{\"defaultAction\": \"SCMP_ACT_ALLOW\",
+		\"syscalls\": [{\"names\": [\"$(nr_name "$nr")\"], \"action\": \"$action\" $extra}]}"
+}
+
+nr_name() {
+	case $1 in
+	$NR_GETPPID) echo getppid ;;
+	$NR_GETPGRP) echo getpgrp ;;
+	esac
+}
+
+# What the static probe needs to start and print, for default-deny profiles.
+PROBE_NEEDS='"execve", "exit_group", "exit", "brk", "arch_prctl", "set_tid_address",
+	"set_robust_list", "rseq", "prlimit64", "readlink", "readlinkat", "getrandom", "mprotect",
+	"mmap", "munmap", "uname", "write", "writev", "newfstatat", "fstat", "ioctl", "rt_sigaction",
+	"rt_sigprocmask", "futex", "close", "openat", "read", "clone", "clone3", "madvise"'
+
+# kernel_log_has PATTERN...: a line of the kernel log (dmesg) matches every
+# PATTERN (grep -E). With auditd running, seccomp records go to its log
+# instead, which this checks too.
+kernel_log_lines() {
+	if pgrep -x auditd >/dev/null && [ -r /var/log/audit/audit.log ]; then
+		cat /var/log/audit/audit.log
+	else
+		dmesg 2>/dev/null
+	fi
+}
+
+kernel_log_has() {
+	local lines p
+	lines=$(kernel_log_lines)
+	for p in "$@"; do
+		lines=$(grep -E -- "$p" <<<"$lines") || return 1
+	done
+}
+
+require_kernel_log() {
+	kernel_log_lines | grep -q . || skip "the kernel log is not readable here (dmesg)"
+	grep -qw "$1" /proc/sys/kernel/seccomp/actions_logged ||
+		skip "the kernel does not log seccomp action '$1' (kernel.seccomp.actions_logged)"
+}
+
+# probe_created PROFILE-JSON MODE NR [ARG...]: create (not start) a container
+# running the probe; sets ID and PID (the probe's host pid once started).
+probe_created() {
+	local profile=$1
+	shift
+	update_config "$BUNDLE" ".linux.seccomp = $profile"
+	set_args "$BUNDLE" /bin/seccomp-probe "$@"
+	RUN_SEQ=$((${RUN_SEQ:-0} + 1))
+	ID=$(ctr_id "probe$RUN_SEQ")
+	husk_nowait create -b "$BUNDLE" "$ID"
+	PID=$(husk state "$ID" | jq -r .pid)
+}
+
+# start_agent [RULE...]: the notify agent on $TEST_TMP/agent.sock, its
+# records in $TEST_TMP/agent; returns once it listens.
+start_agent() {
+	[ -x "$AGENT" ] || skip "tests/tools/seccomp-agent is not built (make check builds it)"
+	AGENT_SOCK=$TEST_TMP/agent.sock
+	AGENT_OUT=$TEST_TMP/agent
+	mkdir -p "$AGENT_OUT"
+	"$AGENT" "$AGENT_SOCK" "$AGENT_OUT" "$@" 2>"$TEST_TMP/agent.err" &
+	AGENT_PID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q ready "$TEST_TMP/agent.err" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$TEST_TMP/agent.err" >&2
+	return 1
+}
+
+# wait_for_line FILE PATTERN: up to 10 s for a line of FILE to match
+wait_for_line() {
+	local i
+	for i in $(seq 100); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no line matching '$2' in $1: $(cat "$1" 2>&1)" >&2
+	return 1
 }
 
 @test "SCMP_ACT_ERRNO with errnoRet: mkdir fails with that errno inside" {
@@ -84,4 +202,245 @@ teardown() {
 	run husk --debug run -b "$BUNDLE" sc8
 	[ "$status" -eq 0 ]
 	[ "$(ls "$HUSK_ROOT/.seccomp-cache" | wc -l)" -eq 1 ]
+}
+
+# --- each action, observed by the process that makes the syscall ---
+
+@test "SCMP_ACT_ALLOW for a rule: the syscall runs (the probe's own pid namespace parent is 0)" {
+	run_probe "$(rule_profile SCMP_ACT_ERRNO $NR_GETPGRP)" call $NR_GETPPID
+	[ "$status" -eq 0 ]
+	# the probe is pid 1 of its pid namespace: its parent is outside, 0
+	[ "$output" = "ret=0 errno=0" ]
+}
+
+@test "SCMP_ACT_ERRNO with errnoRet: the raw syscall returns that errno" {
+	run_probe "$(rule_profile SCMP_ACT_ERRNO $NR_GETPPID ', "errnoRet": 77')" call $NR_GETPPID
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=77" ]
+}
+
+@test "SCMP_ACT_KILL (= KILL_THREAD) on a single-threaded process: killed by SIGSYS, status 159" {
+	run_probe "$(rule_profile SCMP_ACT_KILL $NR_GETPPID)" call $NR_GETPPID
+	[ "$status" -eq 159 ]
+	[ "$output" = "" ]
+}
+
+@test "SCMP_ACT_KILL_THREAD ends the calling thread only; the process goes on" {
+	run_probe "$(rule_profile SCMP_ACT_KILL_THREAD $NR_GETPPID)" thread $NR_GETPPID
+	[ "$status" -eq 0 ]
+	# the thread never printed its result; the main thread did
+	[ "$output" = "main alive" ]
+}
+
+@test "SCMP_ACT_KILL_PROCESS from a second thread kills the whole process" {
+	run_probe "$(rule_profile SCMP_ACT_KILL_PROCESS $NR_GETPPID)" thread $NR_GETPPID
+	[ "$status" -eq 159 ]
+	[[ "$output" != *"main alive"* ]]
+}
+
+@test "SCMP_ACT_TRAP delivers SIGSYS (si_code SYS_SECCOMP) to a handler, kills without one" {
+	run_probe "$(rule_profile SCMP_ACT_TRAP $NR_GETPPID)" trap $NR_GETPPID
+	[ "$status" -eq 0 ]
+	[ "$output" = "sigsys syscall=$NR_GETPPID code=1" ]
+	run_probe "$(rule_profile SCMP_ACT_TRAP $NR_GETPPID)" call $NR_GETPPID
+	[ "$status" -eq 159 ]
+}
+
+@test "SCMP_ACT_TRACE without a tracer: the syscall fails with ENOSYS (kernel semantics)" {
+	run_probe "$(rule_profile SCMP_ACT_TRACE $NR_GETPPID)" call $NR_GETPPID
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=38" ]
+}
+
+@test "SCMP_ACT_LOG: the syscall runs and the kernel logs it (audit type=1326)" {
+	require_kernel_log log
+	probe_created "$(rule_profile SCMP_ACT_LOG $NR_GETPPID)" call $NR_GETPPID
+	husk start "$ID"
+	wait_for_status "$ID" stopped
+	[ "$(cat "$TEST_TMP/ctr.out")" = "ret=0 errno=0" ]
+	# code 0x7ffc0000 is SECCOMP_RET_LOG
+	kernel_log_has "type=1326" " pid=$PID " "syscall=$NR_GETPPID " "code=0x7ffc0000"
+}
+
+@test "defaultAction SCMP_ACT_ERRNO with defaultErrnoRet; allowed syscalls run" {
+	run_probe "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 99,
+		\"syscalls\": [{\"names\": [$PROBE_NEEDS, \"getppid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}" \
+		call $NR_GETPGRP
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=99" ]
+	run_probe "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 99,
+		\"syscalls\": [{\"names\": [$PROBE_NEEDS, \"getppid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}" \
+		call $NR_GETPPID
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=0 errno=0" ]
+}
+
+@test "a syscall newer than the profile gets ENOSYS, not the default errno" {
+	local profile="{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1,
+		\"syscalls\": [{\"names\": [$PROBE_NEEDS], \"action\": \"SCMP_ACT_ALLOW\"}]}"
+	# fchmodat2 is above every number the profile names: as if the kernel lacked it
+	run_probe "$profile" call $NR_FCHMODAT2 -100 0 0 0
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=38" ]
+	# getpgrp is older than the newest syscall named: the default errno (EPERM)
+	run_probe "$profile" call $NR_GETPGRP
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=1" ]
+}
+
+@test "a syscall name libseccomp does not know is skipped with a debug message" {
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["no_such_syscall_xyz", "getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5}]}'
+	set_args "$BUNDLE" /bin/seccomp-probe call $NR_GETPPID
+	run husk --debug run -b "$BUNDLE" "$(ctr_id unk)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'linux.seccomp.syscalls[0].names[0]: unknown syscall \"no_such_syscall_xyz\" skipped'* ]]
+	# the rest of the entry still applies
+	[[ "$output" == *"ret=-1 errno=5"* ]]
+}
+
+# --- argument conditions: rule "arg0 OP 5" (MASKED_EQ: arg0 & 0xf0 == 0x50) ---
+
+@test "argument conditions: every operator matches exactly the values it should" {
+	local op expect v got
+	declare -A want=(
+		[SCMP_CMP_NE]="4:y 5:n 6:y" [SCMP_CMP_LT]="4:y 5:n 6:n" [SCMP_CMP_LE]="4:y 5:y 6:n"
+		[SCMP_CMP_EQ]="4:n 5:y 6:n" [SCMP_CMP_GE]="4:n 5:y 6:y" [SCMP_CMP_GT]="4:n 5:n 6:y"
+		[SCMP_CMP_MASKED_EQ]="0x51:y 0x61:n 0x5f:y 0x150:y 0x40:n"
+	)
+	for op in "${!want[@]}"; do
+		local value=5 two=0
+		[ "$op" = SCMP_CMP_MASKED_EQ ] && value=240 two=80
+		update_config "$BUNDLE" ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\",
+			\"syscalls\": [{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 42,
+				\"args\": [{\"index\": 0, \"value\": $value, \"valueTwo\": $two, \"op\": \"$op\"}]}]}"
+		local script=""
+		for expect in ${want[$op]}; do
+			script+="/bin/seccomp-probe call $NR_GETPPID ${expect%%:*}; "
+		done
+		set_args "$BUNDLE" /bin/sh -c "$script"
+		run husk run -b "$BUNDLE" "$(ctr_id "op$RANDOM")"
+		echo "$op: $output"
+		[ "$status" -eq 0 ]
+		local i=0
+		for expect in ${want[$op]}; do
+			got=${lines[$i]}
+			if [ "${expect#*:}" = y ]; then
+				[ "$got" = "ret=-1 errno=42" ] || { echo "$op ${expect%%:*}: want EPERM(42), got $got"; return 1; }
+			else
+				# getppid ran (0 or the shell's pid 1)
+				[[ "$got" =~ ^ret=[01]\ errno=0$ ]] || { echo "$op ${expect%%:*}: want no match, got $got"; return 1; }
+			fi
+			i=$((i + 1))
+		done
+	done
+}
+
+@test "conditions on two arguments of one rule must both hold" {
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42,
+			"args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 2, "op": "SCMP_CMP_EQ"}]}]}'
+	set_args "$BUNDLE" /bin/sh -c "/bin/seccomp-probe call $NR_GETPPID 1 2; /bin/seccomp-probe call $NR_GETPPID 1 3"
+	run husk run -b "$BUNDLE" "$(ctr_id two)"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ret=-1 errno=42" ]
+	[ "${lines[1]}" = "ret=0 errno=0" ]
+}
+
+# --- architectures ---
+
+@test "architectures: a listed 32-bit ABI gets the rules, an unlisted one is killed" {
+	# int 0x80 is the i386 ABI (AUDIT_ARCH_I386), where getppid is 64
+	[ -e /proc/sys/abi/vsyscall32 ] || skip "the kernel runs no 32-bit x86 code (IA32_EMULATION)"
+	local rule='"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42}]'
+	run_probe "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"], $rule}" \
+		call32 $NR_GETPPID_I386
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=42" ]
+	# i386 getpgrp (65) is allowed there, like every syscall without a rule
+	run_probe "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86\"], $rule}" \
+		call32 $NR_GETPGRP_I386
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^ret=[0-9]+\ errno=0$ ]]
+	# not listed: any i386 syscall is a foreign architecture, which kills
+	run_probe "{\"defaultAction\": \"SCMP_ACT_ALLOW\", $rule}" call32 $NR_GETPGRP_I386
+	[ "$status" -eq 159 ]
+	[ "$output" = "" ]
+}
+
+@test "an unknown architecture is refused at create with the JSON path" {
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_VAX"]}'
+	run husk create -b "$BUNDLE" arch1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'linux.seccomp.architectures[0]: unknown architecture \"SCMP_ARCH_VAX\"'* ]]
+	[ ! -e "$HUSK_ROOT/arch1" ]
+}
+
+# --- flags ---
+
+require_flag() {
+	husk features | jq -e --arg f "$1" '.linux.seccomp.supportedFlags | index($f)' >/dev/null ||
+		skip "the kernel does not support $1"
+}
+
+@test "SECCOMP_FILTER_FLAG_LOG: the kernel logs an ERRNO action only when the flag is set" {
+	require_flag SECCOMP_FILTER_FLAG_LOG
+	require_kernel_log errno
+	probe_created "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"],
+		\"syscalls\": [{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 42}]}" call $NR_GETPPID
+	husk start "$ID"
+	wait_for_status "$ID" stopped
+	[ "$(cat "$TEST_TMP/ctr.out")" = "ret=-1 errno=42" ]
+	# the record carries the action, SECCOMP_RET_ERRNO, without the errno
+	kernel_log_has "type=1326" " pid=$PID " "syscall=$NR_GETPPID " "code=0x50000"
+	# the same without the flag logs nothing
+	rm -f "$TEST_TMP/ctr.out"
+	probe_created "$(rule_profile SCMP_ACT_ERRNO $NR_GETPPID ', "errnoRet": 42')" call $NR_GETPPID
+	husk start "$ID"
+	wait_for_status "$ID" stopped
+	[ "$(cat "$TEST_TMP/ctr.out")" = "ret=-1 errno=42" ]
+	! kernel_log_has "type=1326" " pid=$PID "
+}
+
+@test "SECCOMP_FILTER_FLAG_TSYNC and SPEC_ALLOW are taken and the filter applies" {
+	require_flag SECCOMP_FILTER_FLAG_TSYNC
+	require_flag SECCOMP_FILTER_FLAG_SPEC_ALLOW
+	run_probe "{\"defaultAction\": \"SCMP_ACT_ALLOW\",
+		\"flags\": [\"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],
+		\"syscalls\": [{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 42}]}" call $NR_GETPPID
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=42" ]
+}
+
+@test "SPEC_ALLOW: without it seccomp forces the store-bypass mitigation, with it not" {
+	require_flag SECCOMP_FILTER_FLAG_SPEC_ALLOW
+	grep -q 'seccomp' /sys/devices/system/cpu/vulnerabilities/spec_store_bypass 2>/dev/null ||
+		skip "the kernel's store-bypass mitigation is not seccomp-driven here ($(cat /sys/devices/system/cpu/vulnerabilities/spec_store_bypass 2>&1))"
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW"}'
+	set_args "$BUNDLE" grep ^Speculation_Store_Bypass /proc/self/status
+	run husk run -b "$BUNDLE" "$(ctr_id spec1)"
+	[[ "$output" == *"force mitigated"* ]]
+	update_config "$BUNDLE" '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"]'
+	run husk run -b "$BUNDLE" "$(ctr_id spec2)"
+	[[ "$output" != *"force mitigated"* ]]
+}
+
+@test "an unknown flag is refused at create with the JSON path" {
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_NOPE"]}'
+	run husk create -b "$BUNDLE" flag1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'linux.seccomp.flags[0]: unknown flag \"SECCOMP_FILTER_FLAG_NOPE\"'* ]]
+	[ ! -e "$HUSK_ROOT/flag1" ]
+}
+
+# --- the filter follows exec ---
+
+@test "a process started by exec has the container's filter (Seccomp: 2, same rules)" {
+	update_config "$BUNDLE" "$(printf '.linux.seccomp = %s' "$(rule_profile SCMP_ACT_ERRNO $NR_GETPPID ', "errnoRet": 42')")"
+	set_args "$BUNDLE" sleep 100
+	husk_nowait run -d -b "$BUNDLE" sx
+	run husk exec sx sh -c "grep ^Seccomp: /proc/self/status; /bin/seccomp-probe call $NR_GETPPID"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^Seccomp:[[:space:]]+2$ ]]
+	[ "${lines[1]}" = "ret=-1 errno=42" ]
 }
