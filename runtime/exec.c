@@ -214,7 +214,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	struct oci_config *cfg = NULL;
 	struct oci_process *proc = NULL;
 	struct husk_seccomp *seccomp = NULL;
-	int pair[2] = { -1, -1 }, console_fd = -1;
+	int pair[2] = { -1, -1 }, console_fd = -1, listener_fd = -1;
+	char *state_json = NULL;
 	pid_t pid = -1;
 	struct tty_proxy tty = { .master = -1 };
 	sigset_t all, old;
@@ -235,6 +236,14 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		char cache[PATH_MAX];
 		snprintf(cache, sizeof(cache), "%s/.seccomp-cache", g->root);
 		if ((r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
+			goto out;
+		/* the new process gets a listener fd of its own: the agent
+		 * hears of it like of the init */
+		if (seccomp_uses_notify(seccomp) &&
+		    ((r = seccomp_listener_connect(cfg->linux->seccomp->listenerPath, &listener_fd,
+						   err)) < 0 ||
+		     (r = hook_state_json(ct->id, "running", ct->state->pid, ct->state->bundle,
+					  &ct->state->annotations, &state_json, err)) < 0))
 			goto out;
 	}
 	if (proc->terminal) {
@@ -257,8 +266,16 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		.console_fd = console_fd,
 		.preserve_fds = f.preserve_fds,
 		.seccomp = seccomp,
+		.listener_fd = listener_fd,
+		.state_json = state_json,
+		.listener_metadata = cfg->linux && cfg->linux->seccomp ? cfg->linux->seccomp->listenerMetadata : NULL,
 	};
 	r = container_enter(&eo, &pid, err);
+	/* the process has its own copy: the agent waits for the connection
+	 * to close (one state per connection) */
+	if (listener_fd >= 0)
+		close(listener_fd);
+	listener_fd = -1;
 	if (r < 0)
 		goto out_mask;
 	if (f.pid_file) {
@@ -287,6 +304,9 @@ out:
 		close(pair[0]);
 	if (console_fd >= 0)
 		close(console_fd);
+	if (listener_fd >= 0)
+		close(listener_fd);
+	free(state_json);
 	seccomp_free(seccomp);
 	oci_free(&oci_process_type, proc);
 	oci_free(&oci_config_type, cfg);

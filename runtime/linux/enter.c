@@ -61,12 +61,19 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	struct husk_error err = { 0 };
 	struct sync_msg m;
 	char exe[4096];
+	char *process_state = NULL;
+	size_t process_state_len = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* husk inside the container until execve: see container_init */
 	prctl(PR_SET_DUMPABLE, 0);
 	if (sync_recv(sync_fd, &m) < 0 || m.type != SYNC_GO)
 		_exit(1);
+	/* the agent's copy of the state names this process by its host pid */
+	if (eo->listener_fd >= 0 &&
+	    seccomp_process_state((pid_t)m.value, eo->listener_metadata, eo->state_json,
+				  &process_state, &process_state_len, &err) < 0)
+		goto fail;
 	int join = flags & ~(CLONE_NEWPID | CLONE_NEWTIME);
 	if (join && setns(pidfd, join) < 0) {
 		err_sys(&err, errno, "join the container's namespaces");
@@ -98,12 +105,18 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 		err_sys(&err, errno, "close_range");
 		goto fail;
 	}
-	if (eo->seccomp && !p->noNewPrivileges && seccomp_install(eo->seccomp, NULL, &err) < 0)
+	if (eo->seccomp && !p->noNewPrivileges &&
+	    seccomp_install_and_send(eo->seccomp, eo->listener_fd, process_state, process_state_len,
+				     &err) < 0)
 		goto fail;
 	if (process_drop_privileges(p, &err) < 0)
 		goto fail;
-	if (eo->seccomp && p->noNewPrivileges && seccomp_install(eo->seccomp, NULL, &err) < 0)
+	if (eo->seccomp && p->noNewPrivileges &&
+	    seccomp_install_and_send(eo->seccomp, eo->listener_fd, process_state, process_state_len,
+				     &err) < 0)
 		goto fail;
+	if (eo->listener_fd >= 0)
+		close(eo->listener_fd);
 
 	char **argv = calloc(p->args.len + 1, sizeof(char *));
 	char **envp = calloc(p->env.len + 1, sizeof(char *));

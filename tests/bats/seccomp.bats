@@ -109,7 +109,8 @@ start_agent() {
 	AGENT_SOCK=$TEST_TMP/agent.sock
 	AGENT_OUT=$TEST_TMP/agent
 	mkdir -p "$AGENT_OUT"
-	"$AGENT" "$AGENT_SOCK" "$AGENT_OUT" "$@" 2>"$TEST_TMP/agent.err" &
+	# never on the test's stdout: `run` would wait for the agent to exit
+	"$AGENT" "$AGENT_SOCK" "$AGENT_OUT" "$@" </dev/null >"$TEST_TMP/agent.err" 2>&1 &
 	AGENT_PID=$!
 	local i
 	for i in $(seq 100); do
@@ -443,4 +444,140 @@ require_flag() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^Seccomp:[[:space:]]+2$ ]]
 	[ "${lines[1]}" = "ret=-1 errno=42" ]
+}
+
+# --- SCMP_ACT_NOTIFY with listenerPath: tests/tools/seccomp-agent answers ---
+
+notify_profile() {
+	echo "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$AGENT_SOCK\",
+		\"listenerMetadata\": \"probe-metadata=1;x\",
+		\"syscalls\": [{\"names\": [\"getppid\", \"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+}
+
+@test "SCMP_ACT_NOTIFY: the agent gets the fd and the container process state, and answers" {
+	start_agent errno:$NR_GETPPID:13 fake:$NR_MKDIR:0 fake:$NR_MKDIRAT:0
+	update_config "$BUNDLE" ".linux.seccomp = $(notify_profile) | .annotations = {\"org.test\": \"yes\"}"
+	set_args "$BUNDLE" /bin/sh -c "/bin/seccomp-probe call $NR_GETPPID; mkdir /tmp/made && echo mkdir-ok; test -d /tmp/made || echo no-dir"
+	ID=$(ctr_id notify)
+	husk_nowait create -b "$BUNDLE" "$ID"
+	PID=$(husk state "$ID" | jq -r .pid)
+	husk start "$ID"
+	wait_for_status "$ID" stopped
+	cat "$TEST_TMP/ctr.out"
+	# what the container saw: the agent's errno, and a mkdir that "worked"
+	# without making anything
+	[ "$(cat "$TEST_TMP/ctr.out")" = "ret=-1 errno=13
+mkdir-ok
+no-dir" ]
+	# what the agent got: one fd, named seccompFd, and the state of
+	# runtime-spec config-linux.md "The Container Process State"
+	[ "$(cat "$AGENT_OUT/fds.0")" = 1 ]
+	state=$AGENT_OUT/state.0.json
+	cat "$state"
+	[ "$(jq -c .fds "$state")" = '["seccompFd"]' ]
+	[ "$(jq -r .metadata "$state")" = "probe-metadata=1;x" ]
+	[ "$(jq -r .pid "$state")" = "$PID" ]
+	[ "$(jq -r .ociVersion "$state")" = "$(husk features | jq -r .ociVersionMax)" ]
+	[ "$(jq -r .state.id "$state")" = "$ID" ]
+	[ "$(jq -r .state.pid "$state")" = "$PID" ]
+	[ "$(jq -r .state.bundle "$state")" = "$(realpath "$BUNDLE")" ]
+	[ "$(jq -r '.state.annotations["org.test"]' "$state")" = yes ]
+	jq -e '.state.status | IN("creating", "created", "running")' "$state"
+	# every request the container made, from its pid
+	grep -q "^nr=$NR_GETPPID pid=$PID$" "$AGENT_OUT/requests"
+	# (mkdir ran in a child of the shell)
+	grep -qE "^nr=($NR_MKDIR|$NR_MKDIRAT) pid=" "$AGENT_OUT/requests"
+	# one connection per state: nothing else arrived
+	[ ! -e "$AGENT_OUT/state.1.json" ]
+}
+
+@test "SCMP_ACT_NOTIFY: syscalls the agent lets through run for real" {
+	start_agent
+	update_config "$BUNDLE" ".linux.seccomp = $(notify_profile) | .root.readonly = false"
+	set_args "$BUNDLE" /bin/sh -c "mkdir /tmp/real && test -d /tmp/real && echo real-dir"
+	run husk run -b "$BUNDLE" "$(ctr_id notify2)"
+	[ "$status" -eq 0 ]
+	[ "$output" = real-dir ]
+	grep -qE "^nr=($NR_MKDIR|$NR_MKDIRAT) " "$AGENT_OUT/requests"
+}
+
+@test "SCMP_ACT_NOTIFY: exec sends the agent a state for the new process, whose calls it answers" {
+	start_agent errno:$NR_GETPPID:13
+	update_config "$BUNDLE" ".linux.seccomp = $(notify_profile)"
+	set_args "$BUNDLE" sleep 100
+	ID=$(ctr_id notifyx)
+	husk_nowait run -d -b "$BUNDLE" "$ID"
+	wait_for_line "$AGENT_OUT/fds.0" 1
+	run husk exec --pid-file "$TEST_TMP/exec.pid" "$ID" /bin/seccomp-probe call $NR_GETPPID
+	echo "exec: $status: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=13" ]
+	# a second state, for the exec'd process
+	[ "$(cat "$AGENT_OUT/fds.1")" = 1 ]
+	[ "$(jq -r .pid "$AGENT_OUT/state.1.json")" = "$(cat "$TEST_TMP/exec.pid")" ]
+	[ "$(jq -r .state.pid "$AGENT_OUT/state.1.json")" = "$(husk state "$ID" | jq -r .pid)" ]
+	[ "$(jq -r .metadata "$AGENT_OUT/state.1.json")" = "probe-metadata=1;x" ]
+	grep -q "^nr=$NR_GETPPID pid=$(cat "$TEST_TMP/exec.pid")$" "$AGENT_OUT/requests"
+}
+
+@test "SCMP_ACT_NOTIFY: no agent at listenerPath fails create clearly and leaves nothing" {
+	AGENT_SOCK=$TEST_TMP/nobody-listens.sock
+	update_config "$BUNDLE" ".linux.seccomp = $(notify_profile)"
+	ID=$(ctr_id noagent)
+	run husk create -b "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.seccomp.listenerPath: connect to $AGENT_SOCK"* ]]
+	assert_nothing_left "$ID"
+}
+
+@test "SCMP_ACT_NOTIFY without listenerPath, or as the default, is refused" {
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]}'
+	run husk create -b "$BUNDLE" nl1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath"* ]]
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/x"}'
+	run husk create -b "$BUNDLE" nl2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action"* ]]
+	assert_nothing_left nl1
+	assert_nothing_left nl2
+}
+
+# notify_signal_test FLAGS-JSON: the agent holds a getppid; the test signals
+# the caller (a handler, no SA_RESTART), then the agent replies. Prints the
+# agent's verdict on its late reply.
+notify_signal_verdict() {
+	start_agent hold:$NR_GETPPID
+	update_config "$BUNDLE" ".linux.seccomp = $(notify_profile) | .linux.seccomp.flags = $1"
+	set_args "$BUNDLE" /bin/seccomp-probe sigcall $NR_GETPPID
+	ID=$(ctr_id "sig$RANDOM")
+	husk_nowait create -b "$BUNDLE" "$ID"
+	PID=$(husk state "$ID" | jq -r .pid)
+	husk start "$ID"
+	wait_for_line "$AGENT_OUT/requests" '^held$'
+	kill -USR1 "$PID"
+	sleep 0.2
+	kill -USR1 "$AGENT_PID"
+	wait_for_line "$AGENT_OUT/requests" '^reply-after-signal='
+	wait_for_status "$ID" stopped
+	VERDICT=$(grep '^reply-after-signal=' "$AGENT_OUT/requests")
+}
+
+@test "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: a received notification is not cut short by a signal" {
+	require_flag SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+	notify_signal_verdict '["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]'
+	# the agent's reply was taken: the syscall returned its value
+	[ "$VERDICT" = "reply-after-signal=OK" ]
+	grep -qx "ret=0 errno=0" "$TEST_TMP/ctr.out"
+	grep -qx usr1 "$TEST_TMP/ctr.out"
+}
+
+@test "without WAIT_KILLABLE_RECV the same signal interrupts the notified syscall" {
+	notify_signal_verdict '[]'
+	# the kernel dropped the notification: the agent's reply is stale, and
+	# the caller saw EINTR (the handler has no SA_RESTART)
+	[ "$VERDICT" = "reply-after-signal=ENOENT" ]
+	grep -qx "ret=-1 errno=4" "$TEST_TMP/ctr.out"
+	grep -qx usr1 "$TEST_TMP/ctr.out"
 }
