@@ -55,7 +55,7 @@ static int namespace_flags(const struct oci_config *cfg)
 }
 
 static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int flags, int procfd,
-				  int sync_fd)
+				  int sync_fd, bool in_userns)
 {
 	const struct oci_process *p = eo->proc;
 	struct husk_error err = { 0 };
@@ -75,6 +75,9 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 				  &process_state, &process_state_len, &err) < 0)
 		goto fail;
 	int join = flags & ~(CLONE_NEWPID | CLONE_NEWTIME);
+	/* joining the user namespace one is already in is EINVAL */
+	if (in_userns)
+		join &= ~CLONE_NEWUSER;
 	if (join && setns(pidfd, join) < 0) {
 		err_sys(&err, errno, "join the container's namespaces");
 		goto fail;
@@ -153,11 +156,21 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	if (procfd < 0 || fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 		return err_set(err, EPERM, "exec: /proc is not procfs");
 	int flags = namespace_flags(eo->cfg);
+	int born_in = flags & (CLONE_NEWPID | CLONE_NEWTIME);
+	bool in_userns = false;
 	/* the pid and time namespaces apply to children: enter them here so
 	 * the new process is born in them */
-	if ((flags & (CLONE_NEWPID | CLONE_NEWTIME)) &&
-	    setns(pidfd, flags & (CLONE_NEWPID | CLONE_NEWTIME)) < 0)
-		return err_sys(err, errno, "exec: join the pid namespace");
+	if (born_in && setns(pidfd, born_in) < 0) {
+		/* Without privilege over the container's user namespace (husk
+		 * run by its owner, rootless) they can be joined only from
+		 * inside it: join it too, in the same call. husk keeps its
+		 * uid (mapped to the container's root), which is all the rest
+		 * needs: no host cgroup to enter without privilege. */
+		if (errno != EPERM || !(flags & CLONE_NEWUSER) ||
+		    setns(pidfd, born_in | CLONE_NEWUSER) < 0)
+			return err_sys(err, errno, "exec: join the pid namespace");
+		in_userns = true;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return err_sys(err, errno, "socketpair");
 	child = fork();
@@ -167,7 +180,7 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	}
 	if (child == 0) {
 		close(sv[0]);
-		enter_child(eo, pidfd, flags, procfd, sv[1]);
+		enter_child(eo, pidfd, flags, procfd, sv[1], in_userns);
 	}
 	close(sv[1]);
 	sv[1] = -1;
