@@ -581,3 +581,23 @@ notify_signal_verdict() {
 	grep -qx "ret=-1 errno=4" "$TEST_TMP/ctr.out"
 	grep -qx usr1 "$TEST_TMP/ctr.out"
 }
+
+@test "errnoRet or defaultErrnoRet on an action without an errno is refused, naming the field" {
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_KILL", "errnoRet": 5}]}'
+	run husk create -b "$BUNDLE" en1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.seccomp.syscalls[0].errnoRet: SCMP_ACT_KILL takes no errno"* ]]
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 5}'
+	run husk create -b "$BUNDLE" en2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.seccomp.defaultErrnoRet: SCMP_ACT_ALLOW takes no errno"* ]]
+	assert_nothing_left en1
+	assert_nothing_left en2
+}
+
+@test "SCMP_ACT_TRACE with errnoRet: still ENOSYS without a tracer (the value is for the tracer)" {
+	run_probe "$(rule_profile SCMP_ACT_TRACE $NR_GETPPID ', "errnoRet": 77')" call $NR_GETPPID
+	[ "$status" -eq 0 ]
+	[ "$output" = "ret=-1 errno=38" ]
+}
