@@ -118,3 +118,16 @@ as_user() {
 	[ "${lines[0]}" = 0 ]
 	[[ "${lines[1]}" =~ ^\ +0\ +$UID_T\ +1$ ]]
 }
+
+@test "rootless: a seccomp profile applies to the user's container and its exec" {
+	as_user "$HUSK_BIN spec --rootless"
+	as_user "jq '.process.terminal = false | .process.args = [\"sleep\", \"100\"] | .root.readonly = false
+		| .linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\",
+			\"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}]}' config.json >c && mv c config.json"
+	as_user "$HUSK_BIN run -d rl7 </dev/null >/dev/null 2>&1"
+	run as_user "$HUSK_BIN exec rl7 sh -c 'grep ^Seccomp: /proc/1/status /proc/self/status; mkdir /tmp/x'"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[ "$(grep -c 'Seccomp:.*2$' <<<"$output")" -eq 2 ]
+}
