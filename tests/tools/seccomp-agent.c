@@ -13,15 +13,15 @@
  *
  *   errno:NR:E    the syscall fails with errno E
  *   fake:NR:V     the syscall "succeeds" with return value V, without running
- *   hold:NR       not answered until the caller gives up (for signal tests);
- *                 "held" is logged, then "reply-after-signal=OK|ENOENT"
- *                 once the agent's reply, sent after SIGUSR1 reaches the
- *                 agent, is taken (OK) or refused as stale (ENOENT)
+ *   hold:NR       for signal tests: "held" is logged, and the reply (return
+ *                 value 0) waits until the agent gets SIGUSR1; then
+ *                 "reply-after-signal=OK" when the kernel took it, "=ENOENT"
+ *                 when the notification had gone stale (the caller was
+ *                 interrupted meanwhile)
  *   otherwise     SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs it
  *
  * Prints "ready" on stderr once it listens; runs until killed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
