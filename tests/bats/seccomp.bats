@@ -619,3 +619,31 @@ notify_signal_verdict() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "ret=-1 errno=38" ]
 }
+
+@test "SCMP_ACT_NOTIFY: an agent that hangs up before the state arrives fails start clearly" {
+	AGENT_SOCK=$TEST_TMP/hangup.sock
+	# accepts one connection and closes it at once
+	python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept(); c.close()
+' "$AGENT_SOCK" </dev/null >"$TEST_TMP/hangup.out" 2>&1 &
+	AGENT_PID=$!
+	wait_for_line "$TEST_TMP/hangup.out" '^ready$'
+	update_config "$BUNDLE" ".linux.seccomp = $(notify_profile)"
+	set_args "$BUNDLE" /bin/seccomp-probe call $NR_GETPPID
+	ID=$(ctr_id hangup)
+	husk_nowait create -b "$BUNDLE" "$ID"
+	wait "$AGENT_PID"
+	AGENT_PID=
+	run husk start "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.seccomp.listenerPath: send the seccomp state"* ]]
+	# the process never ran
+	if grep -q "ret=" "$TEST_TMP/ctr.out" 2>/dev/null; then
+		echo "the probe ran without its filter's agent"
+		return 1
+	fi
+}
