@@ -16,10 +16,11 @@
 #include "runtime/foreground.h"
 #include "runtime/lifecycle.h"
 #include "runtime/linux/enter.h"
+#include "runtime/linux/lsm.h"
 #include "runtime/linux/terminal.h"
 
 struct exec_flags {
-	const char *process_file, *console_socket, *pid_file, *cwd, *user;
+	const char *process_file, *console_socket, *pid_file, *cwd, *user, *process_label, *apparmor;
 	bool tty, detach, no_new_privs;
 	int preserve_fds;
 	oci_strings env, caps, gids;
@@ -39,6 +40,16 @@ static int set_env(oci_strings *env, const char *kv)
 		}
 	}
 	return oci_strings_append(env, kv);
+}
+
+static int replace_str(char **field, const char *value)
+{
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
 }
 
 static int parse_id(const char *s, uint32_t *out)
@@ -81,11 +92,11 @@ static int build_process(struct oci_config *cfg, const struct exec_flags *f, int
 	for (size_t i = 0; i < f->env.len; i++)
 		if (set_env(&p->env, f->env.items[i]) < 0)
 			goto nomem;
-	if (f->cwd) {
-		free(p->cwd);
-		if ((p->cwd = strdup(f->cwd)) == NULL)
-			goto nomem;
-	}
+	if (f->cwd && replace_str(&p->cwd, f->cwd) < 0)
+		goto nomem;
+	if ((f->process_label && (r = replace_str(&p->selinuxLabel, f->process_label)) < 0) ||
+	    (f->apparmor && (r = replace_str(&p->apparmorProfile, f->apparmor)) < 0))
+		goto nomem;
 	if (f->tty)
 		p->terminal = true;
 	if (f->no_new_privs)
@@ -193,12 +204,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 				return err_sys(err, ENOMEM, "exec");
 			break;
 		case OPT_NNP: f.no_new_privs = true; break;
-		case OPT_LABEL:
-			return err_set(err, ENOTSUP, "--process-label: SELinux labels are not supported by "
-						     "this build on this host");
-		case OPT_APPARMOR:
-			return err_set(err, ENOTSUP, "--apparmor: AppArmor is not supported by this build "
-						     "on this host");
+		case OPT_LABEL: f.process_label = optarg; break;
+		case OPT_APPARMOR: f.apparmor = optarg; break;
 		default:
 			return c;
 		}
@@ -214,7 +221,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	struct oci_config *cfg = NULL;
 	struct oci_process *proc = NULL;
 	struct husk_seccomp *seccomp = NULL;
-	int pair[2] = { -1, -1 }, console_fd = -1;
+	int pair[2] = { -1, -1 }, console_fd = -1, listener_fd = -1;
+	char *state_json = NULL;
 	pid_t pid = -1;
 	struct tty_proxy tty = { .master = -1 };
 	sigset_t all, old;
@@ -231,10 +239,25 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	if ((r = container_config(ct, &cfg, err)) < 0 ||
 	    (r = build_process(cfg, &f, argc - optind - 1, argv + optind + 1, &proc, err)) < 0)
 		goto out;
+	if ((r = lsm_check_process(proc, err)) < 0) {
+		/* the SELinux label is checked first */
+		bool selinux = proc->selinuxLabel && proc->selinuxLabel[0];
+		if (selinux ? f.process_label != NULL : f.apparmor != NULL)
+			err_prefix(err, "%s", selinux ? "--process-label" : "--apparmor");
+		goto out;
+	}
 	if (cfg->linux && cfg->linux->seccomp) {
 		char cache[PATH_MAX];
 		snprintf(cache, sizeof(cache), "%s/.seccomp-cache", g->root);
 		if ((r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
+			goto out;
+		/* the new process gets a listener fd of its own: the agent
+		 * hears of it like of the init */
+		if (seccomp_uses_notify(seccomp) &&
+		    ((r = seccomp_listener_connect(cfg->linux->seccomp->listenerPath, &listener_fd,
+						   err)) < 0 ||
+		     (r = hook_state_json(ct->id, "running", ct->state->pid, ct->state->bundle,
+					  &ct->state->annotations, &state_json, err)) < 0))
 			goto out;
 	}
 	if (proc->terminal) {
@@ -257,8 +280,16 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		.console_fd = console_fd,
 		.preserve_fds = f.preserve_fds,
 		.seccomp = seccomp,
+		.listener_fd = listener_fd,
+		.state_json = state_json,
+		.listener_metadata = cfg->linux && cfg->linux->seccomp ? cfg->linux->seccomp->listenerMetadata : NULL,
 	};
 	r = container_enter(&eo, &pid, err);
+	/* the process has its own copy: the agent waits for the connection
+	 * to close (one state per connection) */
+	if (listener_fd >= 0)
+		close(listener_fd);
+	listener_fd = -1;
 	if (r < 0)
 		goto out_mask;
 	if (f.pid_file) {
@@ -287,6 +318,9 @@ out:
 		close(pair[0]);
 	if (console_fd >= 0)
 		close(console_fd);
+	if (listener_fd >= 0)
+		close(listener_fd);
+	free(state_json);
 	seccomp_free(seccomp);
 	oci_free(&oci_process_type, proc);
 	oci_free(&oci_config_type, cfg);

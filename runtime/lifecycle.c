@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/lsm.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/terminal.h"
 
@@ -155,6 +156,9 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	close(bundlefd);
 	if (r < 0)
 		return r;
+	/* before anything exists: a refused label leaves nothing behind */
+	if ((r = lsm_check_config(cfg, err)) < 0)
+		goto fail;
 
 	if ((r = open_root(g, true, &rootfd, err)) < 0)
 		goto fail;

@@ -31,6 +31,7 @@ husk_SOURCES = \
 	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \
+	runtime/linux/lsm.c runtime/linux/lsm.h \
 	runtime/linux/mounts.c runtime/linux/mounts.h \
 	runtime/linux/namespaces.c runtime/linux/namespaces.h \
 	runtime/linux/process.c runtime/linux/process.h \

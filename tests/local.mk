@@ -30,6 +30,13 @@ tests_tools_exe_attack_LDFLAGS = -static
 check_PROGRAMS += tests/tools/swap-race
 tests_tools_swap_race_SOURCES = tests/tools/swap-race.c
 
+# seccomp.bats: a notify agent for listenerPath, and a probe that makes raw
+# syscalls inside the container (static: the test rootfs is busybox only)
+check_PROGRAMS += tests/tools/seccomp-agent tests/tools/seccomp-probe
+tests_tools_seccomp_agent_SOURCES = tests/tools/seccomp-agent.c
+tests_tools_seccomp_probe_SOURCES = tests/tools/seccomp-probe.c
+tests_tools_seccomp_probe_LDFLAGS = -static -pthread
+
 TESTS += tests/unit/test-oci-spec tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh

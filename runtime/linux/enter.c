@@ -55,19 +55,29 @@ static int namespace_flags(const struct oci_config *cfg)
 }
 
 static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int flags, int procfd,
-				  int sync_fd)
+				  int sync_fd, bool in_userns)
 {
 	const struct oci_process *p = eo->proc;
 	struct husk_error err = { 0 };
 	struct sync_msg m;
 	char exe[4096];
+	char *process_state = NULL;
+	size_t process_state_len = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* husk inside the container until execve: see container_init */
 	prctl(PR_SET_DUMPABLE, 0);
 	if (sync_recv(sync_fd, &m) < 0 || m.type != SYNC_GO)
 		_exit(1);
+	/* the agent's copy of the state names this process by its host pid */
+	if (eo->listener_fd >= 0 &&
+	    seccomp_process_state((pid_t)m.value, eo->listener_metadata, eo->state_json,
+				  &process_state, &process_state_len, &err) < 0)
+		goto fail;
 	int join = flags & ~(CLONE_NEWPID | CLONE_NEWTIME);
+	/* joining the user namespace one is already in is EINVAL */
+	if (in_userns)
+		join &= ~CLONE_NEWUSER;
 	if (join && setns(pidfd, join) < 0) {
 		err_sys(&err, errno, "join the container's namespaces");
 		goto fail;
@@ -98,12 +108,18 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 		err_sys(&err, errno, "close_range");
 		goto fail;
 	}
-	if (eo->seccomp && !p->noNewPrivileges && seccomp_install(eo->seccomp, NULL, &err) < 0)
+	if (eo->seccomp && !p->noNewPrivileges &&
+	    seccomp_install_and_send(eo->seccomp, eo->listener_fd, process_state, process_state_len,
+				     &err) < 0)
 		goto fail;
 	if (process_drop_privileges(p, &err) < 0)
 		goto fail;
-	if (eo->seccomp && p->noNewPrivileges && seccomp_install(eo->seccomp, NULL, &err) < 0)
+	if (eo->seccomp && p->noNewPrivileges &&
+	    seccomp_install_and_send(eo->seccomp, eo->listener_fd, process_state, process_state_len,
+				     &err) < 0)
 		goto fail;
+	if (eo->listener_fd >= 0)
+		close(eo->listener_fd);
 
 	char **argv = calloc(p->args.len + 1, sizeof(char *));
 	char **envp = calloc(p->env.len + 1, sizeof(char *));
@@ -142,11 +158,21 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	if (procfd < 0 || fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 		return err_set(err, EPERM, "exec: /proc is not procfs");
 	int flags = namespace_flags(eo->cfg);
+	int born_in = flags & (CLONE_NEWPID | CLONE_NEWTIME);
+	bool in_userns = false;
 	/* the pid and time namespaces apply to children: enter them here so
 	 * the new process is born in them */
-	if ((flags & (CLONE_NEWPID | CLONE_NEWTIME)) &&
-	    setns(pidfd, flags & (CLONE_NEWPID | CLONE_NEWTIME)) < 0)
-		return err_sys(err, errno, "exec: join the pid namespace");
+	if (born_in && setns(pidfd, born_in) < 0) {
+		/* Without privilege over the container's user namespace (husk
+		 * run by its owner, rootless) they can be joined only from
+		 * inside it: join it too, in the same call. husk keeps its
+		 * uid (mapped to the container's root), which is all the rest
+		 * needs: no host cgroup to enter without privilege. */
+		if (errno != EPERM || !(flags & CLONE_NEWUSER) ||
+		    setns(pidfd, born_in | CLONE_NEWUSER) < 0)
+			return err_sys(err, errno, "exec: join the pid namespace");
+		in_userns = true;
+	}
 	if (eo->c->state->cgroup_path && (r = cgroup_join_open(eo->c->state->cgroup_path, &join, err)) < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -164,7 +190,7 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 			sync_send(sv[1], SYNC_ERROR, 0, err->msg);
 			_exit(127);
 		}
-		enter_child(eo, pidfd, flags, procfd, sv[1]);
+		enter_child(eo, pidfd, flags, procfd, sv[1], in_userns);
 	}
 	close(sv[1]);
 	sv[1] = -1;

@@ -16,6 +16,11 @@ struct enter_opts {
 	int console_fd; /* connected console socket, or -1 */
 	int preserve_fds;
 	const struct husk_seccomp *seccomp;
+	/* SCMP_ACT_NOTIFY: connected to linux.seccomp.listenerPath (else -1),
+	 * the container's state (JSON) and listenerMetadata for the agent */
+	int listener_fd;
+	const char *state_json;
+	const char *listener_metadata;
 };
 
 /* Start the process; returns once it has exec'd (or failed to: the error

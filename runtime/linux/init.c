@@ -165,21 +165,18 @@ static int wait_for_start(struct init *in)
 static int install_seccomp(struct init *in)
 {
 	const struct spawn_opts *o = in->o;
-	_cleanup_free_ char *state = NULL;
-	int notify_fd = -1;
+	_cleanup_free_ char *state = NULL, *process_state = NULL;
+	size_t len = 0;
 
 	if (o->listener_fd >= 0 &&
-	    hook_state_json(o->id, "running", in->host_pid, o->bundle, &o->cfg->annotations, &state,
-			    &in->err) < 0)
+	    (hook_state_json(o->id, "running", in->host_pid, o->bundle, &o->cfg->annotations, &state,
+			     &in->err) < 0 ||
+	     seccomp_process_state(in->host_pid, o->cfg->linux->seccomp->listenerMetadata, state,
+				   &process_state, &len, &in->err) < 0))
 		return -1;
-	if (seccomp_install(o->seccomp, &notify_fd, &in->err) < 0)
-		return -1;
-	if (notify_fd < 0)
-		return 0;
-	int r = seccomp_notify_send_on(o->listener_fd, notify_fd, in->host_pid,
-				       o->cfg->linux->seccomp->listenerMetadata, state, &in->err);
-	close(notify_fd);
-	close(o->listener_fd);
+	int r = seccomp_install_and_send(o->seccomp, o->listener_fd, process_state, len, &in->err);
+	if (o->listener_fd >= 0)
+		close(o->listener_fd);
 	return r;
 }
 

@@ -163,13 +163,11 @@ int seccomp_listener_connect(const char *listener_path, int *out, struct husk_er
 	return 0;
 }
 
-int seccomp_notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
-			   const char *state_json, struct husk_error *err)
+int seccomp_process_state(pid_t pid, const char *metadata, const char *state_json, char **out,
+			  size_t *len, struct husk_error *err)
 {
 	struct oci_state *state = NULL;
-	_cleanup_free_ char *json = NULL;
 	char *fd_names[] = { "seccompFd" };
-	size_t len;
 
 	int r = oci_decode(&oci_state_type, state_json, strlen(state_json), "container state",
 			   (void **)&state, err);
@@ -182,11 +180,35 @@ int seccomp_notify_send_on(int sock, int notify_fd, pid_t pid, const char *metad
 		.metadata = (char *)metadata,
 		.state = state,
 	};
-	r = oci_encode(&process_state_type, &ps, false, &json, &len, err);
+	r = oci_encode(&process_state_type, &ps, false, out, len, err);
 	oci_free(&oci_state_type, state);
+	return r;
+}
+
+static int notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
+			  const char *state_json, struct husk_error *err)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+
+	int r = seccomp_process_state(pid, metadata, state_json, &json, &len, err);
 	if (r < 0)
 		return r;
 	r = send_with_fd(sock, json, len, notify_fd);
+	if (r < 0)
+		return err_sys(err, -r, "linux.seccomp.listenerPath: send the seccomp state");
+	return 0;
+}
+
+int seccomp_install_and_send(const struct husk_seccomp *s, int listener_fd,
+			     const char *process_state, size_t len, struct husk_error *err)
+{
+	int notify_fd = -1;
+	int r = seccomp_install(s, listener_fd >= 0 ? &notify_fd : NULL, err);
+	if (r < 0 || notify_fd < 0)
+		return r;
+	r = send_with_fd(listener_fd, process_state, len, notify_fd);
+	close(notify_fd);
 	if (r < 0)
 		return err_sys(err, -r, "linux.seccomp.listenerPath: send the seccomp state");
 	return 0;
@@ -199,7 +221,7 @@ int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, con
 	int r = seccomp_listener_connect(listener_path, &sock, err);
 	if (r < 0)
 		return r;
-	return seccomp_notify_send_on(sock, notify_fd, pid, metadata, state_json, err);
+	return notify_send_on(sock, notify_fd, pid, metadata, state_json, err);
 }
 
 #ifdef HAVE_SECCOMP

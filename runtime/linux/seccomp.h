@@ -65,11 +65,24 @@ size_t seccomp_program_len(const struct husk_seccomp *s);
 int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, const char *metadata,
 			const char *state_json, struct husk_error *err);
 
-/* The same in two steps, for a container whose init can no longer reach
- * the host path: connect before the container is created, send from it. */
+/* The same in steps, for a process that can no longer reach the host path
+ * (a container's init, an exec'd process): connect before it enters the
+ * container, then seccomp_process_state and seccomp_install_and_send in it. */
 int seccomp_listener_connect(const char *listener_path, int *sock, struct husk_error *err);
-int seccomp_notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
-			   const char *state_json, struct husk_error *err);
+
+/* The container process state for the agent, encoded, before the
+ * filter goes in: after it, the process should make as few syscalls as it
+ * can (a profile may notify on them, and nobody answers yet). */
+int seccomp_process_state(pid_t pid, const char *metadata, const char *state_json, char **out,
+			  size_t *len, struct husk_error *err);
+
+/* seccomp_install, then, when the profile uses SCMP_ACT_NOTIFY, the
+ * listener fd with process_state (from seccomp_process_state) over
+ * listener_fd (from seccomp_listener_connect; the caller closes it).
+ * Sending takes one sendmsg(2): a profile that notifies on sendmsg
+ * itself blocks here, the agent having no fd yet to answer with. */
+int seccomp_install_and_send(const struct husk_seccomp *s, int listener_fd,
+			     const char *process_state, size_t len, struct husk_error *err);
 
 /* For husk features (features-linux.md "seccomp"). */
 bool seccomp_enabled(void);

@@ -89,3 +89,45 @@ as_user() {
 	as_user "$HUSK_BIN delete rl4"
 	[ ! -e "$XDG/husk/rl4" ]
 }
+
+@test "rootless: spec --rootless runs unchanged (terminal, sh) for a normal user" {
+	as_user "$HUSK_BIN spec --rootless"
+	cp "$BUNDLE/config.json" "$TEST_TMP/spec.json"
+	# the default process is an interactive sh on a terminal: husk holds
+	# the pty and relays our input to it
+	printf 'id -u; echo in-container; exit 7\n' >"$TEST_TMP/input"
+	chmod 644 "$TEST_TMP/input"
+	run as_user "$HUSK_BIN run rl5 <'$TEST_TMP/input'"
+	echo "$output"
+	[ "$status" -eq 7 ]
+	# root inside, and the shell ran our commands
+	tr -d '\r' <<<"$output" | grep -qx 0
+	tr -d '\r' <<<"$output" | grep -qx in-container
+	# nothing was edited
+	cmp "$BUNDLE/config.json" "$TEST_TMP/spec.json"
+	[ -z "$(ls "$XDG/husk")" ]
+}
+
+@test "rootless: exec into a container the user runs" {
+	as_user "$HUSK_BIN spec --rootless"
+	as_user "jq '.process.terminal = false | .process.args = [\"sleep\", \"100\"]' config.json >c && mv c config.json"
+	as_user "$HUSK_BIN run -d rl6 </dev/null >/dev/null 2>&1"
+	run as_user "$HUSK_BIN exec rl6 sh -c 'id -u; cat /proc/self/uid_map; exit 9'"
+	echo "$output"
+	[ "$status" -eq 9 ]
+	[ "${lines[0]}" = 0 ]
+	[[ "${lines[1]}" =~ ^\ +0\ +$UID_T\ +1$ ]]
+}
+
+@test "rootless: a seccomp profile applies to the user's container and its exec" {
+	as_user "$HUSK_BIN spec --rootless"
+	as_user "jq '.process.terminal = false | .process.args = [\"sleep\", \"100\"] | .root.readonly = false
+		| .linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\",
+			\"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}]}' config.json >c && mv c config.json"
+	as_user "$HUSK_BIN run -d rl7 </dev/null >/dev/null 2>&1"
+	run as_user "$HUSK_BIN exec rl7 sh -c 'grep ^Seccomp: /proc/1/status /proc/self/status; mkdir /tmp/x'"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[ "$(grep -c 'Seccomp:.*2$' <<<"$output")" -eq 2 ]
+}
