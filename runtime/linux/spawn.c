@@ -299,10 +299,11 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		goto out;
 	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
 	pid_t child = clone3_into(slow ? 0 : (uint64_t)plan.new_flags, SIGCHLD, cgroup_fd, &placed);
+	int clone_errno = errno;
 	if (cgroup_fd >= 0)
 		close(cgroup_fd);
 	if (child < 0) {
-		r = err_sys(err, errno, "clone the container init");
+		r = err_sys(err, clone_errno, "clone the container init");
 		goto out;
 	}
 	if (child == 0) {
