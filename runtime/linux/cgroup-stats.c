@@ -563,8 +563,13 @@ int oom_watch_open(const char *path, struct oom_watch *w, struct husk_error *err
 unsigned oom_watch_check(struct oom_watch *w, bool signalled)
 {
 	uint64_t now;
-	if (!w->counted || !oom_count(w, &now))
-		return signalled && !w->v2 ? 1 : 0; /* v1 without the counter: the eventfd says it */
+	if (!w->counted) {
+		/* v1 without the counter: the eventfd says it, unless it fired
+		 * because the cgroup went away */
+		return signalled && !w->v2 && access(w->dir, F_OK) == 0 ? 1 : 0;
+	}
+	if (!oom_count(w, &now))
+		return 0;
 	unsigned kills = now > w->seen ? (unsigned)(now - w->seen) : 0;
 	w->seen = now;
 	return kills;

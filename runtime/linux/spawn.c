@@ -344,8 +344,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
 	pid_t child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
+	int clone_errno = errno;
 	if (child < 0) {
-		r = err_sys(err, errno, "clone the container init");
+		r = err_sys(err, clone_errno, "clone the container init");
 		goto out;
 	}
 	if (child == 0) {

@@ -241,3 +241,17 @@ in_cgroup() {
 	in_cgroup "$id"
 	[ "$(cat "$(cg_file pids pids.max pids.max "$id")")" = 20 ]
 }
+
+@test "hugepageLimits land in the hugetlb files" {
+	if [ -n "$V2" ]; then
+		grep -qw hugetlb /sys/fs/cgroup/cgroup.controllers || skip "no hugetlb controller"
+	else
+		[ -d /sys/fs/cgroup/hugetlb ] || skip "no v1 hugetlb hierarchy (this host keeps hugetlb in its v2 tree)"
+	fi
+	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2MB huge pages"
+	local id
+	id=$(ctr_id huge2)
+	update_config "$BUNDLE" '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 4194304}]'
+	husk run -d -b "$BUNDLE" "$id"
+	[ "$(cat "$(cg_file hugetlb hugetlb.2MB.limit_in_bytes hugetlb.2MB.max "$id")")" = 4194304 ]
+}

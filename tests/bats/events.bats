@@ -95,6 +95,11 @@ assert_blkio_shape() {
 		\"rate\": 10000000000}]}"
 	set_args "$BUNDLE" sleep 1000
 	husk run -d -b "$BUNDLE" "$id"
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		grep -qx "$dev rbps=max wbps=10000000000 riops=max wiops=max" "/sys/fs/cgroup/$id/io.max"
+	else
+		[ "$(cat "/sys/fs/cgroup/blkio/$id/blkio.throttle.write_bps_device")" = "$dev 10000000000" ]
+	fi
 	run husk exec "$id" dd if=/dev/zero of=/direct bs=4096 count=256 oflag=direct
 	rm -f "$BUNDLE/rootfs/direct"
 	[ "$status" -eq 0 ] || skip "no O_DIRECT on the bundle's filesystem: $output"
