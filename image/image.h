@@ -148,8 +148,13 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 
 /* ---- unpacking (unpack.c) ---- */
 struct unpack_opts {
-	bool privileged; /* owners and device nodes */
+	bool privileged; /* owners and device nodes; without it, owners other
+			  * than root are recorded in user.rootlesscontainers */
+	uint64_t max_layer_size; /* uncompressed bytes per layer; 0: the default */
 };
+#define UNPACK_DEFAULT_MAX_LAYER_SIZE (32ull << 30)
+/* "16G", "512M", "1000000" (K, M, G, T are powers of 1024) */
+int parse_size(const char *text, uint64_t *out);
 /* Apply the image's layers in order to rootfd, checking rootfs.diff_ids. */
 int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
 		  struct husk_error *err);
