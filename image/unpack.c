@@ -1,8 +1,8 @@
 /* The layer unpacker. Two threads share the work: a decompressor reads
- * each layer blob (hashing it against the layer digest), decompresses it
- * with libarchive's raw format and hashes the tar stream against the
- * config's diff_id, handing the stream over in chunks through a bounded
- * queue; the calling thread parses it as tar and applies every entry. The
+ * each layer blob (hashing it against the layer digest) and decompresses
+ * it with libarchive's raw format, handing the tar stream over in chunks
+ * through a bounded queue; the calling thread hashes the stream against
+ * the config's diff_id, parses it as tar and applies every entry. The
  * decompressor runs ahead into the next layer while the current one is
  * applied, but layer N+1 is applied only after layer N is complete.
  *
@@ -50,7 +50,6 @@ struct chunk {
 	enum chunk_kind kind;
 	size_t len;
 	char *data;
-	char diff_id[DIGEST_LEN + 1]; /* CHUNK_END: what the layer's tar stream hashed to */
 };
 
 /* A ring of NCHUNKS slots: the applier holds the one at head while it
@@ -151,10 +150,9 @@ static int decompress_layer(struct stream *st, const struct oci_descriptor *d)
 	if (r < 0)
 		return r;
 	st->blobfd = r;
-	struct digester *diff = digester_new();
 	st->compressed = digester_new();
 	struct archive *raw = archive_read_new();
-	if (diff == NULL || st->compressed == NULL || raw == NULL) {
+	if (st->compressed == NULL || raw == NULL) {
 		r = err_sys(err, ENOMEM, "unpack");
 		goto out;
 	}
@@ -200,7 +198,6 @@ static int decompress_layer(struct stream *st, const struct oci_descriptor *d)
 				    limit);
 			goto out;
 		}
-		digester_update(diff, c->data, (size_t)n);
 		c->kind = CHUNK_DATA;
 		c->len = (size_t)n;
 		stream_publish(st);
@@ -222,13 +219,11 @@ static int decompress_layer(struct stream *st, const struct oci_descriptor *d)
 	}
 	c->kind = CHUNK_END;
 	c->len = 0;
-	digester_final(diff, c->diff_id);
 	stream_publish(st);
 	r = 0;
 out:
 	if (raw)
 		archive_read_free(raw);
-	digester_free(diff);
 	digester_free(st->compressed);
 	st->compressed = NULL;
 	close(st->blobfd);
@@ -377,7 +372,9 @@ struct layer {
 	struct stream *st;
 	bool ended; /* the stream reached this layer's CHUNK_END */
 	bool stream_failed;
-	const char *end_diff_id;
+	/* the tar stream, checked against rootfs.diff_ids[i]: hashed here,
+	 * as the decompressor has more to do */
+	struct digester *diff;
 	/* the last parent directory resolved: path and an fd on it */
 	char *cached_dir;
 	int cached_fd;
@@ -397,11 +394,11 @@ static ssize_t tar_read(struct archive *a, void *opaque, const void **buf)
 	struct chunk *c = stream_next(L->st);
 	switch (c->kind) {
 	case CHUNK_DATA:
+		digester_update(L->diff, c->data, c->len);
 		*buf = c->data;
 		return (ssize_t)c->len;
 	case CHUNK_END:
 		L->ended = true;
-		L->end_diff_id = c->diff_id;
 		return 0;
 	default:
 		L->stream_failed = true;
@@ -1029,6 +1026,7 @@ static void apply_dir_times(struct layer *L)
 static void layer_free(struct layer *L)
 {
 	forget_parent(L);
+	digester_free(L->diff);
 	pathset_free(&L->written);
 	pathset_free(&L->beneath);
 	for (size_t i = 0; i < L->ndirs; i++)
@@ -1042,8 +1040,11 @@ static int unpack_layer(struct layer *L, const char *diff_id, struct husk_error 
 	struct archive_entry *e;
 	struct archive *tar = archive_read_new();
 	int r;
-	if (tar == NULL)
+	L->diff = digester_new();
+	if (tar == NULL || L->diff == NULL) {
+		archive_read_free(tar);
 		return err_sys(err, ENOMEM, "unpack");
+	}
 	archive_read_support_format_tar(tar);
 	if (archive_read_open(tar, L, NULL, tar_read, NULL) != ARCHIVE_OK) {
 		r = L->stream_failed ? err_set(err, L->st->err.code, "%s", L->st->err.msg)
@@ -1075,9 +1076,10 @@ static int unpack_layer(struct layer *L, const char *diff_id, struct husk_error 
 		r = err_set(err, L->st->err.code, "%s", L->st->err.msg);
 		goto out;
 	}
-	if (strcmp(L->end_diff_id, diff_id) != 0) {
-		r = err_set(err, EIO, "diff_id mismatch: expected %s, got %s", diff_id,
-			    L->end_diff_id);
+	char got[DIGEST_LEN + 1];
+	digester_final(L->diff, got);
+	if (strcmp(got, diff_id) != 0) {
+		r = err_set(err, EIO, "diff_id mismatch: expected %s, got %s", diff_id, got);
 		goto out;
 	}
 	forget_parent(L);
