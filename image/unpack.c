@@ -136,7 +136,7 @@ static int format_size(char *buf, size_t cap, uint64_t n)
 			return snprintf(buf, cap, "%llu%c", (unsigned long long)(n / unit),
 					units[i - 1]);
 	}
-	return snprintf(buf, cap, "%llu", (unsigned long long)n);
+	return snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
 }
 
 /* Decompress one layer into the queue. 1 when the applier gave up. */
@@ -193,7 +193,7 @@ static int decompress_layer(struct stream *st, const struct oci_descriptor *d)
 			char limit[32];
 			format_size(limit, sizeof(limit), st->max_layer_size);
 			r = err_set(err, EFBIG,
-				    "the uncompressed layer is larger than the limit of %s bytes "
+				    "the uncompressed layer is larger than the limit of %s "
 				    "(--max-layer-size raises it)",
 				    limit);
 			goto out;
@@ -893,12 +893,16 @@ static int make_file(struct layer *L, struct archive *a, struct archive_entry *e
 {
 	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	mode_t perm = archive_entry_perm(e) & 07777;
-	_cleanup_close_ int fd = openat(parent, base, flags, perm & 0777);
+	/* an owner record (a user.* xattr) needs write access to the file */
+	mode_t create = perm & 0777;
+	if (!L->o->privileged && (archive_entry_uid(e) || archive_entry_gid(e)))
+		create |= 0200;
+	_cleanup_close_ int fd = openat(parent, base, flags, create);
 	if (fd < 0 && errno == EEXIST) {
 		int r = make_room(L, parent, base, err);
 		if (r < 0)
 			return r;
-		fd = openat(parent, base, flags, perm & 0777);
+		fd = openat(parent, base, flags, create);
 	}
 	if (fd < 0)
 		return err_sys(err, errno, "create");
@@ -907,7 +911,7 @@ static int make_file(struct layer *L, struct archive *a, struct archive_entry *e
 	/* set-id bits are set after the data (a write clears them) and the
 	 * owner (so does chown) */
 	if (r == 0)
-		r = set_meta_fd(L, e, fd, path, chown, perm, chown || (perm & 07000), true, err);
+		r = set_meta_fd(L, e, fd, path, chown, perm, chown || create != perm, true, err);
 	return r;
 }
 
@@ -949,11 +953,14 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 	if (parent < 0)
 		return parent;
 	/* a sparse file can claim any size: it counts against the limit too */
-	if (archive_entry_size(e) > 0 && (uint64_t)archive_entry_size(e) > L->st->max_layer_size)
+	if (archive_entry_size(e) > 0 && (uint64_t)archive_entry_size(e) > L->st->max_layer_size) {
+		char limit[32];
+		format_size(limit, sizeof(limit), L->st->max_layer_size);
 		return err_set(err, EFBIG,
-			       "a file of %lld bytes is larger than the layer size limit "
+			       "a file of %lld bytes is larger than the limit of %s "
 			       "(--max-layer-size raises it)",
-			       (long long)archive_entry_size(e));
+			       (long long)archive_entry_size(e), limit);
+	}
 
 	if (hardlink) {
 		r = make_hardlink(L, hardlink, parent, base, path, err);
