@@ -486,6 +486,33 @@ add_file("lib/escape-new", b"pwned")'
 	[ "$(cat "$OUT/dir/file")" = original ]
 }
 
+@test "hostile: a directory swapped for a symlink between entries of one layer stays inside" {
+	# unpack keeps the last parent directory open for the entries after it:
+	# a replaced directory must not be written through that stale handle,
+	# and the symlink put in its place resolves inside the root
+	setup_outside
+	hostile_image swap 'entry("d", tarfile.DIRTYPE)
+add_file("d/first", b"first")
+entry("d", tarfile.SYMTYPE, OUT + "/dir")
+add_file("d/file", b"pwned")
+add_file("d/escape-new", b"pwned")' 'entry("e", tarfile.DIRTYPE)
+add_file("e/first", b"first")
+add_file(".wh.e", b"")
+entry("e", tarfile.SYMTYPE, OUT)
+add_file("e/victim", b"pwned")'
+	unpack_hostile swap
+	[ "$status" -eq 0 ]
+	r=$TEST_TMP/bundle/rootfs
+	[ "$(readlink "$r/d")" = "$OUT/dir" ]
+	[ "$(cat "$r/$OUT/dir/file")" = pwned ]
+	[ -e "$r/$OUT/dir/escape-new" ]
+	[ ! -e "$r/$OUT/dir/first" ]
+	[ "$(readlink "$r/e")" = "$OUT" ]
+	[ "$(cat "$r/$OUT/victim")" = pwned ]
+	[ "$(cat "$OUT/dir/file")" = original ]
+	[ "$(cat "$OUT/victim")" = original ]
+}
+
 @test "hostile: hardlinks to files outside the root are refused, naming the entry" {
 	setup_outside
 	hostile_image hlabs 'entry("hl", tarfile.LNKTYPE, "/etc/passwd")'
