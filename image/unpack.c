@@ -1041,6 +1041,16 @@ static void layer_free(struct layer *L)
 	free(L->dirs);
 }
 
+/* A tar reader failed: when the stream under it broke, that is the cause
+ * (the decompressor's own message); else what libarchive says. */
+static int tar_error(struct layer *L, struct archive *tar, const char *what,
+		     struct husk_error *err)
+{
+	if (L->stream_failed)
+		return err_set(err, L->st->err.code ? L->st->err.code : EIO, "%s", L->st->err.msg);
+	return err_set(err, EIO, "%s: %s", what, archive_error_string(tar));
+}
+
 /* Apply the next layer of the stream. */
 static int unpack_layer(struct layer *L, const char *diff_id, struct husk_error *err)
 {
@@ -1054,9 +1064,7 @@ static int unpack_layer(struct layer *L, const char *diff_id, struct husk_error 
 	}
 	archive_read_support_format_tar(tar);
 	if (archive_read_open(tar, L, NULL, tar_read, NULL) != ARCHIVE_OK) {
-		r = L->stream_failed ? err_set(err, L->st->err.code, "%s", L->st->err.msg)
-				     : err_set(err, EIO, "not a tar archive: %s",
-					       archive_error_string(tar));
+		r = tar_error(L, tar, "not a tar archive", err);
 		goto out;
 	}
 	for (;;) {
@@ -1064,14 +1072,13 @@ static int unpack_layer(struct layer *L, const char *diff_id, struct husk_error 
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			r = L->stream_failed ? err_set(err, L->st->err.code, "%s", L->st->err.msg)
-					     : err_set(err, EIO, "tar: %s", archive_error_string(tar));
+			r = tar_error(L, tar, "tar", err);
 			goto out;
 		}
 		r = process_entry(L, tar, e, err);
 		if (r < 0) {
 			if (L->stream_failed)
-				err_set(err, L->st->err.code, "%s", L->st->err.msg);
+				tar_error(L, tar, "tar", err);
 			goto out;
 		}
 	}
@@ -1080,7 +1087,7 @@ static int unpack_layer(struct layer *L, const char *diff_id, struct husk_error 
 	while ((r = (int)tar_read(tar, L, &rest)) > 0)
 		;
 	if (r < 0) {
-		r = err_set(err, L->st->err.code, "%s", L->st->err.msg);
+		r = tar_error(L, tar, "tar", err);
 		goto out;
 	}
 	char got[DIGEST_LEN + 1];
