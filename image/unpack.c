@@ -391,6 +391,11 @@ static ssize_t tar_read(struct archive *a, void *opaque, const void **buf)
 	struct layer *L = opaque;
 	if (L->ended)
 		return 0;
+	/* the decompressor has stopped: nothing more will come */
+	if (L->stream_failed) {
+		archive_set_error(a, EIO, "%s", L->st->err.msg);
+		return -1;
+	}
 	struct chunk *c = stream_next(L->st);
 	switch (c->kind) {
 	case CHUNK_DATA:
