@@ -121,35 +121,45 @@ for img in small large; do
 done
 rm -rf "$L"
 
-now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-declare -A T # T[image,what] = "ms ms ms ..."
-record() { T[$1,$2]+="$3 "; }
-ms() { echo $((($2 - $1) / 1000000)); }
+declare -A T # T[image,what] = "ms ms ms ...", C[image,what] the CPU ms
+declare -A C
+
+# step IMAGE WHAT COMMAND...: run it, record its wall and CPU (user + sys,
+# children included) milliseconds; STEP_WALL/STEP_CPU hold them
+step() {
+	local img=$1 what=$2 TIMEFORMAT='%3R %3U %3S' wall user sys
+	shift 2
+	{ time "$@" >/dev/null 2>"$work/step.err"; } 2>"$work/step.time" ||
+		{ cat "$work/step.err" >&2; return 1; }
+	read -r wall user sys <"$work/step.time"
+	STEP_WALL=$(awk -v v="$wall" 'BEGIN { printf "%d", v * 1000 }')
+	STEP_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000 }')
+	T[$img,$what]+="$STEP_WALL "
+	C[$img,$what]+="$STEP_CPU "
+}
+# total IMAGE WHAT WALL CPU: a line that sums steps
+total() { T[$1,$2]+="$3 "; C[$1,$2]+="$4 "; }
+
+gunzip_all() { local d; for d in "$@"; do gzip -dc "$d" >/dev/null; done; }
+untar_all() { local d; for d in "$@"; do tar -C "$work/tarx" -xzf "$d"; done; }
 
 # one run of everything for one image, each from a clean state
 run_once() {
-	local img=$1 ref=docker://$REGISTRY/$1:latest t0 t1 t2 store=$work/store
+	local img=$1 ref=docker://$REGISTRY/$1:latest store=$work/store w c
 	rm -rf "$store" "$work/b" "$work/skl" "$work/ub" "$work/tarx"
 
-	t0=$(now)
-	"$HUSK_IMAGE" --store "$store" pull -q --tls-verify=false "$ref" >/dev/null
-	t1=$(now)
-	"$HUSK_IMAGE" --store "$store" unpack "$ref" "$work/b"
-	t2=$(now)
-	record "$img" husk-pull "$(ms "$t0" "$t1")"
-	record "$img" husk-unpack "$(ms "$t1" "$t2")"
-	record "$img" husk "$(ms "$t0" "$t2")"
+	step "$img" husk-pull "$HUSK_IMAGE" --store "$store" pull -q --tls-verify=false "$ref"
+	w=$STEP_WALL c=$STEP_CPU
+	step "$img" husk-unpack "$HUSK_IMAGE" --store "$store" unpack "$ref" "$work/b"
+	total "$img" husk $((w + STEP_WALL)) $((c + STEP_CPU))
 	rm -rf "$work/b"
 
-	t0=$(now)
-	skopeo --policy "$work/policy.json" copy -q --src-tls-verify=false "$ref" "oci:$work/skl:$img"
-	t1=$(now)
-	umoci unpack --image "$work/skl:$img" "$work/ub" >/dev/null 2>&1
-	t2=$(now)
-	record "$img" skopeo-copy "$(ms "$t0" "$t1")"
-	record "$img" umoci-unpack "$(ms "$t1" "$t2")"
-	record "$img" skopeo+umoci "$(ms "$t0" "$t2")"
+	step "$img" skopeo-copy skopeo --policy "$work/policy.json" copy -q --src-tls-verify=false \
+		"$ref" "oci:$work/skl:$img"
+	w=$STEP_WALL c=$STEP_CPU
+	step "$img" umoci-unpack umoci unpack --image "$work/skl:$img" "$work/ub"
+	total "$img" skopeo+umoci $((w + STEP_WALL)) $((c + STEP_CPU))
 	rm -rf "$work/ub"
 
 	# the floor, from the layers skopeo fetched (in the manifest's order)
@@ -158,14 +168,9 @@ run_once() {
 	for d in $(jq -r '.layers[].digest' "$work/skl/blobs/sha256/${manifest#sha256:}"); do
 		layers+=("$work/skl/blobs/sha256/${d#sha256:}")
 	done
-	t0=$(now)
-	for d in "${layers[@]}"; do gzip -dc "$d" >/dev/null; done
-	t1=$(now)
+	step "$img" "gzip -dc" gunzip_all "${layers[@]}"
 	mkdir "$work/tarx"
-	for d in "${layers[@]}"; do tar -C "$work/tarx" -xzf "$d"; done
-	t2=$(now)
-	record "$img" "gzip -dc" "$(ms "$t0" "$t1")"
-	record "$img" "tar -xzf" "$(ms "$t1" "$t2")"
+	step "$img" "tar -xzf" untar_all "${layers[@]}"
 	rm -rf "$work/tarx" "$work/skl" "$store"
 }
 
@@ -193,18 +198,20 @@ for i in $(seq "$N"); do
 done
 
 med() { tr ' ' '\n' <<<"${T[$1,$2]}" | grep . | median; }
+cmed() { tr ' ' '\n' <<<"${C[$1,$2]}" | grep . | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo
-printf '%-6s %-14s %10s %14s %14s\n' image what "median ms" "husk/this" ""
+printf '%-6s %-14s %9s %9s %12s %12s\n' image what "wall ms" "CPU ms" "husk/this" "husk/this"
+printf '%-6s %-14s %9s %9s %12s %12s\n' "" "" "" "" "(wall)" "(CPU)"
 for img in small large; do
-	h=$(med "$img" husk)
+	h=$(med "$img" husk) hc=$(cmed "$img" husk)
 	for what in husk-pull husk-unpack husk skopeo-copy umoci-unpack skopeo+umoci "gzip -dc" "tar -xzf"; do
-		v=$(med "$img" "$what")
+		v=$(med "$img" "$what") vc=$(cmed "$img" "$what") r= rc=
 		case $what in
-		skopeo+umoci | "gzip -dc" | "tar -xzf") r=$(ratio "$h" "$v") ;;
-		*) r= ;;
+		skopeo+umoci | "gzip -dc" | "tar -xzf") r=$(ratio "$h" "$v") rc=$(ratio "$hc" "$vc") ;;
 		esac
-		printf '%-6s %-14s %10s %14s\n' "$img" "$what" "$v" "$r"
+		printf '%-6s %-14s %9s %9s %12s %12s\n' "$img" "$what" "$v" "$vc" "$r" "$rc"
 	done
 done
-echo "(medians of $N runs on tmpfs; husk = husk-image pull + unpack; husk/this = husk's total over that line)"
+echo "(medians of $N runs on tmpfs, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;"
+echo " husk = husk-image pull + unpack; husk/this = husk's total over that line)"
