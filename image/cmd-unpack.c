@@ -32,21 +32,19 @@ static int write_config(int bundlefd, const struct oci_config *cfg, struct husk_
 /* "16G", "512M", "1000000": K, M, G and T are powers of 1024 */
 static int parse_size(const char *text, uint64_t *out)
 {
+	static const char units[] = "KMGT";
 	char *end;
 	errno = 0;
 	unsigned long long n = strtoull(text, &end, 10);
-	if (errno || end == text || *text == '-')
+	if (errno || end == text || *text == '-' || n == 0)
 		return -EINVAL;
 	int shift = 0;
-	switch (*end) {
-	case 'T': shift += 10; /* fall through */
-	case 'G': shift += 10; /* fall through */
-	case 'M': shift += 10; /* fall through */
-	case 'K': shift += 10; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
+	const char *unit = *end ? strchr(units, *end) : NULL;
+	if (unit) {
+		shift = 10 * (int)(unit - units + 1);
+		end++;
 	}
-	if (*end != '\0' || n == 0 || (shift && n > (~0ull >> shift)))
+	if (*end != '\0' || (shift && n > (~0ull >> shift)))
 		return -EINVAL;
 	*out = n << shift;
 	return 0;
