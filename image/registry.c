@@ -595,9 +595,10 @@ static int fetch_blobs(struct client *c, struct store *s, const struct oci_descr
 	if (c->o->progress && n > 0)
 		show_progress(c->o, done, n, 0, true);
 	for (size_t i = 0; i < n; i++) {
-		/* cut short by another blob's failure: the next pull continues it */
+		/* cut short by another blob's failure (a bad blob, not a broken
+		 * connection): a failed pull leaves nothing behind */
 		if (!ts[i].done && ts[i].w.fd >= 0)
-			blob_writer_suspend(s, &ts[i].w);
+			blob_writer_abort(s, &ts[i].w);
 		release_transfer(multi, &ts[i]);
 	}
 	curl_multi_cleanup(multi);
