@@ -841,7 +841,7 @@ noise_image() {
 	img_commit "$L" "$2" '{"Cmd":["/bin/true"]}'
 }
 
-@test "an interrupted pull leaves no partial blob, and the next pull continues where it broke off" {
+@test "an interrupted pull (killed, or its connection broken) leaves no partial blob, and the next pull continues where it broke off" {
 	# one 4 MiB layer of noise, fed through a proxy at 512 KiB/s
 	L=$TEST_TMP/layout
 	oci_init "$L"
@@ -886,9 +886,35 @@ noise_image() {
 	[ "$status" -eq 0 ]
 	cmp "$TEST_TMP/b/rootfs/noise" "$TEST_TMP/big/noise"
 
+	# a connection that breaks: the pull fails naming the blob, keeps the part
+	S2=$TEST_TMP/store2
+	"$HUSK_IMAGE_BIN" --store "$S2" pull -q --tls-verify=false "docker://$PROXY/big:latest" \
+		>"$TEST_TMP/broken.out" 2>&1 3>&- &
+	pid=$!
+	partial2=$S2/blobs/sha256/.partial-${layer#sha256:}
+	for i in $(seq 300); do
+		[ "$(stat -c %s "$partial2" 2>/dev/null || echo 0)" -gt 1048576 ] && break
+		sleep 0.05
+	done
+	stop_slow_proxy
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 1 ]
+	grep -q "blob $layer: " "$TEST_TMP/broken.out"
+	have=$(stat -c %s "$partial2")
+	[ "$have" -gt 0 ] && [ "$have" -lt "$size" ]
+	rm -f "$TEST_TMP/proxy-port"
+	start_slow_proxy "$REGISTRY" 524288
+	run "$HUSK_IMAGE_BIN" --store "$S2" pull -q --tls-verify=false "docker://$PROXY/big:latest"
+	[ "$status" -eq 0 ]
+	grep -qx "Range: bytes=$have-" "$PROXY_LOG"
+	[ "$(sha256sum "$S2/blobs/sha256/${layer#sha256:}" | cut -d' ' -f1)" = "${layer#sha256:}" ]
+
 	# a partial that does not belong to the blob is found out and dropped
-	run husk_image rm "$PROXY/big:latest"
+	run husk_image rm "$(husk_image list -q)"
+	[ "$status" -eq 0 ]
 	run husk_image gc
+	[ ! -e "$STORE/blobs/sha256/${layer#sha256:}" ]
 	head -c 100000 /dev/urandom >"$partial"
 	run husk_image pull -q --tls-verify=false "docker://$REGISTRY/big:latest"
 	[ "$status" -eq 1 ]
