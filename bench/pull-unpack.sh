@@ -38,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export FIXTURE_TMP=$work
-# shellcheck source=../tests/bats/fixtures.bash
+# shellcheck source=tests/bats/fixtures.bash
 . "$here/../tests/bats/fixtures.bash"
 
 L=$work/layout
@@ -79,7 +79,8 @@ tar_layer l4 -C / $(have usr/share/icons usr/share/vim usr/share/zoneinfo usr/sh
 # opaque with new content, 2000 new small files
 m5=$work/m5
 mkdir -p "$m5/usr/share/doc" "$m5/usr/share/gen5"
-ls /usr/share/doc | awk 'NR % 10 == 0' | while read -r d; do : >"$m5/usr/share/doc/.wh.$d"; done
+find /usr/share/doc -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | awk 'NR % 10 == 0' |
+	while read -r d; do : >"$m5/usr/share/doc/.wh.$d"; done
 for sec in man2 man3; do
 	if [ -d "/usr/share/man/$sec" ]; then
 		mkdir -p "$m5/usr/share/man/$sec"
@@ -206,7 +207,7 @@ printf '%-6s %-14s %9s %9s %12s %12s\n' "" "" "" "" "(wall)" "(CPU)"
 for img in small large; do
 	h=$(med "$img" husk) hc=$(cmed "$img" husk)
 	for what in husk-pull husk-unpack husk skopeo-copy umoci-unpack skopeo+umoci "gzip -dc" "tar -xzf"; do
-		v=$(med "$img" "$what") vc=$(cmed "$img" "$what") r= rc=
+		v=$(med "$img" "$what") vc=$(cmed "$img" "$what") r='' rc=
 		case $what in
 		skopeo+umoci | "gzip -dc" | "tar -xzf") r=$(ratio "$h" "$v") rc=$(ratio "$hc" "$vc") ;;
 		esac
