@@ -556,9 +556,10 @@ static int purge_lower(struct layer *L, int dirfd, const char *path)
 		struct stat st;
 		if (state == 0) {
 			r = remove_all_at(dirfd, de->d_name);
-		} else if (state == 1 &&
-			   fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		} else if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			   S_ISDIR(st.st_mode)) {
+			/* a directory this layer (re)made or wrote into: what lower
+			 * layers put inside it is hidden too */
 			_cleanup_close_ int sub = openat(
 				dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			r = sub < 0 ? -errno : purge_lower(L, sub, child);

@@ -439,6 +439,27 @@ setup_outside() {
 	echo original >"$OUT/dir/file"
 }
 
+@test "unpack: an opaque marker after the layer's own entries still hides the lower ones beneath them" {
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	mkdir -p "$TEST_TMP/low/o/sub"
+	echo lower >"$TEST_TMP/low/o/sub/lower"
+	echo lower >"$TEST_TMP/low/o/lower"
+	img_begin
+	img_layer_dir "$L" "$TEST_TMP/low" gzip
+	tar_from_python "$TEST_TMP/up.tar" 'entry("o", tarfile.DIRTYPE)
+entry("o/sub", tarfile.DIRTYPE)
+add_file("o/sub/mine", b"mine")
+add_file("o/.wh..wh..opq", b"")'
+	img_layer "$L" "$TEST_TMP/up.tar" gzip
+	img_commit "$L" late '{"Cmd":["/bin/true"]}'
+	run husk_image unpack "oci:$L:late" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	r=$TEST_TMP/b/rootfs
+	[ "$(ls -A "$r/o")" = sub ]
+	[ "$(ls -A "$r/o/sub")" = mine ]
+}
+
 @test "hostile: ../ traversal is refused, naming the entry" {
 	setup_outside
 	hostile_image dotdot 'add_file("../escape", b"pwned")'
