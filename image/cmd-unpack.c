@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,21 +29,41 @@ static int write_config(int bundlefd, const struct oci_config *cfg, struct husk_
 	return r < 0 ? err_sys(err, -r, "config.json") : 0;
 }
 
-static int unpack_into(struct store *s, const struct image *img, int bundlefd,
-		       struct husk_error *err)
+/* "16G", "512M", "1000000": K, M, G and T are powers of 1024 */
+static int parse_size(const char *text, uint64_t *out)
 {
-	struct unpack_opts o = { .privileged = geteuid() == 0 };
+	static const char units[] = "KMGT";
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(text, &end, 10);
+	if (errno || end == text || *text == '-' || n == 0)
+		return -EINVAL;
+	int shift = 0;
+	const char *unit = *end ? strchr(units, *end) : NULL;
+	if (unit) {
+		shift = 10 * (int)(unit - units + 1);
+		end++;
+	}
+	if (*end != '\0' || (shift && n > (~0ull >> shift)))
+		return -EINVAL;
+	*out = n << shift;
+	return 0;
+}
+
+static int unpack_into(struct store *s, const struct image *img, int bundlefd,
+		       const struct unpack_opts *o, struct husk_error *err)
+{
 	if (mkdirat(bundlefd, "rootfs", 0755) < 0)
 		return err_sys(err, errno, "rootfs");
 	_cleanup_close_ int rootfd =
 		openat(bundlefd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_sys(err, errno, "rootfs");
-	int r = unpack_layers(s, img, rootfd, &o, err);
+	int r = unpack_layers(s, img, rootfd, o, err);
 	if (r < 0)
 		return r;
 	struct oci_config *cfg = NULL;
-	r = convert_config(img->config, rootfd, geteuid() != 0, &cfg, err);
+	r = convert_config(img->config, rootfd, !o->privileged, &cfg, err);
 	if (r < 0)
 		return r;
 	r = write_config(bundlefd, cfg, err);
@@ -54,9 +75,13 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 {
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, 'p' },
+		{ "rootless", no_argument, NULL, 'r' },
+		{ "max-layer-size", required_argument, NULL, 'm' },
 		{ 0 },
 	};
 	struct platform plat;
+	/* root unpacks with owners and devices unless told --rootless */
+	struct unpack_opts o = { .privileged = geteuid() == 0 };
 	int c;
 
 	platform_host(&plat);
@@ -65,6 +90,16 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 		case 'p':
 			if (platform_parse(optarg, &plat, err) < 0)
 				return cmd_usage_error(&cmd_unpack, "%s", err->msg);
+			break;
+		case 'r':
+			o.privileged = false;
+			break;
+		case 'm':
+			if (parse_size(optarg, &o.max_layer_size) < 0)
+				return cmd_usage_error(&cmd_unpack,
+						       "--max-layer-size: \"%s\" is not a size (like "
+						       "512M or 16G)",
+						       optarg);
 			break;
 		default:
 			return c;
@@ -105,7 +140,7 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 				    bundle);
 		else {
 			started = true;
-			r = unpack_into(&s, &img, bundlefd, err);
+			r = unpack_into(&s, &img, bundlefd, &o, err);
 		}
 		/* a failed unpack leaves nothing half-made behind */
 		if (r < 0 && started) {
@@ -127,5 +162,13 @@ const struct image_cmd cmd_unpack = {
 	.name = "unpack",
 	.run = unpack_run,
 	.summary = "unpack an image into an OCI bundle (BUNDLE/rootfs and BUNDLE/config.json)",
-	.usage = "[--platform OS/ARCH[/VARIANT]] REF BUNDLE",
+	.usage = "[OPTIONS] REF BUNDLE\n\n"
+		 "  --platform OS/ARCH[/VARIANT]  the platform to pick from an index (default: the "
+		 "host's)\n"
+		 "  --rootless                    no owners or device nodes (the default when not "
+		 "root);\n"
+		 "                                owners are kept in the user.rootlesscontainers "
+		 "xattr\n"
+		 "  --max-layer-size SIZE         refuse a layer larger than SIZE uncompressed "
+		 "(default 32G)",
 };

@@ -93,12 +93,25 @@ int store_write_blob(struct store *s, const void *data, size_t len, char out[DIG
  * temp file; commit checks size and digest and renames it into place. */
 struct blob_writer {
 	int fd;
-	char tmpname[64];
+	char tmpname[96];
 	struct digester *digest;
 	int64_t written;
-	int64_t limit; /* refuse more bytes than the descriptor says */
+	int64_t limit;   /* refuse more bytes than the descriptor says */
+	bool resumable; /* blobs/sha256/.partial-<hex>, kept when a transfer breaks */
 };
 int blob_writer_open(struct store *s, struct blob_writer *w, int64_t limit, struct husk_error *err);
+/* A writer for a download of digest that survives an interrupted pull:
+ * what an earlier, interrupted pull left in .partial-<hex> is hashed and
+ * kept, and w->written says where to continue. While a pull writes it, the
+ * partial file is flocked; a concurrent pull of the same blob gets a
+ * private temp file (written = 0) instead. */
+int blob_writer_resume(struct store *s, struct blob_writer *w, const char *digest, int64_t size,
+		       struct husk_error *err);
+/* Start over from byte 0 (the server sent the whole blob). */
+int blob_writer_restart(struct blob_writer *w);
+/* A broken transfer: keep what a resumable writer has for the next pull
+ * (else as abort). */
+void blob_writer_suspend(struct store *s, struct blob_writer *w);
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len);
 int blob_writer_commit(struct store *s, struct blob_writer *w, const char *want_digest,
 		       int64_t want_size, struct husk_error *err);
@@ -153,8 +166,11 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 
 /* ---- unpacking (unpack.c) ---- */
 struct unpack_opts {
-	bool privileged; /* owners and device nodes */
+	bool privileged; /* owners and device nodes; without it, owners other
+			  * than root are recorded in user.rootlesscontainers */
+	uint64_t max_layer_size; /* uncompressed bytes per layer; 0: the default */
 };
+#define UNPACK_DEFAULT_MAX_LAYER_SIZE (32ull << 30)
 /* Apply the image's layers in order to rootfd, checking rootfs.diff_ids. */
 int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
 		  struct husk_error *err);

@@ -1,7 +1,7 @@
 if BUILD_IMAGE
 bin_PROGRAMS += husk-image
-husk_image_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS)
-husk_image_LDFLAGS = -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
+husk_image_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) -pthread
+husk_image_LDFLAGS = -Wl,--as-needed -Wl,-z,relro -Wl,-z,now -pthread
 husk_image_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS)
 husk_image_SOURCES = \
 	image/image.h \

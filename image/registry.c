@@ -29,8 +29,14 @@ struct client {
 	char *auth;     /* "Authorization: ..." or NULL */
 	struct creds creds;
 	bool authenticated;
+	unsigned auth_gen;   /* bumped by every authenticate() */
+	unsigned reauths;    /* tokens fetched again after expiring mid-pull */
 	struct curl_blob ca; /* --cert-dir's *.crt, concatenated */
 };
+
+/* A token that expires mid-pull is fetched again; a registry that keeps
+ * refusing fresh ones is not asked forever. */
+#define MAX_REAUTH 8
 
 struct response {
 	long status;
@@ -194,6 +200,7 @@ static int authenticate(struct client *c, const char *www_auth, struct husk_erro
 		if (basic_auth_header(&c->creds, &c->auth) < 0)
 			return err_sys(err, ENOMEM, "auth");
 		c->authenticated = true;
+		c->auth_gen++;
 		return 0;
 	}
 
@@ -235,18 +242,22 @@ static int authenticate(struct client *c, const char *www_auth, struct husk_erro
 		}
 		free(token);
 		c->authenticated = true;
+		c->auth_gen++;
 	}
 	response_free(&resp);
 	free(url);
 	return r;
 }
 
-/* GET with one retry after answering a 401 challenge. */
+/* GET with one retry after answering a 401 challenge (the first one, or
+ * a token that expired since). */
 static int get_authed(struct client *c, const char *url, const char *accept, size_t max,
 		      struct response *resp, struct husk_error *err)
 {
 	int r = get(c, url, accept, max, NULL, resp, err);
-	if (r < 0 || resp->status != 401 || resp->www_auth == NULL || c->authenticated)
+	if (r < 0 || resp->status != 401 || resp->www_auth == NULL)
+		return r;
+	if (c->authenticated && c->reauths++ >= MAX_REAUTH)
 		return r;
 	r = authenticate(c, resp->www_auth, err);
 	response_free(resp);
@@ -356,6 +367,10 @@ struct transfer {
 	struct blob_writer w;
 	struct store *s;
 	long status;
+	int64_t offset;      /* asked for the blob from here (an interrupted pull's part) */
+	int64_t range_start; /* a 206's Content-Range start, -1 when none */
+	char *www_auth;      /* a 401's challenge */
+	unsigned auth_gen;   /* the token it was sent with */
 	int write_error;
 	bool done;
 };
@@ -364,9 +379,19 @@ static size_t blob_cb(char *data, size_t size, size_t n, void *opaque)
 {
 	struct transfer *t = opaque;
 	size_t len = size * n;
-	if (t->status == 0)
+	if (t->status == 0) {
 		curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &t->status);
-	if (t->status != 200)
+		int r = 0;
+		if (t->status == 200 && t->w.written > 0)
+			r = blob_writer_restart(&t->w); /* the whole blob after all */
+		else if (t->status == 206 && t->range_start != t->offset)
+			r = -EPROTO; /* not the part we asked for */
+		if (r < 0) {
+			t->write_error = r;
+			return 0;
+		}
+	}
+	if (t->status != 200 && t->status != 206)
 		return len; /* an error body: dropped */
 	int r = blob_writer_write(&t->w, data, len);
 	if (r < 0) {
@@ -379,9 +404,25 @@ static size_t blob_cb(char *data, size_t size, size_t n, void *opaque)
 static size_t blob_header_cb(char *data, size_t size, size_t n, void *opaque)
 {
 	struct transfer *t = opaque;
-	if (size * n > 5 && strncmp(data, "HTTP/", 5) == 0)
+	size_t len = size * n;
+	if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
 		t->status = 0; /* a new response (after a redirect) */
-	return size * n;
+		t->range_start = -1;
+		free(t->www_auth);
+		t->www_auth = NULL;
+	} else if (len > 20 && strncasecmp(data, "Content-Range: bytes ", 21) == 0) {
+		char value[64];
+		trim_value(value, sizeof(value), data + 21, len - 21);
+		char *end;
+		long long start = strtoll(value, &end, 10);
+		t->range_start = end != value && *end == '-' ? start : -1;
+	} else if (len > 17 && strncasecmp(data, "WWW-Authenticate:", 17) == 0 &&
+		   t->www_auth == NULL) {
+		t->www_auth = malloc(len);
+		if (t->www_auth)
+			trim_value(t->www_auth, len, data + 17, len - 17);
+	}
+	return len;
 }
 
 static int start_transfer(struct client *c, struct transfer *t, CURLM *multi,
@@ -389,9 +430,12 @@ static int start_transfer(struct client *c, struct transfer *t, CURLM *multi,
 {
 	char url[1200];
 	snprintf(url, sizeof(url), "%s/v2/%s/blobs/%s", c->base, c->ref->repo, t->desc->digest);
-	int r = blob_writer_open(t->s, &t->w, t->desc->size, err);
+	int r = blob_writer_resume(t->s, &t->w, t->desc->digest, t->desc->size, err);
 	if (r < 0)
 		return r;
+	t->offset = t->w.written;
+	t->status = 0;
+	t->auth_gen = c->auth_gen;
 	t->h = curl_easy_init();
 	if (t->h == NULL)
 		return err_sys(err, ENOMEM, "curl");
@@ -402,37 +446,79 @@ static int start_transfer(struct client *c, struct transfer *t, CURLM *multi,
 	curl_easy_setopt(t->h, CURLOPT_HEADERFUNCTION, blob_header_cb);
 	curl_easy_setopt(t->h, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(t->h, CURLOPT_PRIVATE, t);
+	if (t->offset > 0) {
+		char range[32];
+		snprintf(range, sizeof(range), "%lld-", (long long)t->offset);
+		log_debug("blob %s: continuing an interrupted download at byte %s", t->desc->digest,
+			  range);
+		curl_easy_setopt(t->h, CURLOPT_RANGE, range);
+	}
 	if (curl_multi_add_handle(multi, t->h) != CURLM_OK)
 		return err_set(err, EIO, "curl: cannot add a transfer");
 	return 0;
 }
 
+/* 0: the blob is in; 1: start it again (with a fresh token); or -errno. */
 static int finish_transfer(struct client *c, struct transfer *t, CURLcode cc,
 			   struct husk_error *err)
 {
 	int r = 0;
-	t->done = true;
 	long status = 0;
 	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
+	if (cc == CURLE_OK && status == 401 && t->www_auth && c->reauths < MAX_REAUTH) {
+		/* the token expired mid-pull: one transfer fetches a new one,
+		 * the others that were sent with the old one just go again */
+		if (t->auth_gen == c->auth_gen) {
+			c->reauths++;
+			log_debug("blob %s: HTTP 401, asking for a new token", t->desc->digest);
+			r = authenticate(c, t->www_auth, err);
+		}
+		blob_writer_suspend(t->s, &t->w);
+		return r < 0 ? r : 1;
+	}
+	t->done = true;
+	bool broken = false; /* the transfer broke: keep the part for the next pull */
 	if (t->write_error == -EFBIG)
 		r = err_set(err, EIO,
 			    "blob %s: the registry sent more than the %lld bytes the manifest says",
 			    t->desc->digest, (long long)t->desc->size);
+	else if (t->write_error == -EPROTO)
+		r = err_set(err, EPROTO,
+			    "blob %s: asked for the bytes from %lld on, the registry sent another "
+			    "range",
+			    t->desc->digest, (long long)t->offset);
 	else if (t->write_error < 0)
 		r = err_sys(err, -t->write_error, "blob %s: write to the store", t->desc->digest);
-	else if (cc != CURLE_OK)
+	else if (cc != CURLE_OK) {
 		r = err_set(err, EIO, "blob %s: %s", t->desc->digest, curl_easy_strerror(cc));
-	else if (status != 200) {
+		broken = true;
+	} else if (status != 200 && status != 206) {
 		char what[128];
 		snprintf(what, sizeof(what), "blob %s", t->desc->digest);
 		struct response fake = { .status = status };
 		r = http_error(c, what, &fake, err);
 	}
-	if (r < 0)
+	if (r < 0 && broken)
+		blob_writer_suspend(t->s, &t->w);
+	else if (r < 0)
 		blob_writer_abort(t->s, &t->w);
 	else
 		r = blob_writer_commit(t->s, &t->w, t->desc->digest, t->desc->size, err);
 	return r;
+}
+
+/* Let go of a transfer's curl handle and headers. */
+static void release_transfer(CURLM *multi, struct transfer *t)
+{
+	if (t->h) {
+		curl_multi_remove_handle(multi, t->h);
+		curl_easy_cleanup(t->h);
+	}
+	curl_slist_free_all(t->headers);
+	free(t->www_auth);
+	t->h = NULL;
+	t->headers = NULL;
+	t->www_auth = NULL;
 }
 
 static void show_progress(const struct registry_opts *o, size_t done, size_t total, uint64_t bytes,
@@ -460,7 +546,8 @@ static int fetch_blobs(struct client *c, struct store *s, const struct oci_descr
 		return err_sys(err, ENOMEM, "blobs");
 	}
 	for (size_t i = 0; i < n; i++)
-		ts[i] = (struct transfer){ .desc = descs[i], .s = s, .w = { .fd = -1 } };
+		ts[i] = (struct transfer){ .desc = descs[i], .s = s, .w = { .fd = -1 },
+					   .range_start = -1 };
 	int parallel = c->o->parallel > 0 ? c->o->parallel : 4;
 
 	while (r == 0 && (next < n || running > 0)) {
@@ -486,6 +573,13 @@ static int fetch_blobs(struct client *c, struct store *s, const struct oci_descr
 			curl_multi_remove_handle(multi, t->h);
 			running--;
 			r = finish_transfer(c, t, msg->data.result, err);
+			if (r == 1) {
+				release_transfer(multi, t);
+				r = start_transfer(c, t, multi, err);
+				if (r == 0)
+					running++;
+				continue;
+			}
 			done++;
 		}
 		if (c->o->progress) {
@@ -501,14 +595,11 @@ static int fetch_blobs(struct client *c, struct store *s, const struct oci_descr
 	if (c->o->progress && n > 0)
 		show_progress(c->o, done, n, 0, true);
 	for (size_t i = 0; i < n; i++) {
-		if (ts[i].h) {
-			if (!ts[i].done) {
-				curl_multi_remove_handle(multi, ts[i].h);
-				blob_writer_abort(s, &ts[i].w);
-			}
-			curl_easy_cleanup(ts[i].h);
-		}
-		curl_slist_free_all(ts[i].headers);
+		/* cut short by another blob's failure (a bad blob, not a broken
+		 * connection): a failed pull leaves nothing behind */
+		if (!ts[i].done && ts[i].w.fd >= 0)
+			blob_writer_abort(s, &ts[i].w);
+		release_transfer(multi, &ts[i]);
 	}
 	curl_multi_cleanup(multi);
 	free(ts);

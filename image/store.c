@@ -1,7 +1,9 @@
 /* The content store: an OCI image layout (oci-layout, index.json,
  * blobs/sha256/<hex>). Blobs are written to a temp file and renamed into
  * place once their digest checks out, so a reader never sees a partial
- * blob and two concurrent pulls of the same blob both succeed. Pulls hold
+ * blob and two concurrent pulls of the same blob both succeed. A download
+ * goes to .partial-<hex>, which an interrupted pull leaves for the next one
+ * to continue from (gc removes it). Pulls hold
  * the layout directory's flock shared, gc holds it exclusively; edits of
  * index.json are serialised with a flock on blobs/. */
 #include <dirent.h>
@@ -217,6 +219,91 @@ int blob_writer_open(struct store *s, struct blob_writer *w, int64_t limit, stru
 		return err_sys(err, e, "store %s: create a blob", s->path);
 	}
 	return 0;
+}
+
+/* Hash what the partial file already holds; on a read error start over. */
+static int hash_existing(struct blob_writer *w)
+{
+	char buf[65536];
+	ssize_t n;
+	if (lseek(w->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		digester_update(w->digest, buf, (size_t)n);
+		w->written += n;
+	}
+	if (n < 0)
+		return blob_writer_restart(w);
+	return 0;
+}
+
+int blob_writer_resume(struct store *s, struct blob_writer *w, const char *digest, int64_t size,
+		       struct husk_error *err)
+{
+	char name[sizeof(w->tmpname)];
+	snprintf(name, sizeof(name), ".partial-%s", hex_of(digest));
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int fd = openat(s->blobsfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return err_sys(err, errno, "store %s: %s", s->path, name);
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int e = errno;
+			close(fd);
+			if (e == EWOULDBLOCK)
+				break; /* another pull is fetching it */
+			return err_sys(err, e, "store %s: lock %s", s->path, name);
+		}
+		/* the last holder may have committed it (renamed it away) after we
+		 * opened it: only the file still under the name is ours */
+		struct stat mine, named;
+		if (fstat(fd, &mine) < 0 ||
+		    fstatat(s->blobsfd, name, &named, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    mine.st_ino != named.st_ino || mine.st_dev != named.st_dev) {
+			close(fd);
+			continue;
+		}
+		*w = (struct blob_writer){ .fd = fd, .limit = size, .resumable = true };
+		snprintf(w->tmpname, sizeof(w->tmpname), "%s", name);
+		w->digest = digester_new();
+		if (w->digest == NULL) {
+			blob_writer_abort(s, w);
+			return err_sys(err, ENOMEM, "blob");
+		}
+		/* as long as the blob or longer: it was wrong, fetch it whole */
+		int r = size >= 0 && mine.st_size >= size ? blob_writer_restart(w)
+							  : hash_existing(w);
+		if (r < 0) {
+			blob_writer_abort(s, w);
+			return err_sys(err, -r, "store %s: %s", s->path, name);
+		}
+		return 0;
+	}
+	return blob_writer_open(s, w, size, err);
+}
+
+int blob_writer_restart(struct blob_writer *w)
+{
+	if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	struct digester *fresh = digester_new();
+	if (fresh == NULL)
+		return -ENOMEM;
+	digester_free(w->digest);
+	w->digest = fresh;
+	w->written = 0;
+	return 0;
+}
+
+void blob_writer_suspend(struct store *s, struct blob_writer *w)
+{
+	if (!w->resumable) {
+		blob_writer_abort(s, w);
+		return;
+	}
+	if (w->fd >= 0)
+		close(w->fd);
+	digester_free(w->digest);
+	*w = (struct blob_writer){ .fd = -1 };
 }
 
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
@@ -527,7 +614,8 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, struct husk_erro
 	while ((de = readdir(dir)) != NULL) {
 		char digest[DIGEST_LEN + 8];
 		struct stat st;
-		if (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp-", 5) != 0)
+		if (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp-", 5) != 0 &&
+		    strncmp(de->d_name, ".partial-", 9) != 0)
 			continue;
 		if (fstatat(s->blobsfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;

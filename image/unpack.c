@@ -1,15 +1,26 @@
-/* The layer unpacker. Each layer blob is decompressed once (libarchive's
- * raw format gives the tar stream, which is hashed against the config's
- * diff_id while a second libarchive reader parses it as tar), and every
- * entry is applied through common/resolve: the parent directory is
- * resolved inside the rootfs with RESOLVE_IN_ROOT, the last component is
- * acted on with *at() calls that never follow it. Whiteouts (.wh.NAME) and
- * opaque directories (.wh..wh..opq) hide only what lower layers made. */
+/* The layer unpacker. Two threads share the work: a decompressor reads
+ * each layer blob (hashing it against the layer digest) and decompresses
+ * it with libarchive's raw format, handing the tar stream over in chunks
+ * through a bounded queue; the calling thread hashes the stream against
+ * the config's diff_id, parses it as tar and applies every entry. The
+ * decompressor runs ahead into the next layer while the current one is
+ * applied, but layer N+1 is applied only after layer N is complete.
+ *
+ * Every entry goes through common/resolve: its parent directory is
+ * resolved inside the rootfs with RESOLVE_IN_ROOT (or created component
+ * by component), and the last component is acted on with *at() calls that
+ * never follow it. The last parent directory resolved (or made) is kept
+ * open for the entries after it: a tar lists a directory's files together,
+ * and an fd on a directory verified to be inside the root stays so — only
+ * removing something can make a later lookup of the same path land
+ * elsewhere, so every removal forgets it. Whiteouts (.wh.NAME) and opaque
+ * directories (.wh..wh..opq) hide only what lower layers made. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +36,315 @@
 
 #define WHITEOUT_PREFIX ".wh."
 #define OPAQUE_MARKER   ".wh..wh..opq"
+/* rootless owners, as umoci and the rootlesscontainers.org spec record them */
+#define ROOTLESS_XATTR "user.rootlesscontainers"
+
+/* ---- the decompressor and its queue ---- */
+
+#define CHUNK_SIZE (256 * 1024)
+#define NCHUNKS    32
+
+enum chunk_kind { CHUNK_DATA, CHUNK_END, CHUNK_ERROR };
+
+struct chunk {
+	enum chunk_kind kind;
+	size_t len;
+	char *data;
+};
+
+/* A ring of NCHUNKS slots: the applier holds the one at head while it
+ * parses it, the decompressor fills the free ones after the last queued. */
+struct stream {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct chunk slots[NCHUNKS];
+	size_t head, count;
+	bool held; /* the applier is reading slots[head] */
+	bool cancel;
+	bool started;
+	pthread_t thread;
+	struct store *store;
+	const struct oci_manifest *manifest;
+	uint64_t max_layer_size;
+	struct husk_error err; /* the decompressor's, when it queued CHUNK_ERROR */
+	/* the decompressor's current blob */
+	int blobfd;
+	struct digester *compressed;
+	char in[65536];
+};
+
+/* A free slot for the decompressor, or NULL once the applier gave up. */
+static struct chunk *stream_free_slot(struct stream *st)
+{
+	pthread_mutex_lock(&st->lock);
+	while (st->count == NCHUNKS && !st->cancel)
+		pthread_cond_wait(&st->changed, &st->lock);
+	struct chunk *c = st->cancel ? NULL : &st->slots[(st->head + st->count) % NCHUNKS];
+	pthread_mutex_unlock(&st->lock);
+	return c;
+}
+
+static void stream_publish(struct stream *st)
+{
+	pthread_mutex_lock(&st->lock);
+	st->count++;
+	pthread_cond_broadcast(&st->changed);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The next chunk for the applier; the one it held is given back. */
+static struct chunk *stream_next(struct stream *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->held) {
+		st->head = (st->head + 1) % NCHUNKS;
+		st->count--;
+		st->held = false;
+		pthread_cond_broadcast(&st->changed);
+	}
+	while (st->count == 0)
+		pthread_cond_wait(&st->changed, &st->lock);
+	st->held = true;
+	struct chunk *c = &st->slots[st->head];
+	pthread_mutex_unlock(&st->lock);
+	return c;
+}
+
+static ssize_t blob_read(struct archive *a, void *opaque, const void **buf)
+{
+	struct stream *st = opaque;
+	for (;;) {
+		ssize_t n = read(st->blobfd, st->in, sizeof(st->in));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			archive_set_error(a, errno, "read layer blob");
+			return -1;
+		}
+		digester_update(st->compressed, st->in, (size_t)n);
+		*buf = st->in;
+		return n;
+	}
+}
+
+static int format_size(char *buf, size_t cap, uint64_t n)
+{
+	static const char units[] = "KMGT";
+	for (int i = 4; i > 0; i--) {
+		uint64_t unit = 1ull << (10 * i);
+		if (n >= unit && n % unit == 0)
+			return snprintf(buf, cap, "%llu%c", (unsigned long long)(n / unit),
+					units[i - 1]);
+	}
+	return snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+}
+
+/* Decompress one layer into the queue. 1 when the applier gave up. */
+static int decompress_layer(struct stream *st, const struct oci_descriptor *d)
+{
+	struct husk_error *err = &st->err;
+	enum oci_layer_compression comp = oci_layer_compression(d->mediaType);
+	if (comp == OCI_LAYER_UNKNOWN)
+		return err_set(err, ENOTSUP, "unsupported layer media type \"%s\"", d->mediaType);
+	int r = store_blob_open(st->store, d->digest, err);
+	if (r < 0)
+		return r;
+	st->blobfd = r;
+	st->compressed = digester_new();
+	struct archive *raw = archive_read_new();
+	if (st->compressed == NULL || raw == NULL) {
+		r = err_sys(err, ENOMEM, "unpack");
+		goto out;
+	}
+	/* the media type says which decompressor; nothing else is tried */
+	if (comp == OCI_LAYER_GZIP)
+		r = archive_read_support_filter_gzip(raw);
+	else if (comp == OCI_LAYER_ZSTD)
+		r = archive_read_support_filter_zstd(raw);
+	else
+		r = archive_read_support_filter_none(raw);
+	if (r != ARCHIVE_OK || archive_read_support_format_raw(raw) != ARCHIVE_OK) {
+		r = err_set(err, ENOTSUP, "libarchive: %s", archive_error_string(raw));
+		goto out;
+	}
+	struct archive_entry *e;
+	if (archive_read_open(raw, st, NULL, blob_read, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(raw, &e) != ARCHIVE_OK) {
+		r = err_set(err, EIO, "decompress: %s", archive_error_string(raw));
+		goto out;
+	}
+	uint64_t total = 0;
+	for (;;) {
+		struct chunk *c = stream_free_slot(st);
+		if (c == NULL) {
+			r = 1;
+			goto out;
+		}
+		la_ssize_t n = archive_read_data(raw, c->data, CHUNK_SIZE);
+		if (n < 0) {
+			r = err_set(err, EIO, "decompress: %s", archive_error_string(raw));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+		/* a decompression bomb stops here, not when the disk is full */
+		if (total > st->max_layer_size) {
+			char limit[32];
+			format_size(limit, sizeof(limit), st->max_layer_size);
+			r = err_set(err, EFBIG,
+				    "the uncompressed layer is larger than the limit of %s "
+				    "(--max-layer-size raises it)",
+				    limit);
+			goto out;
+		}
+		c->kind = CHUNK_DATA;
+		c->len = (size_t)n;
+		stream_publish(st);
+	}
+	/* the raw reader may stop before the blob's end */
+	ssize_t n;
+	while ((n = read(st->blobfd, st->in, sizeof(st->in))) > 0)
+		digester_update(st->compressed, st->in, (size_t)n);
+	char got[DIGEST_LEN + 1];
+	digester_final(st->compressed, got);
+	if (strcmp(got, d->digest) != 0) {
+		r = err_set(err, EIO, "blob digest mismatch: expected %s, got %s", d->digest, got);
+		goto out;
+	}
+	struct chunk *c = stream_free_slot(st);
+	if (c == NULL) {
+		r = 1;
+		goto out;
+	}
+	c->kind = CHUNK_END;
+	c->len = 0;
+	stream_publish(st);
+	r = 0;
+out:
+	if (raw)
+		archive_read_free(raw);
+	digester_free(st->compressed);
+	st->compressed = NULL;
+	close(st->blobfd);
+	st->blobfd = -1;
+	return r;
+}
+
+static void *decompressor_main(void *opaque)
+{
+	struct stream *st = opaque;
+	for (size_t i = 0; i < st->manifest->layers.len; i++) {
+		int r = decompress_layer(st, &st->manifest->layers.items[i]);
+		if (r == 1)
+			break;
+		if (r < 0) {
+			struct chunk *c = stream_free_slot(st);
+			if (c) {
+				c->kind = CHUNK_ERROR;
+				stream_publish(st);
+			}
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int stream_start(struct stream *st, struct store *s, const struct oci_manifest *m,
+			uint64_t max_layer_size, struct husk_error *err)
+{
+	*st = (struct stream){ .store = s, .manifest = m, .max_layer_size = max_layer_size,
+			       .blobfd = -1 };
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->changed, NULL);
+	for (size_t i = 0; i < NCHUNKS; i++)
+		if ((st->slots[i].data = malloc(CHUNK_SIZE)) == NULL)
+			return err_sys(err, ENOMEM, "unpack");
+	int r = pthread_create(&st->thread, NULL, decompressor_main, st);
+	if (r != 0)
+		return err_sys(err, r, "start the decompressor thread");
+	st->started = true;
+	return 0;
+}
+
+/* Stop the decompressor (wherever it is) and free the queue. */
+static void stream_stop(struct stream *st)
+{
+	if (st->started) {
+		pthread_mutex_lock(&st->lock);
+		st->cancel = true;
+		pthread_cond_broadcast(&st->changed);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->thread, NULL);
+	}
+	for (size_t i = 0; i < NCHUNKS; i++)
+		free(st->slots[i].data);
+	pthread_cond_destroy(&st->changed);
+	pthread_mutex_destroy(&st->lock);
+}
+
+/* ---- what a layer wrote: a set of paths and of their ancestors ---- */
+
+struct pathset {
+	char **slots;
+	size_t cap, len; /* cap: a power of two */
+};
+
+static size_t path_hash(const char *p, size_t len)
+{
+	size_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The slot for p (len bytes): where it is, or the empty one to put it. */
+static char **pathset_slot(const struct pathset *set, const char *p, size_t len)
+{
+	size_t i = path_hash(p, len) & (set->cap - 1);
+	while (set->slots[i] &&
+	       !(strncmp(set->slots[i], p, len) == 0 && set->slots[i][len] == '\0'))
+		i = (i + 1) & (set->cap - 1);
+	return &set->slots[i];
+}
+
+static bool pathset_has(const struct pathset *set, const char *p, size_t len)
+{
+	return set->cap && *pathset_slot(set, p, len) != NULL;
+}
+
+/* 1: added, 0: was there, -ENOMEM */
+static int pathset_add(struct pathset *set, const char *p, size_t len)
+{
+	if (2 * (set->len + 1) > set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 1024;
+		struct pathset grown = { .slots = calloc(cap, sizeof(char *)), .cap = cap };
+		if (grown.slots == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slots[i])
+				*pathset_slot(&grown, set->slots[i], strlen(set->slots[i])) =
+					set->slots[i];
+		free(set->slots);
+		set->slots = grown.slots;
+		set->cap = cap;
+	}
+	char **slot = pathset_slot(set, p, len);
+	if (*slot)
+		return 0;
+	if ((*slot = strndup(p, len)) == NULL)
+		return -ENOMEM;
+	set->len++;
+	return 1;
+}
+
+static void pathset_free(struct pathset *set)
+{
+	for (size_t i = 0; i < set->cap; i++)
+		free(set->slots[i]);
+	free(set->slots);
+	*set = (struct pathset){ 0 };
+}
 
 struct dir_time {
 	char *path;
@@ -44,52 +364,53 @@ struct dir_modes {
 
 struct layer {
 	int rootfd;
+	bool root_sgid;
+	uid_t euid;
+	gid_t egid;
 	struct dir_modes *modes;
 	const struct unpack_opts *o;
-	size_t index;
-	const char *digest;
-	int blobfd;
-	struct digester *compressed; /* checked against the layer digest */
-	struct digester *diff;       /* checked against rootfs.diff_ids[index] */
-	struct archive *raw;
-	char in[65536];
-	char tarbuf[65536];
-	/* what this layer wrote: whiteouts do not hide it */
-	char **written;
-	size_t nwritten, capwritten;
+	struct stream *st;
+	bool ended; /* the stream reached this layer's CHUNK_END */
+	bool stream_failed;
+	/* the tar stream, checked against rootfs.diff_ids[i]: hashed here,
+	 * as the decompressor has more to do */
+	struct digester *diff;
+	/* the last parent directory resolved: path and an fd on it */
+	char *cached_dir;
+	int cached_fd;
+	bool cached_sgid;
+	/* what this layer wrote (whiteouts do not hide it) and every
+	 * directory something was written beneath */
+	struct pathset written, beneath;
 	struct dir_time *dirs;
 	size_t ndirs, capdirs;
 };
 
-static ssize_t blob_read(struct archive *a, void *opaque, const void **buf)
-{
-	struct layer *L = opaque;
-	for (;;) {
-		ssize_t n = read(L->blobfd, L->in, sizeof(L->in));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			archive_set_error(a, errno, "read layer blob");
-			return -1;
-		}
-		digester_update(L->compressed, L->in, (size_t)n);
-		*buf = L->in;
-		return n;
-	}
-}
-
 static ssize_t tar_read(struct archive *a, void *opaque, const void **buf)
 {
 	struct layer *L = opaque;
-	la_ssize_t n = archive_read_data(L->raw, L->tarbuf, sizeof(L->tarbuf));
-	if (n < 0) {
-		archive_set_error(a, archive_errno(L->raw) ? archive_errno(L->raw) : EIO, "%s",
-				  archive_error_string(L->raw));
+	if (L->ended)
+		return 0;
+	/* the decompressor has stopped: nothing more will come */
+	if (L->stream_failed) {
+		archive_set_error(a, EIO, "%s", L->st->err.msg);
 		return -1;
 	}
-	digester_update(L->diff, L->tarbuf, (size_t)n);
-	*buf = L->tarbuf;
-	return n;
+	struct chunk *c = stream_next(L->st);
+	switch (c->kind) {
+	case CHUNK_DATA:
+		digester_update(L->diff, c->data, c->len);
+		*buf = c->data;
+		return (ssize_t)c->len;
+	case CHUNK_END:
+		L->ended = true;
+		return 0;
+	default:
+		L->stream_failed = true;
+		archive_set_error(a, L->st->err.code ? L->st->err.code : EIO, "%s",
+				  L->st->err.msg);
+		return -1;
+	}
 }
 
 /* An entry path as a clean relative path: "./a//b/" -> "a/b". Absolute
@@ -128,19 +449,18 @@ static int clean_path(const char *raw, char **out, const char *what, struct husk
 	return 0;
 }
 
+/* Note path as written by this layer, and every directory above it. */
 static int remember(struct layer *L, const char *path)
 {
-	if (L->nwritten == L->capwritten) {
-		size_t cap = L->capwritten ? L->capwritten * 2 : 256;
-		char **grown = realloc(L->written, cap * sizeof(*grown));
-		if (grown == NULL)
-			return -ENOMEM;
-		L->written = grown;
-		L->capwritten = cap;
-	}
-	if ((L->written[L->nwritten] = strdup(path)) == NULL)
+	if (pathset_add(&L->written, path, strlen(path)) < 0)
 		return -ENOMEM;
-	L->nwritten++;
+	for (const char *slash = strrchr(path, '/'); slash; ) {
+		size_t len = (size_t)(slash - path);
+		int r = pathset_add(&L->beneath, path, len);
+		if (r <= 0)
+			return r; /* already there: so are the ones above */
+		slash = len ? memrchr(path, '/', len) : NULL;
+	}
 	return 0;
 }
 
@@ -148,17 +468,66 @@ static int remember(struct layer *L, const char *path)
 static int written_state(const struct layer *L, const char *path)
 {
 	size_t len = strlen(path);
-	int state = 0;
-	for (size_t i = 0; i < L->nwritten; i++) {
-		const char *w = L->written[i];
-		if (strncmp(w, path, len) != 0)
-			continue;
-		if (w[len] == '\0')
-			return 2;
-		if (w[len] == '/')
-			state = 1;
+	if (pathset_has(&L->written, path, len))
+		return 2;
+	return pathset_has(&L->beneath, path, len) ? 1 : 0;
+}
+
+/* Every removal forgets the cached parent: the path may now resolve
+ * elsewhere (through a symlink put in place of a directory). */
+static void forget_parent(struct layer *L)
+{
+	if (L->cached_fd >= 0)
+		close(L->cached_fd);
+	L->cached_fd = -1;
+	free(L->cached_dir);
+	L->cached_dir = NULL;
+}
+
+/* Keep fd (a directory verified to be inside the root) as dir's. */
+static void cache_parent(struct layer *L, const char *dir, size_t len, int fd)
+{
+	struct stat st;
+	forget_parent(L);
+	L->cached_dir = strndup(dir, len);
+	if (L->cached_dir == NULL || fstat(fd, &st) < 0) {
+		free(L->cached_dir);
+		L->cached_dir = NULL;
+		close(fd);
+		return;
 	}
-	return state;
+	L->cached_fd = fd;
+	L->cached_sgid = (st.st_mode & S_ISGID) != 0;
+}
+
+/* An fd on the parent directory of path (borrowed: valid until the next
+ * call or removal), made when missing; *base is the last component. */
+static int parent_fd(struct layer *L, const char *path, const char **base, bool *sgid,
+		     struct husk_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	*base = slash ? slash + 1 : path;
+	if (slash == NULL) {
+		*sgid = L->root_sgid;
+		return L->rootfd;
+	}
+	size_t len = (size_t)(slash - path);
+	if (L->cached_dir && strncmp(L->cached_dir, path, len) == 0 &&
+	    L->cached_dir[len] == '\0') {
+		*sgid = L->cached_sgid;
+		return L->cached_fd;
+	}
+	_cleanup_free_ char *dir = strndup(path, len);
+	if (dir == NULL)
+		return err_sys(err, ENOMEM, "unpack");
+	int fd = mkdir_in_root(L->rootfd, dir, 0755, err);
+	if (fd < 0)
+		return fd;
+	cache_parent(L, dir, len, fd);
+	if (L->cached_fd < 0)
+		return err_sys(err, ENOMEM, "unpack");
+	*sgid = L->cached_sgid;
+	return L->cached_fd;
 }
 
 /* Opaque directory: remove what lower layers put in dirfd (path), keeping
@@ -189,6 +558,8 @@ static int purge_lower(struct layer *L, int dirfd, const char *path)
 			r = remove_all_at(dirfd, de->d_name);
 		} else if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			   S_ISDIR(st.st_mode)) {
+			/* a directory this layer (re)made or wrote into: what lower
+			 * layers put inside it is hidden too */
 			_cleanup_close_ int sub = openat(
 				dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			r = sub < 0 ? -errno : purge_lower(L, sub, child);
@@ -201,6 +572,7 @@ static int purge_lower(struct layer *L, int dirfd, const char *path)
 static int apply_whiteout(struct layer *L, const char *dir, const char *base,
 			  struct husk_error *err)
 {
+	forget_parent(L);
 	if (strcmp(base, OPAQUE_MARKER) == 0) {
 		_cleanup_close_ int fd = mkdir_in_root(L->rootfd, *dir ? dir : ".", 0755, err);
 		if (fd < 0)
@@ -235,18 +607,55 @@ static void set_xattrs(struct archive_entry *e, int fd, const char *path)
 	const char *name;
 	const void *value;
 	size_t size;
-	archive_entry_xattr_reset(e);
+	if (archive_entry_xattr_reset(e) == 0)
+		return;
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
 		if (fsetxattr(fd, name, value, size, 0) < 0)
 			log_debug("%s: xattr %s not set: %s", path, name, strerror(errno));
 	}
 }
 
+static size_t put_varint(unsigned char *p, uint32_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+/* Without privileges every file is the caller's (root in a rootless
+ * container); another owner is kept in user.rootlesscontainers, the
+ * protobuf message { uint32 uid = 1; uint32 gid = 2; } with zero fields
+ * left out, as umoci and the rootlesscontainers.org spec write it. */
+static void record_owner(struct archive_entry *e, int fd, const char *path)
+{
+	uint32_t uid = (uint32_t)archive_entry_uid(e), gid = (uint32_t)archive_entry_gid(e);
+	if (uid == 0 && gid == 0)
+		return;
+	unsigned char buf[12];
+	size_t n = 0;
+	if (uid) {
+		buf[n++] = 0x08;
+		n += put_varint(buf + n, uid);
+	}
+	if (gid) {
+		buf[n++] = 0x10;
+		n += put_varint(buf + n, gid);
+	}
+	if (fsetxattr(fd, ROOTLESS_XATTR, buf, n, 0) < 0)
+		log_debug("%s: owner %u:%u not recorded: %s", path, uid, gid, strerror(errno));
+}
+
+/* The data of a regular file; the holes of a sparse one stay holes. */
 static int write_data(struct archive *a, int fd, int64_t size, struct husk_error *err)
 {
 	const void *buf;
 	size_t len;
 	la_int64_t offset;
+	int64_t end = 0;
 	int r;
 	while ((r = archive_read_data_block(a, &buf, &len, &offset)) == ARCHIVE_OK) {
 		const char *p = buf;
@@ -261,35 +670,14 @@ static int write_data(struct archive *a, int fd, int64_t size, struct husk_error
 			len -= (size_t)n;
 			offset += n;
 		}
+		if (offset > end)
+			end = offset;
 	}
 	if (r != ARCHIVE_EOF)
 		return err_set(err, EIO, "read: %s", archive_error_string(a));
 	/* a sparse file may end in a hole */
-	if (ftruncate(fd, size) < 0)
+	if (end < size && ftruncate(fd, size) < 0)
 		return err_sys(err, errno, "truncate");
-	return 0;
-}
-
-/* Owner, then mode (chown clears set-id bits), xattrs, times. */
-static int set_meta_fd(struct layer *L, struct archive_entry *e, int fd, const char *path,
-		       bool times, struct husk_error *err)
-{
-	if (L->o->privileged &&
-	    fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
-		return err_sys(err, errno, "chown");
-	if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
-		return err_sys(err, errno, "chmod");
-	set_xattrs(e, fd, path);
-	if (times) {
-		struct timespec ts[2] = {
-			{ archive_entry_atime(e), archive_entry_atime_nsec(e) },
-			{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-		};
-		if (!archive_entry_atime_is_set(e))
-			ts[0] = ts[1];
-		if (futimens(fd, ts) < 0)
-			return err_sys(err, errno, "set times");
-	}
 	return 0;
 }
 
@@ -299,6 +687,35 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
 	ts[0] = archive_entry_atime_is_set(e)
 			? (struct timespec){ archive_entry_atime(e), archive_entry_atime_nsec(e) }
 			: ts[1];
+}
+
+/* Does a file made in a directory (setgid or not) need a chown to get the
+ * entry's owner? Without privileges owners are recorded, never set. */
+static bool needs_chown(const struct layer *L, struct archive_entry *e, bool parent_sgid)
+{
+	return L->o->privileged && (parent_sgid || (uid_t)archive_entry_uid(e) != L->euid ||
+				    (gid_t)archive_entry_gid(e) != L->egid);
+}
+
+/* Owner (privileged) or its record, then mode when creation could not
+ * give it (chown clears set-id bits), xattrs, times. */
+static int set_meta_fd(struct layer *L, struct archive_entry *e, int fd, const char *path,
+		       bool chown, mode_t mode, bool chmod, bool times, struct husk_error *err)
+{
+	if (chown && fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
+		return err_sys(err, errno, "chown");
+	if (!L->o->privileged)
+		record_owner(e, fd, path);
+	if (chmod && fchmod(fd, mode) < 0)
+		return err_sys(err, errno, "chmod");
+	set_xattrs(e, fd, path);
+	if (times) {
+		struct timespec ts[2];
+		entry_times(e, ts);
+		if (futimens(fd, ts) < 0)
+			return err_sys(err, errno, "set times");
+	}
+	return 0;
 }
 
 static int remember_mode(struct dir_modes *m, const char *path, mode_t mode)
@@ -321,20 +738,21 @@ static int remember_mode(struct dir_modes *m, const char *path, mode_t mode)
  * the last mode a path was given. Without apply, only frees. */
 static void apply_dir_modes(int rootfd, struct dir_modes *m, bool apply)
 {
+	struct pathset done = { 0 };
 	for (size_t i = m->len; apply && i-- > 0;) {
-		bool later = false;
-		for (size_t k = i + 1; k < m->len && !later; k++)
-			later = strcmp(m->items[k].path, m->items[i].path) == 0;
+		const char *path = m->items[i].path;
+		int added = pathset_add(&done, path, strlen(path));
 		struct husk_error ignored = { 0 };
-		int fd = later ? -1 :
-				 resolve_in_root(rootfd, m->items[i].path,
-						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, &ignored);
+		int fd = added == 0 ? -1 :
+				      resolve_in_root(rootfd, path,
+						      O_RDONLY | O_DIRECTORY | O_NOFOLLOW, &ignored);
 		if (fd >= 0) {
 			if (fchmod(fd, m->items[i].mode) < 0)
-				log_warn("%s: chmod: %s", m->items[i].path, strerror(errno));
+				log_warn("%s: chmod: %s", path, strerror(errno));
 			close(fd);
 		}
 	}
+	pathset_free(&done);
 	for (size_t i = 0; i < m->len; i++)
 		free(m->items[i].path);
 	free(m->items);
@@ -357,8 +775,19 @@ static int add_dir_time(struct layer *L, const char *path, struct archive_entry 
 	return 0;
 }
 
+/* Something is where an entry goes: remove it so the entry can be made.
+ * The cached parent stays valid when it is this entry's parent (base is
+ * below it, not above); any other may have been under base. */
+static int make_room(struct layer *L, int parent, const char *base, struct husk_error *err)
+{
+	if (parent != L->cached_fd)
+		forget_parent(L);
+	int r = remove_all_at(parent, base);
+	return r < 0 ? err_sys(err, -r, "replace") : 0;
+}
+
 static int make_node(struct layer *L, struct archive_entry *e, int parent, const char *base,
-		     const char *path, mode_t type, struct husk_error *err)
+		     const char *path, mode_t type, bool sgid, struct husk_error *err)
 {
 	mode_t perm = archive_entry_perm(e) & 07777;
 	if (type == S_IFSOCK) {
@@ -370,15 +799,22 @@ static int make_node(struct layer *L, struct archive_entry *e, int parent, const
 		return 0;
 	}
 	dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
-	if (mknodat(parent, base, type | 0600, type == S_IFIFO ? 0 : dev) < 0) {
+	int r = mknodat(parent, base, type | 0600, type == S_IFIFO ? 0 : dev);
+	if (r < 0 && errno == EEXIST) {
+		if ((r = make_room(L, parent, base, err)) < 0)
+			return r;
+		r = mknodat(parent, base, type | 0600, type == S_IFIFO ? 0 : dev);
+	}
+	if (r < 0) {
 		if (errno == EPERM && type != S_IFIFO) {
 			log_warn("%s: device node skipped: %s", path, strerror(errno));
 			return 0;
 		}
 		return err_sys(err, errno, "mknod");
 	}
-	if (L->o->privileged && fchownat(parent, base, (uid_t)archive_entry_uid(e),
-					 (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+	if (needs_chown(L, e, sgid) &&
+	    fchownat(parent, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+		     AT_SYMLINK_NOFOLLOW) < 0)
 		return err_sys(err, errno, "chown");
 	/* just created by mknodat: not a symlink, so following is moot */
 	if (fchmodat(parent, base, perm, 0) < 0)
@@ -390,99 +826,170 @@ static int make_node(struct layer *L, struct archive_entry *e, int parent, const
 	return 0;
 }
 
+static int make_hardlink(struct layer *L, const char *hardlink, int parent, const char *base,
+			 const char *path, struct husk_error *err)
+{
+	_cleanup_free_ char *target = NULL, *talloc = NULL;
+	const char *tbase;
+	int r = clean_path(hardlink, &target, "hardlink target", err);
+	if (r < 0)
+		return r;
+	if (strcmp(target, path) == 0)
+		return 0;
+	_cleanup_close_ int tparent =
+		open_parent_in_root(L->rootfd, target, false, &talloc, &tbase, err);
+	if (tparent < 0)
+		return err_prefix(err, "hardlink target");
+	r = linkat(tparent, tbase, parent, base, 0);
+	if (r < 0 && errno == EEXIST) {
+		if ((r = make_room(L, parent, base, err)) < 0)
+			return r;
+		r = linkat(tparent, tbase, parent, base, 0);
+	}
+	if (r < 0)
+		return err_sys(err, errno, "hardlink to \"%s\"", target);
+	return 0;
+}
+
+static int make_dir(struct layer *L, struct archive_entry *e, int parent, const char *base,
+		    const char *path, bool sgid, struct husk_error *err)
+{
+	mode_t perm = archive_entry_perm(e) & 07777;
+	/* without privileges the owner keeps write access until the end */
+	mode_t now = L->o->privileged ? perm : perm | 0700;
+	bool existed = false;
+	if (mkdirat(parent, base, now & 01777) < 0) {
+		struct stat st;
+		if (errno != EEXIST)
+			return err_sys(err, errno, "mkdir");
+		existed = fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			  S_ISDIR(st.st_mode);
+		if (!existed) {
+			int r = make_room(L, parent, base, err);
+			if (r < 0)
+				return r;
+			if (mkdirat(parent, base, now & 01777) < 0)
+				return err_sys(err, errno, "mkdir");
+		}
+	}
+	int fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "open");
+	bool chown = needs_chown(L, e, sgid) || (existed && L->o->privileged);
+	/* mkdir gives the permission bits; set-id bits (also the one a
+	 * setgid parent passes on) and an existing directory's mode need a
+	 * chmod */
+	int r = set_meta_fd(L, e, fd, path, chown, now, existed || chown || sgid || (now & 06000),
+			    false, err);
+	if (r == 0 && now != perm && remember_mode(L->modes, path, perm) < 0)
+		r = err_sys(err, ENOMEM, "unpack");
+	if (r == 0 && add_dir_time(L, path, e) < 0)
+		r = err_sys(err, ENOMEM, "unpack");
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	/* its entries are likely next: keep it as their parent */
+	cache_parent(L, path, strlen(path), fd);
+	return 0;
+}
+
+static int make_file(struct layer *L, struct archive *a, struct archive_entry *e, int parent,
+		     const char *base, const char *path, bool sgid, struct husk_error *err)
+{
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	mode_t perm = archive_entry_perm(e) & 07777;
+	/* an owner record (a user.* xattr) needs write access to the file */
+	mode_t create = perm & 0777;
+	if (!L->o->privileged && (archive_entry_uid(e) || archive_entry_gid(e)))
+		create |= 0200;
+	_cleanup_close_ int fd = openat(parent, base, flags, create);
+	if (fd < 0 && errno == EEXIST) {
+		int r = make_room(L, parent, base, err);
+		if (r < 0)
+			return r;
+		fd = openat(parent, base, flags, create);
+	}
+	if (fd < 0)
+		return err_sys(err, errno, "create");
+	int r = write_data(a, fd, archive_entry_size(e), err);
+	bool chown = needs_chown(L, e, sgid);
+	/* set-id bits are set after the data (a write clears them) and the
+	 * owner (so does chown) */
+	if (r == 0)
+		r = set_meta_fd(L, e, fd, path, chown, perm, chown || create != perm, true, err);
+	return r;
+}
+
+static int make_symlink(struct layer *L, struct archive_entry *e, int parent, const char *base,
+			bool sgid, struct husk_error *err)
+{
+	const char *target = archive_entry_symlink(e);
+	if (target == NULL)
+		return err_set(err, EINVAL, "symlink without a target");
+	int r = symlinkat(target, parent, base);
+	if (r < 0 && errno == EEXIST) {
+		if ((r = make_room(L, parent, base, err)) < 0)
+			return r;
+		r = symlinkat(target, parent, base);
+	}
+	if (r < 0)
+		return err_sys(err, errno, "symlink");
+	if (needs_chown(L, e, sgid) &&
+	    fchownat(parent, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+		     AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, errno, "chown");
+	struct timespec ts[2];
+	entry_times(e, ts);
+	if (utimensat(parent, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, errno, "set times");
+	return 0;
+}
+
 static int apply_entry(struct layer *L, struct archive *a, struct archive_entry *e,
 		       const char *path, struct husk_error *err)
 {
-	_cleanup_free_ char *alloc = NULL;
 	const char *base;
 	const char *hardlink = archive_entry_hardlink(e);
 	mode_t type = archive_entry_filetype(e);
+	bool sgid = false;
 	int r;
 
-	_cleanup_close_ int parent = open_parent_in_root(L->rootfd, path, true, &alloc, &base, err);
+	int parent = parent_fd(L, path, &base, &sgid, err);
 	if (parent < 0)
 		return parent;
-
-	struct stat st;
-	bool exists = fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	if (exists && !(type == AE_IFDIR && hardlink == NULL && S_ISDIR(st.st_mode))) {
-		r = remove_all_at(parent, base);
-		if (r < 0)
-			return err_sys(err, -r, "replace");
+	/* a sparse file can claim any size: it counts against the limit too */
+	if (archive_entry_size(e) > 0 && (uint64_t)archive_entry_size(e) > L->st->max_layer_size) {
+		char limit[32];
+		format_size(limit, sizeof(limit), L->st->max_layer_size);
+		return err_set(err, EFBIG,
+			       "a file of %lld bytes is larger than the limit of %s "
+			       "(--max-layer-size raises it)",
+			       (long long)archive_entry_size(e), limit);
 	}
 
 	if (hardlink) {
-		_cleanup_free_ char *target = NULL, *talloc = NULL;
-		const char *tbase;
-		r = clean_path(hardlink, &target, "hardlink target", err);
-		if (r < 0)
-			return r;
-		if (strcmp(target, path) == 0)
-			return 0;
-		_cleanup_close_ int tparent =
-			open_parent_in_root(L->rootfd, target, false, &talloc, &tbase, err);
-		if (tparent < 0)
-			return err_prefix(err, "hardlink target");
-		if (linkat(tparent, tbase, parent, base, 0) < 0)
-			return err_sys(err, errno, "hardlink to \"%s\"", target);
-		return remember(L, path) < 0 ? err_sys(err, ENOMEM, "unpack") : 0;
-	}
-
-	switch (type) {
-	case AE_IFDIR: {
-		if (!(exists && S_ISDIR(st.st_mode)) && mkdirat(parent, base, 0700) < 0)
-			return err_sys(err, errno, "mkdir");
-		_cleanup_close_ int fd =
-			openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return err_sys(err, errno, "open");
-		r = set_meta_fd(L, e, fd, path, false, err);
-		mode_t perm = archive_entry_perm(e) & 07777;
-		if (r == 0 && !L->o->privileged && (perm & 0700) != 0700) {
-			if (fchmod(fd, perm | 0700) < 0)
-				r = err_sys(err, errno, "chmod");
-			else if (remember_mode(L->modes, path, perm) < 0)
-				r = err_sys(err, ENOMEM, "unpack");
+		r = make_hardlink(L, hardlink, parent, base, path, err);
+	} else {
+		switch (type) {
+		case AE_IFDIR:
+			r = make_dir(L, e, parent, base, path, sgid, err);
+			break;
+		case AE_IFREG:
+			r = make_file(L, a, e, parent, base, path, sgid, err);
+			break;
+		case AE_IFLNK:
+			r = make_symlink(L, e, parent, base, sgid, err);
+			break;
+		case AE_IFCHR:
+		case AE_IFBLK:
+		case AE_IFIFO:
+		case AE_IFSOCK:
+			r = make_node(L, e, parent, base, path, type, sgid, err);
+			break;
+		default:
+			return err_set(err, EINVAL, "unsupported file type 0%o", (unsigned)type);
 		}
-		if (r == 0 && add_dir_time(L, path, e) < 0)
-			r = err_sys(err, ENOMEM, "unpack");
-		break;
-	}
-	case AE_IFREG: {
-		_cleanup_close_ int fd = openat(
-			parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return err_sys(err, errno, "create");
-		r = write_data(a, fd, archive_entry_size(e), err);
-		if (r == 0)
-			r = set_meta_fd(L, e, fd, path, true, err);
-		break;
-	}
-	case AE_IFLNK: {
-		const char *target = archive_entry_symlink(e);
-		if (target == NULL)
-			return err_set(err, EINVAL, "symlink without a target");
-		if (symlinkat(target, parent, base) < 0)
-			return err_sys(err, errno, "symlink");
-		if (L->o->privileged &&
-		    fchownat(parent, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-			     AT_SYMLINK_NOFOLLOW) < 0)
-			return err_sys(err, errno, "chown");
-		struct timespec ts[2];
-		entry_times(e, ts);
-		if (utimensat(parent, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
-			return err_sys(err, errno, "set times");
-		r = 0;
-		break;
-	}
-	case AE_IFCHR:
-	case AE_IFBLK:
-	case AE_IFIFO:
-	case AE_IFSOCK:
-		r = make_node(L, e, parent, base, path, type, err);
-		break;
-	default:
-		return err_set(err, EINVAL, "unsupported file type 0%o", (unsigned)type);
 	}
 	if (r == 0 && remember(L, path) < 0)
 		r = err_sys(err, ENOMEM, "unpack");
@@ -531,77 +1038,62 @@ static void apply_dir_times(struct layer *L)
 
 static void layer_free(struct layer *L)
 {
-	for (size_t i = 0; i < L->nwritten; i++)
-		free(L->written[i]);
-	free(L->written);
+	forget_parent(L);
+	digester_free(L->diff);
+	pathset_free(&L->written);
+	pathset_free(&L->beneath);
 	for (size_t i = 0; i < L->ndirs; i++)
 		free(L->dirs[i].path);
 	free(L->dirs);
-	digester_free(L->compressed);
-	digester_free(L->diff);
-	if (L->raw)
-		archive_read_free(L->raw);
-	if (L->blobfd >= 0)
-		close(L->blobfd);
 }
 
-static int unpack_layer(struct layer *L, const struct oci_descriptor *d, const char *diff_id,
-			struct husk_error *err)
+/* A tar reader failed: when the stream under it broke, that is the cause
+ * (the decompressor's own message); else what libarchive says. */
+static int tar_error(struct layer *L, struct archive *tar, const char *what,
+		     struct husk_error *err)
 {
-	struct archive *tar = NULL;
-	int r;
-	enum oci_layer_compression comp = oci_layer_compression(d->mediaType);
-	if (comp == OCI_LAYER_UNKNOWN)
-		return err_set(err, ENOTSUP, "unsupported layer media type \"%s\"", d->mediaType);
+	if (L->stream_failed)
+		return err_set(err, L->st->err.code ? L->st->err.code : EIO, "%s", L->st->err.msg);
+	return err_set(err, EIO, "%s: %s", what, archive_error_string(tar));
+}
 
-	L->compressed = digester_new();
-	L->diff = digester_new();
-	L->raw = archive_read_new();
-	if (L->compressed == NULL || L->diff == NULL || L->raw == NULL)
-		return err_sys(err, ENOMEM, "unpack");
-	/* the media type says which decompressor; nothing else is tried */
-	if (comp == OCI_LAYER_GZIP)
-		r = archive_read_support_filter_gzip(L->raw);
-	else if (comp == OCI_LAYER_ZSTD)
-		r = archive_read_support_filter_zstd(L->raw);
-	else
-		r = archive_read_support_filter_none(L->raw);
-	if (r != ARCHIVE_OK || archive_read_support_format_raw(L->raw) != ARCHIVE_OK)
-		return err_set(err, ENOTSUP, "libarchive: %s", archive_error_string(L->raw));
-	if (archive_read_open(L->raw, L, NULL, blob_read, NULL) != ARCHIVE_OK)
-		return err_set(err, EIO, "%s", archive_error_string(L->raw));
+/* Apply the next layer of the stream. */
+static int unpack_layer(struct layer *L, const char *diff_id, struct husk_error *err)
+{
 	struct archive_entry *e;
-	if (archive_read_next_header(L->raw, &e) != ARCHIVE_OK)
-		return err_set(err, EIO, "decompress: %s", archive_error_string(L->raw));
-
-	tar = archive_read_new();
-	if (tar == NULL)
+	struct archive *tar = archive_read_new();
+	int r;
+	L->diff = digester_new();
+	if (tar == NULL || L->diff == NULL) {
+		archive_read_free(tar);
 		return err_sys(err, ENOMEM, "unpack");
+	}
 	archive_read_support_format_tar(tar);
 	if (archive_read_open(tar, L, NULL, tar_read, NULL) != ARCHIVE_OK) {
-		r = err_set(err, EIO, "not a tar archive: %s", archive_error_string(tar));
+		r = tar_error(L, tar, "not a tar archive", err);
 		goto out;
 	}
 	for (;;) {
 		r = archive_read_next_header(tar, &e);
-		if (r == ARCHIVE_EOF) {
-			r = 0;
+		if (r == ARCHIVE_EOF)
 			break;
-		}
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			r = err_set(err, EIO, "tar: %s", archive_error_string(tar));
+			r = tar_error(L, tar, "tar", err);
 			goto out;
 		}
 		r = process_entry(L, tar, e, err);
-		if (r < 0)
+		if (r < 0) {
+			if (L->stream_failed)
+				tar_error(L, tar, "tar", err);
 			goto out;
+		}
 	}
 	/* the diff_id covers the whole stream, padding after the end marker too */
 	const void *rest;
-	while ((r = (int)tar_read(L->raw, L, &rest)) > 0)
+	while ((r = (int)tar_read(tar, L, &rest)) > 0)
 		;
 	if (r < 0) {
-		r = err_set(err, EIO, "decompress: %s", archive_error_string(L->raw));
+		r = tar_error(L, tar, "tar", err);
 		goto out;
 	}
 	char got[DIGEST_LEN + 1];
@@ -610,15 +1102,7 @@ static int unpack_layer(struct layer *L, const struct oci_descriptor *d, const c
 		r = err_set(err, EIO, "diff_id mismatch: expected %s, got %s", diff_id, got);
 		goto out;
 	}
-	/* the raw reader may stop before the blob's end */
-	ssize_t n;
-	while ((n = read(L->blobfd, L->in, sizeof(L->in))) > 0)
-		digester_update(L->compressed, L->in, (size_t)n);
-	digester_final(L->compressed, got);
-	if (strcmp(got, d->digest) != 0) {
-		r = err_set(err, EIO, "blob digest mismatch: expected %s, got %s", d->digest, got);
-		goto out;
-	}
+	forget_parent(L);
 	apply_dir_times(L);
 	r = 0;
 out:
@@ -631,20 +1115,26 @@ int unpack_layers(struct store *s, const struct image *img, int rootfd, const st
 {
 	const struct oci_manifest *m = img->manifest;
 	struct dir_modes modes = { 0 };
-	int r = 0;
+	struct stream st;
+	struct stat root;
+	if (fstat(rootfd, &root) < 0)
+		return err_sys(err, errno, "rootfs");
+	uint64_t limit = o->max_layer_size ? o->max_layer_size : UNPACK_DEFAULT_MAX_LAYER_SIZE;
+	/* modes are given at creation, exactly */
+	mode_t umask_was = umask(0);
+	int r = stream_start(&st, s, m, limit, err);
 	for (size_t i = 0; r == 0 && i < m->layers.len; i++) {
 		const struct oci_descriptor *d = &m->layers.items[i];
-		struct layer L = { .rootfd = rootfd, .modes = &modes, .o = o, .index = i,
-				   .digest = d->digest, .blobfd = -1 };
-		r = store_blob_open(s, d->digest, err);
-		if (r >= 0) {
-			L.blobfd = r;
-			r = unpack_layer(&L, d, img->config->rootfs->diff_ids.items[i], err);
-		}
+		struct layer L = { .rootfd = rootfd, .root_sgid = (root.st_mode & S_ISGID) != 0,
+				   .euid = geteuid(), .egid = getegid(), .modes = &modes,
+				   .o = o, .st = &st, .cached_fd = -1 };
+		r = unpack_layer(&L, img->config->rootfs->diff_ids.items[i], err);
 		layer_free(&L);
 		if (r < 0)
 			err_prefix(err, "layer %zu (%s)", i, d->digest);
 	}
+	stream_stop(&st);
+	umask(umask_was);
 	/* after a failure the rootfs is removed: leave it removable */
 	apply_dir_modes(rootfd, &modes, r == 0);
 	return r;

@@ -186,7 +186,7 @@ blob_digest() {
 	got=$(grep -o 'got sha256:[0-9a-f]*' <<<"$output" | cut -d' ' -f2)
 	[ "$got" != "$CORRUPT_LAYER" ]
 	[ ! -e "$STORE/blobs/sha256/${CORRUPT_LAYER#sha256:}" ]
-	[ -z "$(find "$STORE/blobs" -name '.tmp-*')" ]
+	[ -z "$(find "$STORE/blobs" -name '.tmp-*' -o -name '.partial-*')" ]
 	run husk_image list -q
 	[ "$output" = "" ]
 }
@@ -439,6 +439,27 @@ setup_outside() {
 	echo original >"$OUT/dir/file"
 }
 
+@test "unpack: an opaque marker after the layer's own entries still hides the lower ones beneath them" {
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	mkdir -p "$TEST_TMP/low/o/sub"
+	echo lower >"$TEST_TMP/low/o/sub/lower"
+	echo lower >"$TEST_TMP/low/o/lower"
+	img_begin
+	img_layer_dir "$L" "$TEST_TMP/low" gzip
+	tar_from_python "$TEST_TMP/up.tar" 'entry("o", tarfile.DIRTYPE)
+entry("o/sub", tarfile.DIRTYPE)
+add_file("o/sub/mine", b"mine")
+add_file("o/.wh..wh..opq", b"")'
+	img_layer "$L" "$TEST_TMP/up.tar" gzip
+	img_commit "$L" late '{"Cmd":["/bin/true"]}'
+	run husk_image unpack "oci:$L:late" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	r=$TEST_TMP/b/rootfs
+	[ "$(ls -A "$r/o")" = sub ]
+	[ "$(ls -A "$r/o/sub")" = mine ]
+}
+
 @test "hostile: ../ traversal is refused, naming the entry" {
 	setup_outside
 	hostile_image dotdot 'add_file("../escape", b"pwned")'
@@ -484,6 +505,33 @@ add_file("lib/escape-new", b"pwned")'
 	[ "$status" -eq 0 ]
 	[ "$(cat "$TEST_TMP/bundle/rootfs/$OUT/dir/file")" = pwned ]
 	[ "$(cat "$OUT/dir/file")" = original ]
+}
+
+@test "hostile: a directory swapped for a symlink between entries of one layer stays inside" {
+	# unpack keeps the last parent directory open for the entries after it:
+	# a replaced directory must not be written through that stale handle,
+	# and the symlink put in its place resolves inside the root
+	setup_outside
+	hostile_image swap 'entry("d", tarfile.DIRTYPE)
+add_file("d/first", b"first")
+entry("d", tarfile.SYMTYPE, OUT + "/dir")
+add_file("d/file", b"pwned")
+add_file("d/escape-new", b"pwned")' 'entry("e", tarfile.DIRTYPE)
+add_file("e/first", b"first")
+add_file(".wh.e", b"")
+entry("e", tarfile.SYMTYPE, OUT)
+add_file("e/victim", b"pwned")'
+	unpack_hostile swap
+	[ "$status" -eq 0 ]
+	r=$TEST_TMP/bundle/rootfs
+	[ "$(readlink "$r/d")" = "$OUT/dir" ]
+	[ "$(cat "$r/$OUT/dir/file")" = pwned ]
+	[ -e "$r/$OUT/dir/escape-new" ]
+	[ ! -e "$r/$OUT/dir/first" ]
+	[ "$(readlink "$r/e")" = "$OUT" ]
+	[ "$(cat "$r/$OUT/victim")" = pwned ]
+	[ "$(cat "$OUT/dir/file")" = original ]
+	[ "$(cat "$OUT/victim")" = original ]
 }
 
 @test "hostile: hardlinks to files outside the root are refused, naming the entry" {
@@ -781,4 +829,286 @@ tar.addfile(info, io.BytesIO(b"o"))
 	run husk_image pull -q --tls-verify=false "docker://$REGISTRY/many:latest"
 	[ "$status" -eq 0 ]
 	[ "$(stat -c '%n %i' "$STORE"/blobs/sha256/*)" = "$before" ]
+}
+
+# start_slow_proxy TARGET RATE: a proxy to TARGET passing the server's bytes
+# on at RATE bytes/s; sets PROXY (host:port) and PROXY_LOG (the requests)
+start_slow_proxy() {
+	PROXY_LOG=$TEST_TMP/proxy.log
+	python3 "$BATS_TEST_DIRNAME/slow-proxy.py" "$TEST_TMP/proxy-port" "$1" "$2" "$PROXY_LOG" 3>&- &
+	PROXY_PID=$!
+	for i in $(seq 100); do
+		[ -e "$TEST_TMP/proxy-port" ] && break
+		sleep 0.1
+	done
+	PROXY=127.0.0.1:$(cat "$TEST_TMP/proxy-port")
+}
+
+stop_slow_proxy() {
+	kill "$PROXY_PID" 2>/dev/null || true
+	wait "$PROXY_PID" 2>/dev/null || true
+}
+
+# noise_image LAYOUT TAG N: N layers of 1 MiB of noise each (not compressible)
+noise_image() {
+	local L=$1 i
+	oci_init "$L"
+	img_begin
+	for i in $(seq "$3"); do
+		mkdir -p "$TEST_TMP/noise-$i"
+		head -c 1048576 /dev/urandom >"$TEST_TMP/noise-$i/noise-$i"
+		img_layer_dir "$L" "$TEST_TMP/noise-$i" gzip
+	done
+	img_commit "$L" "$2" '{"Cmd":["/bin/true"]}'
+}
+
+@test "an interrupted pull (killed, or its connection broken) leaves no partial blob, and the next pull continues where it broke off" {
+	# one 4 MiB layer of noise, fed through a proxy at 512 KiB/s
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	mkdir -p "$TEST_TMP/big"
+	head -c 4194304 /dev/urandom >"$TEST_TMP/big/noise"
+	img_begin
+	img_layer_dir "$L" "$TEST_TMP/big" gzip
+	img_commit "$L" big '{"Cmd":["/bin/true"]}'
+	skopeo_copy "oci:$L:big" "docker://$REGISTRY/big:latest"
+	layer=$(jq -r '.layers[0].digest' "$L/blobs/sha256/${IMG_MANIFEST#sha256:}")
+	size=$(jq -r '.layers[0].size' "$L/blobs/sha256/${IMG_MANIFEST#sha256:}")
+	start_slow_proxy "$REGISTRY" 524288
+	teardown() {
+		stop_slow_proxy
+		teardown_common
+	}
+
+	"$HUSK_IMAGE_BIN" --store "$STORE" pull -q --tls-verify=false "docker://$PROXY/big:latest" 3>&- &
+	pid=$!
+	partial=$STORE/blobs/sha256/.partial-${layer#sha256:}
+	for i in $(seq 300); do
+		[ "$(stat -c %s "$partial" 2>/dev/null || echo 0)" -gt 1048576 ] && break
+		sleep 0.05
+	done
+	kill -KILL "$pid"
+	wait "$pid" || true
+	have=$(stat -c %s "$partial")
+	[ "$have" -gt 0 ] && [ "$have" -lt "$size" ]
+	# nothing under the layer's digest, no image named
+	[ ! -e "$STORE/blobs/sha256/${layer#sha256:}" ]
+	run husk_image list -q
+	[ "$output" = "" ]
+
+	: >"$PROXY_LOG"
+	run husk_image pull -q --tls-verify=false "docker://$PROXY/big:latest"
+	[ "$status" -eq 0 ]
+	[ "$(blob_digest "$layer")" = "$layer" ]
+	# continued from the byte it had, not fetched again
+	grep -qx "Range: bytes=$have-" "$PROXY_LOG"
+	[ -z "$(find "$STORE/blobs" -name '.tmp-*' -o -name '.partial-*')" ]
+	run husk_image unpack "docker://$PROXY/big:latest" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	cmp "$TEST_TMP/b/rootfs/noise" "$TEST_TMP/big/noise"
+
+	# a connection that breaks: the pull fails naming the blob, keeps the part
+	S2=$TEST_TMP/store2
+	"$HUSK_IMAGE_BIN" --store "$S2" pull -q --tls-verify=false "docker://$PROXY/big:latest" \
+		>"$TEST_TMP/broken.out" 2>&1 3>&- &
+	pid=$!
+	partial2=$S2/blobs/sha256/.partial-${layer#sha256:}
+	for i in $(seq 300); do
+		[ "$(stat -c %s "$partial2" 2>/dev/null || echo 0)" -gt 1048576 ] && break
+		sleep 0.05
+	done
+	stop_slow_proxy
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 1 ]
+	grep -q "blob $layer: " "$TEST_TMP/broken.out"
+	have=$(stat -c %s "$partial2")
+	[ "$have" -gt 0 ] && [ "$have" -lt "$size" ]
+	rm -f "$TEST_TMP/proxy-port"
+	start_slow_proxy "$REGISTRY" 524288
+	run "$HUSK_IMAGE_BIN" --store "$S2" pull -q --tls-verify=false "docker://$PROXY/big:latest"
+	[ "$status" -eq 0 ]
+	grep -qx "Range: bytes=$have-" "$PROXY_LOG"
+	[ "$(sha256sum "$S2/blobs/sha256/${layer#sha256:}" | cut -d' ' -f1)" = "${layer#sha256:}" ]
+
+	# a partial that does not belong to the blob is found out and dropped
+	run husk_image rm "$(husk_image list -q)"
+	[ "$status" -eq 0 ]
+	run husk_image gc
+	[ ! -e "$STORE/blobs/sha256/${layer#sha256:}" ]
+	head -c 100000 /dev/urandom >"$partial"
+	run husk_image pull -q --tls-verify=false "docker://$REGISTRY/big:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"blob $layer: digest mismatch: expected $layer, got sha256:"* ]]
+	[ ! -e "$partial" ]
+	[ ! -e "$STORE/blobs/sha256/${layer#sha256:}" ]
+	run husk_image pull -q --tls-verify=false "docker://$REGISTRY/big:latest"
+	[ "$status" -eq 0 ]
+	[ "$(blob_digest "$layer")" = "$layer" ]
+}
+
+@test "bearer tokens: a token that expires mid-pull is fetched again" {
+	command -v openssl >/dev/null || skip "openssl is not installed"
+	make_test_ca "$TEST_TMP/ca"
+	# tokens good for 2 seconds; the pull takes about 4 through the proxy
+	python3 "$BATS_TEST_DIRNAME/token-server.py" "$TEST_TMP/token-port" "$TEST_TMP/ca/ca.key" \
+		"$TEST_TMP/ca/ca.crt" "$TEST_TMP/token.log" alice:s3cret 2 3>&- &
+	TOKEN_PID=$!
+	teardown() {
+		stop_slow_proxy
+		stop_registry
+		kill "$TOKEN_PID" 2>/dev/null || true
+		wait "$TOKEN_PID" 2>/dev/null || true
+		teardown_common
+	}
+	for i in $(seq 100); do
+		[ -e "$TEST_TMP/token-port" ] && break
+		sleep 0.1
+	done
+	start_registry "$TEST_TMP/tokreg" "" "auth:
+  token:
+    realm: http://127.0.0.1:$(cat "$TEST_TMP/token-port")/token
+    service: husk-registry
+    issuer: husk-test-issuer
+    rootcertbundle: $TEST_TMP/ca/ca.crt"
+	noise_image "$TEST_TMP/layout" noise 4
+	m=$TEST_TMP/layout/blobs/sha256/${IMG_MANIFEST#sha256:}
+	skopeo_copy --dest-creds alice:s3cret "oci:$TEST_TMP/layout:noise" "docker://$REGISTRY/team/noise:latest"
+	start_slow_proxy "$REGISTRY" 1048576
+	: >"$TEST_TMP/token.log"
+
+	run husk_image pull -q --parallel 1 --tls-verify=false --creds alice:s3cret "docker://$PROXY/team/noise:latest"
+	[ "$status" -eq 0 ]
+	for d in $(jq -r '.config.digest, .layers[].digest' "$m"); do
+		[ "$(blob_digest "$d")" = "$d" ]
+	done
+	# the registry refused the expired token (a blob was asked for twice)
+	# and husk-image went back to the token server for a new one
+	[ "$(grep -c '^GET /v2/team/noise/blobs/' "$PROXY_LOG")" -gt 5 ]
+	[ "$(grep -c 'scope=repository%3Ateam%2Fnoise%3Apull&service=husk-registry auth=basic' "$TEST_TMP/token.log")" -ge 2 ]
+}
+
+@test "a decompression bomb is stopped at --max-layer-size, naming the layer" {
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	mkdir -p "$TEST_TMP/base" "$TEST_TMP/bomb" "$TEST_TMP/one"
+	echo base >"$TEST_TMP/base/base"
+	for i in 1 2 3; do head -c 1048576 /dev/zero >"$TEST_TMP/bomb/zeros-$i"; done
+	head -c 3145728 /dev/zero >"$TEST_TMP/one/big"
+	img_begin
+	img_layer_dir "$L" "$TEST_TMP/base" gzip
+	img_layer_dir "$L" "$TEST_TMP/bomb" gzip
+	img_commit "$L" bomb '{"Cmd":["/bin/true"]}'
+	bomb=$(jq -r '.layers[1].digest' "$L/blobs/sha256/${IMG_MANIFEST#sha256:}")
+	[ "$(jq -r '.layers[1].size' "$L/blobs/sha256/${IMG_MANIFEST#sha256:}")" -lt 65536 ]
+
+	# 3 MiB of files that are each below the limit
+	run "$HUSK_IMAGE_BIN" unpack --max-layer-size 2M "oci:$L:bomb" "$TEST_TMP/b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"layer 1 ($bomb): the uncompressed layer is larger than the limit of 2M (--max-layer-size raises it)"* ]]
+	[ ! -e "$TEST_TMP/b" ]
+	# one file above it is refused before its data is read (zstd here)
+	img_begin
+	img_layer_dir "$L" "$TEST_TMP/one" zstd
+	img_commit "$L" zbomb '{"Cmd":["/bin/true"]}'
+	run "$HUSK_IMAGE_BIN" unpack --max-layer-size 2097152 "oci:$L:zbomb" "$TEST_TMP/b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"layer 0 (sha256:"*'): entry "./big": a file of 3145728 bytes is larger than the limit of 2M (--max-layer-size raises it)'* ]]
+	[ ! -e "$TEST_TMP/b" ]
+	# raised, it unpacks; the default (32G) lets it through too
+	run "$HUSK_IMAGE_BIN" unpack --max-layer-size 4M "oci:$L:bomb" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP"/b/rootfs/zeros-* | wc -c)" = 3145728 ]
+	run "$HUSK_IMAGE_BIN" unpack "oci:$L:zbomb" "$TEST_TMP/b2"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$TEST_TMP/b2/rootfs/big")" = 3145728 ]
+	for bad in 0 abc 1Q -5 99999999999T; do
+		run "$HUSK_IMAGE_BIN" unpack --max-layer-size "$bad" "oci:$L:bomb" "$TEST_TMP/b3"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"--max-layer-size: \"$bad\" is not a size (like 512M or 16G)"* ]]
+	done
+	[ ! -e "$TEST_TMP/b3" ]
+}
+
+# rootless_xattr FILE: user.rootlesscontainers in hex, or "none"
+rootless_xattr() {
+	python3 -c 'import os, sys
+try: print(os.getxattr(sys.argv[1], "user.rootlesscontainers").hex())
+except OSError: print("none")' "$1"
+}
+
+# rootless_image: owners other than root, a read-only directory, a device
+rootless_image() {
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	img_begin
+	tar_from_python "$TEST_TMP/owners.tar" '
+def owned(name, uid, gid, type=tarfile.REGTYPE, mode=0o644, data=b""):
+    info = tarfile.TarInfo(name)
+    info.type, info.uid, info.gid, info.mode, info.size = type, uid, gid, mode, len(data)
+    tar.addfile(info, io.BytesIO(data) if data else None)
+owned("home", 0, 0, tarfile.DIRTYPE, 0o755)
+owned("home/alice", 1234, 5678, tarfile.DIRTYPE, 0o700)
+owned("home/alice/notes", 1234, 0, data=b"n", mode=0o600)
+owned("srv", 0, 5678, tarfile.DIRTYPE, 0o555)
+owned("srv/locked", 1234, 5678, data=b"l", mode=0o000)
+owned("rootfile", 0, 0, data=b"r")
+owned("dev/null0", 0, 0, tarfile.CHRTYPE, 0o666)
+'
+	img_layer "$L" "$TEST_TMP/owners.tar" gzip
+	tar_from_python "$TEST_TMP/later.tar" 'add_file("srv/later", b"later", mode=0o444)'
+	img_layer "$L" "$TEST_TMP/later.tar" gzip
+	img_commit "$L" owners '{"Cmd":["/bin/true"]}'
+	chmod -R a+rX "$L"
+}
+
+# check_rootless ROOTFS UID: files are UID's, other owners are recorded
+check_rootless() {
+	local r=$1 uid=$2
+	[ "$(stat -c %u "$r/home/alice/notes")" = "$uid" ]
+	[ "$(stat -c %u "$r/srv/locked")" = "$uid" ]
+	# protobuf {uid: 1234, gid: 5678}, {uid: 1234}, {gid: 5678}; nothing for root
+	[ "$(rootless_xattr "$r/home/alice")" = 08d20910ae2c ]
+	[ "$(rootless_xattr "$r/home/alice/notes")" = 08d209 ]
+	[ "$(rootless_xattr "$r/srv")" = 10ae2c ]
+	[ "$(rootless_xattr "$r/rootfile")" = none ]
+	# the modes are the image's, once every layer is in
+	[ "$(stat -c %a "$r/srv")" = 555 ]
+	[ "$(stat -c %a "$r/srv/locked")" = 0 ]
+	[ "$(stat -c %a "$r/home/alice")" = 700 ]
+	[ "$(cat "$r/srv/later")" = later ]
+	[ ! -e "$r/dev/null0" ]
+}
+
+@test "--rootless as root: owners recorded in user.rootlesscontainers, devices skipped, modes kept" {
+	require_root
+	rootless_image
+	run "$HUSK_IMAGE_BIN" unpack --rootless "oci:$L:owners" "$TEST_TMP/b"
+	[ "$status" -eq 0 ]
+	check_rootless "$TEST_TMP/b/rootfs" 0
+	[ "$(jq -r '.linux.namespaces[] | select(.type == "user") | .type' "$TEST_TMP/b/config.json")" = user ]
+	# without --rootless, root gives the owners and makes the device
+	run "$HUSK_IMAGE_BIN" unpack "oci:$L:owners" "$TEST_TMP/p"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %u:%g "$TEST_TMP/p/rootfs/home/alice")" = 1234:5678 ]
+	[ "$(rootless_xattr "$TEST_TMP/p/rootfs/home/alice")" = none ]
+	[ -c "$TEST_TMP/p/rootfs/dev/null0" ]
+}
+
+@test "unpack as an unprivileged user: owners recorded, locked-out modes handled, the bundle removable" {
+	require_root
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	chmod 755 "$TEST_TMP"
+	rootless_image
+	mkdir "$TEST_TMP/nb"
+	chown 65534:65534 "$TEST_TMP/nb"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$HUSK_IMAGE_BIN" unpack "oci:$L:owners" "$TEST_TMP/nb/b"
+	[ "$status" -eq 0 ]
+	check_rootless "$TEST_TMP/nb/b/rootfs" 65534
+	# the user can read back its own files (as root in a user namespace
+	# would) once it restores its access, and remove the bundle
+	run setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "chmod -R u+rwX '$TEST_TMP/nb/b' && cat '$TEST_TMP/nb/b/rootfs/srv/locked' && rm -rf '$TEST_TMP/nb/b'"
+	[ "$status" -eq 0 ]
+	[ "$output" = l ]
+	[ ! -e "$TEST_TMP/nb/b" ]
 }

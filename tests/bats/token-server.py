@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """A minimal token server for the distribution spec's bearer-token flow,
-for tests only. Usage: token-server.py PORTFILE KEY CERT LOG USER:PASS
+for tests only. Usage: token-server.py PORTFILE KEY CERT LOG USER:PASS [LIFETIME]
 
 Answers GET /token?service=...&scope=repository:NAME:ACTIONS with a JWT
 signed (RS256, by `openssl dgst`) with KEY and carrying CERT in x5c, granting
 the asked actions when the request carries Basic USER:PASS, and 401
-otherwise. Every request's query is appended to LOG."""
+otherwise. Every request's query is appended to LOG. A token is good for
+LIFETIME seconds (default 300) — counting the minute of clock skew the
+registry grants past a token's "exp"."""
 import base64, http.server, json, subprocess, sys, time, urllib.parse
 
 portfile, keyfile, certfile, logfile, creds = sys.argv[1:6]
+lifetime = int(sys.argv[6]) if len(sys.argv) > 6 else 300
+LEEWAY = 60  # what the registry adds to "exp" and subtracts from "nbf"
 
 
 def b64(data):
@@ -44,7 +48,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [cert_der()]}
         claims = {"iss": "husk-test-issuer", "sub": creds.split(":")[0],
-                  "aud": query.get("service", [""])[0], "exp": now + 300, "nbf": now - 10,
+                  "aud": query.get("service", [""])[0], "exp": now + lifetime - LEEWAY,
+                  "nbf": now - LEEWAY,
                   "iat": now, "jti": str(now), "access": access}
         signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
         sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", keyfile],
