@@ -1,6 +1,8 @@
 /* husk-image unpack REF BUNDLE: make an OCI bundle (rootfs/ and
  * config.json) from an image in the store. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,19 +30,28 @@ static int write_config(int bundlefd, const struct oci_config *cfg, struct husk_
 	return r < 0 ? err_sys(err, -r, "config.json") : 0;
 }
 
+/* rootfs/ (a full unpack, or with overlay a mount over the layer cache),
+ * then config.json converted against it. */
 static int unpack_into(struct store *s, const struct image *img, int bundlefd,
-		       struct husk_error *err)
+		       const char *bundle, bool overlay, struct husk_error *err)
 {
-	struct unpack_opts o = { .privileged = geteuid() == 0 };
-	if (mkdirat(bundlefd, "rootfs", 0755) < 0)
-		return err_sys(err, errno, "rootfs");
+	int r;
+	if (overlay) {
+		r = overlay_bundle_create(s, img, bundlefd, bundle, err);
+	} else if (mkdirat(bundlefd, "rootfs", 0755) < 0) {
+		r = err_sys(err, errno, "rootfs");
+	} else {
+		struct unpack_opts o = { .privileged = geteuid() == 0 };
+		_cleanup_close_ int fd =
+			openat(bundlefd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = fd < 0 ? err_sys(err, errno, "rootfs") : unpack_layers(s, img, fd, &o, err);
+	}
+	if (r < 0)
+		return r;
 	_cleanup_close_ int rootfd =
 		openat(bundlefd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_sys(err, errno, "rootfs");
-	int r = unpack_layers(s, img, rootfd, &o, err);
-	if (r < 0)
-		return r;
 	struct oci_config *cfg = NULL;
 	r = convert_config(img->config, rootfd, geteuid() != 0, &cfg, err);
 	if (r < 0)
@@ -50,13 +61,36 @@ static int unpack_into(struct store *s, const struct image *img, int bundlefd,
 	return r;
 }
 
+/* An --overlay bundle is removed whole by umount --rm, so it must start
+ * empty: nothing of the user's can be taken with it. */
+static int check_empty(int bundlefd, const char *bundle, struct husk_error *err)
+{
+	int fd = openat(bundlefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, errno, "bundle %s", bundle);
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			r = err_set(err, EEXIST, "bundle %s is not empty (it has \"%s\")", bundle,
+				    de->d_name);
+	closedir(d);
+	return r;
+}
+
 static int unpack_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
 {
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, 'p' },
+		{ "overlay", no_argument, NULL, 'o' },
 		{ 0 },
 	};
 	struct platform plat;
+	bool overlay = false;
 	int c;
 
 	platform_host(&plat);
@@ -66,6 +100,9 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 			if (platform_parse(optarg, &plat, err) < 0)
 				return cmd_usage_error(&cmd_unpack, "%s", err->msg);
 			break;
+		case 'o':
+			overlay = true;
+			break;
 		default:
 			return c;
 		}
@@ -73,6 +110,9 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 	if ((c = cmd_need_args(&cmd_unpack, argc, 2, "REF BUNDLE")) != 0)
 		return c;
 	const char *bundle = argv[optind + 1];
+	if (overlay && geteuid() != 0)
+		return err_set(err, EPERM,
+			       "--overlay mounts overlayfs, which needs root; unpack without it");
 
 	struct image_ref ref;
 	struct store s;
@@ -89,6 +129,7 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 	r = image_load(&s, name, &plat, &img, err);
 	bool created = false, started = false;
 	_cleanup_close_ int bundlefd = -1;
+	_cleanup_free_ char *abs_bundle = NULL;
 	if (r == 0) {
 		if (mkdir(bundle, 0755) == 0)
 			created = true;
@@ -97,18 +138,25 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 	}
 	if (r == 0) {
 		bundlefd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (bundlefd < 0)
+		/* overlay options and the bundle registration want its real path */
+		abs_bundle = bundlefd < 0 ? NULL : realpath(bundle, NULL);
+		if (bundlefd < 0 || abs_bundle == NULL)
 			r = err_sys(err, errno, "bundle %s", bundle);
+		else if (overlay)
+			r = check_empty(bundlefd, bundle, err);
 		else if (faccessat(bundlefd, "rootfs", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
 			 faccessat(bundlefd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 			r = err_set(err, EEXIST, "bundle %s already has a rootfs or config.json",
 				    bundle);
-		else {
+		if (r == 0) {
 			started = true;
-			r = unpack_into(&s, &img, bundlefd, err);
+			r = unpack_into(&s, &img, bundlefd, abs_bundle, overlay, err);
 		}
 		/* a failed unpack leaves nothing half-made behind */
-		if (r < 0 && started) {
+		if (r < 0 && started && overlay) {
+			struct husk_error ignored = { 0 };
+			overlay_bundle_discard(bundlefd, abs_bundle, &ignored);
+		} else if (r < 0 && started) {
 			remove_all_at(bundlefd, "rootfs");
 			unlinkat(bundlefd, "config.json", 0);
 		}
@@ -127,5 +175,7 @@ const struct image_cmd cmd_unpack = {
 	.name = "unpack",
 	.run = unpack_run,
 	.summary = "unpack an image into an OCI bundle (BUNDLE/rootfs and BUNDLE/config.json)",
-	.usage = "[--platform OS/ARCH[/VARIANT]] REF BUNDLE",
+	.usage = "[--platform OS/ARCH[/VARIANT]] [--overlay] REF BUNDLE\n\n"
+		 "--overlay: mount BUNDLE/rootfs as an overlay over the store's layer cache\n"
+		 "(each layer is unpacked once); 'husk-image umount [--rm] BUNDLE' undoes it",
 };

@@ -112,8 +112,10 @@ int store_untag(struct store *s, const char *name, struct husk_error *err);
 /* Find name (or a manifest digest) in index.json; *out is a copy. */
 int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
 		 struct husk_error *err);
-/* Delete every blob index.json does not reach. */
-int store_gc(struct store *s, size_t *removed, uint64_t *bytes, struct husk_error *err);
+/* Delete every blob index.json does not reach, and every cached layer
+ * neither an image nor an overlay bundle uses. */
+int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_removed,
+	     struct husk_error *err);
 
 /* ---- images in a store (image.c) ---- */
 struct image {
@@ -147,12 +149,61 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 		  struct husk_error *err);
 
 /* ---- unpacking (unpack.c) ---- */
+#define WHITEOUT_PREFIX ".wh."
+#define OPAQUE_MARKER   ".wh..wh..opq"
+
 struct unpack_opts {
-	bool privileged; /* owners and device nodes */
+	bool privileged;        /* owners and device nodes */
+	bool overlay_whiteouts; /* record whiteouts the overlayfs way (the layer cache) */
 };
 /* Apply the image's layers in order to rootfd, checking rootfs.diff_ids. */
 int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
 		  struct husk_error *err);
+/* Apply layer i alone to rootfd, checking its digest and diff_id. */
+int unpack_one_layer(struct store *s, const struct image *img, size_t i, int rootfd,
+		     const struct unpack_opts *o, struct husk_error *err);
+
+/* ---- the layer cache and overlay bundles (layer-cache.c, overlay.c) ---- */
+/* A set of digests (gc's marks). */
+struct digest_set {
+	char **digests;
+	size_t len, cap;
+};
+bool digest_set_has(const struct digest_set *set, const char *digest);
+int digest_set_add(struct digest_set *set, const char *digest);
+void digest_set_free(struct digest_set *set);
+
+/* Where a whiteout entry (.wh.NAME or the opaque marker, base) in dir
+ * lands in a cached layer: a 0:0 character device, or
+ * trusted.overlay.opaque=y on the directory. */
+int layer_cache_whiteout(int rootfd, const char *dir, const char *base, struct husk_error *err);
+/* Make sure layer i of img is in the cache (unpacking it once); *path
+ * gets its absolute directory. */
+int layer_cache_get(struct store *s, const struct image *img, size_t i, char **path,
+		    struct husk_error *err);
+/* The absolute directory of a cached layer (which may not exist). */
+int layer_cache_path(struct store *s, const char *diff_id, char **path, struct husk_error *err);
+/* Note that the overlay bundle at the absolute path bundle uses cached
+ * layers (its overlay/layers file lists them) so gc keeps them. */
+int layer_cache_register(struct store *s, const char *bundle, struct husk_error *err);
+/* Delete cached layers that neither live (diff_ids of the store's images)
+ * nor a registered bundle that still exists uses. */
+int layer_cache_gc(struct store *s, struct digest_set *live, size_t *removed,
+		   struct husk_error *err);
+
+/* Make the overlay bundle's parts in bundlefd (bundle: its absolute
+ * path) over img's cached layers and mount BUNDLE/rootfs. */
+int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd,
+			  const char *bundle, struct husk_error *err);
+/* Mount BUNDLE/rootfs again (after a reboot or an umount). */
+int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
+			 struct husk_error *err);
+/* Unmount BUNDLE/rootfs if mounted and delete what unpack --overlay made
+ * in bundlefd (the failure path of unpack). */
+int overlay_bundle_discard(int bundlefd, const char *bundle, struct husk_error *err);
+/* Unmount BUNDLE/rootfs; with remove, also delete what unpack --overlay
+ * made (and the bundle directory once empty). */
+int overlay_bundle_unmount(const char *bundle, bool remove, struct husk_error *err);
 
 /* ---- config conversion (convert.c) ---- */
 /* The runtime config for an image unpacked at rootfd. */
@@ -185,6 +236,7 @@ int cmd_open_store(struct image_globals *g, bool create, bool exclusive, struct 
 int cmd_open_ref_store(struct image_globals *g, const struct image_ref *ref, struct store *s,
 		       const char **name, struct husk_error *err);
 
-extern const struct image_cmd cmd_pull, cmd_unpack, cmd_list, cmd_inspect, cmd_rm, cmd_gc;
+extern const struct image_cmd cmd_pull, cmd_unpack, cmd_list, cmd_inspect, cmd_rm, cmd_gc,
+	cmd_mount, cmd_umount;
 
 #endif

@@ -23,9 +23,6 @@
 #include "common/resolve.h"
 #include "image/image.h"
 
-#define WHITEOUT_PREFIX ".wh."
-#define OPAQUE_MARKER   ".wh..wh..opq"
-
 struct dir_time {
 	char *path;
 	struct timespec times[2];
@@ -237,6 +234,13 @@ static void set_xattrs(struct archive_entry *e, int fd, const char *path)
 	size_t size;
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		/* overlayfs's own metadata (whiteouts, opaque dirs, redirects) is
+		 * never image content: in a cached layer it would steer the mount */
+		if (strncmp(name, "trusted.overlay.", 16) == 0 ||
+		    strncmp(name, "user.overlay.", 13) == 0) {
+			log_debug("%s: xattr %s ignored", path, name);
+			continue;
+		}
 		if (fsetxattr(fd, name, value, size, 0) < 0)
 			log_debug("%s: xattr %s not set: %s", path, name, strerror(errno));
 	}
@@ -505,7 +509,9 @@ static int process_entry(struct layer *L, struct archive *a, struct archive_entr
 		_cleanup_free_ char *dir = strndup(path, slash ? (size_t)(slash - path) : 0);
 		if (dir == NULL)
 			return err_sys(err, ENOMEM, "unpack");
-		r = apply_whiteout(L, dir, base, err);
+		/* the layer cache keeps whiteouts for overlayfs to apply */
+		r = L->o->overlay_whiteouts ? layer_cache_whiteout(L->rootfd, dir, base, err)
+					    : apply_whiteout(L, dir, base, err);
 	} else {
 		r = apply_entry(L, a, e, path, err);
 	}
@@ -626,26 +632,43 @@ out:
 	return r;
 }
 
+static int unpack_blob(struct store *s, const struct oci_descriptor *d, size_t i,
+		       const char *diff_id, int rootfd, struct dir_modes *modes,
+		       const struct unpack_opts *o, struct husk_error *err)
+{
+	struct layer L = { .rootfd = rootfd, .modes = modes, .o = o, .index = i,
+			   .digest = d->digest, .blobfd = -1 };
+	int r = store_blob_open(s, d->digest, err);
+	if (r >= 0) {
+		L.blobfd = r;
+		r = unpack_layer(&L, d, diff_id, err);
+	}
+	layer_free(&L);
+	if (r < 0)
+		err_prefix(err, "layer %zu (%s)", i, d->digest);
+	return r;
+}
+
 int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
 		  struct husk_error *err)
 {
 	const struct oci_manifest *m = img->manifest;
 	struct dir_modes modes = { 0 };
 	int r = 0;
-	for (size_t i = 0; r == 0 && i < m->layers.len; i++) {
-		const struct oci_descriptor *d = &m->layers.items[i];
-		struct layer L = { .rootfd = rootfd, .modes = &modes, .o = o, .index = i,
-				   .digest = d->digest, .blobfd = -1 };
-		r = store_blob_open(s, d->digest, err);
-		if (r >= 0) {
-			L.blobfd = r;
-			r = unpack_layer(&L, d, img->config->rootfs->diff_ids.items[i], err);
-		}
-		layer_free(&L);
-		if (r < 0)
-			err_prefix(err, "layer %zu (%s)", i, d->digest);
-	}
+	for (size_t i = 0; r == 0 && i < m->layers.len; i++)
+		r = unpack_blob(s, &m->layers.items[i], i, img->config->rootfs->diff_ids.items[i],
+				rootfd, &modes, o, err);
 	/* after a failure the rootfs is removed: leave it removable */
+	apply_dir_modes(rootfd, &modes, r == 0);
+	return r;
+}
+
+int unpack_one_layer(struct store *s, const struct image *img, size_t i, int rootfd,
+		     const struct unpack_opts *o, struct husk_error *err)
+{
+	struct dir_modes modes = { 0 };
+	int r = unpack_blob(s, &img->manifest->layers.items[i], i,
+			    img->config->rootfs->diff_ids.items[i], rootfd, &modes, o, err);
 	apply_dir_modes(rootfd, &modes, r == 0);
 	return r;
 }
