@@ -374,6 +374,9 @@ static int make_node(struct layer *L, struct archive_entry *e, int parent, const
 		return 0;
 	}
 	dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+	if (L->o->overlay_whiteouts && type == S_IFCHR && dev == makedev(0, 0))
+		return err_set(err, ENOTSUP, "a 0:0 character device is a whiteout to overlayfs: "
+					     "unpack this image without --overlay");
 	if (mknodat(parent, base, type | 0600, type == S_IFIFO ? 0 : dev) < 0) {
 		if (errno == EPERM && type != S_IFIFO) {
 			log_warn("%s: device node skipped: %s", path, strerror(errno));
