@@ -153,8 +153,8 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 #define OPAQUE_MARKER   ".wh..wh..opq"
 
 struct unpack_opts {
-	bool privileged;        /* owners and device nodes */
-	bool overlay_whiteouts; /* record whiteouts the overlayfs way (the layer cache) */
+	bool privileged;  /* owners and device nodes */
+	bool for_overlay; /* the layer cache: refuse what overlayfs cannot hold */
 };
 /* Apply the image's layers in order to rootfd, checking rootfs.diff_ids. */
 int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
@@ -173,24 +173,26 @@ bool digest_set_has(const struct digest_set *set, const char *digest);
 int digest_set_add(struct digest_set *set, const char *digest);
 void digest_set_free(struct digest_set *set);
 
-/* Where a whiteout entry (.wh.NAME or the opaque marker, base) in dir
- * lands in a cached layer: a 0:0 character device, or
- * trusted.overlay.opaque=y on the directory. */
-int layer_cache_whiteout(int rootfd, const char *dir, const char *base, struct husk_error *err);
-/* Make sure layer i of img is in the cache (unpacking it once); *path
- * gets its absolute directory. */
-int layer_cache_get(struct store *s, const struct image *img, size_t i, char **path,
-		    struct husk_error *err);
+typedef char chain_id_t[DIGEST_LEN + 1];
+/* The image-spec's ChainIDs of diff_ids: the layer stack up to each. */
+void chain_ids(const oci_strings *diff_ids, chain_id_t *out);
+/* Make sure every layer of img is in the cache (unpacking each once);
+ * chains (one per layer) gets their ChainIDs, the cache's keys. */
+int layer_cache_image(struct store *s, const struct image *img, chain_id_t *chains,
+		      struct husk_error *err);
 /* The absolute directory of a cached layer (which may not exist). */
-int layer_cache_path(struct store *s, const char *diff_id, char **path, struct husk_error *err);
+int layer_cache_path(struct store *s, const char *chain_id, char **path, struct husk_error *err);
 /* Note that the overlay bundle at the absolute path bundle uses cached
  * layers (its overlay/layers file lists them) so gc keeps them. */
 int layer_cache_register(struct store *s, const char *bundle, struct husk_error *err);
-/* Delete cached layers that neither live (diff_ids of the store's images)
+/* Delete cached layers that neither live (ChainIDs of the store's images)
  * nor a registered bundle that still exists uses. */
 int layer_cache_gc(struct store *s, struct digest_set *live, size_t *removed,
 		   struct husk_error *err);
 
+/* overlayfs mount options: lowerdir (top first), upperdir, workdir. */
+int overlay_options(char *const *lower, size_t n, const char *upper, const char *work, char **out,
+		    struct husk_error *err);
 /* Make the overlay bundle's parts in bundlefd (bundle: its absolute
  * path) over img's cached layers and mount BUNDLE/rootfs. */
 int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd,

@@ -1,10 +1,20 @@
 /* The layer cache: every layer an --overlay bundle stacks is unpacked once
- * into <store>/layers/sha256/<hex of its diff_id>/, a directory tree that
- * overlayfs takes as a lower layer as it stands. The entries go through
- * the same code as a full unpack (unpack.c, so the same safe resolver and
- * digest checks); only whiteouts differ: a .wh.NAME becomes a character
- * device 0:0 named NAME and an opaque marker sets trusted.overlay.opaque=y
- * on its directory, which is how overlayfs spells them.
+ * into <store>/layers/sha256/<hex of its ChainID>/, a directory that
+ * overlayfs takes as a lower layer as it stands. The key is the ChainID
+ * (the image-spec's digest of the layer stack up to it), not the diff_id,
+ * because a layer's overlay form depends on what is below it: a hardlink
+ * to a lower file needs a copy of that file, a whiteout needs something
+ * to hide.
+ *
+ * The first layer is unpacked into an empty directory. Every later layer
+ * is applied, with the same code as a full unpack (unpack.c: the safe
+ * resolver, the digest checks), to an overlay mount whose lower layers are
+ * the cached ones below it and whose upper is the new cache entry: the
+ * kernel turns the deletions of whiteouts and opaque directories into its
+ * own whiteouts (0:0 character devices) and opaque markers, and copies up
+ * what hardlinks and changed directories need. That mount lives in a
+ * child process's private mount namespace, so it goes away with the child
+ * whatever happens.
  *
  * A layer is unpacked into layers/sha256/.tmp-*, checked against its
  * digest and diff_id, then renamed into place with RENAME_NOREPLACE: an
@@ -24,10 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/fileutil.h"
@@ -40,44 +51,29 @@
 /* overlay/layers in a bundle: one diff_id a line, top layer first */
 #define BUNDLE_LAYERS_MAX (1u << 20)
 
-int layer_cache_whiteout(int rootfd, const char *dir, const char *base, struct husk_error *err)
+void chain_ids(const oci_strings *diff_ids, chain_id_t *out)
 {
-	bool opaque = strcmp(base, OPAQUE_MARKER) == 0;
-	const char *name = base + strlen(WHITEOUT_PREFIX);
-	if (!opaque && strncmp(name, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0)
-		return 0; /* other .wh..wh.* markers (aufs metadata) mean nothing here */
-	if (!opaque && (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
-		return err_set(err, EINVAL, "invalid whiteout name");
-	_cleanup_close_ int dirfd = mkdir_in_root(rootfd, *dir ? dir : ".", 0755, err);
-	if (dirfd < 0)
-		return dirfd;
-	if (opaque) {
-		_cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			return err_sys(err, errno, "open");
-		if (fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-			return err_sys(err, errno, "mark the directory opaque");
-		return 0;
+	for (size_t i = 0; i < diff_ids->len; i++) {
+		if (i == 0) {
+			snprintf(out[0], sizeof(out[0]), "%s", diff_ids->items[0]);
+			continue;
+		}
+		char text[2 * DIGEST_LEN + 2];
+		snprintf(text, sizeof(text), "%s %s", out[i - 1], diff_ids->items[i]);
+		digest_buffer(text, strlen(text), out[i]);
 	}
-	/* a whiteout hides only lower layers: what this layer made stays */
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return 0;
-	if (mknodat(dirfd, name, S_IFCHR | 0000, makedev(0, 0)) < 0)
-		return err_sys(err, errno, "make the whiteout");
-	return 0;
 }
 
 /* "sha256:<64 lowercase hex>" -> the hex, NULL for anything else, so a
  * digest never names a path outside the cache. */
-static const char *diff_id_hex(const char *diff_id)
+static const char *digest_hex(const char *digest)
 {
-	if (strncmp(diff_id, "sha256:", 7) != 0 || strlen(diff_id) != DIGEST_LEN)
+	if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != DIGEST_LEN)
 		return NULL;
-	for (const char *p = diff_id + 7; *p; p++)
+	for (const char *p = digest + 7; *p; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
 			return NULL;
-	return diff_id + 7;
+	return digest + 7;
 }
 
 /* An fd on the store's dir rel ("layers/sha256", "layers/bundles"),
@@ -93,17 +89,24 @@ static int open_cache_dir(struct store *s, const char *rel, bool create, struct 
 	return fd;
 }
 
-int layer_cache_path(struct store *s, const char *diff_id, char **path, struct husk_error *err)
+/* The absolute path of name in the cache directory. */
+static int cache_entry_path(struct store *s, const char *name, char **path,
+			    struct husk_error *err)
 {
-	const char *hex = diff_id_hex(diff_id);
-	if (hex == NULL)
-		return err_set(err, EINVAL, "\"%s\" is not a sha256 diff_id", diff_id);
 	_cleanup_free_ char *real = realpath(s->path, NULL);
 	if (real == NULL)
 		return err_sys(err, errno, "store %s", s->path);
-	if (asprintf(path, "%s/%s/%s", real, LAYERS_DIR, hex) < 0)
+	if (asprintf(path, "%s/%s/%s", real, LAYERS_DIR, name) < 0)
 		return err_sys(err, ENOMEM, "layer cache");
 	return 0;
+}
+
+int layer_cache_path(struct store *s, const char *chain_id, char **path, struct husk_error *err)
+{
+	const char *hex = digest_hex(chain_id);
+	if (hex == NULL)
+		return err_set(err, EINVAL, "\"%s\" is not a sha256 digest", chain_id);
+	return cache_entry_path(s, hex, path, err);
 }
 
 /* A fresh, empty temp directory in the cache. */
@@ -122,57 +125,156 @@ static int make_temp_dir(int layersfd, char name[32], struct husk_error *err)
 	return err_set(err, EEXIST, "layer cache: no free temp name");
 }
 
-int layer_cache_get(struct store *s, const struct image *img, size_t i, char **path,
-		    struct husk_error *err)
+/* Apply layer i to an overlay of the cached layers below it (chains[0..i-1])
+ * with dir/diff as the upper, in a child with its own mount namespace. */
+static int apply_over_lower(struct store *s, const struct image *img, size_t i,
+			    const chain_id_t *chains, const char *dir, int tmpfd,
+			    struct husk_error *err)
 {
-	const char *diff_id = img->config->rootfs->diff_ids.items[i];
-	int r = layer_cache_path(s, diff_id, path, err);
+	_cleanup_free_ char *opts = NULL, *upper = NULL, *work = NULL;
+	char **lower = calloc(i, sizeof(*lower));
+	int r = lower ? 0 : err_sys(err, ENOMEM, "layer cache");
+	for (size_t k = 0; r == 0 && k < i; k++)
+		r = layer_cache_path(s, chains[i - 1 - k], &lower[k], err);
+	if (r == 0 && (asprintf(&upper, "%s/diff", dir) < 0 || asprintf(&work, "%s/work", dir) < 0))
+		r = err_sys(err, ENOMEM, "layer cache");
+	if (r == 0)
+		r = overlay_options(lower, i, upper, work, &opts, err);
+	for (size_t k = 0; lower && k < i; k++)
+		free(lower[k]);
+	free(lower);
 	if (r < 0)
 		return r;
-	const char *hex = diff_id_hex(diff_id);
-	_cleanup_close_ int layersfd = open_cache_dir(s, LAYERS_DIR, true, err);
-	if (layersfd < 0)
-		return layersfd;
+	if (mkdirat(tmpfd, "work", 0700) < 0 || mkdirat(tmpfd, "merged", 0700) < 0)
+		return err_sys(err, errno, "layer cache: mkdir in %s", dir);
+
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = err_sys(err, errno, "fork");
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		struct husk_error cerr = { 0 };
+		close(pipefd[0]);
+		int mergedfd = -1, rootfd = -1;
+		char merged[PATH_MAX + 16];
+		snprintf(merged, sizeof(merged), "%s/merged", dir);
+		/* private: the mount must not propagate back to the host. fds
+		 * opened before unshare point into the old namespace, where this
+		 * process cannot mount: merged is opened anew by its path, which
+		 * is the store's own (the store is the caller's, held locked). */
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			r = err_sys(&cerr, errno, "layer cache: a private mount namespace");
+		else if ((mergedfd = open(merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			r = err_sys(&cerr, errno, "layer cache: open %s", merged);
+		if (r == 0) {
+			char target[64];
+			snprintf(target, sizeof(target), "/proc/self/fd/%d", mergedfd);
+			if (mount("overlay", target, "overlay", 0, opts) < 0)
+				r = err_sys(&cerr, errno, "layer cache: mount overlayfs (%s)", opts);
+		}
+		if (r == 0 &&
+		    (rootfd = open(merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			r = err_sys(&cerr, errno, "layer cache: open the overlay");
+		struct unpack_opts o = { .privileged = true, .for_overlay = true };
+		if (r == 0)
+			r = unpack_one_layer(s, img, i, rootfd, &o, &cerr);
+		if (r < 0 && write_all(pipefd[1], &cerr, sizeof(cerr)) < 0)
+			_exit(2);
+		_exit(r < 0 ? 1 : 0);
+	}
+	close(pipefd[1]);
+	ssize_t n;
+	do
+		n = read(pipefd[0], err, sizeof(*err));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_sys(err, errno, "waitpid");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (n == (ssize_t)sizeof(*err))
+		return -(err->code ? err->code : EIO);
+	return err_set(err, EIO, "layer cache: the unpacking process died (status 0x%x)", status);
+}
+
+/* Cache layer i (the ones below are cached already). */
+static int cache_layer(struct store *s, const struct image *img, size_t i, const chain_id_t *chains,
+		       int layersfd, struct husk_error *err)
+{
+	const char *hex = digest_hex(chains[i]);
 	struct stat st;
 	if (fstatat(layersfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-		log_debug("layer cache: %s is cached", diff_id);
+		log_debug("layer cache: %s is cached", chains[i]);
 		return 0;
 	}
-
-	log_debug("layer cache: unpacking %s", diff_id);
+	log_debug("layer cache: unpacking %s (layer %zu)", chains[i], i);
 	char tmp[32];
-	r = make_temp_dir(layersfd, tmp, err);
+	int r = make_temp_dir(layersfd, tmp, err);
 	if (r < 0)
 		return r;
+	_cleanup_free_ char *dir = NULL;
 	_cleanup_close_ int tmpfd = openat(layersfd, tmp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tmpfd < 0) {
 		r = err_sys(err, errno, "layer cache: open %s", tmp);
-		goto fail;
+		goto out;
 	}
-	/* owners and device nodes as in the image: --overlay runs as root */
-	struct unpack_opts o = { .privileged = true, .overlay_whiteouts = true };
-	r = unpack_one_layer(s, img, i, tmpfd, &o, err);
+	if (mkdirat(tmpfd, "diff", 0755) < 0) {
+		r = err_sys(err, errno, "layer cache: mkdir %s/diff", tmp);
+		goto out;
+	}
+	if (i == 0) {
+		/* nothing below: the layer goes straight into the directory */
+		_cleanup_close_ int difffd =
+			openat(tmpfd, "diff", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct unpack_opts o = { .privileged = true, .for_overlay = true };
+		r = difffd < 0 ? err_sys(err, errno, "layer cache: open %s/diff", tmp)
+			       : unpack_one_layer(s, img, 0, difffd, &o, err);
+	} else {
+		r = cache_entry_path(s, tmp, &dir, err);
+		if (r == 0)
+			r = apply_over_lower(s, img, i, chains, dir, tmpfd, err);
+	}
 	if (r < 0)
-		goto fail;
-	if (fchmodat(layersfd, tmp, 0755, 0) < 0) {
-		r = err_sys(err, errno, "layer cache: chmod %s", tmp);
-		goto fail;
-	}
-	if (renameat2(layersfd, tmp, layersfd, hex, RENAME_NOREPLACE) < 0) {
-		if (errno != EEXIST) {
-			r = err_sys(err, errno, "layer cache: rename %s", tmp);
-			goto fail;
+		goto out;
+	if (renameat2(tmpfd, "diff", layersfd, hex, RENAME_NOREPLACE) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY) {
+			r = err_sys(err, errno, "layer cache: rename %s/diff", tmp);
+			goto out;
 		}
 		/* another unpack cached it first: theirs is as good */
-		log_debug("layer cache: %s was cached meanwhile", diff_id);
-		remove_all_at(layersfd, tmp);
+		log_debug("layer cache: %s was cached meanwhile", chains[i]);
+	}
+out:
+	remove_all_at(layersfd, tmp);
+	return r;
+}
+
+int layer_cache_image(struct store *s, const struct image *img, chain_id_t *chains,
+		      struct husk_error *err)
+{
+	const oci_strings *diff_ids = &img->config->rootfs->diff_ids;
+	for (size_t i = 0; i < diff_ids->len; i++)
+		if (digest_hex(diff_ids->items[i]) == NULL)
+			return err_set(err, EINVAL, "diff_id \"%s\" is not a sha256 digest",
+				       diff_ids->items[i]);
+	chain_ids(diff_ids, chains);
+	_cleanup_close_ int layersfd = open_cache_dir(s, LAYERS_DIR, true, err);
+	if (layersfd < 0)
+		return layersfd;
+	for (size_t i = 0; i < diff_ids->len; i++) {
+		int r = cache_layer(s, img, i, chains, layersfd, err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
-fail:
-	remove_all_at(layersfd, tmp);
-	free(*path);
-	*path = NULL;
-	return r;
 }
 
 int layer_cache_register(struct store *s, const char *bundle, struct husk_error *err)

@@ -6,7 +6,7 @@
  *   BUNDLE/rootfs           the overlay mount point
  *   BUNDLE/overlay/upper    what the container changes
  *   BUNDLE/overlay/work     overlayfs's scratch space
- *   BUNDLE/overlay/layers   the diff_ids of the lower layers, top first
+ *   BUNDLE/overlay/layers   the ChainIDs of the lower layers, top first
  *
  * The rootfs is mounted by husk-image, not by the runtime, so the bundle
  * is an ordinary one: husk, runc or crun run it as they run any. It stays
@@ -32,6 +32,8 @@
 #define LAYERS_FILE "overlay/layers"
 /* mount(2) takes one page of options */
 #define MOUNT_OPTIONS_MAX 4095
+/* overlayfs's own limit on lower layers */
+#define OVERLAY_LAYERS_MAX 500
 
 /* Append ",KEY=PATH" or ":PATH" to *opts. overlayfs splits its options at
  * ',' and lowerdir at ':', so paths with those cannot be passed. */
@@ -48,11 +50,35 @@ static int append_path(char **opts, const char *sep, const char *path, struct hu
 	return 0;
 }
 
+int overlay_options(char *const *lower, size_t n, const char *upper, const char *work, char **out,
+		    struct husk_error *err)
+{
+	_cleanup_free_ char *opts = NULL;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = append_path(&opts, i ? ":" : "lowerdir=", lower[i], err);
+	if (r == 0)
+		r = append_path(&opts, ",upperdir=", upper, err);
+	if (r == 0)
+		r = append_path(&opts, ",workdir=", work, err);
+	if (r < 0)
+		return r;
+	if (strlen(opts) > MOUNT_OPTIONS_MAX)
+		return err_set(err, E2BIG,
+			       "the overlay mount options (%zu bytes) exceed one page: too many "
+			       "layers or too long a store path",
+			       strlen(opts));
+	*out = opts;
+	opts = NULL;
+	return 0;
+}
+
 int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
 			 struct husk_error *err)
 {
 	_cleanup_free_ char *list = NULL, *opts = NULL, *upper = NULL, *work = NULL;
-	size_t len;
+	char *lower[OVERLAY_LAYERS_MAX];
+	size_t n = 0, len;
 	int r = read_file_at(bundlefd, LAYERS_FILE, 1u << 20, &list, &len, err);
 	if (r < 0)
 		return r == -ENOENT ? err_set(err, ENOENT,
@@ -60,33 +86,36 @@ int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
 					      LAYERS_FILE)
 				    : r;
 	char *save = NULL;
-	for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		_cleanup_free_ char *path = NULL;
-		r = layer_cache_path(s, line, &path, err);
-		if (r < 0)
-			return err_prefix(err, "%s/%s", bundle, LAYERS_FILE);
-		if (access(path, F_OK) < 0)
-			return err_sys(err, errno,
-				       "layer %s is not in the layer cache of the store %s "
-				       "(removed by gc?)",
-				       line, s->path);
-		r = append_path(&opts, opts ? ":" : "lowerdir=", path, err);
-		if (r < 0)
-			return r;
+	for (char *line = strtok_r(list, "\n", &save); r == 0 && line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (n == OVERLAY_LAYERS_MAX) {
+			r = err_set(err, E2BIG, "%s/%s: more than %d layers", bundle, LAYERS_FILE,
+				    OVERLAY_LAYERS_MAX);
+			break;
+		}
+		r = layer_cache_path(s, line, &lower[n], err);
+		if (r < 0) {
+			err_prefix(err, "%s/%s", bundle, LAYERS_FILE);
+			break;
+		}
+		n++;
+		if (access(lower[n - 1], F_OK) < 0)
+			r = err_sys(err, errno,
+				    "layer %s is not in the layer cache of the store %s "
+				    "(removed by gc?)",
+				    line, s->path);
 	}
-	if (opts == NULL)
-		return err_set(err, EINVAL, "%s/%s lists no layers", bundle, LAYERS_FILE);
-	if (asprintf(&upper, "%s/overlay/upper", bundle) < 0 ||
-	    asprintf(&work, "%s/overlay/work", bundle) < 0)
-		return err_sys(err, ENOMEM, "mount options");
-	if ((r = append_path(&opts, ",upperdir=", upper, err)) < 0 ||
-	    (r = append_path(&opts, ",workdir=", work, err)) < 0)
+	if (r == 0 && n == 0)
+		r = err_set(err, EINVAL, "%s/%s lists no layers", bundle, LAYERS_FILE);
+	if (r == 0 && (asprintf(&upper, "%s/overlay/upper", bundle) < 0 ||
+		       asprintf(&work, "%s/overlay/work", bundle) < 0))
+		r = err_sys(err, ENOMEM, "mount options");
+	if (r == 0)
+		r = overlay_options(lower, n, upper, work, &opts, err);
+	for (size_t i = 0; i < n; i++)
+		free(lower[i]);
+	if (r < 0)
 		return r;
-	if (strlen(opts) > MOUNT_OPTIONS_MAX)
-		return err_set(err, E2BIG,
-			       "the overlay mount options (%zu bytes) exceed one page: too many "
-			       "layers or too long a store path",
-			       strlen(opts));
 
 	/* mount on the fd, not on a path someone could swap meanwhile */
 	_cleanup_close_ int rootfd =
@@ -101,16 +130,20 @@ int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
 	return 0;
 }
 
-static int write_layers_file(const struct image *img, int bundlefd, struct husk_error *err)
+static int write_layers_file(const chain_id_t *chains, size_t n, int bundlefd,
+			     struct husk_error *err)
 {
-	const oci_strings *ids = &img->config->rootfs->diff_ids;
-	size_t size = ids->len * (DIGEST_LEN + 1) + 1, used = 0;
+	size_t size = n * (DIGEST_LEN + 1) + 1, used = 0;
 	_cleanup_free_ char *text = malloc(size);
 	if (text == NULL)
 		return err_sys(err, ENOMEM, LAYERS_FILE);
-	for (size_t i = ids->len; i-- > 0;)
-		used += (size_t)snprintf(text + used, size - used, "%s\n", ids->items[i]);
-	return write_file_atomic(bundlefd, LAYERS_FILE, text, used, 0644, err);
+	for (size_t i = n; i-- > 0;)
+		used += (size_t)snprintf(text + used, size - used, "%s\n", chains[i]);
+	_cleanup_close_ int fd =
+		openat(bundlefd, "overlay", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "overlay");
+	return write_file_atomic(fd, "layers", text, used, 0644, err);
 }
 
 int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd,
@@ -119,17 +152,20 @@ int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd
 	size_t n = img->manifest->layers.len;
 	if (n == 0)
 		return err_set(err, EINVAL, "the image has no layers to stack");
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *path = NULL;
-		int r = layer_cache_get(s, img, i, &path, err);
-		if (r < 0)
-			return r;
-	}
+	if (n > OVERLAY_LAYERS_MAX)
+		return err_set(err, E2BIG, "the image has %zu layers, overlayfs stacks at most %d",
+			       n, OVERLAY_LAYERS_MAX);
+	_cleanup_free_ chain_id_t *chains = calloc(n, sizeof(*chains));
+	if (chains == NULL)
+		return err_sys(err, ENOMEM, "overlay");
+	int r = layer_cache_image(s, img, chains, err);
+	if (r < 0)
+		return r;
 	if (mkdirat(bundlefd, "rootfs", 0755) < 0 || mkdirat(bundlefd, "overlay", 0700) < 0 ||
 	    mkdirat(bundlefd, "overlay/upper", 0755) < 0 ||
 	    mkdirat(bundlefd, "overlay/work", 0700) < 0)
 		return err_sys(err, errno, "%s: make the overlay directories", bundle);
-	int r = write_layers_file(img, bundlefd, err);
+	r = write_layers_file(chains, n, bundlefd, err);
 	if (r == 0)
 		r = layer_cache_register(s, bundle, err);
 	if (r == 0)

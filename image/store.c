@@ -464,9 +464,9 @@ void digest_set_free(struct digest_set *set)
 	*set = (struct digest_set){ 0 };
 }
 
-/* The config's diff_ids: the cached layers the image keeps. */
-static int mark_diff_ids(struct store *s, const struct oci_descriptor *config,
-			 struct digest_set *diff_ids)
+/* The ChainIDs of the config's layers: the cached layers the image keeps. */
+static int mark_layers(struct store *s, const struct oci_descriptor *config,
+			 struct digest_set *layers)
 {
 	struct husk_error ignored = { 0 };
 	struct oci_image_config *ic = NULL;
@@ -477,8 +477,15 @@ static int mark_diff_ids(struct store *s, const struct oci_descriptor *config,
 	    oci_decode(&oci_image_config_type, json, len, config->digest, (void **)&ic,
 		       &ignored) < 0)
 		return 0;
-	for (size_t i = 0; r == 0 && ic->rootfs && i < ic->rootfs->diff_ids.len; i++)
-		r = digest_set_add(diff_ids, ic->rootfs->diff_ids.items[i]);
+	size_t n = ic->rootfs ? ic->rootfs->diff_ids.len : 0;
+	chain_id_t *chains = calloc(n ? n : 1, sizeof(*chains));
+	if (chains == NULL)
+		r = -ENOMEM;
+	else if (n > 0)
+		chain_ids(&ic->rootfs->diff_ids, chains);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = digest_set_add(layers, chains[i]);
+	free(chains);
 	oci_free(&oci_image_config_type, ic);
 	return r;
 }
@@ -486,7 +493,7 @@ static int mark_diff_ids(struct store *s, const struct oci_descriptor *config,
 /* Mark d and everything it reaches; missing or unreadable blobs end the
  * walk there (a store may hold one platform of an index). */
 static int mark_reachable(struct store *s, const struct oci_descriptor *d, struct digest_set *m,
-			  struct digest_set *diff_ids, int depth)
+			  struct digest_set *layers, int depth)
 {
 	if (!oci_digest_valid(d->digest) || digest_set_has(m, d->digest))
 		return 0;
@@ -505,7 +512,7 @@ static int mark_reachable(struct store *s, const struct oci_descriptor *d, struc
 		struct oci_index *idx = NULL;
 		if (oci_decode(&oci_index_type, json, len, d->digest, (void **)&idx, &ignored) == 0)
 			for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
-				r = mark_reachable(s, &idx->manifests.items[i], m, diff_ids,
+				r = mark_reachable(s, &idx->manifests.items[i], m, layers,
 						   depth + 1);
 		oci_free(&oci_index_type, idx);
 	} else {
@@ -516,7 +523,7 @@ static int mark_reachable(struct store *s, const struct oci_descriptor *d, struc
 			for (size_t i = 0; r == 0 && i < man->layers.len; i++)
 				r = digest_set_add(m, man->layers.items[i].digest);
 			if (r == 0)
-				r = mark_diff_ids(s, man->config, diff_ids);
+				r = mark_layers(s, man->config, layers);
 		}
 		oci_free(&oci_manifest_type, man);
 	}
@@ -528,12 +535,12 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_r
 	     struct husk_error *err)
 {
 	struct oci_index *idx = NULL;
-	struct digest_set m = { 0 }, diff_ids = { 0 };
+	struct digest_set m = { 0 }, layers = { 0 };
 	int r = store_index_load(s, &idx, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
-		r = mark_reachable(s, &idx->manifests.items[i], &m, &diff_ids, 0);
+		r = mark_reachable(s, &idx->manifests.items[i], &m, &layers, 0);
 	oci_free(&oci_index_type, idx);
 	*removed = 0;
 	*bytes = 0;
@@ -571,9 +578,9 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_r
 	}
 	closedir(dir);
 	if (r == 0)
-		r = layer_cache_gc(s, &diff_ids, layers_removed, err);
+		r = layer_cache_gc(s, &layers, layers_removed, err);
 out:
 	digest_set_free(&m);
-	digest_set_free(&diff_ids);
+	digest_set_free(&layers);
 	return r;
 }

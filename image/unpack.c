@@ -374,7 +374,7 @@ static int make_node(struct layer *L, struct archive_entry *e, int parent, const
 		return 0;
 	}
 	dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
-	if (L->o->overlay_whiteouts && type == S_IFCHR && dev == makedev(0, 0))
+	if (L->o->for_overlay && type == S_IFCHR && dev == makedev(0, 0))
 		return err_set(err, ENOTSUP, "a 0:0 character device is a whiteout to overlayfs: "
 					     "unpack this image without --overlay");
 	if (mknodat(parent, base, type | 0600, type == S_IFIFO ? 0 : dev) < 0) {
@@ -512,9 +512,7 @@ static int process_entry(struct layer *L, struct archive *a, struct archive_entr
 		_cleanup_free_ char *dir = strndup(path, slash ? (size_t)(slash - path) : 0);
 		if (dir == NULL)
 			return err_sys(err, ENOMEM, "unpack");
-		/* the layer cache keeps whiteouts for overlayfs to apply */
-		r = L->o->overlay_whiteouts ? layer_cache_whiteout(L->rootfd, dir, base, err)
-					    : apply_whiteout(L, dir, base, err);
+		r = apply_whiteout(L, dir, base, err);
 	} else {
 		r = apply_entry(L, a, e, path, err);
 	}
