@@ -140,6 +140,15 @@ static int apply_over_lower(struct store *s, const struct image *img, size_t i,
 		r = err_sys(err, ENOMEM, "layer cache");
 	if (r == 0)
 		r = overlay_options(lower, i, upper, work, &opts, err);
+	/* the entry must stand alone as a lower layer: no file whose data stays
+	 * below (metacopy), no renamed directory (redirect), no index */
+	char *full = NULL;
+	if (r == 0 && asprintf(&full, "%s,metacopy=off,redirect_dir=off,index=off", opts) < 0)
+		r = err_sys(err, ENOMEM, "layer cache");
+	if (r == 0) {
+		free(opts);
+		opts = full;
+	}
 	for (size_t k = 0; lower && k < i; k++)
 		free(lower[k]);
 	free(lower);
