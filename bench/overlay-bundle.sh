@@ -50,7 +50,8 @@ layer_of "$work/l1" /usr/share/doc
 layer_of "$work/l2" /usr/share/locale
 layer_of "$work/l3" /usr/lib/python3.11
 mkdir -p "$work/l4/usr/share/locale" "$work/l4/usr/share/doc"
-(cd /usr/share/doc && ls | head -200) | while read -r d; do : >"$work/l4/usr/share/doc/.wh.$d"; done
+docs=(/usr/share/doc/*)
+for d in "${docs[@]:0:200}"; do : >"$work/l4/usr/share/doc/.wh.${d##*/}"; done
 : >"$work/l4/usr/share/locale/.wh..wh..opq"
 echo "only this" >"$work/l4/usr/share/locale/README"
 img_layer_dir "$L" "$work/l4" gzip

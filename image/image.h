@@ -149,9 +149,6 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 		  struct husk_error *err);
 
 /* ---- unpacking (unpack.c) ---- */
-#define WHITEOUT_PREFIX ".wh."
-#define OPAQUE_MARKER   ".wh..wh..opq"
-
 struct unpack_opts {
 	bool privileged;  /* owners and device nodes */
 	bool for_overlay; /* the layer cache: refuse what overlayfs cannot hold */

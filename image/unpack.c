@@ -23,6 +23,9 @@
 #include "common/resolve.h"
 #include "image/image.h"
 
+#define WHITEOUT_PREFIX ".wh."
+#define OPAQUE_MARKER   ".wh..wh..opq"
+
 struct dir_time {
 	char *path;
 	struct timespec times[2];
