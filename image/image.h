@@ -152,6 +152,10 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 struct unpack_opts {
 	bool privileged;  /* owners and device nodes */
 	bool for_overlay; /* the layer cache: refuse what overlayfs cannot hold */
+	/* When set, an opaque marker in dir is first offered to it: 1 when it
+	 * made dir opaque, 0 to hide the lower entries one by one. */
+	int (*make_opaque)(void *ctx, int rootfd, const char *dir, struct husk_error *err);
+	void *make_opaque_ctx;
 };
 /* Apply the image's layers in order to rootfd, checking rootfs.diff_ids. */
 int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,

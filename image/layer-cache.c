@@ -125,6 +125,55 @@ static int make_temp_dir(int layersfd, char name[32], struct husk_error *err)
 	return err_set(err, EEXIST, "layer cache: no free temp name");
 }
 
+static bool dir_is_empty(int fd)
+{
+	int dup = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (d == NULL) {
+		if (dup >= 0)
+			close(dup);
+		return false;
+	}
+	struct dirent *de;
+	bool empty = true;
+	while (empty && (de = readdir(d)) != NULL)
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+/* Through the overlay, a directory removed and made again is opaque
+ * (trusted.overlay.opaque=y in the upper layer): one marker instead of a
+ * whiteout per hidden entry. Only while this layer has put nothing in the
+ * directory (its copy in the upper, ctx, is missing or empty); the
+ * directory keeps its owner, mode and times. */
+static int make_opaque(void *ctx, int rootfd, const char *dir, struct husk_error *err)
+{
+	struct husk_error ignored = { 0 };
+	_cleanup_close_ int up =
+		resolve_in_root(*(int *)ctx, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, &ignored);
+	if (up >= 0 && !dir_is_empty(up))
+		return 0;
+	_cleanup_free_ char *alloc = NULL;
+	const char *base;
+	_cleanup_close_ int parent = open_parent_in_root(rootfd, dir, false, &alloc, &base, &ignored);
+	struct stat st;
+	if (parent < 0 || fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	int r = remove_all_at(parent, base);
+	if (r < 0)
+		return err_sys(err, -r, "opaque directory");
+	if (mkdirat(parent, base, 0700) < 0)
+		return err_sys(err, errno, "opaque directory");
+	_cleanup_close_ int fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct timespec ts[2] = { st.st_atim, st.st_mtim };
+	if (fd < 0 || fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0 ||
+	    futimens(fd, ts) < 0)
+		return err_sys(err, errno, "opaque directory");
+	return 1;
+}
+
 /* Apply layer i to an overlay of the cached layers below it (chains[0..i-1])
  * with dir/diff as the upper, in a child with its own mount namespace. */
 static int apply_over_lower(struct store *s, const struct image *img, size_t i,
@@ -190,7 +239,14 @@ static int apply_over_lower(struct store *s, const struct image *img, size_t i,
 		if (r == 0 &&
 		    (rootfd = open(merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			r = err_sys(&cerr, errno, "layer cache: open the overlay");
-		struct unpack_opts o = { .privileged = true, .for_overlay = true };
+		/* the upper is only read, to see what this layer wrote */
+		int upperfd = r == 0 ? open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (r == 0 && upperfd < 0)
+			r = err_sys(&cerr, errno, "layer cache: open %s", upper);
+		struct unpack_opts o = { .privileged = true,
+					 .for_overlay = true,
+					 .make_opaque = make_opaque,
+					 .make_opaque_ctx = &upperfd };
 		if (r == 0)
 			r = unpack_one_layer(s, img, i, rootfd, &o, &cerr);
 		if (r < 0 && write_all(pipefd[1], &cerr, sizeof(cerr)) < 0)

@@ -202,6 +202,11 @@ static int apply_whiteout(struct layer *L, const char *dir, const char *base,
 			  struct husk_error *err)
 {
 	if (strcmp(base, OPAQUE_MARKER) == 0) {
+		int done = L->o->make_opaque && *dir
+				   ? L->o->make_opaque(L->o->make_opaque_ctx, L->rootfd, dir, err)
+				   : 0;
+		if (done != 0)
+			return done < 0 ? done : 0;
 		_cleanup_close_ int fd = mkdir_in_root(L->rootfd, *dir ? dir : ".", 0755, err);
 		if (fd < 0)
 			return fd;

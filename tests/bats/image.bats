@@ -860,6 +860,12 @@ no_mounts_under() {
 	r=$TEST_TMP/ov/rootfs
 	[ ! -e "$r/gone" ] && [ ! -e "$r/gonedir" ] && [ ! -e "$r/a/f1" ] && [ ! -e "$r/opq/old" ]
 	[ "$(cat "$r/base")" = replaced ] && [ "$(cat "$r/hl")" = base ]
+	# the second layer in the cache, in overlayfs's own terms: whiteouts
+	# are 0:0 character devices, the opaque directory is marked
+	l2=$STORE/layers/sha256/$(sed -n 2p "$TEST_TMP/ov/overlay/layers" | cut -d: -f2)
+	[ -c "$l2/gone" ] && [ "$(stat -c %t:%T "$l2/gone")" = 0:0 ] && [ -c "$l2/gonedir" ]
+	[ "$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())' "$l2/opq")" = y ]
+	[ "$(ls -A "$l2/opq")" = new ]
 
 	update_config "$TEST_TMP/ov" '.process.terminal = false | .root.readonly = false'
 	run_sh "$TEST_TMP/ov" 'ls -A /opq; cat /fresh; echo; ls /gone /gonedir /a/f1 2>&1 | wc -l; echo made >/made; rm /keep'
