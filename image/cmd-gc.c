@@ -1,4 +1,5 @@
-/* husk-image gc: delete the blobs no image in the store reaches. */
+/* husk-image gc: delete the blobs no image in the store reaches and the
+ * cached layers neither an image nor an overlay bundle uses. */
 #include <stdio.h>
 
 #include "image/image.h"
@@ -12,21 +13,22 @@ static int gc_run(struct image_globals *g, int argc, char **argv, struct husk_er
 	if ((c = cmd_need_args(&cmd_gc, argc, 0, "no arguments")) != 0)
 		return c;
 	struct store s;
-	size_t removed = 0;
+	size_t removed = 0, layers = 0;
 	uint64_t bytes = 0;
 	int r = cmd_open_store(g, false, true, &s, err);
 	if (r < 0)
 		return r;
-	r = store_gc(&s, &removed, &bytes, err);
+	r = store_gc(&s, &removed, &bytes, &layers, err);
 	store_close(&s);
 	if (r == 0)
-		printf("removed %zu blobs, %llu bytes\n", removed, (unsigned long long)bytes);
+		printf("removed %zu blobs, %llu bytes, %zu cached layers\n", removed,
+		       (unsigned long long)bytes, layers);
 	return r;
 }
 
 const struct image_cmd cmd_gc = {
 	.name = "gc",
 	.run = gc_run,
-	.summary = "delete blobs that no image in the store uses",
+	.summary = "delete blobs and cached layers that no image or overlay bundle uses",
 	.usage = "",
 };

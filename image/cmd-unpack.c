@@ -1,9 +1,9 @@
 /* husk-image unpack REF BUNDLE: make an OCI bundle (rootfs/ and
  * config.json) from an image in the store. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,18 +50,28 @@ static int parse_size(const char *text, uint64_t *out)
 	return 0;
 }
 
+/* rootfs/ (a full unpack, or with overlay a mount over the layer cache),
+ * then config.json converted against it. */
 static int unpack_into(struct store *s, const struct image *img, int bundlefd,
-		       const struct unpack_opts *o, struct husk_error *err)
+		       const char *bundle, bool overlay, const struct unpack_opts *o,
+		       struct husk_error *err)
 {
-	if (mkdirat(bundlefd, "rootfs", 0755) < 0)
-		return err_sys(err, errno, "rootfs");
+	int r;
+	if (overlay) {
+		r = overlay_bundle_create(s, img, bundlefd, bundle, err);
+	} else if (mkdirat(bundlefd, "rootfs", 0755) < 0) {
+		r = err_sys(err, errno, "rootfs");
+	} else {
+		_cleanup_close_ int fd =
+			openat(bundlefd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = fd < 0 ? err_sys(err, errno, "rootfs") : unpack_layers(s, img, fd, o, err);
+	}
+	if (r < 0)
+		return r;
 	_cleanup_close_ int rootfd =
 		openat(bundlefd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_sys(err, errno, "rootfs");
-	int r = unpack_layers(s, img, rootfd, o, err);
-	if (r < 0)
-		return r;
 	struct oci_config *cfg = NULL;
 	r = convert_config(img->config, rootfd, !o->privileged, &cfg, err);
 	if (r < 0)
@@ -71,15 +81,38 @@ static int unpack_into(struct store *s, const struct image *img, int bundlefd,
 	return r;
 }
 
+/* An --overlay bundle is removed whole by umount --rm, so it must start
+ * empty: nothing of the user's can be taken with it. */
+static int check_empty(int bundlefd, const char *bundle, struct husk_error *err)
+{
+	int fd = openat(bundlefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, errno, "bundle %s", bundle);
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			r = err_set(err, EEXIST, "bundle %s is not empty (it has \"%s\")", bundle,
+				    de->d_name);
+	closedir(d);
+	return r;
+}
+
 static int unpack_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
 {
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, 'p' },
+		{ "overlay", no_argument, NULL, 'o' },
 		{ "rootless", no_argument, NULL, 'r' },
 		{ "max-layer-size", required_argument, NULL, 'm' },
 		{ 0 },
 	};
 	struct platform plat;
+	bool overlay = false;
 	/* root unpacks with owners and devices unless told --rootless */
 	struct unpack_opts o = { .privileged = geteuid() == 0 };
 	int c;
@@ -90,6 +123,9 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 		case 'p':
 			if (platform_parse(optarg, &plat, err) < 0)
 				return cmd_usage_error(&cmd_unpack, "%s", err->msg);
+			break;
+		case 'o':
+			overlay = true;
 			break;
 		case 'r':
 			o.privileged = false;
@@ -108,6 +144,11 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 	if ((c = cmd_need_args(&cmd_unpack, argc, 2, "REF BUNDLE")) != 0)
 		return c;
 	const char *bundle = argv[optind + 1];
+	if (overlay && geteuid() != 0)
+		return err_set(err, EPERM,
+			       "--overlay mounts overlayfs, which needs root; unpack without it");
+	if (overlay && !o.privileged)
+		return cmd_usage_error(&cmd_unpack, "--overlay and --rootless do not go together");
 
 	struct image_ref ref;
 	struct store s;
@@ -124,6 +165,7 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 	r = image_load(&s, name, &plat, &img, err);
 	bool created = false, started = false;
 	_cleanup_close_ int bundlefd = -1;
+	_cleanup_free_ char *abs_bundle = NULL;
 	if (r == 0) {
 		if (mkdir(bundle, 0755) == 0)
 			created = true;
@@ -132,18 +174,25 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 	}
 	if (r == 0) {
 		bundlefd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (bundlefd < 0)
+		/* overlay options and the bundle registration want its real path */
+		abs_bundle = bundlefd < 0 ? NULL : realpath(bundle, NULL);
+		if (bundlefd < 0 || abs_bundle == NULL)
 			r = err_sys(err, errno, "bundle %s", bundle);
+		else if (overlay)
+			r = check_empty(bundlefd, bundle, err);
 		else if (faccessat(bundlefd, "rootfs", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
 			 faccessat(bundlefd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 			r = err_set(err, EEXIST, "bundle %s already has a rootfs or config.json",
 				    bundle);
-		else {
+		if (r == 0) {
 			started = true;
-			r = unpack_into(&s, &img, bundlefd, &o, err);
+			r = unpack_into(&s, &img, bundlefd, abs_bundle, overlay, &o, err);
 		}
 		/* a failed unpack leaves nothing half-made behind */
-		if (r < 0 && started) {
+		if (r < 0 && started && overlay) {
+			struct husk_error ignored = { 0 };
+			overlay_bundle_discard(bundlefd, abs_bundle, &ignored);
+		} else if (r < 0 && started) {
 			remove_all_at(bundlefd, "rootfs");
 			unlinkat(bundlefd, "config.json", 0);
 		}
@@ -170,5 +219,10 @@ const struct image_cmd cmd_unpack = {
 		 "                                owners are kept in the user.rootlesscontainers "
 		 "xattr\n"
 		 "  --max-layer-size SIZE         refuse a layer larger than SIZE uncompressed "
-		 "(default 32G)",
+		 "(default 32G)\n"
+		 "  --overlay                     mount BUNDLE/rootfs as an overlay over the store's "
+		 "layer\n"
+		 "                                cache (each layer is unpacked once); "
+		 "'husk-image umount\n"
+		 "                                [--rm] BUNDLE' undoes it",
 };

@@ -125,8 +125,10 @@ int store_untag(struct store *s, const char *name, struct husk_error *err);
 /* Find name (or a manifest digest) in index.json; *out is a copy. */
 int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
 		 struct husk_error *err);
-/* Delete every blob index.json does not reach. */
-int store_gc(struct store *s, size_t *removed, uint64_t *bytes, struct husk_error *err);
+/* Delete every blob index.json does not reach, and every cached layer
+ * neither an image nor an overlay bundle uses. */
+int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_removed,
+	     struct husk_error *err);
 
 /* ---- images in a store (image.c) ---- */
 struct image {
@@ -169,11 +171,63 @@ struct unpack_opts {
 	bool privileged; /* owners and device nodes; without it, owners other
 			  * than root are recorded in user.rootlesscontainers */
 	uint64_t max_layer_size; /* uncompressed bytes per layer; 0: the default */
+	bool for_overlay; /* the layer cache: refuse what overlayfs cannot hold */
+	/* When set, an opaque marker in dir is first offered to it: 1 when it
+	 * made dir opaque, 0 to hide the lower entries one by one. */
+	int (*make_opaque)(void *ctx, int rootfd, const char *dir, struct husk_error *err);
+	void *make_opaque_ctx;
 };
 #define UNPACK_DEFAULT_MAX_LAYER_SIZE (32ull << 30)
 /* Apply the image's layers in order to rootfd, checking rootfs.diff_ids. */
 int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
 		  struct husk_error *err);
+/* Apply layer i alone to rootfd, checking its digest and diff_id. */
+int unpack_one_layer(struct store *s, const struct image *img, size_t i, int rootfd,
+		     const struct unpack_opts *o, struct husk_error *err);
+
+/* ---- the layer cache and overlay bundles (layer-cache.c, overlay.c) ---- */
+/* A set of digests (gc's marks). */
+struct digest_set {
+	char **digests;
+	size_t len, cap;
+};
+bool digest_set_has(const struct digest_set *set, const char *digest);
+int digest_set_add(struct digest_set *set, const char *digest);
+void digest_set_free(struct digest_set *set);
+
+typedef char chain_id_t[DIGEST_LEN + 1];
+/* The image-spec's ChainIDs of diff_ids: the layer stack up to each. */
+void chain_ids(const oci_strings *diff_ids, chain_id_t *out);
+/* Make sure every layer of img is in the cache (unpacking each once);
+ * chains (one per layer) gets their ChainIDs, the cache's keys. */
+int layer_cache_image(struct store *s, const struct image *img, chain_id_t *chains,
+		      struct husk_error *err);
+/* The absolute directory of a cached layer (which may not exist). */
+int layer_cache_path(struct store *s, const char *chain_id, char **path, struct husk_error *err);
+/* Note that the overlay bundle at the absolute path bundle uses cached
+ * layers (its overlay/layers file lists them) so gc keeps them. */
+int layer_cache_register(struct store *s, const char *bundle, struct husk_error *err);
+/* Delete cached layers that neither live (ChainIDs of the store's images)
+ * nor a registered bundle that still exists uses. */
+int layer_cache_gc(struct store *s, struct digest_set *live, size_t *removed,
+		   struct husk_error *err);
+
+/* overlayfs mount options: lowerdir (top first), upperdir, workdir. */
+int overlay_options(char *const *lower, size_t n, const char *upper, const char *work, char **out,
+		    struct husk_error *err);
+/* Make the overlay bundle's parts in bundlefd (bundle: its absolute
+ * path) over img's cached layers and mount BUNDLE/rootfs. */
+int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd,
+			  const char *bundle, struct husk_error *err);
+/* Mount BUNDLE/rootfs again (after a reboot or an umount). */
+int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
+			 struct husk_error *err);
+/* Unmount BUNDLE/rootfs if mounted and delete what unpack --overlay made
+ * in bundlefd (the failure path of unpack). */
+int overlay_bundle_discard(int bundlefd, const char *bundle, struct husk_error *err);
+/* Unmount BUNDLE/rootfs; with remove, also delete what unpack --overlay
+ * made (and the bundle directory once empty). */
+int overlay_bundle_unmount(const char *bundle, bool remove, struct husk_error *err);
 
 /* ---- config conversion (convert.c) ---- */
 /* The runtime config for an image unpacked at rootfd. */
@@ -207,6 +261,6 @@ int cmd_open_ref_store(struct image_globals *g, const struct image_ref *ref, str
 		       const char **name, struct husk_error *err);
 
 extern const struct image_cmd cmd_pull, cmd_unpack, cmd_list, cmd_inspect, cmd_rm, cmd_gc,
-	cmd_copy;
+	cmd_copy, cmd_mount, cmd_umount;
 
 #endif

@@ -13,7 +13,8 @@
 #include "image/image.h"
 
 static const struct image_cmd *const cmds[] = {
-	&cmd_pull, &cmd_unpack, &cmd_list, &cmd_inspect, &cmd_rm, &cmd_gc, &cmd_copy,
+	&cmd_pull,  &cmd_unpack,  &cmd_mount, &cmd_umount, &cmd_list,
+	&cmd_inspect, &cmd_rm, &cmd_gc, &cmd_copy,
 };
 
 static void print_help(FILE *out)

@@ -517,45 +517,74 @@ int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
 	return r;
 }
 
-struct mark_set {
-	char **digests;
-	size_t len, cap;
-};
-
-static bool marked(const struct mark_set *m, const char *digest)
+bool digest_set_has(const struct digest_set *set, const char *digest)
 {
-	for (size_t i = 0; i < m->len; i++)
-		if (strcmp(m->digests[i], digest) == 0)
+	for (size_t i = 0; i < set->len; i++)
+		if (strcmp(set->digests[i], digest) == 0)
 			return true;
 	return false;
 }
 
-static int mark(struct mark_set *m, const char *digest)
+int digest_set_add(struct digest_set *set, const char *digest)
 {
-	if (marked(m, digest))
+	if (digest_set_has(set, digest))
 		return 0;
-	if (m->len == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		char **grown = realloc(m->digests, cap * sizeof(*grown));
+	if (set->len == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		char **grown = realloc(set->digests, cap * sizeof(*grown));
 		if (grown == NULL)
 			return -ENOMEM;
-		m->digests = grown;
-		m->cap = cap;
+		set->digests = grown;
+		set->cap = cap;
 	}
-	if ((m->digests[m->len] = strdup(digest)) == NULL)
+	if ((set->digests[set->len] = strdup(digest)) == NULL)
 		return -ENOMEM;
-	m->len++;
+	set->len++;
 	return 0;
+}
+
+void digest_set_free(struct digest_set *set)
+{
+	for (size_t i = 0; i < set->len; i++)
+		free(set->digests[i]);
+	free(set->digests);
+	*set = (struct digest_set){ 0 };
+}
+
+/* The ChainIDs of the config's layers: the cached layers the image keeps. */
+static int mark_layers(struct store *s, const struct oci_descriptor *config,
+			 struct digest_set *layers)
+{
+	struct husk_error ignored = { 0 };
+	struct oci_image_config *ic = NULL;
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	int r = 0;
+	if (store_read_blob(s, config->digest, -1, &json, &len, &ignored) < 0 ||
+	    oci_decode(&oci_image_config_type, json, len, config->digest, (void **)&ic,
+		       &ignored) < 0)
+		return 0;
+	size_t n = ic->rootfs ? ic->rootfs->diff_ids.len : 0;
+	chain_id_t *chains = calloc(n ? n : 1, sizeof(*chains));
+	if (chains == NULL)
+		r = -ENOMEM;
+	else if (n > 0)
+		chain_ids(&ic->rootfs->diff_ids, chains);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = digest_set_add(layers, chains[i]);
+	free(chains);
+	oci_free(&oci_image_config_type, ic);
+	return r;
 }
 
 /* Mark d and everything it reaches; missing or unreadable blobs end the
  * walk there (a store may hold one platform of an index). */
-static int mark_reachable(struct store *s, const struct oci_descriptor *d, struct mark_set *m,
-			  int depth)
+static int mark_reachable(struct store *s, const struct oci_descriptor *d, struct digest_set *m,
+			  struct digest_set *layers, int depth)
 {
-	if (!oci_digest_valid(d->digest) || marked(m, d->digest))
+	if (!oci_digest_valid(d->digest) || digest_set_has(m, d->digest))
 		return 0;
-	int r = mark(m, d->digest);
+	int r = digest_set_add(m, d->digest);
 	if (r < 0 || depth > 8)
 		return r;
 	enum oci_doc_kind kind = oci_media_type_kind(d->mediaType);
@@ -570,15 +599,18 @@ static int mark_reachable(struct store *s, const struct oci_descriptor *d, struc
 		struct oci_index *idx = NULL;
 		if (oci_decode(&oci_index_type, json, len, d->digest, (void **)&idx, &ignored) == 0)
 			for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
-				r = mark_reachable(s, &idx->manifests.items[i], m, depth + 1);
+				r = mark_reachable(s, &idx->manifests.items[i], m, layers,
+						   depth + 1);
 		oci_free(&oci_index_type, idx);
 	} else {
 		struct oci_manifest *man = NULL;
 		if (oci_decode(&oci_manifest_type, json, len, d->digest, (void **)&man, &ignored) ==
 		    0) {
-			r = mark(m, man->config->digest);
+			r = digest_set_add(m, man->config->digest);
 			for (size_t i = 0; r == 0 && i < man->layers.len; i++)
-				r = mark(m, man->layers.items[i].digest);
+				r = digest_set_add(m, man->layers.items[i].digest);
+			if (r == 0)
+				r = mark_layers(s, man->config, layers);
 		}
 		oci_free(&oci_manifest_type, man);
 	}
@@ -586,18 +618,20 @@ static int mark_reachable(struct store *s, const struct oci_descriptor *d, struc
 	return r;
 }
 
-int store_gc(struct store *s, size_t *removed, uint64_t *bytes, struct husk_error *err)
+int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_removed,
+	     struct husk_error *err)
 {
 	struct oci_index *idx = NULL;
-	struct mark_set m = { 0 };
+	struct digest_set m = { 0 }, layers = { 0 };
 	int r = store_index_load(s, &idx, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
-		r = mark_reachable(s, &idx->manifests.items[i], &m, 0);
+		r = mark_reachable(s, &idx->manifests.items[i], &m, &layers, 0);
 	oci_free(&oci_index_type, idx);
 	*removed = 0;
 	*bytes = 0;
+	*layers_removed = 0;
 	if (r < 0) {
 		err_sys(err, -r, "gc");
 		goto out;
@@ -621,7 +655,7 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, struct husk_erro
 			continue;
 		/* gc holds the store exclusively: no pull is writing temp files */
 		snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
-		if (de->d_name[0] != '.' && marked(&m, digest))
+		if (de->d_name[0] != '.' && digest_set_has(&m, digest))
 			continue;
 		if (unlinkat(s->blobsfd, de->d_name, 0) < 0) {
 			r = err_sys(err, errno, "store %s: remove %s", s->path, digest);
@@ -631,9 +665,10 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, struct husk_erro
 		*bytes += (uint64_t)st.st_size;
 	}
 	closedir(dir);
+	if (r == 0)
+		r = layer_cache_gc(s, &layers, layers_removed, err);
 out:
-	for (size_t i = 0; i < m.len; i++)
-		free(m.digests[i]);
-	free(m.digests);
+	digest_set_free(&m);
+	digest_set_free(&layers);
 	return r;
 }

@@ -65,6 +65,7 @@ struct stream {
 	pthread_t thread;
 	struct store *store;
 	const struct oci_manifest *manifest;
+	size_t first, end; /* the layers to decompress, [first, end) */
 	uint64_t max_layer_size;
 	struct husk_error err; /* the decompressor's, when it queued CHUNK_ERROR */
 	/* the decompressor's current blob */
@@ -234,7 +235,7 @@ out:
 static void *decompressor_main(void *opaque)
 {
 	struct stream *st = opaque;
-	for (size_t i = 0; i < st->manifest->layers.len; i++) {
+	for (size_t i = st->first; i < st->end; i++) {
 		int r = decompress_layer(st, &st->manifest->layers.items[i]);
 		if (r == 1)
 			break;
@@ -251,10 +252,10 @@ static void *decompressor_main(void *opaque)
 }
 
 static int stream_start(struct stream *st, struct store *s, const struct oci_manifest *m,
-			uint64_t max_layer_size, struct husk_error *err)
+			size_t first, size_t end, uint64_t max_layer_size, struct husk_error *err)
 {
-	*st = (struct stream){ .store = s, .manifest = m, .max_layer_size = max_layer_size,
-			       .blobfd = -1 };
+	*st = (struct stream){ .store = s, .manifest = m, .first = first, .end = end,
+			       .max_layer_size = max_layer_size, .blobfd = -1 };
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->changed, NULL);
 	for (size_t i = 0; i < NCHUNKS; i++)
@@ -574,6 +575,11 @@ static int apply_whiteout(struct layer *L, const char *dir, const char *base,
 {
 	forget_parent(L);
 	if (strcmp(base, OPAQUE_MARKER) == 0) {
+		int done = L->o->make_opaque && *dir
+				   ? L->o->make_opaque(L->o->make_opaque_ctx, L->rootfd, dir, err)
+				   : 0;
+		if (done != 0)
+			return done < 0 ? done : 0;
 		_cleanup_close_ int fd = mkdir_in_root(L->rootfd, *dir ? dir : ".", 0755, err);
 		if (fd < 0)
 			return fd;
@@ -610,6 +616,13 @@ static void set_xattrs(struct archive_entry *e, int fd, const char *path)
 	if (archive_entry_xattr_reset(e) == 0)
 		return;
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		/* overlayfs's own metadata (whiteouts, opaque dirs, redirects) is
+		 * never image content: in a cached layer it would steer the mount */
+		if (strncmp(name, "trusted.overlay.", 16) == 0 ||
+		    strncmp(name, "user.overlay.", 13) == 0) {
+			log_debug("%s: xattr %s ignored", path, name);
+			continue;
+		}
 		if (fsetxattr(fd, name, value, size, 0) < 0)
 			log_debug("%s: xattr %s not set: %s", path, name, strerror(errno));
 	}
@@ -799,6 +812,9 @@ static int make_node(struct layer *L, struct archive_entry *e, int parent, const
 		return 0;
 	}
 	dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+	if (L->o->for_overlay && type == S_IFCHR && dev == makedev(0, 0))
+		return err_set(err, ENOTSUP, "a 0:0 character device is a whiteout to overlayfs: "
+					     "unpack this image without --overlay");
 	int r = mknodat(parent, base, type | 0600, type == S_IFIFO ? 0 : dev);
 	if (r < 0 && errno == EEXIST) {
 		if ((r = make_room(L, parent, base, err)) < 0)
@@ -1110,8 +1126,9 @@ out:
 	return r;
 }
 
-int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
-		  struct husk_error *err)
+/* Layers [first, end) of the image onto rootfd, in order. */
+static int unpack_range(struct store *s, const struct image *img, size_t first, size_t end,
+			int rootfd, const struct unpack_opts *o, struct husk_error *err)
 {
 	const struct oci_manifest *m = img->manifest;
 	struct dir_modes modes = { 0 };
@@ -1122,8 +1139,8 @@ int unpack_layers(struct store *s, const struct image *img, int rootfd, const st
 	uint64_t limit = o->max_layer_size ? o->max_layer_size : UNPACK_DEFAULT_MAX_LAYER_SIZE;
 	/* modes are given at creation, exactly */
 	mode_t umask_was = umask(0);
-	int r = stream_start(&st, s, m, limit, err);
-	for (size_t i = 0; r == 0 && i < m->layers.len; i++) {
+	int r = stream_start(&st, s, m, first, end, limit, err);
+	for (size_t i = first; r == 0 && i < end; i++) {
 		const struct oci_descriptor *d = &m->layers.items[i];
 		struct layer L = { .rootfd = rootfd, .root_sgid = (root.st_mode & S_ISGID) != 0,
 				   .euid = geteuid(), .egid = getegid(), .modes = &modes,
@@ -1138,4 +1155,16 @@ int unpack_layers(struct store *s, const struct image *img, int rootfd, const st
 	/* after a failure the rootfs is removed: leave it removable */
 	apply_dir_modes(rootfd, &modes, r == 0);
 	return r;
+}
+
+int unpack_layers(struct store *s, const struct image *img, int rootfd, const struct unpack_opts *o,
+		  struct husk_error *err)
+{
+	return unpack_range(s, img, 0, img->manifest->layers.len, rootfd, o, err);
+}
+
+int unpack_one_layer(struct store *s, const struct image *img, size_t i, int rootfd,
+		     const struct unpack_opts *o, struct husk_error *err)
+{
+	return unpack_range(s, img, i, i + 1, rootfd, o, err);
 }

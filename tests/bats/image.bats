@@ -1111,4 +1111,234 @@ check_rootless() {
 	[ "$status" -eq 0 ]
 	[ "$output" = l ]
 	[ ! -e "$TEST_TMP/nb/b" ]
+
+# overlay_image: a busybox base and two layers of whiteouts, opaque dirs,
+# hardlinks and replaced files, pulled into $STORE as $OVL_NAME (built
+# and pushed to the registry once per file)
+overlay_image() {
+	local L=$FIX/ovl
+	if [ ! -e "$L/.done" ]; then
+		oci_init "$L"
+		img_begin
+		local l1=$FIX/ovl-l1
+		mkdir -p "$l1"
+		cp -a "$(busybox_rootfs_template)/." "$l1/"
+		mkdir -p "$l1"/{a,gonedir/sub,opq/sub}
+		echo f1 >"$l1/a/f1"
+		echo f2 >"$l1/a/f2"
+		echo gone >"$l1/gone"
+		echo x >"$l1/gonedir/sub/x"
+		echo old >"$l1/opq/old"
+		echo deep >"$l1/opq/sub/deep"
+		echo base >"$l1/base"
+		echo keep >"$l1/keep"
+		img_layer_dir "$L" "$l1" gzip
+		tar_from_python "$FIX/ovl-l2.tar" '
+add_file(".wh.gone", b"")
+add_file(".wh.gonedir", b"")
+entry("a", tarfile.DIRTYPE)
+add_file("a/.wh.f1", b"")
+entry("opq", tarfile.DIRTYPE)
+add_file("opq/.wh..wh..opq", b"")
+add_file("opq/new", b"new")
+entry("hl", tarfile.LNKTYPE, "base")
+entry("sl", tarfile.SYMTYPE, "base")
+add_file("fresh", b"fresh")
+add_file(".wh.fresh", b"")
+'
+		img_layer "$L" "$FIX/ovl-l2.tar" gzip
+		tar_from_python "$FIX/ovl-l3.tar" '
+entry("a/f2", tarfile.DIRTYPE)
+add_file("a/f2/inner", b"inner")
+entry("keep", tarfile.SYMTYPE, "a/f2/inner")
+add_file(".wh.base", b"")
+add_file("base", b"replaced")
+'
+		img_layer "$L" "$FIX/ovl-l3.tar" zstd
+		img_commit "$L" layered '{"Cmd":["/bin/sh","-c","ls /opq; cat /fresh"]}'
+		skopeo_copy "oci:$L:layered" "docker://$REGISTRY/ovl:latest"
+		touch "$L/.done"
+	fi
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/ovl:latest" >/dev/null
+	OVL_NAME=$REGISTRY/ovl:latest
+	OVL_LAYERS=3
+}
+
+# tree DIR: every path with its type, mode, owner, link target and content
+tree() {
+	(cd "$1" && find . -mindepth 1 -printf '%p %y %m %u:%g %l\n' | sort &&
+		find . -type f -exec sha256sum {} + | sort -k2)
+}
+
+# no_mounts_under DIR: nothing in this mount namespace is mounted there
+no_mounts_under() {
+	! grep -q " $1" /proc/self/mountinfo
+}
+
+@test "unpack --overlay: the same tree as a full unpack, husk runs it, writes go to the upper dir, umount --rm cleans up" {
+	require_root
+	overlay_image
+	run husk_image unpack "$OVL_NAME" "$TEST_TMP/full"
+	[ "$status" -eq 0 ]
+	run husk_image unpack --overlay "$OVL_NAME" "$TEST_TMP/ov"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q " $TEST_TMP/ov/rootfs .* - overlay " /proc/self/mountinfo
+	diff -u <(tree "$TEST_TMP/full/rootfs") <(tree "$TEST_TMP/ov/rootfs")
+	diff -u "$TEST_TMP/full/config.json" "$TEST_TMP/ov/config.json"
+	r=$TEST_TMP/ov/rootfs
+	[ ! -e "$r/gone" ] && [ ! -e "$r/gonedir" ] && [ ! -e "$r/a/f1" ] && [ ! -e "$r/opq/old" ]
+	[ "$(cat "$r/base")" = replaced ] && [ "$(cat "$r/hl")" = base ]
+	# the second layer in the cache, in overlayfs's own terms: whiteouts
+	# are 0:0 character devices, the opaque directory is marked
+	l2=$STORE/layers/sha256/$(sed -n 2p "$TEST_TMP/ov/overlay/layers" | cut -d: -f2)
+	[ -c "$l2/gone" ] && [ "$(stat -c %t:%T "$l2/gone")" = 0:0 ] && [ -c "$l2/gonedir" ]
+	[ "$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())' "$l2/opq")" = y ]
+	[ "$(ls -A "$l2/opq")" = new ]
+
+	update_config "$TEST_TMP/ov" '.process.terminal = false | .root.readonly = false'
+	run_sh "$TEST_TMP/ov" 'ls -A /opq; cat /fresh; echo; ls /gone /gonedir /a/f1 2>&1 | wc -l; echo made >/made; rm /keep'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = new ]
+	[ "${lines[1]}" = fresh ]
+	[ "${lines[2]}" = 3 ]
+	# the container's changes land in the bundle, never in the cache
+	[ "$(cat "$TEST_TMP/ov/overlay/upper/made")" = made ]
+	[ -c "$TEST_TMP/ov/overlay/upper/keep" ]
+	[ -z "$(find "$STORE/layers/sha256" -name made)" ]
+	[ "$(find "$STORE/layers/sha256" -mindepth 2 -maxdepth 2 -name keep | wc -l)" = 2 ]
+
+	run husk_image umount "$TEST_TMP/ov"
+	[ "$status" -eq 0 ]
+	no_mounts_under "$TEST_TMP/ov"
+	run husk_image umount "$TEST_TMP/ov"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$TEST_TMP/ov/rootfs is not mounted"* ]]
+	# mount brings it back with the container's changes
+	run husk_image mount "$TEST_TMP/ov"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$r/made")" = made ] && [ ! -e "$r/keep" ]
+	run husk_image umount --rm "$TEST_TMP/ov"
+	[ "$status" -eq 0 ]
+	[ ! -e "$TEST_TMP/ov" ]
+	no_mounts_under "$TEST_TMP/ov"
+}
+
+@test "unpack --overlay: a second bundle reuses the cached layers without unpacking them" {
+	require_root
+	overlay_image
+	run husk_image --debug unpack --overlay "$OVL_NAME" "$TEST_TMP/b1"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'layer cache: unpacking sha256:' <<<"$output")" = "$OVL_LAYERS" ]
+	[ "$(find "$STORE/layers/sha256" -mindepth 1 -maxdepth 1 | wc -l)" = "$OVL_LAYERS" ]
+	before=$(stat -c '%n %i %Y %Z' "$STORE"/layers/sha256/*)
+	run husk_image --debug unpack --overlay "$OVL_NAME" "$TEST_TMP/b2"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'layer cache: sha256:[0-9a-f]* is cached' <<<"$output")" = "$OVL_LAYERS" ]
+	[[ "$output" != *"unpacking"* ]]
+	[ "$before" = "$(stat -c '%n %i %Y %Z' "$STORE"/layers/sha256/*)" ]
+	# two bundles, one cache, independent upper dirs
+	echo one >"$TEST_TMP/b1/rootfs/mine"
+	[ ! -e "$TEST_TMP/b2/rootfs/mine" ]
+	husk_image umount --rm "$TEST_TMP/b1"
+	husk_image umount --rm "$TEST_TMP/b2"
+	no_mounts_under "$TEST_TMP"
+}
+
+@test "unpack --overlay: concurrent unpacks sharing layers cache each layer once" {
+	require_root
+	overlay_image
+	for i in 1 2 3 4; do
+		husk_image unpack --overlay "$OVL_NAME" "$TEST_TMP/c$i" >"$TEST_TMP/c$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	for i in 1 2 3 4; do
+		cat "$TEST_TMP/c$i.log"
+		[ "$(cat "$TEST_TMP/c$i/rootfs/opq/new")" = new ]
+		husk_image umount --rm "$TEST_TMP/c$i"
+	done
+	[ "$(ls -A "$STORE/layers/sha256" | wc -l)" = "$OVL_LAYERS" ]
+	[ -z "$(ls -A "$STORE/layers/sha256" | grep -v '^[0-9a-f]\{64\}$')" ]
+}
+
+@test "gc keeps the cached layers an image or a live overlay bundle uses and removes the rest" {
+	require_root
+	overlay_image
+	husk_image unpack --overlay "$OVL_NAME" "$TEST_TMP/b"
+	# the image is in the store: nothing to collect
+	run husk_image gc
+	[ "$status" -eq 0 ]
+	[ "$output" = "removed 0 blobs, 0 bytes, 0 cached layers" ]
+	# the image is gone but the mounted bundle still stacks the layers
+	husk_image rm "$OVL_NAME"
+	run husk_image gc
+	[ "$status" -eq 0 ]
+	[[ "$output" == "removed 5 blobs, "*", 0 cached layers" ]]
+	[ "$(ls "$STORE/layers/sha256" | wc -l)" = "$OVL_LAYERS" ]
+	[ "$(cat "$TEST_TMP/b/rootfs/opq/new")" = new ]
+	# an unmounted bundle that still exists keeps them too (mount brings it back)
+	husk_image umount "$TEST_TMP/b"
+	run husk_image gc
+	[[ "$output" == *", 0 cached layers" ]]
+	husk_image umount --rm "$TEST_TMP/b"
+	run husk_image gc
+	[ "$status" -eq 0 ]
+	[ "$output" = "removed 0 blobs, 0 bytes, $OVL_LAYERS cached layers" ]
+	[ -z "$(ls -A "$STORE/layers/sha256")" ] && [ -z "$(ls -A "$STORE/layers/bundles")" ]
+	# rm and a full unpack of another image are unaffected
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:latest"
+	run husk_image unpack "$REGISTRY/busybox:latest" "$TEST_TMP/full"
+	[ "$status" -eq 0 ]
+	[ ! -e "$STORE/layers/sha256" ] || [ -z "$(ls -A "$STORE/layers/sha256")" ]
+}
+
+@test "unpack --overlay: bad input fails naming the problem and leaves nothing behind" {
+	require_root
+	overlay_image
+	# the cache's directories may appear, but no entry in them
+	snap() {
+		(cd "$TEST_TMP" && find . -path ./store/layers -prune -o -print | sort)
+		find "$STORE/layers" -mindepth 2 2>/dev/null || true
+		grep -c " - overlay " /proc/self/mountinfo || true
+	}
+	before=$(snap)
+	# an image the store does not have
+	run husk_image unpack --overlay "$REGISTRY/ovl:nosuch" "$TEST_TMP/b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"nosuch"* ]]
+	diff -u <(echo "$before") <(snap)
+	# a bundle directory that already has something in it
+	mkdir "$TEST_TMP/full"
+	echo mine >"$TEST_TMP/full/notes"
+	before=$(snap)
+	run husk_image unpack --overlay "$OVL_NAME" "$TEST_TMP/full"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bundle $TEST_TMP/full is not empty (it has \"notes\")"* ]]
+	diff -u <(echo "$before") <(snap)
+	# a layer overlayfs cannot represent: a 0:0 character device
+	tar_from_python "$TEST_TMP/dev.tar" 'entry("zero", tarfile.CHRTYPE, mode=0o600)'
+	L=$TEST_TMP/devimg
+	oci_init "$L"
+	img_begin
+	img_layer "$L" "$TEST_TMP/dev.tar" none
+	img_commit "$L" dev '{}'
+	skopeo_copy "oci:$L:dev" "docker://$REGISTRY/devzero:latest"
+	husk_image pull -q --tls-verify=false "docker://$REGISTRY/devzero:latest"
+	before=$(snap)
+	run husk_image unpack --overlay "$REGISTRY/devzero:latest" "$TEST_TMP/b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'entry "zero": a 0:0 character device is a whiteout to overlayfs'* ]]
+	diff -u <(echo "$before") <(snap)
+	# without root there is no overlay mount to make
+	chmod 755 "$TEST_TMP"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$HUSK_IMAGE_BIN" --store "$TEST_TMP/nobody" unpack --overlay "$OVL_NAME" "$TEST_TMP/b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--overlay mounts overlayfs, which needs root"* ]]
+	[ ! -e "$TEST_TMP/b" ]
+	# umount of something that is not an overlay bundle
+	run husk_image umount "$TEST_TMP/full"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$TEST_TMP/full is not an overlay bundle"* ]]
+	[ "$(cat "$TEST_TMP/full/notes")" = mine ]
 }
