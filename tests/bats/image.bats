@@ -1111,6 +1111,7 @@ check_rootless() {
 	[ "$status" -eq 0 ]
 	[ "$output" = l ]
 	[ ! -e "$TEST_TMP/nb/b" ]
+}
 
 # overlay_image: a busybox base and two layers of whiteouts, opaque dirs,
 # hardlinks and replaced files, pulled into $STORE as $OVL_NAME (built
