@@ -9,6 +9,7 @@
 #include "common/fileutil.h"
 #include "oci-spec/runtime-spec.h"
 #include "runtime/husk.h"
+#include "runtime/linux/lsm.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/seccomp.h"
@@ -91,8 +92,9 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		.seccomp = &seccomp,
 		.namespaces = { (char **)namespaces, ns_kinds_count },
 		.cgroup = &cgroup,
-		.apparmor = &disabled,
-		.selinux = &disabled,
+		/* enabled where husk can apply the labels: on this host */
+		.apparmor = lsm_apparmor_enabled() ? &enabled : &disabled,
+		.selinux = lsm_selinux_enabled() ? &enabled : &disabled,
 		.intelRdt = &disabled,
 		.mountExtensions = &mount_ext,
 	};

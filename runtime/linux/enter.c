@@ -18,6 +18,7 @@
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "runtime/linux/cgroup.h"
+#include "runtime/linux/lsm.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/process.h"
 #include "runtime/linux/spawn.h"
@@ -92,7 +93,8 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	}
 	if (eo->console_fd >= 0)
 		close(eo->console_fd);
-	if (process_apply_limits(p, NULL, procfd, &err) < 0)
+	if (process_apply_limits(p, NULL, procfd, &err) < 0 ||
+	    lsm_set_exec_labels(procfd, p, &err) < 0)
 		goto fail;
 	close(procfd);
 	umask(p->user && p->user->has_umask ? p->user->umask : 022);

@@ -21,6 +21,7 @@
 #include "runtime/container.h"
 #include "runtime/linux/enter.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/lsm.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/process.h"
 #include "runtime/linux/spawn.h"
@@ -265,10 +266,13 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		_exit(1);
 	if (wait_for_start(&in) < 0)
 		goto exec_failed;
-	close(in.procfd);
 	if (cfg->hooks &&
 	    run_container_hooks(&in, "startContainer", &cfg->hooks->startContainer, "created") < 0)
 		goto exec_failed;
+	/* after the hooks: a forked hook would inherit the exec label */
+	if (lsm_set_exec_labels(in.procfd, p, &in.err) < 0)
+		goto exec_failed;
+	close(in.procfd);
 	/* without no_new_privs the kernel takes a filter only from a task with
 	 * CAP_SYS_ADMIN: install it before the capabilities go */
 	if (o->seccomp && !p->noNewPrivileges && install_seccomp(&in) < 0)

@@ -2,6 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifdef HAVE_SELINUX
@@ -26,29 +30,33 @@ bool lsm_apparmor_enabled(void)
 	return fd >= 0 && read(fd, &c, 1) == 1 && c == 'Y';
 }
 
-/* field: the JSON path; lsm: its name; host_has: whether the host runs it */
-static int refuse(const char *field, const char *value, const char *lsm, bool host_has,
-		  struct husk_error *err)
+/* field: the JSON path; lsm: its name */
+static int check_label(const char *field, const char *value, const char *lsm, bool host_has,
+		       struct husk_error *err)
 {
 	if (!host_has)
 		return err_set(err, EOPNOTSUPP,
 			       "%s: \"%s\" asks for %s, which this host does not run (remove the field "
 			       "or run on a host with %s enabled)",
 			       field, value, lsm, lsm);
-	return err_set(err, EOPNOTSUPP,
-		       "%s: \"%s\": husk does not apply %s labels yet (husk features: %s disabled)",
-		       field, value, lsm, lsm);
+#ifdef HAVE_SELINUX
+	if (strcmp(lsm, "SELinux") == 0 && security_check_context(value) < 0)
+		return err_set(err, EINVAL, "%s: \"%s\" is not a valid SELinux context here", field,
+			       value);
+#endif
+	return 0;
 }
 
 int lsm_check_process(const struct oci_process *p, struct husk_error *err)
 {
+	int r = 0;
 	if (p->selinuxLabel && p->selinuxLabel[0])
-		return refuse("process.selinuxLabel", p->selinuxLabel, "SELinux", lsm_selinux_enabled(),
-			      err);
-	if (p->apparmorProfile && p->apparmorProfile[0])
-		return refuse("process.apparmorProfile", p->apparmorProfile, "AppArmor",
-			      lsm_apparmor_enabled(), err);
-	return 0;
+		r = check_label("process.selinuxLabel", p->selinuxLabel, "SELinux",
+				lsm_selinux_enabled(), err);
+	if (r == 0 && p->apparmorProfile && p->apparmorProfile[0])
+		r = check_label("process.apparmorProfile", p->apparmorProfile, "AppArmor",
+				lsm_apparmor_enabled(), err);
+	return r;
 }
 
 int lsm_check_config(const struct oci_config *cfg, struct husk_error *err)
@@ -59,7 +67,46 @@ int lsm_check_config(const struct oci_config *cfg, struct husk_error *err)
 			return r;
 	}
 	if (cfg->linux && cfg->linux->mountLabel && cfg->linux->mountLabel[0])
-		return refuse("linux.mountLabel", cfg->linux->mountLabel, "SELinux",
-			      lsm_selinux_enabled(), err);
+		return check_label("linux.mountLabel", cfg->linux->mountLabel, "SELinux",
+				   lsm_selinux_enabled(), err);
 	return 0;
+}
+
+/* Write value to the calling thread's attr file (under procfd, never
+ * leaving that procfs and following no magic link). -ENOENT without a
+ * message when the file is missing, so a caller can try another. */
+static int write_attr(int procfd, const char *file, const char *value, const char *field,
+		      struct husk_error *err)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "thread-self/attr/%s", file);
+	struct open_how how = { .flags = O_WRONLY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, procfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOENT)
+		return -ENOENT;
+	if (fd < 0 || write_all(fd, value, strlen(value)) < 0)
+		return err_sys(err, errno, "%s: write \"%s\" to /proc/%s", field, value, path);
+	return 0;
+}
+
+int lsm_set_exec_labels(int procfd, const struct oci_process *p, struct husk_error *err)
+{
+	int r = 0;
+	if (p->selinuxLabel && p->selinuxLabel[0]) {
+		r = write_attr(procfd, "exec", p->selinuxLabel, "process.selinuxLabel", err);
+		if (r == -ENOENT)
+			return err_sys(err, ENOENT, "process.selinuxLabel: no attr/exec in procfs");
+	}
+	if (r == 0 && p->apparmorProfile && p->apparmorProfile[0]) {
+		char cmd[4096];
+		snprintf(cmd, sizeof(cmd), "exec %s", p->apparmorProfile);
+		/* the AppArmor directory (5.8+) first, then the shared file */
+		r = write_attr(procfd, "apparmor/exec", cmd, "process.apparmorProfile", err);
+		if (r == -ENOENT)
+			r = write_attr(procfd, "exec", cmd, "process.apparmorProfile", err);
+		if (r == -ENOENT)
+			return err_sys(err, ENOENT, "process.apparmorProfile: no attr/exec in procfs");
+	}
+	return r;
 }

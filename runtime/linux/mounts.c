@@ -200,9 +200,10 @@ static void fs_context_message(int fsfd, char *buf, size_t size)
 	}
 }
 
-/* A new filesystem instance as a detached mount (fsopen/fsconfig/fsmount). */
-static int new_fs_mount(const char *type, const char *source, const char *data, unsigned attrs,
-			int *out, char *why, size_t why_size)
+/* A new filesystem instance as a detached mount (fsopen/fsconfig/fsmount),
+ * with the SELinux context= when one is given (linux.mountLabel). */
+static int new_fs_mount(const char *type, const char *source, const char *data,
+			const char *context, unsigned attrs, int *out, char *why, size_t why_size)
 {
 	char opts[4096];
 	int r = 0;
@@ -214,6 +215,11 @@ static int new_fs_mount(const char *type, const char *source, const char *data, 
 	if (source && *source && fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0 &&
 	    errno != EINVAL)
 		r = -errno;
+	/* as its own option: a context may hold commas (s0:c1,c2) */
+	if (r == 0 && context && fsconfig(fsfd, FSCONFIG_SET_STRING, "context", context, 0) < 0) {
+		r = -errno;
+		snprintf(why, why_size, "linux.mountLabel \"%s\"", context);
+	}
 	snprintf(opts, sizeof(opts), "%s", data);
 	for (char *save = NULL, *o = strtok_r(opts, ",", &save); o && r == 0;
 	     o = strtok_r(NULL, ",", &save)) {
@@ -445,7 +451,10 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
 	_cleanup_close_ int mnt = -1;
-	r = new_fs_mount(m->type, m->source, pm->data, 0, &mnt, why, sizeof(why));
+	const char *label = ctx->cfg->linux ? ctx->cfg->linux->mountLabel : NULL;
+	bool labelled = label && *label && (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "devpts") == 0);
+	r = new_fs_mount(m->type, m->source, pm->data, labelled ? label : NULL, 0, &mnt, why,
+			 sizeof(why));
 	if (r < 0)
 		return err_set(err, -r, "mounts[%zu]: mount %s on %s: %s%s%s", index, m->type,
 			       m->destination, strerror(-r), why[0] ? ": " : "", why);
@@ -475,7 +484,7 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
 	_cleanup_close_ int tmpfs = -1;
-	r = new_fs_mount("tmpfs", "cgroup", "mode=755", 0, &tmpfs, why, sizeof(why));
+	r = new_fs_mount("tmpfs", "cgroup", "mode=755", NULL, 0, &tmpfs, why, sizeof(why));
 	if (r < 0)
 		return err_sys(err, -r, "mounts[%zu]: tmpfs for %s", index, m->destination);
 	/* the tmpfs itself is writable until its directories exist */
@@ -501,7 +510,7 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 		else
 			snprintf(data, sizeof(data), "%s", hierarchies[i]);
 		_cleanup_close_ int mnt = -1;
-		r = new_fs_mount("cgroup", "cgroup", data, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+		r = new_fs_mount("cgroup", "cgroup", data, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 								  MOUNT_ATTR_NOEXEC,
 				 &mnt, why, sizeof(why));
 		if (r < 0)
@@ -831,7 +840,7 @@ static int mask_path(int rootfd, int nullfd, const char *path, size_t index, str
 	_cleanup_close_ int mnt = -1;
 	if (S_ISDIR(st.st_mode)) {
 		char why[256];
-		int r = new_fs_mount("tmpfs", "tmpfs", "size=0,mode=0555", MOUNT_ATTR_RDONLY, &mnt, why,
+		int r = new_fs_mount("tmpfs", "tmpfs", "size=0,mode=0555", NULL, MOUNT_ATTR_RDONLY, &mnt, why,
 				     sizeof(why));
 		if (r < 0)
 			return err_sys(err, -r, "linux.maskedPaths[%zu]: tmpfs on %s", index, path);
