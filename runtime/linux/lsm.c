@@ -9,15 +9,39 @@
 #include <unistd.h>
 
 #ifdef HAVE_SELINUX
+#include <dlfcn.h>
 #include <selinux/selinux.h>
 #endif
 
 #include "common/fileutil.h"
+#include "common/log.h"
+
+#ifdef HAVE_SELINUX
+/* libselinux, for queries only, loaded the first time one is made: linked
+ * in, it and the pcre2 it needs would load (and run their constructors)
+ * in every husk command, most of which never ask. */
+static void *selinux_sym(const char *name)
+{
+	static void *lib;
+	static bool tried;
+	if (!tried) {
+		tried = true;
+		lib = dlopen("libselinux.so.1", RTLD_NOW | RTLD_LOCAL);
+		if (lib == NULL)
+			log_debug("libselinux: %s", dlerror());
+	}
+	return lib ? dlsym(lib, name) : NULL;
+}
+#endif
 
 bool lsm_selinux_enabled(void)
 {
 #ifdef HAVE_SELINUX
-	return is_selinux_enabled() > 0;
+	/* no selinuxfs: no SELinux, and no need to load the library */
+	if (access("/sys/fs/selinux", F_OK) < 0)
+		return false;
+	int (*enabled)(void) = (int (*)(void))selinux_sym("is_selinux_enabled");
+	return enabled && enabled() > 0;
 #else
 	return false;
 #endif
@@ -40,7 +64,8 @@ static int check_label(const char *field, const char *value, const char *lsm, bo
 			       "or run on a host with %s enabled)",
 			       field, value, lsm, lsm);
 #ifdef HAVE_SELINUX
-	if (strcmp(lsm, "SELinux") == 0 && security_check_context(value) < 0)
+	int (*check)(const char *) = (int (*)(const char *))selinux_sym("security_check_context");
+	if (strcmp(lsm, "SELinux") == 0 && check && check(value) < 0)
 		return err_set(err, EINVAL, "%s: \"%s\" is not a valid SELinux context here", field,
 			       value);
 #endif
