@@ -229,8 +229,15 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		err_sys(&in.err, errno, "unshare the cgroup namespace");
 		fail(&in);
 	}
-	if (!o->no_new_keyring)
-		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
+	/* A session keyring of its own, named after the container, so keys
+	 * never leak between the caller and the container. A kernel
+	 * without keyrings has nothing to leak. */
+	if (!o->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, o->id) < 0 &&
+	    errno != ENOSYS) {
+		err_sys(&in.err, errno, "join a new session keyring (--no-new-keyring keeps the "
+					"caller's)");
+		fail(&in);
+	}
 
 	if (userns && (open_private_procfs(&in) < 0 || rootfs_prepare(&in.rootfs, &in.err) < 0))
 		fail(&in);
