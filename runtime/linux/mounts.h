@@ -14,6 +14,7 @@ struct rootfs_ctx {
 	const char *bundle;  /* absolute */
 	char rootfs[4096];   /* absolute host path of root.path */
 	int rootfd;          /* O_PATH of the rootfs; "/" after the pivot */
+	int procfd;          /* the runtime's own procfs of the container */
 	bool userns;         /* in a new user namespace: no mknod */
 	bool no_pivot;
 	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */

@@ -190,3 +190,58 @@ mount_line_of() {
 	[ "${lines[1]}" = "character special file 1,3" ]
 	[ "${lines[2]}" = 1 ]
 }
+
+# cgroup_v1_host: the host mounts cgroup v1 hierarchies (memory among them)
+require_cgroup_v1() {
+	[ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ] || skip "the host has no cgroup v1 memory hierarchy"
+}
+
+@test "a v1 cgroup mount shows the container's own cgroups, with and without a cgroup namespace" {
+	require_cgroup_v1
+	local hierarchies
+	# every v1 hierarchy the host mounts under /sys/fs/cgroup
+	hierarchies=$(awk -F: '$2 != "" {sub(/^name=/, "", $2); print $2}' /proc/self/cgroup |
+		while read -r h; do [ -d "/sys/fs/cgroup/$h" ] && echo "$h"; done | sort | xargs)
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432}'
+	local script='ls /sys/fs/cgroup | xargs; cat /sys/fs/cgroup/memory/memory.limit_in_bytes;
+		cat /sys/fs/cgroup/pids/cgroup.procs | wc -l'
+	run_sh "$BUNDLE" "$script"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$hierarchies" ]
+	[ "${lines[1]}" = 33554432 ]
+	# the container's processes only: sh, cat and wc
+	[ "${lines[2]}" -le 3 ]
+	update_config "$BUNDLE" 'del(.linux.namespaces[] | select(.type == "cgroup"))'
+	run_sh "$BUNDLE" "$script; grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo; grep :memory: /proc/self/cgroup"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$hierarchies" ]
+	[ "${lines[1]}" = 33554432 ]
+	[ "${lines[2]}" -le 3 ]
+	# a bind of the container's cgroup directory, not the hierarchy's root
+	local root=${lines[4]#*:memory:}
+	[ "$root" != / ]
+	[ "$(awk '{print $4}' <<<"${lines[3]}")" = "$root" ]
+	[[ "${lines[3]}" == *" /sys/fs/cgroup/memory ro,nosuid,nodev,noexec"*" - cgroup "* ]]
+}
+
+@test "a v1 cgroup mount without a cgroup namespace is read-only with ro and writable without" {
+	require_cgroup_v1
+	local id
+	update_config "$BUNDLE" 'del(.linux.namespaces[] | select(.type == "cgroup")) |
+		.linux.resources.memory = {"limit": 33554432}'
+	run_sh "$BUNDLE" 'echo 67108864 >/sys/fs/cgroup/memory/memory.limit_in_bytes; mkdir /sys/fs/cgroup/x'
+	[ "$status" -ne 0 ]
+	[ "$(grep -c 'Read-only file system' <<<"$output")" -eq 2 ]
+	update_config "$BUNDLE" '(.mounts[] | select(.type == "cgroup") | .options) |= map(select(. != "ro"))'
+	id=$(ctr_id cgrw)
+	set_args "$BUNDLE" /bin/sh -c 'echo 67108864 >/sys/fs/cgroup/memory/memory.limit_in_bytes && sleep 100'
+	husk_nowait run --detach -b "$BUNDLE" "$id"
+	# the write went to the container's cgroup on the host
+	local i
+	for i in $(seq 50); do
+		[ "$(cat "/sys/fs/cgroup/memory/$id/memory.limit_in_bytes")" = 67108864 ] && break
+		sleep 0.1
+	done
+	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.limit_in_bytes")" = 67108864 ]
+	[ "$(container_status "$id")" = running ]
+}
