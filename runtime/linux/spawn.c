@@ -295,7 +295,8 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 		return err_set(err, EINVAL, "hostname: setting it needs a uts namespace");
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
-	return process_validate(cfg->process, cfg->linux, err);
+	int r = hooks_validate(cfg->hooks, err);
+	return r < 0 ? r : process_validate(cfg->process, cfg->linux, err);
 }
 
 int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct husk_error *err)
