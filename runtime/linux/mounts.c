@@ -739,27 +739,47 @@ static int populate_dev(struct rootfs_ctx *ctx, struct husk_error *err)
 	return 0;
 }
 
+/* The node type of linux.devices[i], checked with its path. */
+static int device_type(const struct oci_device *d, size_t i, mode_t *type, struct husk_error *err)
+{
+	if (strcmp(d->type, "c") == 0 || strcmp(d->type, "u") == 0)
+		*type = S_IFCHR;
+	else if (strcmp(d->type, "b") == 0)
+		*type = S_IFBLK;
+	else if (strcmp(d->type, "p") == 0)
+		*type = S_IFIFO;
+	else
+		return err_set(err, EINVAL, "linux.devices[%zu].type: \"%s\" is not c, b, u or p", i,
+			       d->type);
+	if (d->path[0] != '/')
+		return err_set(err, EINVAL, "linux.devices[%zu].path: \"%s\" is not absolute", i,
+			       d->path);
+	return 0;
+}
+
+int devices_validate(const struct oci_linux *lx, struct husk_error *err)
+{
+	mode_t type;
+	for (size_t i = 0; lx && i < lx->devices.len; i++) {
+		int r = device_type(&lx->devices.items[i], i, &type, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int config_devices(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	const struct oci_linux *lx = ctx->cfg->linux;
 	for (size_t i = 0; lx && i < lx->devices.len; i++) {
 		const struct oci_device *d = &lx->devices.items[i];
 		mode_t type;
-		if (strcmp(d->type, "c") == 0 || strcmp(d->type, "u") == 0)
-			type = S_IFCHR;
-		else if (strcmp(d->type, "b") == 0)
-			type = S_IFBLK;
-		else if (strcmp(d->type, "p") == 0)
-			type = S_IFIFO;
-		else
-			return err_set(err, EINVAL, "linux.devices[%zu].type: \"%s\" is not c, b, u or p", i,
-				       d->type);
-		if (d->path[0] != '/')
-			return err_set(err, EINVAL, "linux.devices[%zu].path: \"%s\" is not absolute", i,
-				       d->path);
+		int r = device_type(d, i, &type, err);
+		if (r < 0)
+			return r;
 		mode_t perm = d->has_fileMode ? (d->fileMode & 07777) : 0666;
-		int r = make_device(ctx, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
-				    d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0, err);
+		r = make_device(ctx, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
+				d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0, err);
 		if (r < 0)
 			return err_prefix(err, "linux.devices[%zu]", i);
 	}

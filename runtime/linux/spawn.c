@@ -20,6 +20,7 @@
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/linux/process.h"
 
 #ifndef CLONE_NEWTIME
@@ -295,8 +296,10 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 		return err_set(err, EINVAL, "hostname: setting it needs a uts namespace");
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
-	int r = hooks_validate(cfg->hooks, err);
-	return r < 0 ? r : process_validate(cfg->process, cfg->linux, err);
+	int r;
+	if ((r = hooks_validate(cfg->hooks, err)) < 0 || (r = devices_validate(cfg->linux, err)) < 0)
+		return r;
+	return process_validate(cfg->process, cfg->linux, err);
 }
 
 int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct husk_error *err)
