@@ -293,7 +293,8 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	if (!ns_plan_has(plan, CLONE_NEWNS))
 		return err_set(err, EINVAL, "linux.namespaces: a mount namespace is required");
 	if ((cfg->hostname || cfg->domainname) && !ns_plan_has(plan, CLONE_NEWUTS))
-		return err_set(err, EINVAL, "hostname: setting it needs a uts namespace");
+		return err_set(err, EINVAL, "%s: setting it needs a uts namespace",
+			       cfg->hostname ? "hostname" : "domainname");
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
 	int r;

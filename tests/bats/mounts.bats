@@ -122,6 +122,7 @@ mount_line_of() {
 		| .linux.readonlyPaths = ["/rodir", "/proc/sys"]'
 	run_sh "$BUNDLE" 'echo "[$(cat /secretfile)]"; echo "[$(ls -A /secretdir)]"
 		(touch /rodir/x && echo writable) 2>/dev/null
+		(touch /secretdir/x && echo masked-writable) 2>/dev/null
 		(echo 1 >/proc/sys/kernel/domainname && echo procsys-writable) 2>/dev/null; echo done'
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '[]\n[]\ndone')" ]
@@ -244,4 +245,17 @@ require_cgroup_v1() {
 	done
 	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.limit_in_bytes")" = 67108864 ]
 	[ "$(container_status "$id")" = running ]
+}
+
+@test "after pivot_root only the container's own mounts are visible, with the rootfs as /" {
+	local opt
+	for opt in "" --no-pivot; do
+		set_args "$BUNDLE" cat /proc/self/mountinfo
+		run husk run $opt -b "$BUNDLE" "$(ctr_id pivot$opt)"
+		[ "$status" -eq 0 ]
+		# the root is the bundle's rootfs
+		[ "$(awk '$5 == "/" {print $4}' <<<"$output")" = "$(realpath "$BUNDLE/rootfs")" ]
+		# every other mount is one the config or the runtime made
+		[ -z "$(awk '$5 != "/" && $5 !~ "^/(proc|dev|sys)(/|$)"' <<<"$output")" ]
+	done
 }
