@@ -259,3 +259,53 @@ require_cgroup_v1() {
 		[ -z "$(awk '$5 != "/" && $5 !~ "^/(proc|dev|sys)(/|$)"' <<<"$output")" ]
 	done
 }
+
+@test "rbind carries submounts; ro stops at the top, rro reaches them" {
+	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+	local opts want
+	for opts in '"rbind", "ro"|writable' '"rbind", "rro"|'; do
+		want=${opts#*|}
+		update_config "$BUNDLE" '.mounts = [.mounts[] | select(.destination != "/mnt")]'
+		add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$SRC"'", "options": ['"${opts%%|*}"']}'
+		set_args "$BUNDLE" /bin/sh -c '(touch /mnt/x && echo top-writable) 2>/dev/null
+			(touch /mnt/sub/x && echo writable) 2>/dev/null; grep -c " /mnt/sub " /proc/self/mountinfo'
+		# the submount lives in a private mount namespace of the test only
+		run unshare -m --propagation private sh -c \
+			'mount -t tmpfs -o size=1m tmpfs "$1/sub" && exec "$2" --root "$3" run -b "$4" "$5"' \
+			sh "$SRC" "$HUSK_BIN" "$HUSK_ROOT" "$BUNDLE" "$(ctr_id rro)"
+		echo "$opts: $output"
+		[ "$status" -eq 0 ]
+		# ro: the submount stays writable; rro: nothing is
+		if [ -n "$want" ]; then
+			[ "${lines[0]}" = "$want" ]
+		else
+			[[ "$output" != *writable* ]]
+		fi
+		[ "${lines[-1]}" = 1 ]
+		[[ "$output" != *top-writable* ]]
+	done
+	# nothing was mounted on the host
+	run mountpoint -q "$SRC/sub"
+	[ "$status" -ne 0 ]
+}
+
+@test "atime options on a bind mount" {
+	local opt want
+	for opt in noatime:noatime strictatime:"" relatime:relatime nodiratime:nodiratime; do
+		want=${opt#*:}
+		opt=${opt%%:*}
+		update_config "$BUNDLE" '.mounts = [.mounts[] | select(.destination != "/mnt")]'
+		add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$SRC"'", "options": ["bind", "'"$opt"'"]}'
+		run_sh "$BUNDLE" 'cat /proc/self/mountinfo'
+		[ "$status" -eq 0 ]
+		local flags
+		flags=$(mount_line_of /mnt | awk '{print $6}')
+		echo "$opt: $flags"
+		if [ -n "$want" ]; then
+			[[ ",$flags," == *",$want,"* ]]
+		else
+			# strictatime: neither noatime nor relatime
+			[[ ",$flags," != *",noatime,"* && ",$flags," != *",relatime,"* ]]
+		fi
+	done
+}

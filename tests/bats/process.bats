@@ -145,7 +145,7 @@ teardown() {
 	[ "${lines[2]}" = "[ c ]" ]
 	[ "${lines[3]}" = "hello  world" ]
 	[[ "$output" == *$'\nEMPTY=\n'* ]]
-	! [[ "$output" == *HUSK* ]]
+	[[ "$output" != *HUSK* ]]
 }
 
 @test "--preserve-fds passes fd 3; every other fd is closed" {
