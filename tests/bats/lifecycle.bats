@@ -296,6 +296,7 @@ teardown() {
 @test "--pid-file holds the init's pid" {
 	local id
 	id=$(ctr_id pidfile)
+	set_args "$BUNDLE" sleep 100
 	husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$id"
 	[ "$(cat "$TEST_TMP/pid")" = "$(husk state "$id" | jq .pid)" ]
 	# a relative path is taken from the caller's directory
@@ -303,7 +304,9 @@ teardown() {
 	[ "$(cat "$TEST_TMP/rel.pid")" = "$(husk state "$(ctr_id pidrel)" | jq .pid)" ]
 	run husk_nowait run --detach -b "$BUNDLE" --pid-file "$TEST_TMP/run.pid" "$(ctr_id pidrun)"
 	[ "$status" -eq 0 ]
-	[[ "$(cat "$TEST_TMP/run.pid")" =~ ^[0-9]+$ ]]
+	[ "$(cat "$TEST_TMP/run.pid")" = "$(husk state "$(ctr_id pidrun)" | jq .pid)" ]
+	# the pid is the container's init, seen from the host
+	[ "$(readlink "/proc/$(cat "$TEST_TMP/run.pid")/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]
 }
 
 @test "--log-format json: the last line is the error of a failing create" {
