@@ -235,6 +235,14 @@ static int validate_scheduler(const struct oci_scheduler *s, struct husk_error *
 		return err_set(err, EINVAL, "process.scheduler.priority: %s takes no priority (only "
 					    "SCHED_FIFO and SCHED_RR do), got %d",
 			       s->policy, s->priority);
+	/* sched(7): a period of 0 stands for the deadline */
+	if (policy == 6 && (s->runtime == 0 || s->deadline < s->runtime ||
+			    (s->period != 0 && s->period < s->deadline)))
+		return err_set(err, EINVAL, "process.scheduler: SCHED_DEADLINE needs 0 < runtime <= "
+					    "deadline <= period (or period 0), got runtime %llu, "
+					    "deadline %llu, period %llu",
+			       (unsigned long long)s->runtime, (unsigned long long)s->deadline,
+			       (unsigned long long)s->period);
 	return 0;
 }
 

@@ -226,6 +226,15 @@ STAT_FIELDS='cut -d" " -f19,40,41 /proc/$$/stat'
 	[ "${lines[1]}" = "0 10 1" ]
 }
 
+@test "scheduler SCHED_DEADLINE with runtime, deadline and period" {
+	update_config "$BUNDLE" '.process.scheduler = {"policy": "SCHED_DEADLINE",
+		"runtime": 10000000, "deadline": 30000000, "period": 100000000}'
+	# a deadline task cannot fork: the shell execs grep
+	run_sh "$BUNDLE" 'exec grep -E "^policy " /proc/self/sched'
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^policy\ +:\ +6$ ]]
+}
+
 @test "a realtime policy without realtime time in the cpu cgroup fails with a hint" {
 	[ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "no cgroup v1 realtime CPU controller (CONFIG_RT_GROUP_SCHED)"
 	update_config "$BUNDLE" '.process.scheduler = {"policy": "SCHED_RR", "priority": 5}'
@@ -256,6 +265,7 @@ STAT_FIELDS='cut -d" " -f19,40,41 /proc/$$/stat'
 		'.process.scheduler = {"policy": "SCHED_OTHER", "nice": 20}|process.scheduler.nice: 20 is not in -20..19'
 		'.process.scheduler = {"policy": "SCHED_BATCH", "priority": 3}|process.scheduler.priority: SCHED_BATCH takes no priority'
 		'.process.scheduler = {"policy": "SCHED_FIFO"}|process.scheduler.priority: SCHED_FIFO needs a priority in 1..99'
+		'.process.scheduler = {"policy": "SCHED_DEADLINE", "runtime": 50000000, "deadline": 30000000}|process.scheduler: SCHED_DEADLINE needs 0 < runtime <= deadline <= period (or period 0), got runtime 50000000, deadline 30000000, period 0'
 		'.process.ioPriority = {"class": "IOPRIO_CLASS_NONE", "priority": 0}|process.ioPriority.class: unknown class "IOPRIO_CLASS_NONE"'
 		'.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 8}|process.ioPriority.priority: 8 is not in 0..7'
 		'.linux.personality = {"domain": "BSD"}|linux.personality.domain: unknown domain "BSD"'
