@@ -360,15 +360,13 @@ SESSIONKEY=${HUSK_BUILDDIR}/tests/tools/sessionkey
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ Cpus_allowed_list:[[:space:]]+1$ ]]
 	# husk itself pinned to CPU 0: with only initial the process gets the
-	# container's CPUs back; without execCPUAffinity it inherits husk's
+	# container's CPUs back (without execCPUAffinity what it gets depends
+	# on whether the kernel resets the affinity when it joins a cpuset)
 	jq '.process | .args = ["/bin/sh", "-c", "grep Cpus_allowed_list /proc/self/status"] |
 		.execCPUAffinity = {"initial": "1"}' "$BUNDLE/config.json" >"$TEST_TMP/initial.json"
 	run taskset -c 0 "$HUSK_BIN" --root "$HUSK_ROOT" exec --process "$TEST_TMP/initial.json" "$id"
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ Cpus_allowed_list:[[:space:]]+$all$ ]]
-	run taskset -c 0 "$HUSK_BIN" --root "$HUSK_ROOT" exec "$id" grep Cpus_allowed_list /proc/self/status
-	[ "$status" -eq 0 ]
-	[[ "$output" =~ Cpus_allowed_list:[[:space:]]+0$ ]]
 	# a CPU list that parses but names no CPU of the machine
 	jq '.process | .execCPUAffinity = {"final": "1000"}' "$BUNDLE/config.json" >"$TEST_TMP/bad.json"
 	run husk exec --process "$TEST_TMP/bad.json" "$id"
