@@ -823,10 +823,17 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 			return err_set(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"",
 				       cfg->linux->rootfsPropagation);
 	}
-	/* Nothing done below may propagate back to the host. A shared
-	 * rootfsPropagation is applied to the new root after the pivot. */
-	if (mount(NULL, "/", NULL, (prop & (MS_SHARED)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
-		return err_sys(err, errno, "set the propagation of /");
+	/* Nothing done below may propagate back to the host: every mount
+	 * becomes a slave first, so a non-recursive rootfsPropagation
+	 * ("private", "slave", "unbindable") cannot leave the mounts under
+	 * "/" (the rootfs's parent among them) shared with the host, which
+	 * would also make pivot_root refuse. A shared rootfsPropagation is
+	 * applied to the new root after the pivot. */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return err_sys(err, errno, "set the propagation of / to rslave");
+	if (!(prop & MS_SHARED) && prop != (MS_SLAVE | MS_REC) && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return err_sys(err, errno, "linux.rootfsPropagation: set %s on /",
+			       cfg->linux->rootfsPropagation);
 
 	if (cfg->root->path[0] == '/')
 		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s", cfg->root->path);

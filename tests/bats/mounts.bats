@@ -309,3 +309,27 @@ require_cgroup_v1() {
 		fi
 	done
 }
+
+@test "rootfsPropagation private, slave or unbindable under a shared parent mount: the pivot works and no mount leaks back" {
+	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+	local prop
+	set_args "$BUNDLE" /bin/sh -c 'cat /proc/self/mountinfo'
+	for prop in private slave unbindable rprivate; do
+		update_config "$BUNDLE" ".linux.rootfsPropagation = \"$prop\""
+		# in a private mount namespace of the test: the bundle's parent
+		# is a shared mount, as /tmp is on many hosts
+		run unshare -m --propagation private sh -c '
+			mount --bind "$1" "$1" && mount --make-shared "$1" &&
+			"$2" --root "$3" run -b "$1" "$4" && echo "rc=$?" &&
+			echo "leaked $(grep -c " $1/rootfs/" /proc/self/mountinfo)"' \
+			sh "$BUNDLE" "$HUSK_BIN" "$HUSK_ROOT" "$(ctr_id "prop$prop")"
+		echo "$prop: $output"
+		[ "$status" -eq 0 ]
+		[ "${lines[-2]}" = rc=0 ]
+		[ "${lines[-1]}" = "leaked 0" ]
+		# private and unbindable roots have no peer group
+		case $prop in
+		private | rprivate | unbindable) [[ "$(awk '$5 == "/"' <<<"$output")" != *shared:* ]] ;;
+		esac
+	done
+}
