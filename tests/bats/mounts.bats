@@ -253,8 +253,13 @@ require_cgroup_v1() {
 		set_args "$BUNDLE" cat /proc/self/mountinfo
 		run husk run $opt -b "$BUNDLE" "$(ctr_id pivot$opt)"
 		[ "$status" -eq 0 ]
-		# the root is the bundle's rootfs
-		[ "$(awk '$5 == "/" {print $4}' <<<"$output")" = "$(realpath "$BUNDLE/rootfs")" ]
+		# the root is the bundle's rootfs (its path inside the filesystem
+		# that holds it, which is the end of its real path)
+		local root
+		root=$(awk '$5 == "/" {print $4}' <<<"$output")
+		[ -n "$root" ]
+		[[ "$(realpath "$BUNDLE/rootfs")" == *"$root" ]]
+		[[ "$root" == */rootfs ]]
 		# every other mount is one the config or the runtime made
 		[ -z "$(awk '$5 != "/" && $5 !~ "^/(proc|dev|sys)(/|$)"' <<<"$output")" ]
 	done
