@@ -37,6 +37,11 @@ tests_tools_seccomp_agent_SOURCES = tests/tools/seccomp-agent.c
 tests_tools_seccomp_probe_SOURCES = tests/tools/seccomp-probe.c
 tests_tools_seccomp_probe_LDFLAGS = -static -pthread
 
+# the session keyring probe process.bats copies into a busybox rootfs
+check_PROGRAMS += tests/tools/sessionkey
+tests_tools_sessionkey_SOURCES = tests/tools/sessionkey.c
+tests_tools_sessionkey_LDFLAGS = -static
+
 TESTS += tests/unit/test-oci-spec tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh

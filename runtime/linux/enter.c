@@ -86,6 +86,10 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	close(pidfd);
 	if ((flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		log_debug("root is not mapped in the user namespace");
+	/* in the container's cgroup now: the final CPUs (or the cgroup's) */
+	if (p->execCPUAffinity && process_set_affinity(0, p->execCPUAffinity->final,
+						       "process.execCPUAffinity.final", &err) < 0)
+		goto fail;
 	if (p->terminal) {
 		_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (terminal_setup(eo->console_fd, rootfd, p->consoleSize, false, &err) < 0)
@@ -93,7 +97,7 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	}
 	if (eo->console_fd >= 0)
 		close(eo->console_fd);
-	if (process_apply_limits(p, NULL, procfd, &err) < 0 ||
+	if (process_apply_limits(p, eo->cfg->linux, procfd, &err) < 0 ||
 	    lsm_set_exec_labels(procfd, p, &err) < 0)
 		goto fail;
 	close(procfd);
@@ -150,7 +154,7 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	if (eo->proc->terminal && eo->console_fd < 0)
 		return err_set(err, EINVAL, "exec: a terminal needs --console-socket (or run in the "
 					    "foreground)");
-	if ((r = process_validate(eo->proc, err)) < 0)
+	if ((r = process_validate(eo->proc, eo->cfg->linux, err)) < 0)
 		return r;
 	_cleanup_close_ int pidfd = container_pidfd(eo->c);
 	if (pidfd < 0)
@@ -188,7 +192,12 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	}
 	if (child == 0) {
 		close(sv[0]);
-		if (cgroup_join_self(&join, placed, err) < 0) {
+		/* the CPUs to run on until the process is in the container's
+		 * cgroup (clone3 may have placed it there already) */
+		const struct oci_cpu_affinity *aff = eo->proc->execCPUAffinity;
+		if ((aff && aff->initial && aff->initial[0] &&
+		     process_set_affinity(0, aff->initial, "process.execCPUAffinity.initial", err) < 0) ||
+		    cgroup_join_self(&join, placed, err) < 0) {
 			sync_send(sv[1], SYNC_ERROR, 0, err->msg);
 			_exit(127);
 		}

@@ -110,3 +110,30 @@ int hooks_run(const char *kind, const oci_hook_list *hooks, const char *state_js
 	}
 	return 0;
 }
+
+int hooks_validate(const struct oci_hooks *hooks, struct husk_error *err)
+{
+	if (hooks == NULL)
+		return 0;
+	const struct {
+		const char *kind;
+		const oci_hook_list *list;
+	} kinds[] = {
+		{ "prestart", &hooks->prestart },   { "createRuntime", &hooks->createRuntime },
+		{ "createContainer", &hooks->createContainer },
+		{ "startContainer", &hooks->startContainer },
+		{ "poststart", &hooks->poststart }, { "poststop", &hooks->poststop },
+	};
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		for (size_t i = 0; i < kinds[k].list->len; i++) {
+			const struct oci_hook *h = &kinds[k].list->items[i];
+			if (h->path[0] != '/')
+				return err_set(err, EINVAL, "hooks.%s[%zu].path: \"%s\" is not an absolute path",
+					       kinds[k].kind, i, h->path);
+			if (h->has_timeout && h->timeout <= 0)
+				return err_set(err, EINVAL, "hooks.%s[%zu].timeout: %d is not above zero",
+					       kinds[k].kind, i, h->timeout);
+		}
+	}
+	return 0;
+}

@@ -11,4 +11,7 @@
 int hooks_run(const char *kind, const oci_hook_list *hooks, const char *state_json,
 	      struct husk_error *err);
 
+/* The spec's rules for every hook: an absolute path, a timeout above zero. */
+int hooks_validate(const struct oci_hooks *hooks, struct husk_error *err);
+
 #endif

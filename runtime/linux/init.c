@@ -72,6 +72,8 @@ static int open_private_procfs(struct init *in)
 		return err_set(&in->err, EPERM, "the private procfs is not procfs");
 	}
 	in->procfd = mnt;
+	/* the cgroup mounts read the init's own cgroups through it */
+	in->rootfs.procfd = mnt;
 	return 0;
 }
 
@@ -209,6 +211,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	in.rootfs.userns = userns;
 	in.rootfs.no_pivot = o->no_pivot;
 	in.rootfs.rootfd = -1;
+	in.rootfs.procfd = -1;
 	in.rootfs.idmap_fds = o->idmap_fds;
 	/* Without a user namespace the first mounts need nothing from the
 	 * parent: do them while it creates the cgroup. In one, they wait for
@@ -229,8 +232,15 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		err_sys(&in.err, errno, "unshare the cgroup namespace");
 		fail(&in);
 	}
-	if (!o->no_new_keyring)
-		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
+	/* A session keyring of its own, named after the container, so keys
+	 * never leak between the caller and the container. A kernel
+	 * without keyrings has nothing to leak. */
+	if (!o->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, o->id) < 0 &&
+	    errno != ENOSYS) {
+		err_sys(&in.err, errno, "join a new session keyring (--no-new-keyring keeps the "
+					"caller's)");
+		fail(&in);
+	}
 
 	if (userns && (open_private_procfs(&in) < 0 || rootfs_prepare(&in.rootfs, &in.err) < 0))
 		fail(&in);

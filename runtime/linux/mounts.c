@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -466,18 +467,89 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 	return 0;
 }
 
-/* cgroup v1 in a cgroup namespace: a tmpfs with one cgroup mount per
- * controller hierarchy the host has, as runc lays it out. */
-static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t index,
-			      const struct parsed_mount *pm, struct husk_error *err)
+/* One cgroup v1 hierarchy the init is in, from its /proc/self/cgroup. */
+struct v1_hierarchy {
+	char name[128];      /* its directory under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd" */
+	char data[160];      /* its mount data: "memory", "none,name=systemd" */
+	char path[PATH_MAX]; /* the init's cgroup in it */
+};
+
+/* Parse one "ID:CONTROLLERS:PATH" line; false for the v2 line and for
+ * hierarchies the host does not mount under /sys/fs/cgroup/NAME. */
+static bool parse_v1_line(char *line, struct v1_hierarchy *h)
 {
-	static const char *const hierarchies[] = { "cpu",     "cpuacct", "cpuset", "memory",
-						   "devices", "freezer", "blkio",  "pids",
-						   "net_cls", "net_prio", "perf_event", "hugetlb",
-						   "rdma",    "misc",    "systemd" };
-	struct parsed_mount base = *pm;
-	char why[512], path[PATH_MAX];
+	char *ctl = strchr(line, ':');
+	char *path = ctl ? strchr(ctl + 1, ':') : NULL;
+	if (path == NULL || path == ctl + 1)
+		return false;
+	*path++ = '\0';
+	ctl++;
+	bool named = strncmp(ctl, "name=", 5) == 0;
+	const char *name = named ? ctl + 5 : ctl;
+	if (name[0] == '\0' || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	if ((size_t)snprintf(h->name, sizeof(h->name), "%s", name) >= sizeof(h->name) ||
+	    (size_t)snprintf(h->data, sizeof(h->data), "%s%s", named ? "none," : "", ctl) >=
+		    sizeof(h->data) ||
+	    (size_t)snprintf(h->path, sizeof(h->path), "%s", path) >= sizeof(h->path))
+		return false;
+	char host[PATH_MAX];
+	struct stat st;
+	snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", h->name);
+	return stat(host, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Without a cgroup namespace a new cgroup mount would show the host's
+ * whole hierarchy: bind the init's own cgroup directory instead. The
+ * path comes from the kernel, and is resolved beneath the host's
+ * hierarchy mount without symlinks or crossing mounts. */
+static int bind_own_cgroup(const struct v1_hierarchy *h, int *out)
+{
+	char host[PATH_MAX];
+	snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", h->name);
+	_cleanup_close_ int top = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return -errno;
+	const char *rel = h->path;
+	while (*rel == '/')
+		rel++;
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	_cleanup_close_ int dir = *rel ? (int)syscall(SYS_openat2, top, rel, &how, sizeof(how))
+				       : dup(top);
+	if (dir < 0)
+		return -errno;
+	int tree = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		return -errno;
+	*out = tree;
+	return 0;
+}
+
+static int make_symlink(int rootfd, const char *target, const char *path, struct husk_error *err);
+
+/* A cgroup v1 mount: a tmpfs with a directory per hierarchy the init is
+ * in, as runc lays it out, and a symlink per controller of a combined
+ * hierarchy ("cpu" -> "cpu,cpuacct"). In a cgroup namespace each
+ * directory is a new cgroup mount (its root is the container's cgroup);
+ * without one, a bind of the container's own cgroup directory. The
+ * options apply to every mount; "ro" makes the tmpfs read-only too. */
+static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t index,
+			      const struct parsed_mount *pm, bool cgroupns, struct husk_error *err)
+{
+	struct parsed_mount base = *pm, sub = *pm;
+	struct v1_hierarchy h;
+	char why[512], path[PATH_MAX], buf[8192];
 	int r;
+
+	_cleanup_close_ int cgfd = openat(ctx->procfd, "self/cgroup", O_RDONLY | O_CLOEXEC);
+	ssize_t n = cgfd < 0 ? -1 : read(cgfd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return err_sys(err, errno, "mounts[%zu]: read /proc/self/cgroup", index);
+	buf[n] = '\0';
 
 	_cleanup_close_ int target = -1;
 	r = target = mkdir_in_root(ctx->rootfd, m->destination, 0755, err);
@@ -493,32 +565,43 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 	r = attach(tmpfs, target, &base);
 	if (r < 0)
 		return err_sys(err, -r, "mounts[%zu]: mount tmpfs on %s", index, m->destination);
+	/* a bind keeps the host mount's flags: add what a new mount gets */
+	sub.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	sub.attr_clear &= ~(unsigned)(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 
-	for (size_t i = 0; i < sizeof(hierarchies) / sizeof(hierarchies[0]); i++) {
-		struct stat st;
-		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", hierarchies[i]);
-		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!parse_v1_line(line, &h))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", m->destination, hierarchies[i]);
+		snprintf(path, sizeof(path), "%s/%s", m->destination, h.name);
 		_cleanup_close_ int dir = -1;
 		r = dir = mkdir_in_root(ctx->rootfd, path, 0755, err);
 		if (r < 0)
 			return err_prefix(err, "mounts[%zu]", index);
-		char data[64];
-		if (strcmp(hierarchies[i], "systemd") == 0)
-			snprintf(data, sizeof(data), "none,name=systemd");
-		else
-			snprintf(data, sizeof(data), "%s", hierarchies[i]);
 		_cleanup_close_ int mnt = -1;
-		r = new_fs_mount("cgroup", "cgroup", data, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-								  MOUNT_ATTR_NOEXEC,
-				 &mnt, why, sizeof(why));
+		if (cgroupns) {
+			r = new_fs_mount("cgroup", "cgroup", h.data, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+									  MOUNT_ATTR_NOEXEC,
+					 &mnt, why, sizeof(why));
+			if (r < 0)
+				return err_set(err, -r, "mounts[%zu]: mount cgroup %s: %s %s", index,
+					       h.name, strerror(-r), why);
+		} else if ((r = bind_own_cgroup(&h, &mnt)) < 0) {
+			return err_sys(err, -r, "mounts[%zu]: bind the container's cgroup /sys/fs/cgroup/%s%s",
+				       index, h.name, h.path);
+		}
+		r = attach(mnt, dir, &sub);
 		if (r < 0)
-			return err_set(err, -r, "mounts[%zu]: mount cgroup %s: %s %s", index, hierarchies[i],
-				       strerror(-r), why);
-		r = attach(mnt, dir, pm);
-		if (r < 0)
-			return err_sys(err, -r, "mounts[%zu]: mount cgroup %s", index, hierarchies[i]);
+			return err_sys(err, -r, "mounts[%zu]: mount cgroup %s on %s", index, h.name, path);
+		if (strchr(h.name, ',') == NULL)
+			continue;
+		char ctls[sizeof(h.name)];
+		snprintf(ctls, sizeof(ctls), "%s", h.name);
+		for (char *s2 = NULL, *c = strtok_r(ctls, ",", &s2); c; c = strtok_r(NULL, ",", &s2)) {
+			snprintf(path, sizeof(path), "%s/%s", m->destination, c);
+			if ((r = make_symlink(ctx->rootfd, h.name, path, err)) < 0)
+				return err_prefix(err, "mounts[%zu]", index);
+		}
 	}
 	if ((pm->attr_set | pm->rattr_set) & MOUNT_ATTR_RDONLY) {
 		if (setattr(tmpfs, MOUNT_ATTR_RDONLY, 0, false, 0) < 0)
@@ -556,10 +639,7 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t in
 			v2.type = "cgroup2";
 			return do_fs_mount(ctx, &v2, index, &pm, err);
 		}
-		if (!has_namespace(ctx->cfg, "cgroup"))
-			return err_set(err, ENOTSUP,
-				       "mounts[%zu]: a cgroup v1 mount needs a cgroup namespace", index);
-		return do_cgroup_v1_mount(ctx, m, index, &pm, err);
+		return do_cgroup_v1_mount(ctx, m, index, &pm, has_namespace(ctx->cfg, "cgroup"), err);
 	}
 	return do_fs_mount(ctx, m, index, &pm, err);
 }
@@ -659,27 +739,47 @@ static int populate_dev(struct rootfs_ctx *ctx, struct husk_error *err)
 	return 0;
 }
 
+/* The node type of linux.devices[i], checked with its path. */
+static int device_type(const struct oci_device *d, size_t i, mode_t *type, struct husk_error *err)
+{
+	if (strcmp(d->type, "c") == 0 || strcmp(d->type, "u") == 0)
+		*type = S_IFCHR;
+	else if (strcmp(d->type, "b") == 0)
+		*type = S_IFBLK;
+	else if (strcmp(d->type, "p") == 0)
+		*type = S_IFIFO;
+	else
+		return err_set(err, EINVAL, "linux.devices[%zu].type: \"%s\" is not c, b, u or p", i,
+			       d->type);
+	if (d->path[0] != '/')
+		return err_set(err, EINVAL, "linux.devices[%zu].path: \"%s\" is not absolute", i,
+			       d->path);
+	return 0;
+}
+
+int devices_validate(const struct oci_linux *lx, struct husk_error *err)
+{
+	mode_t type;
+	for (size_t i = 0; lx && i < lx->devices.len; i++) {
+		int r = device_type(&lx->devices.items[i], i, &type, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int config_devices(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	const struct oci_linux *lx = ctx->cfg->linux;
 	for (size_t i = 0; lx && i < lx->devices.len; i++) {
 		const struct oci_device *d = &lx->devices.items[i];
 		mode_t type;
-		if (strcmp(d->type, "c") == 0 || strcmp(d->type, "u") == 0)
-			type = S_IFCHR;
-		else if (strcmp(d->type, "b") == 0)
-			type = S_IFBLK;
-		else if (strcmp(d->type, "p") == 0)
-			type = S_IFIFO;
-		else
-			return err_set(err, EINVAL, "linux.devices[%zu].type: \"%s\" is not c, b, u or p", i,
-				       d->type);
-		if (d->path[0] != '/')
-			return err_set(err, EINVAL, "linux.devices[%zu].path: \"%s\" is not absolute", i,
-				       d->path);
+		int r = device_type(d, i, &type, err);
+		if (r < 0)
+			return r;
 		mode_t perm = d->has_fileMode ? (d->fileMode & 07777) : 0666;
-		int r = make_device(ctx, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
-				    d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0, err);
+		r = make_device(ctx, d->path, type, (unsigned)d->major, (unsigned)d->minor, perm,
+				d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0, err);
 		if (r < 0)
 			return err_prefix(err, "linux.devices[%zu]", i);
 	}
@@ -723,10 +823,17 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 			return err_set(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"",
 				       cfg->linux->rootfsPropagation);
 	}
-	/* Nothing done below may propagate back to the host. A shared
-	 * rootfsPropagation is applied to the new root after the pivot. */
-	if (mount(NULL, "/", NULL, (prop & (MS_SHARED)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
-		return err_sys(err, errno, "set the propagation of /");
+	/* Nothing done below may propagate back to the host: every mount
+	 * becomes a slave first, so a non-recursive rootfsPropagation
+	 * ("private", "slave", "unbindable") cannot leave the mounts under
+	 * "/" (the rootfs's parent among them) shared with the host, which
+	 * would also make pivot_root refuse. A shared rootfsPropagation is
+	 * applied to the new root after the pivot. */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return err_sys(err, errno, "set the propagation of / to rslave");
+	if (!(prop & MS_SHARED) && prop != (MS_SLAVE | MS_REC) && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return err_sys(err, errno, "linux.rootfsPropagation: set %s on /",
+			       cfg->linux->rootfsPropagation);
 
 	if (cfg->root->path[0] == '/')
 		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s", cfg->root->path);

@@ -14,6 +14,7 @@ struct rootfs_ctx {
 	const char *bundle;  /* absolute */
 	char rootfs[4096];   /* absolute host path of root.path */
 	int rootfd;          /* O_PATH of the rootfs; "/" after the pivot */
+	int procfd;          /* the runtime's own procfs of the container */
 	bool userns;         /* in a new user namespace: no mknod */
 	bool no_pivot;
 	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */
@@ -39,6 +40,9 @@ int rootfs_prepare_rest(struct rootfs_ctx *ctx, struct husk_error *err);
 int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err);
 /* After the pivot: masked and read-only paths, then root.readonly. */
 int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err);
+
+/* The type and path of every linux.devices entry, before anything runs. */
+int devices_validate(const struct oci_linux *lx, struct husk_error *err);
 
 /* The mount options husk understands, for `features`. */
 extern const char *const mount_option_names[];

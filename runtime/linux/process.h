@@ -4,6 +4,8 @@
 #ifndef HUSK_LINUX_PROCESS_H
 #define HUSK_LINUX_PROCESS_H
 
+#include <sched.h>
+
 #include "common/error.h"
 #include "oci-spec/runtime-spec.h"
 
@@ -11,8 +13,15 @@
  * the container is reported created. procfd is the runtime's own procfs. */
 int process_apply_limits(const struct oci_process *p, const struct oci_linux *lx, int procfd,
 			 struct husk_error *err);
-/* Check the capability and rlimit names (clear errors before anything runs). */
-int process_validate(const struct oci_process *p, struct husk_error *err);
+/* Check every name and range of the process settings and of lx's
+ * personality (clear errors naming the field before anything runs). */
+int process_validate(const struct oci_process *p, const struct oci_linux *lx,
+		     struct husk_error *err);
+/* Parse a CPU list like "0-3,7" into set; field names it in errors. */
+int cpu_list_parse(const char *list, cpu_set_t *set, const char *field, struct husk_error *err);
+/* Set pid's CPU affinity to list; NULL or "" means every CPU the cpuset
+ * allows. */
+int process_set_affinity(pid_t pid, const char *list, const char *field, struct husk_error *err);
 /* Groups, uid/gid, capabilities, no_new_privs: the last steps before exec. */
 int process_drop_privileges(const struct oci_process *p, struct husk_error *err);
 /* Find args[0] in the container's PATH (from env). path receives the

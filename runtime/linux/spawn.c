@@ -20,6 +20,7 @@
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/linux/process.h"
 
 #ifndef CLONE_NEWTIME
@@ -292,10 +293,14 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	if (!ns_plan_has(plan, CLONE_NEWNS))
 		return err_set(err, EINVAL, "linux.namespaces: a mount namespace is required");
 	if ((cfg->hostname || cfg->domainname) && !ns_plan_has(plan, CLONE_NEWUTS))
-		return err_set(err, EINVAL, "hostname: setting it needs a uts namespace");
+		return err_set(err, EINVAL, "%s: setting it needs a uts namespace",
+			       cfg->hostname ? "hostname" : "domainname");
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
-	return process_validate(cfg->process, err);
+	int r;
+	if ((r = hooks_validate(cfg->hooks, err)) < 0 || (r = devices_validate(cfg->linux, err)) < 0)
+		return r;
+	return process_validate(cfg->process, cfg->linux, err);
 }
 
 int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct husk_error *err)

@@ -88,7 +88,8 @@ teardown() {
 	done
 	# the same document written another way encodes to the same bytes
 	jq -c . "$TEST_TMP/config.json" >"$TEST_TMP/compact.json"
-	! cmp -s "$TEST_TMP/compact.json" "$TEST_TMP/config.json"
+	run cmp -s "$TEST_TMP/compact.json" "$TEST_TMP/config.json"
+	[ "$status" -ne 0 ]
 	oci_roundtrip "$TEST_TMP/compact.json" >"$TEST_TMP/again.json"
 	cmp "$TEST_TMP/config.json" "$TEST_TMP/again.json"
 }

@@ -65,3 +65,38 @@ teardown() {
 	husk delete --force "$id"
 	assert_nothing_left "$id"
 }
+
+@test "state and start racing on one container: start wins once, every state read is whole" {
+	local id i pids=()
+	id=$(ctr_id statrace)
+	set_args "$BUNDLE" /bin/sh -c "trap 'exit 0' TERM; while :; do sleep 0.1; done"
+	husk_nowait create -b "$BUNDLE" "$id"
+	# readers and writers of state.json at the same time: every reader
+	# sees a whole document, start wins once
+	for i in $(seq 10); do
+		husk state "$id" >"$TEST_TMP/state.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in $(seq 3); do
+		husk start "$id" >"$TEST_TMP/start.$i" 2>&1 &
+		pids+=($!)
+	done
+	local rc started=0
+	for i in "${!pids[@]}"; do
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		[ "$i" -lt 10 ] && [ "$rc" -ne 0 ] && { cat "$TEST_TMP/state.$((i + 1))"; false; }
+		[ "$i" -ge 10 ] && [ "$rc" -eq 0 ] && started=$((started + 1))
+	done
+	[ "$started" -eq 1 ]
+	for i in $(seq 10); do
+		jq -e '.id and .status and .pid' "$TEST_TMP/state.$i" >/dev/null
+	done
+	wait_for_status "$id" running
+	# no temporary file of an atomic write is left behind
+	[ "$(ls -A "$HUSK_ROOT/$id" | sort | xargs)" = "config.json state.json" ]
+	husk kill "$id" KILL
+	wait_for_status "$id" stopped
+	husk delete "$id"
+	assert_nothing_left "$id"
+}

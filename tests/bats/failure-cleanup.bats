@@ -17,7 +17,9 @@ teardown() {
 	teardown_common
 }
 
-# create_fails PATTERN: create fails, says PATTERN, and leaves nothing.
+# create_fails PATTERN: create fails, says PATTERN, and leaves nothing;
+# with --log-format json the log's last line is that error (what engines
+# show their users).
 create_fails() {
 	run husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
 	echo "$output"
@@ -25,6 +27,16 @@ create_fails() {
 	[[ "$output" == *$1* ]]
 	assert_nothing_left "$ID" "$MARKER" "$TEST_TMP/pid"
 	[ -z "$(husk list -q)" ]
+	run husk_nowait --log "$TEST_TMP/log.json" --log-format json \
+		create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
+	[ "$status" -ne 0 ]
+	local last
+	last=$(tail -n 1 "$TEST_TMP/log.json")
+	echo "last log line: $last"
+	[ "$(jq -r .level <<<"$last")" = error ]
+	[[ "$(jq -r .msg <<<"$last")" == *$1* ]]
+	jq -e . "$TEST_TMP/log.json" >/dev/null
+	assert_nothing_left "$ID" "$MARKER" "$TEST_TMP/pid"
 }
 
 @test "bad config JSON" {
@@ -87,4 +99,19 @@ create_fails() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"pid-file"* ]]
 	assert_nothing_left "$ID" "$MARKER"
+}
+
+@test "a bad process setting (scheduler policy)" {
+	update_config "$BUNDLE" '.process.scheduler = {"policy": "SCHED_NOPE"}'
+	create_fails "process.scheduler.policy"
+}
+
+@test "a sysctl the kernel does not have" {
+	update_config "$BUNDLE" '.linux.sysctl = {"net.no.such.key": "1"}'
+	create_fails "net.no.such.key"
+}
+
+@test "a device of an unknown type" {
+	update_config "$BUNDLE" '.linux.devices = [{"path": "/dev/x", "type": "z", "major": 1, "minor": 3}]'
+	create_fails "linux.devices?0?.type:*z*is not c, b, u or p"
 }

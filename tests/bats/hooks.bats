@@ -144,3 +144,51 @@ hook() {
 	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
 	[ "$(container_status "$ID")" = stopped ]
 }
+
+@test "prestart, createRuntime, poststart and poststop hooks run in the runtime's namespaces" {
+	local kind
+	for kind in prestart createRuntime poststart poststop; do
+		update_config "$BUNDLE" ".hooks.$kind = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\",
+			\"echo $kind \$(readlink /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/pid | xargs) >>$TEST_TMP/ns\"]}]"
+	done
+	set_args "$BUNDLE" true
+	run husk run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	local host
+	host=$(readlink /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/pid | xargs)
+	run cat "$TEST_TMP/ns"
+	[ "${#lines[@]}" -eq 4 ]
+	[ "${lines[0]}" = "prestart $host" ]
+	[ "${lines[1]}" = "createRuntime $host" ]
+	[ "${lines[2]}" = "poststart $host" ]
+	[ "${lines[3]}" = "poststop $host" ]
+}
+
+@test "poststop runs when run removes the container and on delete --force of a running one" {
+	update_config "$BUNDLE" ".hooks.poststop = [$(hook poststop)]"
+	set_args "$BUNDLE" /bin/sh -c 'exit 3'
+	run husk run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 3 ]
+	[ "$(cat "$TEST_TMP/log")" = "poststop stopped env-poststop" ]
+	[ "$(jq -r .id "$TEST_TMP/log.poststop.json")" = "$ID" ]
+	rm "$TEST_TMP/log"
+	set_args "$BUNDLE" sleep 100
+	husk_nowait run --detach -b "$BUNDLE" "$ID"
+	[ ! -e "$TEST_TMP/log" ]
+	husk delete --force "$ID"
+	[ "$(cat "$TEST_TMP/log")" = "poststop stopped env-poststop" ]
+	assert_nothing_left "$ID"
+}
+
+@test "a hook with a relative path or a timeout that is not above zero fails create and leaves nothing" {
+	local case
+	for case in '{"path": "hook.sh"}|hooks.poststop[0].path: "hook.sh" is not an absolute path' \
+		'{"path": "/bin/true", "timeout": 0}|hooks.poststop[0].timeout: 0 is not above zero' \
+		'{"path": "/bin/true", "timeout": -5}|hooks.poststop[0].timeout: -5 is not above zero'; do
+		update_config "$BUNDLE" ".hooks.poststop = [${case%%|*}]"
+		run husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
+		[ "$status" -ne 0 ]
+		[[ "${output//\\/}" == *"${case#*|}"* ]]
+		assert_nothing_left "$ID" "" "$TEST_TMP/pid"
+	done
+}

@@ -296,6 +296,7 @@ teardown() {
 @test "--pid-file holds the init's pid" {
 	local id
 	id=$(ctr_id pidfile)
+	set_args "$BUNDLE" sleep 100
 	husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$id"
 	[ "$(cat "$TEST_TMP/pid")" = "$(husk state "$id" | jq .pid)" ]
 	# a relative path is taken from the caller's directory
@@ -303,7 +304,9 @@ teardown() {
 	[ "$(cat "$TEST_TMP/rel.pid")" = "$(husk state "$(ctr_id pidrel)" | jq .pid)" ]
 	run husk_nowait run --detach -b "$BUNDLE" --pid-file "$TEST_TMP/run.pid" "$(ctr_id pidrun)"
 	[ "$status" -eq 0 ]
-	[[ "$(cat "$TEST_TMP/run.pid")" =~ ^[0-9]+$ ]]
+	[ "$(cat "$TEST_TMP/run.pid")" = "$(husk state "$(ctr_id pidrun)" | jq .pid)" ]
+	# the pid is the container's init, seen from the host
+	[ "$(readlink "/proc/$(cat "$TEST_TMP/run.pid")/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]
 }
 
 @test "--log-format json: the last line is the error of a failing create" {
@@ -367,4 +370,58 @@ teardown() {
 	# run returns (the container was killed) and leaves nothing behind
 	wait "$runner" || true
 	[ ! -e "$HUSK_ROOT/$id" ]
+}
+
+@test "without --root the state lives in /run/husk" {
+	local id
+	id=$(ctr_id defroot)
+	set_args "$BUNDLE" sleep 100
+	# not the husk() wrapper: no --root
+	"$HUSK_BIN" create -b "$BUNDLE" "$id" </dev/null >/dev/null 2>"$TEST_TMP/err" ||
+		{ cat "$TEST_TMP/err"; false; }
+	local rc=0
+	[ -p "/run/husk/$id/exec.fifo" ] || rc=1
+	[ "$("$HUSK_BIN" state "$id" | jq -r .status)" = created ] || rc=1
+	"$HUSK_BIN" list -q | grep -qx -- "$id" || rc=1
+	"$HUSK_BIN" delete --force "$id"
+	[ "$rc" -eq 0 ]
+	[ ! -e "/run/husk/$id" ]
+}
+
+@test "run of a missing executable fails naming it and leaves nothing" {
+	local id
+	id=$(ctr_id noexe)
+	set_args "$BUNDLE" nosuchcmd
+	run husk run -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'exec: \"nosuchcmd\": executable file not found in $PATH'* ]]
+	assert_nothing_left "$id"
+}
+
+@test "--preserve-fds on create reaches the process at start" {
+	local id
+	id=$(ctr_id fdcreate)
+	echo kept >"$TEST_TMP/fd3"
+	set_args "$BUNDLE" /bin/sh -c 'cat <&3 >/tmp/fd3-seen'
+	husk_nowait create --preserve-fds 1 -b "$BUNDLE" "$id" 3<"$TEST_TMP/fd3"
+	husk start "$id"
+	wait_for_status "$id" stopped
+	[ "$(cat "$BUNDLE/rootfs/tmp/fd3-seen")" = kept ]
+}
+
+@test "list --format json carries each container's pid, bundle and creation time" {
+	local id pid
+	id=$(ctr_id listjson)
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq .pid)
+	run husk list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].id' <<<"$output")" = "$id" ]
+	[ "$(jq -r '.[0].pid' <<<"$output")" = "$pid" ]
+	[ "$(jq -r '.[0].bundle' <<<"$output")" = "$(realpath "$BUNDLE")" ]
+	[[ "$(jq -r '.[0].created' <<<"$output")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]]
+	# the table shows the same pid
+	run husk list
+	[[ "${lines[1]}" =~ ^$id\ +$pid\ +created\ + ]]
 }

@@ -122,6 +122,7 @@ mount_line_of() {
 		| .linux.readonlyPaths = ["/rodir", "/proc/sys"]'
 	run_sh "$BUNDLE" 'echo "[$(cat /secretfile)]"; echo "[$(ls -A /secretdir)]"
 		(touch /rodir/x && echo writable) 2>/dev/null
+		(touch /secretdir/x && echo masked-writable) 2>/dev/null
 		(echo 1 >/proc/sys/kernel/domainname && echo procsys-writable) 2>/dev/null; echo done'
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '[]\n[]\ndone')" ]
@@ -189,4 +190,151 @@ mount_line_of() {
 	[ "${lines[0]}" = "character special file a,e5" ]
 	[ "${lines[1]}" = "character special file 1,3" ]
 	[ "${lines[2]}" = 1 ]
+}
+
+# cgroup_v1_host: the host mounts cgroup v1 hierarchies (memory among them)
+require_cgroup_v1() {
+	[ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ] || skip "the host has no cgroup v1 memory hierarchy"
+}
+
+@test "a v1 cgroup mount shows the container's own cgroups, with and without a cgroup namespace" {
+	require_cgroup_v1
+	local hierarchies
+	# every v1 hierarchy the host mounts under /sys/fs/cgroup
+	hierarchies=$(awk -F: '$2 != "" {sub(/^name=/, "", $2); print $2}' /proc/self/cgroup |
+		while read -r h; do [ -d "/sys/fs/cgroup/$h" ] && echo "$h"; done | sort | xargs)
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432}'
+	local script='ls /sys/fs/cgroup | xargs; cat /sys/fs/cgroup/memory/memory.limit_in_bytes;
+		cat /sys/fs/cgroup/pids/cgroup.procs | wc -l'
+	run_sh "$BUNDLE" "$script"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$hierarchies" ]
+	[ "${lines[1]}" = 33554432 ]
+	# the container's processes only: sh, cat and wc
+	[ "${lines[2]}" -le 3 ]
+	update_config "$BUNDLE" 'del(.linux.namespaces[] | select(.type == "cgroup"))'
+	run_sh "$BUNDLE" "$script; grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo; grep :memory: /proc/self/cgroup"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$hierarchies" ]
+	[ "${lines[1]}" = 33554432 ]
+	[ "${lines[2]}" -le 3 ]
+	# a bind of the container's cgroup directory, not the hierarchy's root
+	local root=${lines[4]#*:memory:}
+	[ "$root" != / ]
+	[ "$(awk '{print $4}' <<<"${lines[3]}")" = "$root" ]
+	[[ "${lines[3]}" == *" /sys/fs/cgroup/memory ro,nosuid,nodev,noexec"*" - cgroup "* ]]
+}
+
+@test "a v1 cgroup mount without a cgroup namespace is read-only with ro and writable without" {
+	require_cgroup_v1
+	local id
+	update_config "$BUNDLE" 'del(.linux.namespaces[] | select(.type == "cgroup")) |
+		.linux.resources.memory = {"limit": 33554432}'
+	run_sh "$BUNDLE" 'echo 67108864 >/sys/fs/cgroup/memory/memory.limit_in_bytes; mkdir /sys/fs/cgroup/x'
+	[ "$status" -ne 0 ]
+	[ "$(grep -c 'Read-only file system' <<<"$output")" -eq 2 ]
+	update_config "$BUNDLE" '(.mounts[] | select(.type == "cgroup") | .options) |= map(select(. != "ro"))'
+	id=$(ctr_id cgrw)
+	set_args "$BUNDLE" /bin/sh -c 'echo 67108864 >/sys/fs/cgroup/memory/memory.limit_in_bytes && sleep 100'
+	husk_nowait run --detach -b "$BUNDLE" "$id"
+	# the write went to the container's cgroup on the host
+	local i
+	for i in $(seq 50); do
+		[ "$(cat "/sys/fs/cgroup/memory/$id/memory.limit_in_bytes")" = 67108864 ] && break
+		sleep 0.1
+	done
+	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.limit_in_bytes")" = 67108864 ]
+	[ "$(container_status "$id")" = running ]
+}
+
+@test "after pivot_root only the container's own mounts are visible, with the rootfs as /" {
+	local opt
+	for opt in "" --no-pivot; do
+		set_args "$BUNDLE" cat /proc/self/mountinfo
+		run husk run $opt -b "$BUNDLE" "$(ctr_id pivot$opt)"
+		[ "$status" -eq 0 ]
+		# the root is the bundle's rootfs (its path inside the filesystem
+		# that holds it, which is the end of its real path)
+		local root
+		root=$(awk '$5 == "/" {print $4}' <<<"$output")
+		[ -n "$root" ]
+		[[ "$(realpath "$BUNDLE/rootfs")" == *"$root" ]]
+		[[ "$root" == */rootfs ]]
+		# every other mount is one the config or the runtime made
+		[ -z "$(awk '$5 != "/" && $5 !~ "^/(proc|dev|sys)(/|$)"' <<<"$output")" ]
+	done
+}
+
+@test "rbind carries submounts; ro stops at the top, rro reaches them" {
+	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+	local opts want
+	for opts in '"rbind", "ro"|writable' '"rbind", "rro"|'; do
+		want=${opts#*|}
+		update_config "$BUNDLE" '.mounts = [.mounts[] | select(.destination != "/mnt")]'
+		add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$SRC"'", "options": ['"${opts%%|*}"']}'
+		set_args "$BUNDLE" /bin/sh -c '(touch /mnt/x && echo top-writable) 2>/dev/null
+			(touch /mnt/sub/x && echo writable) 2>/dev/null; grep -c " /mnt/sub " /proc/self/mountinfo'
+		# the submount lives in a private mount namespace of the test only
+		run unshare -m --propagation private sh -c \
+			'mount -t tmpfs -o size=1m tmpfs "$1/sub" && exec "$2" --root "$3" run -b "$4" "$5"' \
+			sh "$SRC" "$HUSK_BIN" "$HUSK_ROOT" "$BUNDLE" "$(ctr_id rro)"
+		echo "$opts: $output"
+		[ "$status" -eq 0 ]
+		# ro: the submount stays writable; rro: nothing is
+		if [ -n "$want" ]; then
+			[ "${lines[0]}" = "$want" ]
+		else
+			[[ "$output" != *writable* ]]
+		fi
+		[ "${lines[-1]}" = 1 ]
+		[[ "$output" != *top-writable* ]]
+	done
+	# nothing was mounted on the host
+	run mountpoint -q "$SRC/sub"
+	[ "$status" -ne 0 ]
+}
+
+@test "atime options on a bind mount" {
+	local opt want
+	for opt in noatime:noatime strictatime:"" relatime:relatime nodiratime:nodiratime; do
+		want=${opt#*:}
+		opt=${opt%%:*}
+		update_config "$BUNDLE" '.mounts = [.mounts[] | select(.destination != "/mnt")]'
+		add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$SRC"'", "options": ["bind", "'"$opt"'"]}'
+		run_sh "$BUNDLE" 'cat /proc/self/mountinfo'
+		[ "$status" -eq 0 ]
+		local flags
+		flags=$(mount_line_of /mnt | awk '{print $6}')
+		echo "$opt: $flags"
+		if [ -n "$want" ]; then
+			[[ ",$flags," == *",$want,"* ]]
+		else
+			# strictatime: neither noatime nor relatime
+			[[ ",$flags," != *",noatime,"* && ",$flags," != *",relatime,"* ]]
+		fi
+	done
+}
+
+@test "rootfsPropagation private, slave or unbindable under a shared parent mount: the pivot works and no mount leaks back" {
+	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+	local prop
+	set_args "$BUNDLE" /bin/sh -c 'cat /proc/self/mountinfo'
+	for prop in private slave unbindable rprivate; do
+		update_config "$BUNDLE" ".linux.rootfsPropagation = \"$prop\""
+		# in a private mount namespace of the test: the bundle's parent
+		# is a shared mount, as /tmp is on many hosts
+		run unshare -m --propagation private sh -c '
+			mount --bind "$1" "$1" && mount --make-shared "$1" &&
+			"$2" --root "$3" run -b "$1" "$4" && echo "rc=$?" &&
+			echo "leaked $(grep -c " $1/rootfs/" /proc/self/mountinfo)"' \
+			sh "$BUNDLE" "$HUSK_BIN" "$HUSK_ROOT" "$(ctr_id "prop$prop")"
+		echo "$prop: $output"
+		[ "$status" -eq 0 ]
+		[ "${lines[-2]}" = rc=0 ]
+		[ "${lines[-1]}" = "leaked 0" ]
+		# private and unbindable roots have no peer group
+		case $prop in
+		private | rprivate | unbindable) [[ "$(awk '$5 == "/"' <<<"$output")" != *shared:* ]] ;;
+		esac
+	done
 }

@@ -36,8 +36,9 @@ ns_file() {
 
 @test "a namespace left out of the config is the host's" {
 	local type file
-	# husk mounts cgroup v1 only inside a cgroup namespace
-	update_config "$BUNDLE" 'del(.hostname) | del(.mounts[] | select(.type == "cgroup"))'
+	# the cgroup mount stays: without a cgroup namespace it binds the
+	# container's own cgroups (mounts.bats)
+	update_config "$BUNDLE" 'del(.hostname)'
 	for type in network ipc uts cgroup; do
 		update_config "$BUNDLE" "del(.linux.namespaces[] | select(.type == \"$type\"))"
 	done
@@ -151,4 +152,51 @@ ns_file() {
 	# every hierarchy shows "/": the namespace was made inside the cgroup
 	[ -n "$output" ]
 	[ -z "$(echo "$output" | grep -v ':/$')" ]
+}
+
+@test "joining the pid namespace of another container by path: its processes are visible" {
+	local first pid
+	first=$(ctr_id pidfirst)
+	set_args "$BUNDLE" sleep 101
+	husk_nowait run --detach -b "$BUNDLE" "$first"
+	pid=$(husk state "$first" | jq .pid)
+	update_config "$BUNDLE" "(.linux.namespaces[] | select(.type == \"pid\")).path = \"/proc/$pid/ns/pid\""
+	run_sh "$BUNDLE" 'readlink /proc/self/ns/pid; cat /proc/1/cmdline | tr "\0" " "'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(readlink /proc/"$pid"/ns/pid)" ]
+	# pid 1 of that namespace is the first container's init
+	[ "${lines[1]}" = "sleep 101 " ]
+}
+
+@test "joining the user namespace of another container by path keeps its mappings" {
+	[ -e /proc/self/ns/user ] || skip "no user namespaces"
+	local first pid
+	first=$(ctr_id userfirst)
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$TEST_TMP" "$BUNDLE"
+	set_args "$BUNDLE" sleep 100
+	husk_nowait run --detach -b "$BUNDLE" "$first"
+	pid=$(husk state "$first" | jq .pid)
+	update_config "$BUNDLE" "(.linux.namespaces[] | select(.type == \"user\")).path = \"/proc/$pid/ns/user\"
+		| del(.linux.uidMappings, .linux.gidMappings)"
+	run_sh "$BUNDLE" 'readlink /proc/self/ns/user; cat /proc/self/uid_map; id -u'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(readlink /proc/"$pid"/ns/user)" ]
+	[[ "${lines[1]}" =~ ^\ +0\ +100000\ +65536$ ]]
+	[ "${lines[2]}" = 0 ]
+}
+
+@test "hostname or domainname without a uts namespace fails clearly" {
+	update_config "$BUNDLE" 'del(.linux.namespaces[] | select(.type == "uts")) | .hostname = "box"'
+	run_sh "$BUNDLE" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"hostname"*"uts namespace"* ]]
+	update_config "$BUNDLE" 'del(.hostname) | .domainname = "example.org"'
+	run_sh "$BUNDLE" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"domainname: setting it needs a uts namespace"* ]]
+	[ "$(hostname)" != box ]
 }

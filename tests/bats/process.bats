@@ -145,7 +145,7 @@ teardown() {
 	[ "${lines[2]}" = "[ c ]" ]
 	[ "${lines[3]}" = "hello  world" ]
 	[[ "$output" == *$'\nEMPTY=\n'* ]]
-	! [[ "$output" == *HUSK* ]]
+	[[ "$output" != *HUSK* ]]
 }
 
 @test "--preserve-fds passes fd 3; every other fd is closed" {
@@ -168,4 +168,208 @@ teardown() {
 		run_sh "$BUNDLE" "exit $code"
 		[ "$status" -eq "$code" ]
 	done
+}
+
+# The scheduling fields of the container's process ($$, the shell run_sh
+# starts) from /proc/PID/stat: 19 nice, 40 rt_priority, 41 policy. Field 2
+# is "(comm)"; busybox's comm never holds a space, so cut counts right.
+STAT_FIELDS='cut -d" " -f19,40,41 /proc/$$/stat'
+
+@test "linux.personality LINUX32 with flags: uname -m is i686 and the flags are set" {
+	update_config "$BUNDLE" '.linux.personality = {"domain": "LINUX32", "flags": ["ADDR_NO_RANDOMIZE"]}'
+	run_sh "$BUNDLE" 'uname -m; cat /proc/self/personality'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = i686 ]
+	# PER_LINUX32 8 | ADDR_NO_RANDOMIZE 0x40000
+	[ "${lines[1]}" = 00040008 ]
+	update_config "$BUNDLE" '.linux.personality = {"domain": "LINUX"}'
+	run_sh "$BUNDLE" 'uname -m; cat /proc/self/personality'
+	[ "${lines[0]}" = "$(uname -m)" ]
+	[ "${lines[1]}" = 00000000 ]
+}
+
+@test "exec gets the container's personality" {
+	local id
+	id=$(ctr_id pers)
+	update_config "$BUNDLE" '.linux.personality = {"domain": "LINUX32"}'
+	set_args "$BUNDLE" sleep 100
+	husk_nowait run --detach -b "$BUNDLE" "$id"
+	run husk exec "$id" uname -m
+	[ "$status" -eq 0 ]
+	[ "$output" = i686 ]
+}
+
+@test "scheduler SCHED_BATCH and SCHED_IDLE with nice" {
+	update_config "$BUNDLE" '.process.scheduler = {"policy": "SCHED_BATCH", "nice": 7}'
+	run_sh "$BUNDLE" "$STAT_FIELDS"
+	[ "$status" -eq 0 ]
+	# nice 7, rt_priority 0, policy 3 (SCHED_BATCH)
+	[ "$output" = "7 0 3" ]
+	update_config "$BUNDLE" '.process.scheduler = {"policy": "SCHED_IDLE"}'
+	run_sh "$BUNDLE" "$STAT_FIELDS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "0 0 5" ]
+}
+
+@test "scheduler SCHED_FIFO with a priority; SCHED_FLAG_RESET_ON_FORK gives children SCHED_OTHER" {
+	update_config "$BUNDLE" '.process.scheduler = {"policy": "SCHED_FIFO", "priority": 10,
+		"flags": ["SCHED_FLAG_RESET_ON_FORK"]}'
+	# with CONFIG_RT_GROUP_SCHED a new v1 cpu cgroup has no realtime time
+	if [ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ]; then
+		update_config "$BUNDLE" '.linux.resources.cpu = {"realtimeRuntime": 10000, "realtimePeriod": 1000000}'
+	fi
+	# the first cut is a child of the shell (the last one replaces it)
+	run_sh "$BUNDLE" "cut -d' ' -f19,40,41 /proc/self/stat; $STAT_FIELDS"
+	[ "$status" -eq 0 ]
+	# the child: SCHED_OTHER; the init: rt_priority 10, policy 1 (SCHED_FIFO)
+	[ "${lines[0]}" = "0 0 0" ]
+	[ "${lines[1]}" = "0 10 1" ]
+}
+
+@test "scheduler SCHED_DEADLINE with runtime, deadline and period" {
+	update_config "$BUNDLE" '.process.scheduler = {"policy": "SCHED_DEADLINE",
+		"runtime": 10000000, "deadline": 30000000, "period": 100000000}'
+	# a deadline task cannot fork: the shell execs grep
+	run_sh "$BUNDLE" 'exec grep -E "^policy " /proc/self/sched'
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^policy\ +:\ +6$ ]]
+}
+
+@test "a realtime policy without realtime time in the cpu cgroup fails with a hint" {
+	[ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "no cgroup v1 realtime CPU controller (CONFIG_RT_GROUP_SCHED)"
+	update_config "$BUNDLE" '.process.scheduler = {"policy": "SCHED_RR", "priority": 5}'
+	run_sh "$BUNDLE" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.scheduler"*SCHED_RR*realtimeRuntime* ]]
+}
+
+@test "ioPriority classes read back with ionice" {
+	local io
+	for io in IOPRIO_CLASS_BE:6:"best-effort: prio 6" IOPRIO_CLASS_RT:2:"realtime: prio 2" \
+		IOPRIO_CLASS_IDLE:0:idle; do
+		update_config "$BUNDLE" "$(printf '.process.ioPriority = {"class": "%s", "priority": %s}' \
+			"${io%%:*}" "$(cut -d: -f2 <<<"$io")")"
+		# a child inherits it: ionice of the shell and of a new process
+		run_sh "$BUNDLE" 'ionice -p $$; ionice'
+		[ "$status" -eq 0 ]
+		[ "${lines[0]}" = "${io#*:*:}" ]
+		[ "${lines[1]}" = "${io#*:*:}" ]
+	done
+}
+
+@test "bad scheduler, ioPriority, personality and rlimits values fail create naming the field" {
+	local id case filter want
+	local -a cases=(
+		'.process.scheduler = {"policy": "SCHED_NOPE"}|process.scheduler.policy: unknown policy "SCHED_NOPE"'
+		'.process.scheduler = {"policy": "SCHED_OTHER", "flags": ["SCHED_FLAG_BOGUS"]}|process.scheduler.flags[0]: unknown flag "SCHED_FLAG_BOGUS"'
+		'.process.scheduler = {"policy": "SCHED_OTHER", "nice": 20}|process.scheduler.nice: 20 is not in -20..19'
+		'.process.scheduler = {"policy": "SCHED_BATCH", "priority": 3}|process.scheduler.priority: SCHED_BATCH takes no priority'
+		'.process.scheduler = {"policy": "SCHED_FIFO"}|process.scheduler.priority: SCHED_FIFO needs a priority in 1..99'
+		'.process.scheduler = {"policy": "SCHED_DEADLINE", "runtime": 50000000, "deadline": 30000000}|process.scheduler: SCHED_DEADLINE needs 0 < runtime <= deadline <= period (or period 0), got runtime 50000000, deadline 30000000, period 0'
+		'.process.ioPriority = {"class": "IOPRIO_CLASS_NONE", "priority": 0}|process.ioPriority.class: unknown class "IOPRIO_CLASS_NONE"'
+		'.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 8}|process.ioPriority.priority: 8 is not in 0..7'
+		'.linux.personality = {"domain": "BSD"}|linux.personality.domain: unknown domain "BSD"'
+		'.linux.personality = {"domain": "LINUX", "flags": ["NO_SUCH_FLAG"]}|linux.personality.flags[0]: unknown flag "NO_SUCH_FLAG"'
+		'.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 10}, {"type": "RLIMIT_NOFILE", "soft": 20, "hard": 20}]|process.rlimits[1].type: RLIMIT_NOFILE is already set by process.rlimits[0]'
+		'.process.rlimits = [{"type": "RLIMIT_CORE", "soft": 2, "hard": 1}]|process.rlimits[0]: soft limit above the hard limit'
+		'.process.execCPUAffinity = {"initial": "0-x"}|process.execCPUAffinity.initial: "0-x" is not a CPU list'
+	)
+	set_args "$BUNDLE" sleep 100
+	cp "$BUNDLE/config.json" "$TEST_TMP/config.orig"
+	for case in "${cases[@]}"; do
+		filter=${case%%|*}
+		want=${case#*|}
+		cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
+		update_config "$BUNDLE" "$filter"
+		id=$(ctr_id bad)
+		run husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$id"
+		echo "$filter -> $status: $output"
+		[ "$status" -ne 0 ]
+		# the text log format escapes the quotes
+		[[ "${output//\\/}" == *"$want"* ]]
+		assert_nothing_left "$id" "" "$TEST_TMP/pid"
+	done
+	[ -z "$(husk list -q)" ]
+}
+
+@test "rlimits: unlimited values, and a hard limit above the caller's" {
+	# jq turns 2^64-1 into a float: put the number in with sed, after the
+	# last jq edit
+	set_args "$BUNDLE" /bin/sh -c 'grep -E "^Max (core file size|data size)" /proc/self/limits'
+	update_config "$BUNDLE" '.process.rlimits = [{"type": "RLIMIT_CORE", "soft": 1, "hard": 1},
+		{"type": "RLIMIT_DATA", "soft": 1048576, "hard": 2}]'
+	sed -i 's/"soft": 1,/"soft": 18446744073709551615,/; s/"hard": 1$/"hard": 18446744073709551615/;
+		s/"hard": 2$/"hard": 18446744073709551615/' "$BUNDLE/config.json"
+	[ "$(grep -c '"hard": 18446744073709551615' "$BUNDLE/config.json")" -eq 2 ]
+	# (the caller's hard limits are unlimited: raising them needs
+	# CAP_SYS_RESOURCE, checked below)
+	[ "$(ulimit -Hc)" = unlimited ] && [ "$(ulimit -Hd)" = unlimited ] ||
+		skip "the caller's core and data hard limits are not unlimited"
+	run husk run -b "$BUNDLE" "$(ctr_id unlimited)"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^Max\ data\ size\ +1048576\ +unlimited ]]
+	[[ "${lines[1]}" =~ ^Max\ core\ file\ size\ +unlimited\ +unlimited ]]
+
+	local hard=$(( $(ulimit -Hn) + 1000 ))
+	update_config "$BUNDLE" ".process.rlimits = [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": $hard}]"
+	run_sh "$BUNDLE" 'ulimit -Hn'
+	# CAP_SYS_RESOURCE is bit 24 of CapEff
+	if (( (16#$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24) & 1 )); then
+		[ "$status" -eq 0 ]
+		[ "$output" = "$hard" ]
+	else
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"process.rlimits[0]: setrlimit RLIMIT_NOFILE"*CAP_SYS_RESOURCE* ]]
+	fi
+}
+
+SESSIONKEY=${HUSK_BUILDDIR}/tests/tools/sessionkey
+
+@test "the container gets a session keyring of its own named after it; --no-new-keyring keeps the caller's" {
+	[ -x "$SESSIONKEY" ] || skip "tests/tools/sessionkey is not built (make check builds it)"
+	local id caller
+	cp "$SESSIONKEY" "$BUNDLE/rootfs/bin/sessionkey"
+	set_args "$BUNDLE" /bin/sessionkey
+	caller=$("$SESSIONKEY")
+	id=$(ctr_id keyring)
+	run husk run -b "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "${output#* }" = "$id" ]
+	[ "${output%% *}" != "${caller%% *}" ]
+	run husk run --no-new-keyring -b "$BUNDLE" "$(ctr_id nokeyring)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$caller" ]
+	# create takes the flag too
+	id=$(ctr_id nokeyring2)
+	husk_nowait create --no-new-keyring -b "$BUNDLE" "$id"
+	husk start "$id"
+	wait_for_status "$id" stopped
+	[ "$(cat "$TEST_TMP/ctr.out")" = "$caller" ]
+}
+
+@test "exec with execCPUAffinity: final CPUs after joining the cgroup, the cgroup's CPUs when only initial is given" {
+	[ "$(nproc --all)" -ge 2 ] || skip "needs two CPUs"
+	local id all
+	all=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status)
+	id=$(ctr_id affinity)
+	set_args "$BUNDLE" sleep 100
+	husk_nowait run --detach -b "$BUNDLE" "$id"
+	jq '.process | .args = ["/bin/sh", "-c", "grep Cpus_allowed_list /proc/self/status"] |
+		.execCPUAffinity = {"initial": "0", "final": "1"}' "$BUNDLE/config.json" >"$TEST_TMP/final.json"
+	run husk exec --process "$TEST_TMP/final.json" "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ Cpus_allowed_list:[[:space:]]+1$ ]]
+	# husk itself pinned to CPU 0: with only initial the process gets the
+	# container's CPUs back (without execCPUAffinity what it gets depends
+	# on whether the kernel resets the affinity when it joins a cpuset)
+	jq '.process | .args = ["/bin/sh", "-c", "grep Cpus_allowed_list /proc/self/status"] |
+		.execCPUAffinity = {"initial": "1"}' "$BUNDLE/config.json" >"$TEST_TMP/initial.json"
+	run taskset -c 0 "$HUSK_BIN" --root "$HUSK_ROOT" exec --process "$TEST_TMP/initial.json" "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ Cpus_allowed_list:[[:space:]]+$all$ ]]
+	# a CPU list that parses but names no CPU of the machine
+	jq '.process | .execCPUAffinity = {"final": "1000"}' "$BUNDLE/config.json" >"$TEST_TMP/bad.json"
+	run husk exec --process "$TEST_TMP/bad.json" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.execCPUAffinity.final"*1000* ]]
 }
