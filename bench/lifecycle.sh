@@ -4,7 +4,8 @@
 #   cycle      create + start + wait for exit + delete
 #   cycle-net  the same with a network namespace
 #   parallel   10 cycles at once (wall time for all 10)
-# plus the peak RSS of create. Medians over N runs; ratios are to crun.
+# plus the peak RSS of create. Medians over N runs, the runtimes taking
+# turns within each run; ratios are to crun.
 #
 # crun 1.8 refuses hybrid cgroup hosts, so everything runs (for fairness,
 # all three) in a private mount namespace whose /sys/fs/cgroup/unified is
@@ -68,15 +69,14 @@ cycle() {
 	"$rt" --root "$root" delete "$id"
 }
 
-measure() { # NAME COMMAND... -> median ms over N
-	local i t0 t1
-	for i in $(seq "$N"); do
-		# bash's own clock (microseconds): no process per reading
-		t0=${EPOCHREALTIME/./}
-		"$@" "$i" >/dev/null 2>&1
-		t1=${EPOCHREALTIME/./}
-		echo $((t1 - t0))
-	done | median
+# time_us COMMAND... -> microseconds of one call, by bash's own clock (no
+# process per reading)
+time_us() {
+	local t0 t1
+	t0=${EPOCHREALTIME/./}
+	"$@" >/dev/null 2>&1
+	t1=${EPOCHREALTIME/./}
+	echo $((t1 - t0))
 }
 
 run_once() { "$1" --root "$work/roots/${1##*/}" run --bundle "$2" "r$3" </dev/null; }
@@ -98,15 +98,30 @@ peak_rss() { # kB of `RUNTIME create`
 declare -A R
 runtimes=("$work/husk-ro" "$work/husk-memfd" runc crun)
 names=(husk husk-memfd runc crun)
+present=()
 for k in 0 1 2 3; do
-	rt=${runtimes[$k]} n=${names[$k]}
-	command -v "$rt" >/dev/null || { echo "skip $n: not installed"; continue; }
-	R[$n,run]=$(measure run_once "$rt" "$work/b-nonet")
-	R[$n,cycle]=$(measure cycle_nonet "$rt")
-	R[$n,cycle-net]=$(measure cycle_net "$rt")
-	R[$n,parallel]=$(N=$(( N / 5 > 3 ? N / 5 : 3 )) measure parallel10 "$rt")
-	R[$n,rss]=$(peak_rss "$rt")
+	if command -v "${runtimes[$k]}" >/dev/null; then present+=("$k"); else echo "skip ${names[$k]}: not installed"; fi
 done
+# Round-robin: iteration i runs every runtime once before iteration i+1, so
+# a load spike on this shared machine hits all of them alike.
+mkdir "$work/t"
+for m in run cycle cycle-net parallel; do
+	n=$N
+	[ "$m" = parallel ] && n=$(( N / 5 > 3 ? N / 5 : 3 ))
+	for i in $(seq "$n"); do
+		for k in "${present[@]}"; do
+			rt=${runtimes[$k]}
+			case $m in
+			run) time_us run_once "$rt" "$work/b-nonet" "$i" ;;
+			cycle) time_us cycle_nonet "$rt" "$i" ;;
+			cycle-net) time_us cycle_net "$rt" "$i" ;;
+			parallel) time_us parallel10 "$rt" "$i" ;;
+			esac >>"$work/t/${names[$k]}.$m"
+		done
+	done
+	for k in "${present[@]}"; do R[${names[$k]},$m]=$(median <"$work/t/${names[$k]}.$m"); done
+done
+for k in "${present[@]}"; do R[${names[$k]},rss]=$(peak_rss "${runtimes[$k]}"); done
 
 ms() { echo "${1:-0}/1000" | bc -l; }
 ratio() { echo "${1:-0}/(${2:-0}+0.0001)" | bc -l; }

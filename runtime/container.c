@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,4 +261,15 @@ int hook_state_json(const char *id, const char *status, pid_t pid, const char *b
 		st.annotations = *annotations;
 	size_t len;
 	return oci_encode(&oci_state_type, &st, false, out, &len, err);
+}
+
+void container_fill_owner(struct container *ct)
+{
+	struct stat st;
+	char num[16];
+	if (ct->state->owner || fstat(ct->dirfd, &st) < 0)
+		return;
+	const struct passwd *pw = getpwuid(st.st_uid);
+	snprintf(num, sizeof(num), "%u", (unsigned)st.st_uid);
+	ct->state->owner = strdup(pw ? pw->pw_name : num);
 }

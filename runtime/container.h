@@ -68,6 +68,10 @@ void container_dir_remove(int rootfd, const char *id);
  * it); the error says "does not exist" when missing. */
 int container_load(int rootfd, const char *id, bool lock, struct container **out,
 		   struct husk_error *err);
+/* Fill state->owner, for state and list: the user owning the state
+ * directory (its creator), as a name when the user database has one. Looked
+ * up here rather than at create, which would pay for NSS on every run. */
+void container_fill_owner(struct container *ct);
 /* Write state.json atomically. */
 int container_save(int dirfd, struct container_state *state, struct husk_error *err);
 /* Re-derive c->status from the process and exec.fifo. */

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,16 +67,6 @@ int write_pid_file(const char *path, pid_t pid, struct husk_error *err)
 	return r < 0 ? err_prefix(err, "--pid-file") : 0;
 }
 
-static char *owner_name(void)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	char buf[32];
-	if (pw)
-		return strdup(pw->pw_name);
-	snprintf(buf, sizeof(buf), "%u", geteuid());
-	return strdup(buf);
-}
-
 /* What create records of a new container: the config as husk read it
  * and the state. */
 struct record {
@@ -122,7 +111,6 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 	st->bundle = strdup(rec->bundle);
 	st->rootfs = strdup(rootfs);
 	st->created = strdup(created);
-	st->owner = owner_name();
 	st->pid_start_time = start_time;
 	st->cgroup_path = cgroup_path ? strdup(cgroup_path) : NULL;
 	st->rootless = rec->rootless;

@@ -64,6 +64,7 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 			continue;
 		if (ct->status == STATUS_STOPPED)
 			ct->state->pid = 0;
+		container_fill_owner(ct);
 		if (quiet) {
 			printf("%s\n", ct->id);
 		} else if (json) {

@@ -21,6 +21,7 @@ static int state_run(struct husk_globals *g, int argc, char **argv, struct husk_
 		return r;
 	if (ct->status == STATUS_STOPPED)
 		ct->state->pid = 0;
+	container_fill_owner(ct);
 	_cleanup_free_ char *json = NULL;
 	size_t len;
 	r = oci_encode(&container_public_state_type, ct->state, true, &json, &len, err);

@@ -147,6 +147,11 @@ static int write_file(const char *dir, const char *file, const char *value, stru
 
 static int mkdir_p(const char *path)
 {
+	/* the parents nearly always exist: try the leaf first */
+	if (mkdir(path, 0755) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	char buf[4096];
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *p = buf + strlen(CGROUP_ROOT) + 1; *p; p++) {
@@ -221,12 +226,23 @@ static void v1_dir(const char *controller, const char *path, char *out, size_t s
 	snprintf(out, size, CGROUP_ROOT "/%s%s", controller, path);
 }
 
+/* Whether the host mounts this v1 hierarchy; looked up once per process
+ * (run asks for every controller on create, join and delete). */
 static bool v1_has(const char *controller)
 {
+	static signed char known[N_V1]; /* 0 unknown, 1 present, -1 absent */
+	size_t i = 0;
+	while (i < N_V1 && strcmp(v1_controllers[i], controller) != 0)
+		i++;
+	if (i < N_V1 && known[i])
+		return known[i] > 0;
 	char path[256];
 	struct stat st;
 	snprintf(path, sizeof(path), CGROUP_ROOT "/%s", controller);
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	bool has = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (i < N_V1)
+		known[i] = has ? 1 : -1;
+	return has;
 }
 
 void cgroup_join_close(struct cgroup_join *j)

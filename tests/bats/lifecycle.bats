@@ -409,7 +409,7 @@ teardown() {
 	[ "$(cat "$BUNDLE/rootfs/tmp/fd3-seen")" = kept ]
 }
 
-@test "list --format json carries each container's pid, bundle and creation time" {
+@test "list --format json carries each container's pid, bundle, creation time and owner" {
 	local id pid
 	id=$(ctr_id listjson)
 	set_args "$BUNDLE" sleep 100
@@ -420,8 +420,11 @@ teardown() {
 	[ "$(jq -r '.[0].id' <<<"$output")" = "$id" ]
 	[ "$(jq -r '.[0].pid' <<<"$output")" = "$pid" ]
 	[ "$(jq -r '.[0].bundle' <<<"$output")" = "$(realpath "$BUNDLE")" ]
-	[[ "$(jq -r '.[0].created' <<<"$output")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]]
-	# the table shows the same pid
+	[[ "$(jq -r '.[0].created' <<<"$output")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$ ]]
+	[ "$(jq -r '.[0].owner' <<<"$output")" = "$(id -un)" ]
+	[ "$(husk state "$id" | jq -r .owner)" = "$(id -un)" ]
+	# the table shows the same pid, and the owner last
 	run husk list
 	[[ "${lines[1]}" =~ ^$id\ +$pid\ +created\ + ]]
+	[[ "${lines[1]}" =~ \ $(id -un)$ ]]
 }
