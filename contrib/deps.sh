@@ -7,7 +7,9 @@ build="build-essential autoconf automake pkg-config go-md2man
 libyajl-dev libcap-dev libseccomp-dev libselinux1-dev
 libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev"
 run="busybox-static jq iproute2 docker-registry skopeo curl python3"
-test="bats valgrind strace uidmap openssl zstd"
+# apparmor: apparmor_parser loads the test profiles of lsm.bats in the v2
+# guest, whose Debian kernel runs AppArmor
+test="bats valgrind strace uidmap openssl zstd apparmor"
 case $what in
 build) pkgs="$build" ;;
 demo) pkgs="$build $run" ;;

@@ -77,6 +77,15 @@ static int build_process(struct oci_config *cfg, const struct exec_flags *f, int
 				    (void **)&p, err);
 		if (r < 0)
 			return r;
+		/* a process.json without labels stays in the container's
+		 * confinement (as runc does), never outside it */
+		const struct oci_process *init = cfg->process;
+		if (init && (!p->selinuxLabel || !p->selinuxLabel[0]) && init->selinuxLabel &&
+		    replace_str(&p->selinuxLabel, init->selinuxLabel) < 0)
+			goto nomem;
+		if (init && (!p->apparmorProfile || !p->apparmorProfile[0]) &&
+		    init->apparmorProfile && replace_str(&p->apparmorProfile, init->apparmorProfile) < 0)
+			goto nomem;
 	} else {
 		if (argc == 0)
 			return err_set(err, EINVAL, "exec: no command given (ARGS or --process)");

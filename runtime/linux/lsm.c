@@ -98,8 +98,9 @@ int lsm_check_config(const struct oci_config *cfg, struct husk_error *err)
 }
 
 /* Write value to the calling thread's attr file (under procfd, never
- * leaving that procfs and following no magic link). -ENOENT without a
+ * leaving that procfs and following no magic link). ATTR_MISSING without a
  * message when the file is missing, so a caller can try another. */
+#define ATTR_MISSING 1
 static int write_attr(int procfd, const char *file, const char *value, const char *field,
 		      struct husk_error *err)
 {
@@ -109,9 +110,18 @@ static int write_attr(int procfd, const char *file, const char *value, const cha
 				.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS };
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, procfd, path, &how, sizeof(how));
 	if (fd < 0 && errno == ENOENT)
-		return -ENOENT;
-	if (fd < 0 || write_all(fd, value, strlen(value)) < 0)
-		return err_sys(err, errno, "%s: write \"%s\" to /proc/%s", field, value, path);
+		return ATTR_MISSING;
+	if (fd < 0)
+		return err_sys(err, errno, "%s: open /proc/%s", field, path);
+	int r = write_all(fd, value, strlen(value));
+	if (r == -ENOENT && strcmp(field, "process.apparmorProfile") == 0)
+		/* AppArmor's answer for a profile name it does not know */
+		return err_set(err, ENOENT,
+			       "%s: AppArmor has no profile \"%s\" loaded (load it with "
+			       "apparmor_parser first)",
+			       field, value + strlen("exec "));
+	if (r < 0)
+		return err_sys(err, -r, "%s: write \"%s\" to /proc/%s", field, value, path);
 	return 0;
 }
 
@@ -120,7 +130,7 @@ int lsm_set_exec_labels(int procfd, const struct oci_process *p, struct husk_err
 	int r = 0;
 	if (p->selinuxLabel && p->selinuxLabel[0]) {
 		r = write_attr(procfd, "exec", p->selinuxLabel, "process.selinuxLabel", err);
-		if (r == -ENOENT)
+		if (r == ATTR_MISSING)
 			return err_sys(err, ENOENT, "process.selinuxLabel: no attr/exec in procfs");
 	}
 	if (r == 0 && p->apparmorProfile && p->apparmorProfile[0]) {
@@ -128,9 +138,9 @@ int lsm_set_exec_labels(int procfd, const struct oci_process *p, struct husk_err
 		snprintf(cmd, sizeof(cmd), "exec %s", p->apparmorProfile);
 		/* the AppArmor directory (5.8+) first, then the shared file */
 		r = write_attr(procfd, "apparmor/exec", cmd, "process.apparmorProfile", err);
-		if (r == -ENOENT)
+		if (r == ATTR_MISSING)
 			r = write_attr(procfd, "exec", cmd, "process.apparmorProfile", err);
-		if (r == -ENOENT)
+		if (r == ATTR_MISSING)
 			return err_sys(err, ENOENT, "process.apparmorProfile: no attr/exec in procfs");
 	}
 	return r;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bats
-# LSM labels on a host without SELinux or AppArmor: every field that asks
-# for a label is refused before anything exists, naming the field; husk
-# features reports an LSM as enabled only where it can apply its labels.
+# LSM labels. Where the host does not run an LSM, every field that asks for
+# its labels is refused before anything exists, naming the field, and husk
+# features reports it as unsupported. Where the host runs AppArmor (the v2
+# test guest's Debian kernel does; this build host's kernel does not), a
+# profile loaded by the test confines the container's process and exec'd
+# processes: /proc/self/attr/current names it and its deny rule holds.
 
 load helpers
 
@@ -9,13 +12,14 @@ setup() {
 	require_root
 	setup_common
 	make_bundle "$BUNDLE"
-	if [ -e /sys/fs/selinux/enforce ] || [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
-		HOST_HAS_LSM=1
-	fi
+	HOST_SELINUX= HOST_APPARMOR= LOADED_PROFILES=()
+	[ -e /sys/fs/selinux/enforce ] && HOST_SELINUX=1
+	[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] && HOST_APPARMOR=1
+	return 0
 }
 
 teardown() {
-	teardown_common
+	teardown_common_lsm
 }
 
 # refused_at_create JQ-FILTER FIELD: create fails naming FIELD, and leaves
@@ -28,29 +32,31 @@ refused_at_create() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$2: "* ]]
-	if [ -z "${HOST_HAS_LSM:-}" ]; then
-		[[ "$output" == *"which this host does not run"* ]]
-	fi
+	[[ "$output" == *"which this host does not run"* ]]
 	assert_nothing_left "$id" "lsm-marker-$id"
 	[ -z "$(husk list -q)" ]
 }
 
 @test "process.selinuxLabel is refused at create, naming the field, and nothing is left" {
+	[ -z "$HOST_SELINUX" ] || skip "the host runs SELinux"
 	refused_at_create '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"' process.selinuxLabel
 	[[ "$output" == *'\"system_u:system_r:container_t:s0:c1,c2\" asks for SELinux'* ]]
 }
 
 @test "linux.mountLabel is refused at create, naming the field, and nothing is left" {
+	[ -z "$HOST_SELINUX" ] || skip "the host runs SELinux"
 	refused_at_create '.linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"' linux.mountLabel
 	[[ "$output" == *SELinux* ]]
 }
 
 @test "process.apparmorProfile is refused at create, naming the field, and nothing is left" {
+	[ -z "$HOST_APPARMOR" ] || skip "the host runs AppArmor (its own tests are below)"
 	refused_at_create '.process.apparmorProfile = "husk-test-profile"' process.apparmorProfile
 	[[ "$output" == *'\"husk-test-profile\" asks for AppArmor'* ]]
 }
 
 @test "run refuses a label the same way" {
+	[ -z "$HOST_APPARMOR" ] || skip "the host runs AppArmor (its own tests are below)"
 	update_config "$BUNDLE" '.process.apparmorProfile = "husk-test-profile"'
 	run husk run -b "$BUNDLE" "$(ctr_id lsmrun)"
 	[ "$status" -eq 1 ]
@@ -65,6 +71,7 @@ refused_at_create() {
 }
 
 @test "exec --process-label, --apparmor and a process.json label are refused; the container is untouched" {
+	[ -z "$HOST_SELINUX$HOST_APPARMOR" ] || skip "the host runs an LSM"
 	local id
 	id=$(ctr_id lsmexec)
 	update_config "$BUNDLE" '.process.args = ["sleep", "100"]'
@@ -86,10 +93,120 @@ refused_at_create() {
 	[ "$(husk ps --format json "$id" | jq length)" -eq 1 ]
 }
 
-@test "husk features reports SELinux and AppArmor as unsupported on a host without them" {
-	[ -z "${HOST_HAS_LSM:-}" ] || skip "the host runs an LSM"
+@test "husk features reports an LSM as enabled exactly where the host runs it" {
 	run husk features
 	[ "$status" -eq 0 ]
-	[ "$(jq -r .linux.selinux.enabled <<<"$output")" = false ]
-	[ "$(jq -r .linux.apparmor.enabled <<<"$output")" = false ]
+	[ "$(jq -r .linux.selinux.enabled <<<"$output")" = "$([ -n "$HOST_SELINUX" ] && echo true || echo false)" ]
+	[ "$(jq -r .linux.apparmor.enabled <<<"$output")" = "$([ -n "$HOST_APPARMOR" ] && echo true || echo false)" ]
+}
+
+# --- where the host runs AppArmor ---
+
+# require_apparmor: skip unless profiles can be loaded here
+require_apparmor() {
+	[ -n "$HOST_APPARMOR" ] || skip "the host's kernel does not run AppArmor (the v2 guest's does)"
+	command -v apparmor_parser >/dev/null || skip "apparmor_parser is not installed (apt-get install apparmor)"
+	[ -e /sys/kernel/security/apparmor/profiles ] || skip "securityfs is not mounted"
+}
+
+# load_profile NAME: load an enforcing profile NAME that allows everything
+# but reading /husk-denied; teardown unloads it
+load_profile() {
+	local name=$1
+	cat >"$TEST_TMP/$name.profile" <<-EOF
+	profile $name flags=(attach_disconnected,mediate_deleted) {
+	  file,
+	  capability,
+	  network,
+	  mount,
+	  umount,
+	  pivot_root,
+	  signal,
+	  ptrace,
+	  unix,
+	  deny /husk-denied r,
+	}
+	EOF
+	apparmor_parser -r "$TEST_TMP/$name.profile"
+	LOADED_PROFILES+=("$TEST_TMP/$name.profile")
+	grep -qx "$name (enforce)" /sys/kernel/security/apparmor/profiles
+}
+
+teardown_common_lsm() {
+	local f id
+	for id in $(husk list -q 2>/dev/null); do
+		husk delete --force "$id" >/dev/null 2>&1 || true
+	done
+	for f in "${LOADED_PROFILES[@]}"; do
+		apparmor_parser -R "$f" >/dev/null 2>&1 || true
+	done
+	teardown_common
+}
+
+@test "AppArmor: process.apparmorProfile confines the container's process; without it, it is unconfined" {
+	require_apparmor
+	local prof=husk-test-${TEST_TMP##*.}
+	load_profile "$prof"
+	echo secret >"$BUNDLE/rootfs/husk-denied"
+	update_config "$BUNDLE" ".process.apparmorProfile = \"$prof\""
+	run_sh "$BUNDLE" 'cat /proc/self/attr/current; cat /husk-denied'
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "$prof (enforce)" ]
+	[[ "$output" == *"can't open '/husk-denied': Permission denied"* ]]
+	[[ "$output" != *secret* ]]
+	# the same container without the profile reads the file
+	update_config "$BUNDLE" 'del(.process.apparmorProfile)'
+	run_sh "$BUNDLE" 'cat /proc/self/attr/current; cat /husk-denied'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = unconfined ]
+	[ "${lines[1]}" = secret ]
+}
+
+@test "AppArmor: exec stays in the container's profile, and --apparmor or process.json pick another" {
+	require_apparmor
+	local prof=husk-test-${TEST_TMP##*.} other=husk-other-${TEST_TMP##*.} id
+	load_profile "$prof"
+	load_profile "$other"
+	id=$(ctr_id aaexec)
+	update_config "$BUNDLE" ".process.apparmorProfile = \"$prof\" | .process.args = [\"sleep\", \"100\"]"
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	run husk exec "$id" cat /proc/self/attr/current
+	[ "$status" -eq 0 ]
+	[ "$output" = "$prof (enforce)" ]
+	# a process.json without a profile inherits the container's
+	cat >"$TEST_TMP/p.json" <<-'JSON'
+	{"args": ["cat", "/proc/self/attr/current"], "cwd": "/"}
+	JSON
+	run husk exec --process "$TEST_TMP/p.json" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$prof (enforce)" ]
+	run husk exec --apparmor "$other" "$id" cat /proc/self/attr/current
+	[ "$status" -eq 0 ]
+	[ "$output" = "$other (enforce)" ]
+	jq --arg p "$other" '.apparmorProfile = $p' "$TEST_TMP/p.json" >"$TEST_TMP/p2.json"
+	run husk exec --process "$TEST_TMP/p2.json" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$other (enforce)" ]
+}
+
+@test "AppArmor: a profile that is not loaded fails run and exec naming it, and leaves nothing" {
+	require_apparmor
+	local missing=husk-missing-${TEST_TMP##*.} id
+	id=$(ctr_id aamissing)
+	update_config "$BUNDLE" ".process.apparmorProfile = \"$missing\" | .process.args = [\"sleep\", \"aa-marker-$id\"]"
+	run husk run -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"process.apparmorProfile: AppArmor has no profile \"$missing\" loaded"* ]]
+	assert_nothing_left "$id" "aa-marker-$id"
+	# exec into an unconfined container with it: refused, the container runs on
+	update_config "$BUNDLE" 'del(.process.apparmorProfile) | .process.args = ["sleep", "100"]'
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	run husk exec --apparmor "$missing" "$id" true
+	echo "$output"
+	[ "$status" -ne 0 ]
+	# (the quotes come escaped in the log line)
+	[[ "$output" == *"AppArmor has no profile "*"$missing"*" loaded"* ]]
+	[ "$(container_status "$id")" = running ]
+	[ "$(husk ps --format json "$id" | jq length)" -eq 1 ]
 }

@@ -4,10 +4,11 @@
 # apt-get. First VM_HARNESS checks the guest itself from the host, then
 # VM_SUITES run inside it; either may be set empty.
 VM_HARNESS = tests/vm/vm.bats
-# the suites whose behaviour depends on the cgroup version run there too
+# the suites whose behaviour depends on the cgroup version run there too, and
+# lsm.bats: the guest's kernel runs AppArmor
 VM_SUITES = tests/vm/vm-smoke.bats tests/bats/cgroups.bats tests/bats/devices.bats \
 	tests/bats/lifecycle.bats tests/bats/pause.bats tests/bats/events.bats tests/bats/exec.bats \
-	tests/bats/cgroup-paths.bats
+	tests/bats/cgroup-paths.bats tests/bats/lsm.bats
 VM_ENV = HUSK_BUILDDIR='$(abs_top_builddir)' HUSK_SRCDIR='$(abs_top_srcdir)' \
 	HUSK_VM_SHARES='$(abs_top_builddir)'
 
