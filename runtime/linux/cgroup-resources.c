@@ -140,6 +140,23 @@ static int validate(const struct oci_resources *res, bool v2, struct husk_error 
 			return err_set(err, EINVAL, "linux.resources.cpu.shares: %" PRIu64
 				       " is outside 2..262144", c->shares);
 	}
+	const struct oci_block_io *b = res->blockIO;
+	if (b) {
+		/* the v1 range, which the v2 io.weight conversion maps */
+		if (b->has_weight && b->weight != 0 && (b->weight < 10 || b->weight > 1000))
+			return err_set(err, EINVAL, "linux.resources.blockIO.weight: %u is outside "
+				       "10..1000", b->weight);
+		if (b->has_leafWeight && b->leafWeight != 0 &&
+		    (b->leafWeight < 10 || b->leafWeight > 1000))
+			return err_set(err, EINVAL, "linux.resources.blockIO.leafWeight: %u is outside "
+				       "10..1000", b->leafWeight);
+		for (size_t i = 0; i < b->weightDevice.len; i++) {
+			const struct oci_weight_device *d = &b->weightDevice.items[i];
+			if (d->has_weight && (d->weight < 10 || d->weight > 1000))
+				return err_set(err, EINVAL, "linux.resources.blockIO.weightDevice[%zu]"
+					       ".weight: %u is outside 10..1000", i, d->weight);
+		}
+	}
 	for (size_t i = 0; i < res->hugepageLimits.len; i++) {
 		const char *ps = res->hugepageLimits.items[i].pageSize;
 		if (ps == NULL || !pagesize_valid(ps))
@@ -316,10 +333,14 @@ static int apply_blkio(const struct target *t, const struct oci_block_io *b, str
 	/* without CFQ the weight lives in the BFQ file only */
 	if (!file_exists(t, ctrl, weight_file) && file_exists(t, ctrl, bfq_file))
 		weight_file = bfq_file;
+	/* v2's io.weight spans 1..10000: the v1 10..1000 maps onto it as the
+	 * ecosystem (runc, crun) maps it; the BFQ files keep the v1 range */
+	bool convert = t->v2 && strcmp(weight_file, "io.weight") == 0;
+#define IO_WEIGHT(w) (convert ? 1 + ((int64_t)(w) - 10) * 9999 / 990 : (int64_t)(w))
 	char buf[128], name[96];
 	int r;
 	if (b->has_weight && b->weight != 0 &&
-	    (r = put_num(t, ctrl, weight_file, b->weight, "blockIO.weight", err)) < 0)
+	    (r = put_num(t, ctrl, weight_file, IO_WEIGHT(b->weight), "blockIO.weight", err)) < 0)
 		return r;
 	if (b->has_leafWeight && b->leafWeight != 0) {
 		if (t->v2)
@@ -329,14 +350,21 @@ static int apply_blkio(const struct target *t, const struct oci_block_io *b, str
 				 err)) < 0)
 			return r;
 	}
+	/* per-device weights: v2 takes them in the weight file; v1 has its
+	 * own file, the BFQ one where only BFQ is there */
+	const char *dev_file = weight_file;
+	if (!t->v2) {
+		dev_file = "blkio.weight_device";
+		if (!file_exists(t, ctrl, dev_file) && file_exists(t, ctrl, "blkio.bfq.weight_device"))
+			dev_file = "blkio.bfq.weight_device";
+	}
 	for (size_t i = 0; i < b->weightDevice.len; i++) {
 		const struct oci_weight_device *d = &b->weightDevice.items[i];
 		snprintf(name, sizeof(name), "blockIO.weightDevice[%zu]", i);
 		if (d->has_weight) {
-			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
-				 d->weight);
-			if ((r = put(t, ctrl, t->v2 ? weight_file : "blkio.weight_device", buf, name,
-				     err)) < 0)
+			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRId64, d->major,
+				 d->minor, IO_WEIGHT(d->weight));
+			if ((r = put(t, ctrl, dev_file, buf, name, err)) < 0)
 				return r;
 		}
 		if (d->has_leafWeight) {
@@ -359,6 +387,7 @@ static int apply_blkio(const struct target *t, const struct oci_block_io *b, str
 				 "wiops", "throttleWriteIOPSDevice", err)) < 0)
 		return r;
 	return 0;
+#undef IO_WEIGHT
 }
 
 static int apply_rest(const struct target *t, const struct oci_resources *res,

@@ -73,6 +73,85 @@ need_file() {
 	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.swappiness")" = 10 ]
 }
 
+@test "cpu burst, idle, mems and realtime, memory disableOOMKiller and swap land in the cgroup" {
+	need_file cpu cpu.cfs_burst_us cpu.max.burst
+	local id
+	id=$(ctr_id cpux)
+	if [ -n "$V2" ]; then
+		update_config "$BUNDLE" '.linux.resources = {
+			"memory": {"limit": 67108864, "swap": 134217728},
+			"cpu": {"quota": 50000, "period": 100000, "burst": 10000, "idle": 1, "mems": "0"}}'
+		husk run -d -b "$BUNDLE" "$id"
+		[ "$(cat "/sys/fs/cgroup/$id/cpu.max.burst")" = 10000 ]
+		[ "$(cat "/sys/fs/cgroup/$id/cpu.idle")" = 1 ]
+		[ "$(cat "/sys/fs/cgroup/$id/cpuset.mems")" = 0 ]
+		# v2 counts swap alone: swap - limit
+		[ "$(cat "/sys/fs/cgroup/$id/memory.swap.max")" = 67108864 ]
+		husk delete --force "$id"
+		# fields v2 has no file for are refused, naming them
+		update_config "$BUNDLE" '.linux.resources = {"cpu": {"realtimeRuntime": 10000, "realtimePeriod": 1000000}}'
+		run husk create -b "$BUNDLE" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"linux.resources.cpu.realtimeRuntime: cgroup v2 has no realtime"* ]]
+		update_config "$BUNDLE" '.linux.resources = {"memory": {"disableOOMKiller": true}}'
+		run husk create -b "$BUNDLE" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"linux.resources.memory.disableOOMKiller: cgroup v2"* ]]
+		assert_nothing_left "$id"
+	else
+		need_file cpu cpu.rt_runtime_us
+		update_config "$BUNDLE" '.linux.resources = {
+			"memory": {"limit": 67108864, "disableOOMKiller": true},
+			"cpu": {"quota": 50000, "period": 100000, "burst": 10000, "idle": 1, "mems": "0",
+				"realtimePeriod": 1000000, "realtimeRuntime": 10000}}'
+		husk run -d -b "$BUNDLE" "$id"
+		[ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.cfs_burst_us")" = 10000 ]
+		[ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.idle")" = 1 ]
+		[ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.rt_period_us")" = 1000000 ]
+		[ "$(cat "/sys/fs/cgroup/cpu/$id/cpu.rt_runtime_us")" = 10000 ]
+		[ "$(cat "/sys/fs/cgroup/cpuset/$id/cpuset.mems")" = 0 ]
+		grep -qx "oom_kill_disable 1" "/sys/fs/cgroup/memory/$id/memory.oom_control"
+	fi
+}
+
+@test "blockIO.weight lands in the weight file (mapped onto io.weight on v2); update changes it; rdma needs its device" {
+	local id wf
+	id=$(ctr_id blkw)
+	update_config "$BUNDLE" '.linux.resources.blockIO = {"weight": 500}'
+	if [ -n "$V2" ]; then
+		grep -qw io /sys/fs/cgroup/cgroup.controllers || skip "no io controller on this host"
+		husk run -d -b "$BUNDLE" "$id"
+		[ -f "/sys/fs/cgroup/$id/io.weight" ] || skip "io.weight needs a weight-based io policy"
+		# 10..1000 onto 1..10000, as runc and crun map it
+		[ "$(cat "/sys/fs/cgroup/$id/io.weight")" = "default $((1 + (490 * 9999) / 990))" ]
+		husk update --blkio-weight 300 "$id"
+		[ "$(cat "/sys/fs/cgroup/$id/io.weight")" = "default $((1 + (290 * 9999) / 990))" ]
+	else
+		husk run -d -b "$BUNDLE" "$id"
+		for wf in blkio.weight blkio.bfq.weight; do
+			[ -f "/sys/fs/cgroup/blkio/$id/$wf" ] && break
+		done
+		[ -f "/sys/fs/cgroup/blkio/$id/$wf" ] || skip "no blkio weight file on this host"
+		[ "$(cat "/sys/fs/cgroup/blkio/$id/$wf")" = 500 ]
+		husk update --blkio-weight 300 "$id"
+		[ "$(cat "/sys/fs/cgroup/blkio/$id/$wf")" = 300 ]
+	fi
+	husk delete --force "$id"
+	# outside the v1 range: refused before anything exists
+	update_config "$BUNDLE" '.linux.resources.blockIO = {"weight": 5}'
+	run husk create -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.blockIO.weight: 5 is outside 10..1000"* ]]
+	assert_nothing_left "$id"
+	# an RDMA device the host lacks (or no rdma controller) names the field
+	update_config "$BUNDLE" 'del(.linux.resources.blockIO) | .linux.resources.rdma = {"husk-no-dev": {"hcaHandles": 2}}'
+	run husk create -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.rdma.husk-no-dev"*"rdma.max"* ]]
+	assert_nothing_left "$id"
+}
+
 @test "the pids limit is enforced: forks past it fail" {
 	need_file pids tasks pids.max
 	local id
