@@ -100,6 +100,7 @@ static void merge(struct oci_resources *dst, struct oci_resources *src)
 		TAKE(memory, swap);
 		TAKE(memory, swappiness);
 		TAKE(memory, disableOOMKiller);
+		TAKE(memory, checkBeforeUpdate);
 	}
 	TAKE_OBJ(cpu);
 	if (src->cpu) {

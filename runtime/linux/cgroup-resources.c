@@ -189,6 +189,16 @@ static int64_t read_num(const struct target *t, const char *ctrl, const char *fi
 static int apply_memory(const struct target *t, const struct oci_memory *m, struct husk_error *err)
 {
 	int r;
+	/* checkBeforeUpdate: a limit below what the cgroup already uses is
+	 * refused, rather than reclaimed down to or OOM-killed */
+	if (m->has_checkBeforeUpdate && m->checkBeforeUpdate && m->has_limit && m->limit > 0) {
+		int64_t used = read_num(t, "memory",
+					t->v2 ? "memory.current" : "memory.usage_in_bytes");
+		if (used > m->limit)
+			return err_set(err, EBUSY, "linux.resources.memory.limit: %" PRId64 " is below "
+				       "the container's current memory usage %" PRId64
+				       " (checkBeforeUpdate)", m->limit, used);
+	}
 	if (m->has_kernel || m->has_kernelTCP)
 		log_debug("linux.resources.memory.kernel/kernelTCP: ignored (deprecated by the kernel)");
 	if (m->has_reservation &&

@@ -251,6 +251,33 @@ need_file() {
 	[[ "$output" == *stopped* ]]
 }
 
+@test "update with checkBeforeUpdate refuses a memory limit below the current usage" {
+	need_file memory memory.limit_in_bytes memory.max
+	local id usage i
+	id=$(ctr_id cbu)
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 268435456}'
+	# 40 MiB on the container's /dev/shm tmpfs, charged to its cgroup
+	set_args "$BUNDLE" sh -c 'head -c 41943040 /dev/zero >/dev/shm/fill; sleep 1000'
+	husk run -d -b "$BUNDLE" "$id"
+	usage=$(cg_file memory memory.usage_in_bytes memory.current "$id")
+	for i in $(seq 100); do
+		[ "$(cat "$usage")" -gt 41943040 ] && break
+		sleep 0.1
+	done
+	[ "$(cat "$usage")" -gt 41943040 ]
+	echo '{"memory": {"limit": 16777216, "checkBeforeUpdate": true}}' >"$TEST_TMP/r.json"
+	run husk update --resources "$TEST_TMP/r.json" "$id"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.memory.limit: 16777216 is below the container's current memory usage"* ]]
+	# the limit is unchanged and the container runs on
+	[ "$(cat "$(cg_file memory memory.limit_in_bytes memory.max "$id")")" = 268435456 ]
+	[ "$(container_status "$id")" = running ]
+	# above the usage it applies
+	echo '{"memory": {"limit": 134217728, "checkBeforeUpdate": true}}' | husk update --resources - "$id"
+	[ "$(cat "$(cg_file memory memory.limit_in_bytes memory.max "$id")")" = 134217728 ]
+}
+
 @test "events reports an OOM kill as {\"type\":\"oom\"} and keeps streaming" {
 	need_file memory memory.limit_in_bytes memory.max
 	local id events_pid log
