@@ -152,6 +152,27 @@ need_file() {
 	assert_nothing_left "$id"
 }
 
+@test "network classID and priorities land in net_cls/net_prio, or fail naming the field where there are none" {
+	local id
+	id=$(ctr_id net)
+	update_config "$BUNDLE" '.linux.resources.network = {"classID": 1048577, "priorities": [{"name": "lo", "priority": 5}]}'
+	if [ -z "$V2" ] && [ -d /sys/fs/cgroup/net_cls ] && [ -d /sys/fs/cgroup/net_prio ]; then
+		husk run -d -b "$BUNDLE" "$id"
+		[ "$(cat "/sys/fs/cgroup/net_cls/$id/net_cls.classid")" = 1048577 ]
+		grep -qx "lo 5" "/sys/fs/cgroup/net_prio/$id/net_prio.ifpriomap"
+		return 0
+	fi
+	run husk create -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	if [ -n "$V2" ]; then
+		[[ "$output" == *"linux.resources.network.classID: cgroup v2 has no net_cls controller"* ]]
+	else
+		[[ "$output" == *"linux.resources.network.classID: /sys/fs/cgroup/net_cls/$id/net_cls.classid does not exist"* ]]
+	fi
+	assert_nothing_left "$id"
+}
+
 @test "the pids limit is enforced: forks past it fail" {
 	need_file pids tasks pids.max
 	local id
