@@ -86,15 +86,27 @@ static int mkdir_walk(int rootfd, const char *orig, const char *path, mode_t mod
 	if (depth > 40)
 		return err_set(err, ELOOP, "%s: too many levels of symbolic links", orig);
 
-	/* Walk from the root: resolve each prefix inside the root, and create
-	 * the next component in the directory that prefix resolved to. */
+	/* Walk: resolve each prefix inside the root, and create the next
+	 * component in the directory that prefix resolved to. Mostly only the
+	 * last component is missing, so the walk starts at its parent when
+	 * that resolves; otherwise at the root. */
 	_cleanup_free_ char *copy = strdup(rel);
 	if (copy == NULL)
 		return err_sys(err, ENOMEM, "%s", orig);
-	int cur = sys_openat2(rootfd, ".", O_PATH | O_DIRECTORY, 0, IN_ROOT);
+	char *p = copy;
+	int cur = -ENOENT;
+	char *last = strrchr(copy, '/');
+	if (last && last[1] != '\0' && strcmp(last + 1, ".") != 0 && strcmp(last + 1, "..") != 0) {
+		*last = '\0';
+		cur = sys_openat2(rootfd, copy, O_PATH | O_DIRECTORY, 0, IN_ROOT);
+		*last = '/';
+		if (cur >= 0)
+			p = last + 1;
+	}
+	if (cur < 0)
+		cur = sys_openat2(rootfd, ".", O_PATH | O_DIRECTORY, 0, IN_ROOT);
 	if (cur < 0)
 		return err_sys(err, -cur, "%s: open root", orig);
-	char *p = copy;
 	while (*p) {
 		char *slash = strchr(p, '/');
 		if (slash)
