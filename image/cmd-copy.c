@@ -6,21 +6,9 @@
 
 static int copy_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
 {
-	static const struct option opts[] = {
-		{ "platform", required_argument, NULL, 'p' },
-		{ 0 },
-	};
 	struct platform plat;
-	int c;
-
-	platform_host(&plat);
-	while ((c = cmd_getopt(&cmd_copy, argc, argv, opts)) != -1) {
-		if (c != 'p')
-			return c;
-		if (platform_parse(optarg, &plat, err) < 0)
-			return cmd_usage_error(&cmd_copy, "%s", err->msg);
-	}
-	if ((c = cmd_need_args(&cmd_copy, argc, 2, "SRC and oci:DIR[:TAG]")) != 0)
+	int c = cmd_parse_platform_only(&cmd_copy, argc, argv, &plat, "SRC and oci:DIR[:TAG]", 2, err);
+	if (c != 0)
 		return c;
 
 	struct image_ref src, dst;

@@ -24,20 +24,9 @@ static OCI_TYPE(inspect_type, struct inspect_doc, inspect_fields);
 
 static int inspect_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
 {
-	static const struct option opts[] = {
-		{ "platform", required_argument, NULL, 'p' },
-		{ 0 },
-	};
 	struct platform plat;
-	int c;
-	platform_host(&plat);
-	while ((c = cmd_getopt(&cmd_inspect, argc, argv, opts)) != -1) {
-		if (c != 'p')
-			return c;
-		if (platform_parse(optarg, &plat, err) < 0)
-			return cmd_usage_error(&cmd_inspect, "%s", err->msg);
-	}
-	if ((c = cmd_need_args(&cmd_inspect, argc, 1, "REF")) != 0)
+	int c = cmd_parse_platform_only(&cmd_inspect, argc, argv, &plat, "REF", 1, err);
+	if (c != 0)
 		return c;
 
 	struct image_ref ref;

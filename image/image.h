@@ -252,6 +252,10 @@ int cmd_getopt(const struct image_cmd *c, int argc, char **argv, const struct op
 int cmd_usage_error(const struct image_cmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int cmd_need_args(const struct image_cmd *c, int argc, int n, const char *names);
+/* Options of a command whose only option is --platform (default the host's),
+ * then exactly n_args arguments; 0, or what cmd_getopt/cmd_need_args return. */
+int cmd_parse_platform_only(const struct image_cmd *c, int argc, char **argv, struct platform *plat,
+			    const char *arg_names, int n_args, struct husk_error *err);
 /* Open the store --store names (or the default). */
 int cmd_open_store(struct image_globals *g, bool create, bool exclusive, struct store *s,
 		   struct husk_error *err);

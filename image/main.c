@@ -69,6 +69,24 @@ int cmd_getopt(const struct image_cmd *c, int argc, char **argv, const struct op
 	return r;
 }
 
+int cmd_parse_platform_only(const struct image_cmd *c, int argc, char **argv, struct platform *plat,
+			    const char *arg_names, int n_args, struct husk_error *err)
+{
+	static const struct option opts[] = {
+		{ "platform", required_argument, NULL, 'p' },
+		{ 0 },
+	};
+	int r;
+	platform_host(plat);
+	while ((r = cmd_getopt(c, argc, argv, opts)) != -1) {
+		if (r != 'p')
+			return r;
+		if (platform_parse(optarg, plat, err) < 0)
+			return cmd_usage_error(c, "%s", err->msg);
+	}
+	return cmd_need_args(c, argc, n_args, arg_names);
+}
+
 int cmd_need_args(const struct image_cmd *c, int argc, int n, const char *names)
 {
 	if (argc - optind == n)

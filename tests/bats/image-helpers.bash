@@ -20,6 +20,39 @@ make_test_ca() {
 		-days 2 -extfile "$d/ext" -out "$d/server.crt" 2>/dev/null
 }
 
+# start_token_registry [LIFETIME]: a registry that wants bearer tokens from
+# token-server.py (user alice:s3cret, tokens signed by a test CA, good for
+# LIFETIME seconds when given; requests logged in $TEST_TMP/token.log).
+# The test's teardown becomes stop_token_registry + teardown_common.
+start_token_registry() {
+	command -v openssl >/dev/null || skip "openssl is not installed"
+	make_test_ca "$TEST_TMP/ca"
+	python3 "$BATS_TEST_DIRNAME/token-server.py" "$TEST_TMP/token-port" "$TEST_TMP/ca/ca.key" \
+		"$TEST_TMP/ca/ca.crt" "$TEST_TMP/token.log" alice:s3cret ${1:+"$1"} 3>&- &
+	TOKEN_PID=$!
+	teardown() {
+		stop_token_registry
+		teardown_common
+	}
+	local i
+	for i in $(seq 100); do
+		[ -e "$TEST_TMP/token-port" ] && break
+		sleep 0.1
+	done
+	start_registry "$TEST_TMP/tokreg" "" "auth:
+  token:
+    realm: http://127.0.0.1:$(cat "$TEST_TMP/token-port")/token
+    service: husk-registry
+    issuer: husk-test-issuer
+    rootcertbundle: $TEST_TMP/ca/ca.crt"
+}
+
+stop_token_registry() {
+	stop_registry
+	kill "$TOKEN_PID" 2>/dev/null || true
+	wait "$TOKEN_PID" 2>/dev/null || true
+}
+
 # htpasswd_line USER PASS: a bcrypt entry as the registry's htpasswd wants
 htpasswd_line() {
 	python3 -W ignore -c 'import crypt, sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))' "$1" "$2"

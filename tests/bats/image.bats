@@ -693,27 +693,7 @@ start_secure_registry() {
 }
 
 @test "bearer tokens: the registry's challenge sends husk-image to the token realm" {
-	command -v openssl >/dev/null || skip "openssl is not installed"
-	make_test_ca "$TEST_TMP/ca"
-	python3 "$BATS_TEST_DIRNAME/token-server.py" "$TEST_TMP/token-port" "$TEST_TMP/ca/ca.key" \
-		"$TEST_TMP/ca/ca.crt" "$TEST_TMP/token.log" alice:s3cret 3>&- &
-	TOKEN_PID=$!
-	teardown() {
-		stop_registry
-		kill "$TOKEN_PID" 2>/dev/null || true
-		wait "$TOKEN_PID" 2>/dev/null || true
-		teardown_common
-	}
-	for i in $(seq 100); do
-		[ -e "$TEST_TMP/token-port" ] && break
-		sleep 0.1
-	done
-	start_registry "$TEST_TMP/tokreg" "" "auth:
-  token:
-    realm: http://127.0.0.1:$(cat "$TEST_TMP/token-port")/token
-    service: husk-registry
-    issuer: husk-test-issuer
-    rootcertbundle: $TEST_TMP/ca/ca.crt"
+	start_token_registry
 	skopeo_copy --dest-creds alice:s3cret "oci:$FIX/layout:latest" "docker://$REGISTRY/team/busybox:latest"
 	: >"$TEST_TMP/token.log"
 
@@ -948,29 +928,13 @@ noise_image() {
 }
 
 @test "bearer tokens: a token that expires mid-pull is fetched again" {
-	command -v openssl >/dev/null || skip "openssl is not installed"
-	make_test_ca "$TEST_TMP/ca"
 	# tokens good for 2 seconds; the pull takes about 4 through the proxy
-	python3 "$BATS_TEST_DIRNAME/token-server.py" "$TEST_TMP/token-port" "$TEST_TMP/ca/ca.key" \
-		"$TEST_TMP/ca/ca.crt" "$TEST_TMP/token.log" alice:s3cret 2 3>&- &
-	TOKEN_PID=$!
+	start_token_registry 2
 	teardown() {
 		stop_slow_proxy
-		stop_registry
-		kill "$TOKEN_PID" 2>/dev/null || true
-		wait "$TOKEN_PID" 2>/dev/null || true
+		stop_token_registry
 		teardown_common
 	}
-	for i in $(seq 100); do
-		[ -e "$TEST_TMP/token-port" ] && break
-		sleep 0.1
-	done
-	start_registry "$TEST_TMP/tokreg" "" "auth:
-  token:
-    realm: http://127.0.0.1:$(cat "$TEST_TMP/token-port")/token
-    service: husk-registry
-    issuer: husk-test-issuer
-    rootcertbundle: $TEST_TMP/ca/ca.crt"
 	noise_image "$TEST_TMP/layout" noise 4
 	m=$TEST_TMP/layout/blobs/sha256/${IMG_MANIFEST#sha256:}
 	skopeo_copy --dest-creds alice:s3cret "oci:$TEST_TMP/layout:noise" "docker://$REGISTRY/team/noise:latest"
