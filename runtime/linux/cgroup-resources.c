@@ -335,6 +335,13 @@ static int apply_throttles(const struct target *t, const oci_throttle_devices *d
 	return 0;
 }
 
+/* v2's io.weight spans 1..10000: the v1 10..1000 maps onto it as the
+ * ecosystem (runc, crun) maps it; the BFQ files keep the v1 range. */
+static int64_t weight_value(bool to_io_weight, uint16_t w)
+{
+	return to_io_weight ? 1 + ((int64_t)w - 10) * 9999 / 990 : (int64_t)w;
+}
+
 static int apply_blkio(const struct target *t, const struct oci_block_io *b, struct husk_error *err)
 {
 	const char *ctrl = t->v2 ? "io" : "blkio";
@@ -343,14 +350,11 @@ static int apply_blkio(const struct target *t, const struct oci_block_io *b, str
 	/* without CFQ the weight lives in the BFQ file only */
 	if (!file_exists(t, ctrl, weight_file) && file_exists(t, ctrl, bfq_file))
 		weight_file = bfq_file;
-	/* v2's io.weight spans 1..10000: the v1 10..1000 maps onto it as the
-	 * ecosystem (runc, crun) maps it; the BFQ files keep the v1 range */
 	bool convert = t->v2 && strcmp(weight_file, "io.weight") == 0;
-#define IO_WEIGHT(w) (convert ? 1 + ((int64_t)(w) - 10) * 9999 / 990 : (int64_t)(w))
 	char buf[128], name[96];
 	int r;
 	if (b->has_weight && b->weight != 0 &&
-	    (r = put_num(t, ctrl, weight_file, IO_WEIGHT(b->weight), "blockIO.weight", err)) < 0)
+	    (r = put_num(t, ctrl, weight_file, weight_value(convert, b->weight), "blockIO.weight", err)) < 0)
 		return r;
 	if (b->has_leafWeight && b->leafWeight != 0) {
 		if (t->v2)
@@ -373,7 +377,7 @@ static int apply_blkio(const struct target *t, const struct oci_block_io *b, str
 		snprintf(name, sizeof(name), "blockIO.weightDevice[%zu]", i);
 		if (d->has_weight) {
 			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRId64, d->major,
-				 d->minor, IO_WEIGHT(d->weight));
+				 d->minor, weight_value(convert, d->weight));
 			if ((r = put(t, ctrl, dev_file, buf, name, err)) < 0)
 				return r;
 		}
@@ -397,7 +401,6 @@ static int apply_blkio(const struct target *t, const struct oci_block_io *b, str
 				 "wiops", "throttleWriteIOPSDevice", err)) < 0)
 		return r;
 	return 0;
-#undef IO_WEIGHT
 }
 
 static int apply_rest(const struct target *t, const struct oci_resources *res,
