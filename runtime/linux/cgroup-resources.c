@@ -192,8 +192,11 @@ static int apply_memory(const struct target *t, const struct oci_memory *m, stru
 	/* checkBeforeUpdate: a limit below what the cgroup already uses is
 	 * refused, rather than reclaimed down to or OOM-killed */
 	if (m->has_checkBeforeUpdate && m->checkBeforeUpdate && m->has_limit && m->limit > 0) {
-		int64_t used = read_num(t, "memory",
-					t->v2 ? "memory.current" : "memory.usage_in_bytes");
+		const char *usage = t->v2 ? "memory.current" : "memory.usage_in_bytes";
+		int64_t used = read_num(t, "memory", usage);
+		if (used < 0)
+			return err_set(err, ENOTSUP, "linux.resources.memory.checkBeforeUpdate: cannot "
+				       "read the cgroup's %s", usage);
 		if (used > m->limit)
 			return err_set(err, EBUSY, "linux.resources.memory.limit: %" PRId64 " is below "
 				       "the container's current memory usage %" PRId64

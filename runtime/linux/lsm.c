@@ -114,12 +114,6 @@ static int write_attr(int procfd, const char *file, const char *value, const cha
 	if (fd < 0)
 		return err_sys(err, errno, "%s: open /proc/%s", field, path);
 	int r = write_all(fd, value, strlen(value));
-	if (r == -ENOENT && strcmp(field, "process.apparmorProfile") == 0)
-		/* AppArmor's answer for a profile name it does not know */
-		return err_set(err, ENOENT,
-			       "%s: AppArmor has no profile \"%s\" loaded (load it with "
-			       "apparmor_parser first)",
-			       field, value + strlen("exec "));
 	if (r < 0)
 		return err_sys(err, -r, "%s: write \"%s\" to /proc/%s", field, value, path);
 	return 0;
@@ -135,13 +129,20 @@ int lsm_set_exec_labels(int procfd, const struct oci_process *p, struct husk_err
 	}
 	if (r == 0 && p->apparmorProfile && p->apparmorProfile[0]) {
 		char cmd[4096];
-		snprintf(cmd, sizeof(cmd), "exec %s", p->apparmorProfile);
+		if ((size_t)snprintf(cmd, sizeof(cmd), "exec %s", p->apparmorProfile) >= sizeof(cmd))
+			return err_set(err, ENAMETOOLONG, "process.apparmorProfile: the name is too long");
 		/* the AppArmor directory (5.8+) first, then the shared file */
 		r = write_attr(procfd, "apparmor/exec", cmd, "process.apparmorProfile", err);
 		if (r == ATTR_MISSING)
 			r = write_attr(procfd, "exec", cmd, "process.apparmorProfile", err);
 		if (r == ATTR_MISSING)
 			return err_sys(err, ENOENT, "process.apparmorProfile: no attr/exec in procfs");
+		if (r == -ENOENT)
+			/* AppArmor's answer for a profile name it does not know */
+			return err_set(err, ENOENT,
+				       "process.apparmorProfile: AppArmor has no profile \"%s\" "
+				       "loaded (load it with apparmor_parser first)",
+				       p->apparmorProfile);
 	}
 	return r;
 }

@@ -22,19 +22,26 @@ teardown() {
 	teardown_common_lsm
 }
 
-# refused_at_create JQ-FILTER FIELD: create fails naming FIELD, and leaves
-# no state dir, no cgroup, no process
-refused_at_create() {
+# refused VERB NAME JQ-FILTER TEXT: `husk VERB` of the bundle changed by
+# JQ-FILTER, under the id ctr_id NAME, fails with TEXT in its output and
+# leaves no state dir, no cgroup, no process
+refused() {
 	local id
-	id=$(ctr_id lsm)
-	update_config "$BUNDLE" "$1 | .process.args = [\"sleep\", \"lsm-marker-$id\"]"
-	run husk create -b "$BUNDLE" "$id"
+	id=$(ctr_id "$2")
+	update_config "$BUNDLE" "$3 | .process.args = [\"sleep\", \"lsm-marker-$id\"]"
+	run husk "$1" -b "$BUNDLE" "$id"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"$2: "* ]]
-	[[ "$output" == *"which this host does not run"* ]]
+	[[ "$output" == *"$4"* ]]
 	assert_nothing_left "$id" "lsm-marker-$id"
 	[ -z "$(husk list -q)" ]
+}
+
+# refused_at_create JQ-FILTER FIELD: on a host without the LSM, create fails
+# naming FIELD and saying so, and leaves nothing
+refused_at_create() {
+	refused create lsm "$1" "$2: "
+	[[ "$output" == *"which this host does not run"* ]]
 }
 
 @test "process.selinuxLabel is refused at create, naming the field, and nothing is left" {
@@ -57,11 +64,7 @@ refused_at_create() {
 
 @test "run refuses a label the same way" {
 	[ -z "$HOST_APPARMOR" ] || skip "the host runs AppArmor (its own tests are below)"
-	update_config "$BUNDLE" '.process.apparmorProfile = "husk-test-profile"'
-	run husk run -b "$BUNDLE" "$(ctr_id lsmrun)"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"process.apparmorProfile: "* ]]
-	assert_nothing_left "$(ctr_id lsmrun)"
+	refused run lsmrun '.process.apparmorProfile = "husk-test-profile"' "process.apparmorProfile: "
 }
 
 @test "empty label fields ask for nothing and are accepted" {
@@ -192,13 +195,9 @@ teardown_common_lsm() {
 @test "AppArmor: a profile that is not loaded fails run and exec naming it, and leaves nothing" {
 	require_apparmor
 	local missing=husk-missing-${TEST_TMP##*.} id
+	refused run aamissing ".process.apparmorProfile = \"$missing\"" \
+		"process.apparmorProfile: AppArmor has no profile \"$missing\" loaded"
 	id=$(ctr_id aamissing)
-	update_config "$BUNDLE" ".process.apparmorProfile = \"$missing\" | .process.args = [\"sleep\", \"aa-marker-$id\"]"
-	run husk run -b "$BUNDLE" "$id"
-	echo "$output"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"process.apparmorProfile: AppArmor has no profile \"$missing\" loaded"* ]]
-	assert_nothing_left "$id" "aa-marker-$id"
 	# exec into an unconfined container with it: refused, the container runs on
 	update_config "$BUNDLE" 'del(.process.apparmorProfile) | .process.args = ["sleep", "100"]'
 	husk_nowait run -d -b "$BUNDLE" "$id"
