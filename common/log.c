@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,16 +69,43 @@ static size_t json_escape(char *buf, size_t size, size_t pos, const char *s)
 	return pos;
 }
 
+/* The proleptic Gregorian date of a count of days since 1970-01-01, by
+ * whole 400-year eras (146097 days) counted from 0000-03-01, so that the
+ * leap day ends each year. */
+static void civil_date(int64_t days, int64_t *year, unsigned *month, unsigned *day)
+{
+	days += 719468; /* 0000-03-01 to 1970-01-01 */
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	unsigned doe = (unsigned)(days - era * 146097);                         /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;                                    /* March = 0 */
+	*day = doy - (153 * mp + 2) / 5 + 1;
+	*month = mp < 10 ? mp + 3 : mp - 9;
+	*year = (int64_t)yoe + era * 400 + (*month <= 2);
+}
+
+/* Not with gmtime_r or strftime: glibc's load the time zone file
+ * (/etc/localtime) even for UTC, in every husk command. */
+void log_time_format(const struct timespec *ts, char *buf, size_t size)
+{
+	int64_t year;
+	unsigned month, day;
+	int64_t days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_date(days, &year, &month, &day);
+	snprintf(buf, size, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%09ldZ", year, month, day,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), ts->tv_nsec);
+}
+
 void log_time_now(char *buf, size_t size)
 {
 	struct timespec ts;
-	struct tm tm;
-
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	/* not strftime: it loads the time zone (/etc/localtime) even for UTC */
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+	log_time_format(&ts, buf, size);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARNING, LOG_LEVEL_ERROR };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
@@ -18,6 +19,8 @@ int log_fd(void);
 bool log_to_stderr(void);
 /* The current time as RFC 3339 with nanoseconds, UTC (log lines, state). */
 void log_time_now(char *buf, size_t size);
+/* ts in the same format. */
+void log_time_format(const struct timespec *ts, char *buf, size_t size);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)

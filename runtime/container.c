@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,8 +230,12 @@ int container_save(int dirfd, struct container_state *state, struct husk_error *
 
 int container_config(struct container *c, struct oci_config **out, struct husk_error *err)
 {
-	return oci_decode_file(&oci_config_type, c->dirfd, CONFIG_COPY, "config.json", (void **)out,
-			       err);
+	int r = 0;
+	if (c->config == NULL)
+		r = oci_decode_file(&oci_config_type, c->dirfd, CONFIG_COPY, "config.json",
+				    (void **)&c->config, err);
+	*out = c->config;
+	return r;
 }
 
 void container_free(struct container *c)
@@ -243,6 +246,7 @@ void container_free(struct container *c)
 		close(c->dirfd);
 	free(c->id);
 	oci_free(&container_state_type, c->state);
+	oci_free(&oci_config_type, c->config);
 	free(c);
 }
 
@@ -263,13 +267,38 @@ int hook_state_json(const char *id, const char *status, pid_t pid, const char *b
 	return oci_encode(&oci_state_type, &st, false, out, &len, err);
 }
 
+/* The name /etc/passwd gives uid, as runc's list looks it up. husk is a
+ * static program and does not load NSS modules for a column of `list`. */
+static char *passwd_name(uid_t uid)
+{
+	_cleanup_free_ char *passwd = NULL;
+	size_t len;
+	struct husk_error ignored;
+	if (read_file_at(AT_FDCWD, "/etc/passwd", 16 << 20, &passwd, &len, &ignored) < 0)
+		return NULL;
+	for (char *save = NULL, *line = strtok_r(passwd, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* name:password:uid:... */
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 == NULL || c1 == line)
+			continue;
+		char *end;
+		unsigned long id = strtoul(c2 + 1, &end, 10);
+		if (end != c2 + 1 && *end == ':' && id == uid)
+			return strndup(line, (size_t)(c1 - line));
+	}
+	return NULL;
+}
+
 void container_fill_owner(struct container *ct)
 {
 	struct stat st;
 	char num[16];
 	if (ct->state->owner || fstat(ct->dirfd, &st) < 0)
 		return;
-	const struct passwd *pw = getpwuid(st.st_uid);
-	snprintf(num, sizeof(num), "%u", (unsigned)st.st_uid);
-	ct->state->owner = strdup(pw ? pw->pw_name : num);
+	ct->state->owner = passwd_name(st.st_uid);
+	if (ct->state->owner == NULL) {
+		snprintf(num, sizeof(num), "%u", (unsigned)st.st_uid);
+		ct->state->owner = strdup(num);
+	}
 }

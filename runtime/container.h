@@ -52,6 +52,10 @@ struct container {
 	char *id;
 	struct container_state *state;
 	enum container_status status;
+	/* the config copy, once container_config read it; in the process that
+	 * created the container, the one it ran with (its annotations moved
+	 * to state) */
+	struct oci_config *config;
 };
 
 const char *status_name(enum container_status s);
@@ -77,7 +81,8 @@ int container_save(int dirfd, struct container_state *state, struct husk_error *
 /* Re-derive c->status from the process and exec.fifo. */
 void container_refresh_status(struct container *c);
 void container_free(struct container *c);
-/* The config the container was created with (from its state dir). */
+/* The config the container was created with (from its state dir, read
+ * once); it belongs to c. */
 int container_config(struct container *c, struct oci_config **out, struct husk_error *err);
 
 /* /proc/PID/stat field 22, 0 when the process is gone. */

@@ -332,7 +332,6 @@ out:
 	free(state_json);
 	seccomp_free(seccomp);
 	oci_free(&oci_process_type, proc);
-	oci_free(&oci_config_type, cfg);
 	container_free(ct);
 	for (size_t i = 0; i < f.env.len; i++)
 		free(f.env.items[i]);

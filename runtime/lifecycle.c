@@ -222,11 +222,11 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	c->dirfd = dirfd;
 	c->state = st;
 	c->status = STATUS_CREATED;
+	c->config = cfg;
 	st->status = strdup("created");
 	*out = c;
 	if (co->console_socket)
 		close(console_fd);
-	oci_free(&oci_config_type, cfg);
 	close(rootfd);
 	return 0;
 
@@ -329,7 +329,6 @@ int lifecycle_start(struct container *c, struct husk_error *err)
 		    hooks_run("poststart", &cfg->hooks->poststart, state, &hook_err) < 0)
 			log_warn("%s", hook_err.msg);
 	}
-	oci_free(&oci_config_type, cfg);
 	return 0;
 }
 
@@ -410,7 +409,6 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 		    hooks_run("poststop", &cfg->hooks->poststop, state, &hook_err) < 0)
 			log_warn("%s", hook_err.msg);
 	}
-	oci_free(&oci_config_type, cfg);
 	container_dir_remove(rootfd, c->id);
 	return 0;
 }

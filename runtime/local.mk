@@ -1,6 +1,6 @@
 sbin_PROGRAMS += husk
 husk_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS) $(SECCOMP_CFLAGS) $(SELINUX_CFLAGS)
-husk_LDFLAGS = -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
+husk_LDFLAGS = $(HUSK_LINK_MODE) -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
 # libselinux is loaded on demand (runtime/linux/lsm.c), not linked
 husk_LDADD = liboci-spec.a libcommon.a $(HUSK_RUNTIME_LIBS) -ldl
 husk_SOURCES = \

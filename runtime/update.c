@@ -293,7 +293,6 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 	    (r = write_file_atomic(ct->dirfd, CONFIG_COPY, json, len, 0600, err)) < 0)
 		goto out;
 out:
-	oci_free(&oci_config_type, cfg);
 	container_free(ct);
 	close(rootfd);
 out_upd:

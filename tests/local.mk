@@ -11,6 +11,10 @@ tests_unit_oci_roundtrip_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_oci_roundtrip_SOURCES = tests/unit/oci-roundtrip.c
 tests_unit_oci_roundtrip_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
 
+check_PROGRAMS += tests/unit/test-common
+tests_unit_test_common_SOURCES = tests/unit/test-common.c tests/unit/unit.h
+tests_unit_test_common_LDADD = libcommon.a
+
 check_PROGRAMS += tests/unit/test-image-spec
 tests_unit_test_image_spec_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_image_spec_SOURCES = tests/unit/test-image-spec.c tests/unit/unit.h
@@ -42,7 +46,7 @@ check_PROGRAMS += tests/tools/sessionkey
 tests_tools_sessionkey_SOURCES = tests/tools/sessionkey.c
 tests_tools_sessionkey_LDFLAGS = -static
 
-TESTS += tests/unit/test-oci-spec tests/unit/test-image-spec tests/bats/run.sh
+TESTS += tests/unit/test-oci-spec tests/unit/test-common tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh
 SH_LOG_COMPILER = $(SHELL)

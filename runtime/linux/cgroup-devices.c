@@ -180,18 +180,14 @@ out:
 
 /* ---- v1: devices.deny / devices.allow ---- */
 
-static int v1_write(const char *dir, const char *file, const char *rule, struct husk_error *err)
+static int v1_open(const char *dir, const char *file, struct husk_error *err)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, errno, "linux.resources.devices: open %s", path);
-	int r = write_all(fd, rule, strlen(rule));
-	close(fd);
-	if (r < 0)
-		return err_sys(err, -r, "linux.resources.devices: write \"%s\" to %s", rule, path);
-	return 0;
+	return fd;
 }
 
 static void v1_number(int64_t v, char *out, size_t size)
@@ -202,12 +198,20 @@ static void v1_number(int64_t v, char *out, size_t size)
 		snprintf(out, size, "%" PRId64, v);
 }
 
+/* Each write to devices.allow or devices.deny is one rule, so one open of
+ * each takes the whole list. */
 static int v1_apply(const char *path, const struct rule_list *rules, struct husk_error *err)
 {
 	char dir[4200], rule[128], major[24], minor[24], access[4];
 	snprintf(dir, sizeof(dir), CGROUP_ROOT "/devices%s", path);
-	int r = v1_write(dir, "devices.deny", "a", err);
-	for (size_t i = 0; r == 0 && i < rules->len; i++) {
+	_cleanup_close_ int deny = v1_open(dir, "devices.deny", err);
+	if (deny < 0)
+		return deny;
+	_cleanup_close_ int allow = -1;
+	int r = write_all(deny, "a", 1);
+	if (r < 0)
+		return err_sys(err, -r, "linux.resources.devices: write \"a\" to %s/devices.deny", dir);
+	for (size_t i = 0; i < rules->len; i++) {
 		const struct dev_rule *d = &rules->items[i];
 		if (d->type == 'a') {
 			snprintf(rule, sizeof(rule), "a");
@@ -224,9 +228,17 @@ static int v1_apply(const char *path, const struct rule_list *rules, struct husk
 			v1_number(d->minor, minor, sizeof(minor));
 			snprintf(rule, sizeof(rule), "%c %s:%s %s", d->type, major, minor, access);
 		}
-		r = v1_write(dir, d->allow ? "devices.allow" : "devices.deny", rule, err);
+		/* the leading deny-all is written already */
+		if (i == 0 && !d->allow && d->type == 'a')
+			continue;
+		if (d->allow && allow < 0 && (allow = v1_open(dir, "devices.allow", err)) < 0)
+			return allow;
+		r = write_all(d->allow ? allow : deny, rule, strlen(rule));
+		if (r < 0)
+			return err_sys(err, -r, "linux.resources.devices: write \"%s\" to %s/%s", rule, dir,
+				       d->allow ? "devices.allow" : "devices.deny");
 	}
-	return r;
+	return 0;
 }
 
 /* ---- v2: a BPF_PROG_TYPE_CGROUP_DEVICE program ---- */

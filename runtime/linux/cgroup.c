@@ -168,8 +168,9 @@ static int mkdir_p(const char *path)
 }
 
 /* v1 cpuset starts empty: copy cpus and mems down from the nearest parent
- * that has them, or no task can join. */
-static int cpuset_init(const char *dir, struct husk_error *err)
+ * that has them, or no task can join. fresh: dir was just made, so it is
+ * empty without reading it. */
+static int cpuset_init(const char *dir, bool fresh, struct husk_error *err)
 {
 	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
 	for (size_t i = 0; i < 2; i++) {
@@ -204,7 +205,8 @@ static int cpuset_init(const char *dir, struct husk_error *err)
 				snprintf(path, sizeof(path), "%s/%s", level, files[i]);
 				_cleanup_free_ char *cur = NULL;
 				size_t clen;
-				if (read_file_at(AT_FDCWD, path, 4096, &cur, &clen, &ignored) == 0 && clen <= 1) {
+				if ((end && fresh) ||
+				    (read_file_at(AT_FDCWD, path, 4096, &cur, &clen, &ignored) == 0 && clen <= 1)) {
 					int r = write_file(level, files[i], buf, err);
 					if (r < 0) {
 						free(buf);
@@ -317,10 +319,7 @@ int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_
 		r = mkdir_p(dir);
 		if (r < 0 && r != -EEXIST)
 			return err_sys(err, -r, "create cgroup %s", dir);
-		const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
-		if ((r = cgroup_apply_resources(path, res, err)) < 0 ||
-		    (r = cgroup_apply_devices(path, cfg, err)) < 0 ||
-		    (r = cgroup_join_open(path, j, err)) < 0) {
+		if ((r = cgroup_join_open(path, j, err)) < 0) {
 			rmdir(dir);
 			return r;
 		}
@@ -335,13 +334,10 @@ int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_
 			err_sys(err, -r, "create cgroup %s", dir);
 			goto fail;
 		}
-		if (strcmp(v1_controllers[i], "cpuset") == 0 && (r = cpuset_init(dir, err)) < 0)
+		if (strcmp(v1_controllers[i], "cpuset") == 0 && (r = cpuset_init(dir, r == 0, err)) < 0)
 			goto fail;
 	}
-	/* limits are in place before the first process can allocate or fork */
-	if ((r = cgroup_apply_resources(path, cfg->linux ? cfg->linux->resources : NULL, err)) < 0 ||
-	    (v1_has("devices") && (r = cgroup_apply_devices(path, cfg, err)) < 0) ||
-	    (r = cgroup_join_open(path, j, err)) < 0)
+	if ((r = cgroup_join_open(path, j, err)) < 0)
 		goto fail;
 	return 0;
 fail: {
@@ -349,6 +345,16 @@ fail: {
 	cgroup_destroy(path, &ignored);
 }
 	return r;
+}
+
+int cgroup_apply_limits(const char *path, const struct oci_config *cfg, struct husk_error *err)
+{
+	int r = cgroup_apply_resources(path, cfg->linux ? cfg->linux->resources : NULL, err);
+	if (r < 0)
+		return r;
+	if (cgroup_mode() != CGROUP_V2 && !v1_has("devices"))
+		return 0;
+	return cgroup_apply_devices(path, cfg, err);
 }
 
 /* The directory that lists the container's processes. */

@@ -529,8 +529,6 @@ static int bind_own_cgroup(const struct v1_hierarchy *h, int *out)
 	return 0;
 }
 
-static int make_symlink(int rootfd, const char *target, const char *path, struct husk_error *err);
-
 /* A cgroup v1 mount: a tmpfs with a directory per hierarchy the init is
  * in, as runc lays it out, and a symlink per controller of a combined
  * hierarchy ("cpu" -> "cpu,cpuacct"). In a cgroup namespace each
@@ -573,11 +571,13 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (!parse_v1_line(line, &h))
 			continue;
+		/* straight in the new tmpfs: only husk has written to it, and
+		 * the name is one component */
 		snprintf(path, sizeof(path), "%s/%s", m->destination, h.name);
 		_cleanup_close_ int dir = -1;
-		r = dir = mkdir_in_root(ctx->rootfd, path, 0755, err);
-		if (r < 0)
-			return err_prefix(err, "mounts[%zu]", index);
+		if ((mkdirat(tmpfs, h.name, 0755) < 0 && errno != EEXIST) ||
+		    (dir = openat(tmpfs, h.name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			return err_sys(err, errno, "mounts[%zu]: mkdir %s", index, path);
 		_cleanup_close_ int mnt = -1;
 		if (cgroupns) {
 			r = new_fs_mount("cgroup", "cgroup", h.data, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -598,9 +598,9 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 		char ctls[sizeof(h.name)];
 		snprintf(ctls, sizeof(ctls), "%s", h.name);
 		for (char *s2 = NULL, *c = strtok_r(ctls, ",", &s2); c; c = strtok_r(NULL, ",", &s2)) {
-			snprintf(path, sizeof(path), "%s/%s", m->destination, c);
-			if ((r = make_symlink(ctx->rootfd, h.name, path, err)) < 0)
-				return err_prefix(err, "mounts[%zu]", index);
+			if (symlinkat(h.name, tmpfs, c) < 0 && errno != EEXIST)
+				return err_sys(err, errno, "mounts[%zu]: symlink %s/%s", index,
+					       m->destination, c);
 		}
 	}
 	if ((pm->attr_set | pm->rattr_set) & MOUNT_ATTR_RDONLY) {
@@ -655,19 +655,18 @@ static const struct default_device default_devices[] = {
 	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
-/* A device node at path: mknod, or a bind of the host's node inside a user
+/* A device node at path, named name in the directory pfd: mknod
+ * (replacing what is there), or a bind of the host's node inside a user
  * namespace (where mknod is not allowed). */
-static int make_device(struct rootfs_ctx *ctx, const char *path, mode_t type, unsigned major,
-		       unsigned minor, mode_t perm, uid_t uid, gid_t gid, struct husk_error *err)
+static int make_device_at(struct rootfs_ctx *ctx, int pfd, const char *name, const char *path,
+			  mode_t type, unsigned major, unsigned minor, mode_t perm, uid_t uid,
+			  gid_t gid, struct husk_error *err)
 {
-	_cleanup_free_ char *alloc = NULL;
-	const char *name;
-	_cleanup_close_ int pfd = open_parent_in_root(ctx->rootfd, path, true, &alloc, &name, err);
-	if (pfd < 0)
-		return pfd;
 	if (!ctx->userns) {
-		unlinkat(pfd, name, 0);
-		if (mknodat(pfd, name, type | perm, makedev(major, minor)) < 0)
+		int r = mknodat(pfd, name, type | perm, makedev(major, minor));
+		if (r < 0 && errno == EEXIST && unlinkat(pfd, name, 0) == 0)
+			r = mknodat(pfd, name, type | perm, makedev(major, minor));
+		if (r < 0)
 			return err_sys(err, errno, "mknod %s", path);
 		if (fchmodat(pfd, name, perm, 0) < 0)
 			return err_sys(err, errno, "chmod %s", path);
@@ -699,42 +698,40 @@ static int make_device(struct rootfs_ctx *ctx, const char *path, mode_t type, un
 	return 0;
 }
 
-static int make_symlink(int rootfd, const char *target, const char *path, struct husk_error *err)
+static int make_device(struct rootfs_ctx *ctx, const char *path, mode_t type, unsigned major,
+		       unsigned minor, mode_t perm, uid_t uid, gid_t gid, struct husk_error *err)
 {
 	_cleanup_free_ char *alloc = NULL;
 	const char *name;
-	int parent = open_parent_in_root(rootfd, path, true, &alloc, &name, err);
-	if (parent < 0)
-		return parent;
-	int r = symlinkat(target, parent, name);
-	int e = errno;
-	close(parent);
-	if (r < 0 && e != EEXIST)
-		return err_sys(err, e, "symlink %s", path);
-	return 0;
+	_cleanup_close_ int pfd = open_parent_in_root(ctx->rootfd, path, true, &alloc, &name, err);
+	if (pfd < 0)
+		return pfd;
+	return make_device_at(ctx, pfd, name, path, type, major, minor, perm, uid, gid, err);
 }
 
+/* The default devices and links, in the /dev the mounts left (a tmpfs). */
 static int populate_dev(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "/dev/fd" },     { "/proc/self/fd/0", "/dev/stdin" },
-		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
-		{ "pts/ptmx", "/dev/ptmx" },
+		{ "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+		{ "pts/ptmx", "ptmx" },
 	};
 	char path[64];
-	int r;
-
+	_cleanup_close_ int dev = resolve_in_root(ctx->rootfd, "/dev", O_PATH | O_DIRECTORY, NULL);
+	if (dev < 0)
+		return err_sys(err, -dev, "/dev");
 	for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]); i++) {
-		snprintf(path, sizeof(path), "/dev/%s", default_devices[i].name);
-		r = make_device(ctx, path, S_IFCHR, default_devices[i].major, default_devices[i].minor,
-				0666, 0, 0, err);
+		const struct default_device *d = &default_devices[i];
+		snprintf(path, sizeof(path), "/dev/%s", d->name);
+		int r = make_device_at(ctx, dev, d->name, path, S_IFCHR, d->major, d->minor, 0666, 0,
+				       0, err);
 		if (r < 0)
 			return r;
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		r = make_symlink(ctx->rootfd, links[i][0], links[i][1], err);
-		if (r < 0)
-			return r;
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
+			return err_sys(err, errno, "symlink /dev/%s", links[i][1]);
 	}
 	return 0;
 }

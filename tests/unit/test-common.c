@@ -1,0 +1,66 @@
+/* common/ tests: the UTC timestamps of log lines and state files, checked
+ * against the C library's gmtime_r over the dates where calendars go wrong
+ * (leap days, century years, before 1970, far ahead). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "tests/unit/unit.h"
+
+static void same(const char *got, const char *want)
+{
+	CHECK_STR(got, want);
+}
+
+/* Whether log_time_format agrees with gmtime_r at t; a mismatch is printed. */
+static bool agrees_with_gmtime(time_t t, long nsec)
+{
+	struct timespec ts = { .tv_sec = t, .tv_nsec = nsec };
+	struct tm tm;
+	char got[64], want[64];
+	log_time_format(&ts, got, sizeof(got));
+	gmtime_r(&t, &tm);
+	snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
+	if (strcmp(got, want) == 0)
+		return true;
+	fprintf(stderr, "at %lld: got %s, want %s\n", (long long)t, got, want);
+	return false;
+}
+
+static void timestamps(void)
+{
+	char buf[64];
+	struct timespec epoch = { 0, 0 }, leap = { 951782400 + 86399, 5 };
+	log_time_format(&epoch, buf, sizeof(buf));
+	same(buf, "1970-01-01T00:00:00.000000000Z");
+	/* 2000 is a leap year (divisible by 400) */
+	log_time_format(&leap, buf, sizeof(buf));
+	same(buf, "2000-02-29T23:59:59.000000005Z");
+
+	static const time_t days[] = {
+		-2208988800LL, /* 1900-01-01: not a leap year */
+		-86401,         /* 1969-12-30 23:59:59 */
+		-1,             /* 1969-12-31 23:59:59 */
+		951868800,      /* 2000-03-01 */
+		1709164800,     /* 2024-02-29 */
+		4107456000LL,   /* 2100-02-28: 2100 is not a leap year */
+		4107542400LL,   /* 2100-03-01 */
+		253402300799LL, /* 9999-12-31 23:59:59 */
+	};
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++)
+		CHECK(agrees_with_gmtime(days[i], 123456789), "at %lld", (long long)days[i]);
+	/* every day of four centuries, at a time of day that moves */
+	size_t wrong = 0;
+	for (int64_t d = -36524 * 2; d < 36524 * 2; d++)
+		wrong += !agrees_with_gmtime((time_t)(d * 86400 + (d * 7919) % 86400), 0);
+	CHECK(wrong == 0, "%zu days of 1770-2170 differ from gmtime_r", wrong);
+}
+
+int main(void)
+{
+	timestamps();
+	return unit_summary("test-common");
+}
