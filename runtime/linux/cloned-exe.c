@@ -31,10 +31,13 @@
  * and nothing can turn the protection off. */
 #include "runtime/linux/cloned-exe.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/memfd.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -59,6 +62,22 @@ static int exe_is_sealed(int exefd)
 	return seals >= 0 && (seals & SEALS_WANTED) == SEALS_WANTED;
 }
 
+/* How much of the binary execve needs: up to the end of its last loaded
+ * segment, read from our own program headers. What follows (symbols,
+ * debug sections, the section table) is never mapped; leaving it out of
+ * the copy makes it several times smaller for a binary with debug info.
+ * 0 (copy everything) when the headers are not there. */
+static off_t loaded_extent(void)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	size_t n = getauxval(AT_PHNUM);
+	off_t end = 0;
+	for (size_t i = 0; ph && i < n; i++)
+		if (ph[i].p_type == PT_LOAD && (off_t)(ph[i].p_offset + ph[i].p_filesz) > end)
+			end = (off_t)(ph[i].p_offset + ph[i].p_filesz);
+	return end;
+}
+
 static int sealed_copy(int exefd, struct husk_error *err)
 {
 	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
@@ -74,8 +93,12 @@ static int sealed_copy(int exefd, struct husk_error *err)
 			       "from its binary on disk");
 	if (memfd < 0)
 		return err_sys(err, errno, "protect the husk binary: memfd_create");
+	off_t extent = loaded_extent(), copied = 0;
 	for (;;) {
-		ssize_t n = sendfile(memfd, exefd, NULL, 1 << 30);
+		size_t want = extent > 0 ? (size_t)(extent - copied) : 1 << 30;
+		ssize_t n = want ? sendfile(memfd, exefd, NULL, want) : 0;
+		if (n > 0)
+			copied += n;
 		if (n == 0)
 			break;
 		if (n < 0 && errno != EINTR) {
