@@ -428,3 +428,19 @@ teardown() {
 	[[ "${lines[1]}" =~ ^$id\ +$pid\ +created\ + ]]
 	[[ "${lines[1]}" =~ \ $(id -un)$ ]]
 }
+
+@test "state: created is the current UTC time; an owner /etc/passwd does not name shows as its uid" {
+	local id created uid=54321
+	id=$(ctr_id created)
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$id"
+	created=$(husk state "$id" | jq -r .created)
+	[ $(($(date -u +%s) - $(date -u -d "$created" +%s))) -le 60 ]
+	# the owner is whoever owns the state directory
+	run getent passwd "$uid"
+	[ "$status" -ne 0 ]
+	chown "$uid" "$HUSK_ROOT/$id"
+	[ "$(husk state "$id" | jq -r .owner)" = "$uid" ]
+	run husk list
+	[[ "${lines[1]}" =~ \ $uid$ ]]
+}
