@@ -31,6 +31,22 @@ need_file() {
 	fi
 }
 
+@test "createContainer hooks run in the container's cgroup with its limits written" {
+	need_file pids tasks pids.max
+	local id max procs
+	id=$(ctr_id hookcg)
+	max=$(cg_file pids pids.max pids.max "$id")
+	procs=$(cg_file pids cgroup.procs cgroup.procs "$id")
+	# the hook runs in the container's namespaces before pivot_root: the
+	# host's /sys/fs/cgroup, and its own pid as that cgroup lists it
+	update_config "$BUNDLE" '.linux.resources.pids.limit = 37 |
+		.hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c",
+		"cat '"$max"' >'"$TEST_TMP"'/seen; grep -qx $$ '"$procs"' && echo member >>'"$TEST_TMP"'/seen"]}]'
+	husk run -d -b "$BUNDLE" "$id"
+	[ "$(cat "$TEST_TMP/seen")" = "37
+member" ]
+}
+
 @test "memory, cpu and pids limits land in the cgroup" {
 	need_file memory memory.limit_in_bytes memory.max
 	need_file cpu cpu.cfs_quota_us cpu.max
