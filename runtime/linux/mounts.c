@@ -664,8 +664,12 @@ static int make_device_at(struct rootfs_ctx *ctx, int pfd, const char *name, con
 {
 	if (!ctx->userns) {
 		int r = mknodat(pfd, name, type | perm, makedev(major, minor));
-		if (r < 0 && errno == EEXIST && unlinkat(pfd, name, 0) == 0)
-			r = mknodat(pfd, name, type | perm, makedev(major, minor));
+		if (r < 0 && errno == EEXIST) {
+			if (unlinkat(pfd, name, 0) == 0)
+				r = mknodat(pfd, name, type | perm, makedev(major, minor));
+			else
+				errno = EEXIST; /* a mount point or a directory stays */
+		}
 		if (r < 0)
 			return err_sys(err, errno, "mknod %s", path);
 		if (fchmodat(pfd, name, perm, 0) < 0)

@@ -160,6 +160,22 @@ mount_line_of() {
 	[ "${lines[1]}" = "block special file 7,c8 600 0:0" ]
 }
 
+@test "a linux.devices node replaces a file at its path; a directory there fails create and leaves nothing" {
+	local id
+	mkdir -p "$BUNDLE/rootfs/opt/dir"
+	echo plain >"$BUNDLE/rootfs/opt/node"
+	update_config "$BUNDLE" '.linux.devices = [{"path": "/opt/node", "type": "c", "major": 1, "minor": 3}]'
+	run_sh "$BUNDLE" 'stat -c "%F %t,%T" /opt/node'
+	[ "$status" -eq 0 ]
+	[ "$output" = "character special file 1,3" ]
+	id=$(ctr_id devdir)
+	update_config "$BUNDLE" '.linux.devices = [{"path": "/opt/dir", "type": "c", "major": 1, "minor": 3}]'
+	run husk run -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.devices[0]: mknod /opt/dir: File exists"* ]]
+	assert_nothing_left "$id"
+}
+
 @test "a mount destination that escapes through a symlink stays in the rootfs" {
 	ln -s /../../../../.. "$BUNDLE/rootfs/escape"
 	add_mount '{"destination": "/escape/husk-escape-test", "type": "tmpfs", "source": "tmpfs"}'
