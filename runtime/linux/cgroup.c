@@ -229,13 +229,37 @@ static void v1_dir(const char *controller, const char *path, char *out, size_t s
 }
 
 /* Whether the host mounts this v1 hierarchy; looked up once per process
- * (run asks for every controller on create, join and delete). */
+ * (run asks for every controller on create, join and delete), from one
+ * listing of /sys/fs/cgroup: a directory is there, a symlink ("cpu" ->
+ * "cpu,cpuacct") is followed. */
 static bool v1_has(const char *controller)
 {
 	static signed char known[N_V1]; /* 0 unknown, 1 present, -1 absent */
+	static bool listed;
 	size_t i = 0;
 	while (i < N_V1 && strcmp(v1_controllers[i], controller) != 0)
 		i++;
+	if (i < N_V1 && !listed) {
+		listed = true;
+		DIR *d = opendir(CGROUP_ROOT);
+		if (d) {
+			bool seen[N_V1] = { false };
+			for (struct dirent *e; (e = readdir(d)) != NULL;) {
+				for (size_t k = 0; k < N_V1; k++) {
+					if (strcmp(e->d_name, v1_controllers[k]) != 0)
+						continue;
+					seen[k] = true;
+					/* a symlink, or a file system without d_type: stat below */
+					if (e->d_type == DT_DIR)
+						known[k] = 1;
+				}
+			}
+			closedir(d);
+			for (size_t k = 0; k < N_V1; k++)
+				if (!seen[k])
+					known[k] = -1;
+		}
+	}
 	if (i < N_V1 && known[i])
 		return known[i] > 0;
 	char path[256];
