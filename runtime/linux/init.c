@@ -261,10 +261,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	if (rootfs_prepare_rest(&in.rootfs, &in.err) < 0)
 		fail(&in);
 
-	/* The parent answers after it has written the cgroup's limits (and run
-	 * prestart and createRuntime): createContainer hooks run under them. */
-	if (cfg->hooks && (cfg->hooks->prestart.len || cfg->hooks->createRuntime.len ||
-			   cfg->hooks->createContainer.len)) {
+	if (cfg->hooks && (cfg->hooks->prestart.len || cfg->hooks->createRuntime.len)) {
 		if (sync_send(sync_fd, SYNC_RUN_HOOKS, 0, NULL) < 0 || sync_recv(sync_fd, &m) < 0 ||
 		    m.type != SYNC_HOOKS_DONE)
 			_exit(1);

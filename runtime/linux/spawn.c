@@ -220,12 +220,9 @@ static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid,
 	return hook_state_json(o->id, status, pid, o->bundle, &o->cfg->annotations, out, err);
 }
 
-/* Parent side of the conversation once the init exists. With
- * apply_limits the cgroup's limits are written after the init has its join
- * handles, while it mounts: it runs nothing but husk until this side
- * answers its hook request or takes its SYNC_READY, which come after. */
+/* Parent side of the conversation once the init exists. */
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct cgroup_join *join,
-		      bool apply_limits, struct spawn_result *res, struct husk_error *err)
+		      struct spawn_result *res, struct husk_error *err)
 {
 	struct sync_msg m;
 	int r;
@@ -237,8 +234,6 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 		return sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR
 			       ? err_set(err, EINVAL, "%s", m.text)
 			       : err_set(err, EPIPE, "the container init exited during setup");
-	if (apply_limits && (r = cgroup_apply_limits(res->cgroup_path, o->cfg, err)) < 0)
-		return r;
 	res->start_time = process_start_time(pid);
 	if (o->on_spawned &&
 	    (r = o->on_spawned(o->on_spawned_arg, pid, res->start_time,
@@ -271,10 +266,12 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 	}
 }
 
-/* Create the container's cgroup and open its join handles; with_limits
- * also writes its limits (else apply_limits does, later). */
+/* Create the container's cgroup with its limits and open its join
+ * handles. The limits are written before any process joins: the init's
+ * mknod of the default devices must never meet a half-written list of v1
+ * device rules (deny-all first, then the allows one by one). */
 static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, struct cgroup_join *join,
-		       bool with_limits, struct husk_error *err)
+		       struct husk_error *err)
 {
 	if (o->rootless && cgroup_mode() != CGROUP_V2)
 		return 0;
@@ -283,7 +280,7 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 	if (r < 0)
 		return r;
 	r = cgroup_create(res->cgroup_path, o->cfg, join, err);
-	if (r == 0 && with_limits && (r = cgroup_apply_limits(res->cgroup_path, o->cfg, err)) < 0) {
+	if (r == 0 && (r = cgroup_apply_limits(res->cgroup_path, o->cfg, err)) < 0) {
 		struct husk_error ignored;
 		cgroup_join_close(join);
 		cgroup_destroy(res->cgroup_path, &ignored);
@@ -354,12 +351,11 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	 * place, before any of them runs container code. On v2 clone3 places
 	 * the child at birth, and the slow path's stage joins before it forks
 	 * the init: both need the cgroup first. Otherwise (v1) the parent
-	 * creates it while the init mounts what does not depend on it, hands
-	 * over the join handles with SYNC_GO, and writes the limits while the
-	 * init joins and mounts the rest. */
+	 * creates it while the init mounts what does not depend on it, and
+	 * hands over the join handles with SYNC_GO. */
 	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
 	bool cgroup_first = slow || cgroup_mode() == CGROUP_V2;
-	if (cgroup_first && (r = make_cgroup(o, res, &join, true, err)) < 0)
+	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
 	pid_t child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
 	int clone_errno = errno;
@@ -409,9 +405,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			goto out;
 	}
 
-	if (!cgroup_first && (r = make_cgroup(o, res, &join, false, err)) < 0)
+	if (!cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
-	r = drive_init(o, sv[0], pid, &join, !cgroup_first && res->has_cgroup, res, err);
+	r = drive_init(o, sv[0], pid, &join, res, err);
 	if (r < 0)
 		goto out;
 	res->pid = pid;
