@@ -343,7 +343,10 @@ int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_
 		r = mkdir_p(dir);
 		if (r < 0 && r != -EEXIST)
 			return err_sys(err, -r, "create cgroup %s", dir);
-		if ((r = cgroup_join_open(path, j, err)) < 0) {
+		const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
+		if ((r = cgroup_apply_resources(path, res, err)) < 0 ||
+		    (r = cgroup_apply_devices(path, cfg, err)) < 0 ||
+		    (r = cgroup_join_open(path, j, err)) < 0) {
 			rmdir(dir);
 			return r;
 		}
@@ -361,7 +364,13 @@ int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_
 		if (strcmp(v1_controllers[i], "cpuset") == 0 && (r = cpuset_init(dir, r == 0, err)) < 0)
 			goto fail;
 	}
-	if ((r = cgroup_join_open(path, j, err)) < 0)
+	/* Limits are in place before the first process can allocate or fork,
+	 * and before it joins: v1 device rules are written deny-all first, then
+	 * the allows one by one, and an init that joined midway would have its
+	 * mknod of /dev/null refused. */
+	if ((r = cgroup_apply_resources(path, cfg->linux ? cfg->linux->resources : NULL, err)) < 0 ||
+	    (v1_has("devices") && (r = cgroup_apply_devices(path, cfg, err)) < 0) ||
+	    (r = cgroup_join_open(path, j, err)) < 0)
 		goto fail;
 	return 0;
 fail: {
@@ -369,16 +378,6 @@ fail: {
 	cgroup_destroy(path, &ignored);
 }
 	return r;
-}
-
-int cgroup_apply_limits(const char *path, const struct oci_config *cfg, struct husk_error *err)
-{
-	int r = cgroup_apply_resources(path, cfg->linux ? cfg->linux->resources : NULL, err);
-	if (r < 0)
-		return r;
-	if (cgroup_mode() != CGROUP_V2 && !v1_has("devices"))
-		return 0;
-	return cgroup_apply_devices(path, cfg, err);
 }
 
 /* The directory that lists the container's processes. */

@@ -42,13 +42,10 @@ int cgroup_join_open(const char *path, struct cgroup_join *j, struct husk_error 
  * handles. */
 int cgroup_join_self(struct cgroup_join *j, bool placed, struct husk_error *err);
 void cgroup_join_close(struct cgroup_join *j);
-/* Create the cgroup (v1: with cpuset's cpus and mems, without which no
- * task can join) and open its join handles, after checking the limits of
- * cfg. On failure nothing is left behind. */
+/* Create the cgroup, apply linux.resources and open its join handles. On
+ * failure nothing is left behind. */
 int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_join *j,
 		  struct husk_error *err);
-/* Write linux.resources and the device rules of cfg into the cgroup. */
-int cgroup_apply_limits(const char *path, const struct oci_config *cfg, struct husk_error *err);
 /* Kill what is left and remove the cgroup (bounded retries on EBUSY). */
 int cgroup_destroy(const char *path, struct husk_error *err);
 /* The pids in the cgroup; *pids is malloc'd. */

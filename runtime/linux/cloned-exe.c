@@ -107,6 +107,12 @@ static int sealed_copy(int exefd, struct husk_error *err)
 			return err_sys(err, e, "protect the husk binary: copy /proc/self/exe");
 		}
 	}
+	if (copied < extent) {
+		close(memfd);
+		return err_set(err, EIO, "protect the husk binary: /proc/self/exe ends at %lld bytes, "
+					 "before its last loaded segment (%lld)",
+			       (long long)copied, (long long)extent);
+	}
 	if (fcntl(memfd, F_ADD_SEALS, SEALS_WANTED) < 0) {
 		int e = errno;
 		close(memfd);

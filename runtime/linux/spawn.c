@@ -266,10 +266,6 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 	}
 }
 
-/* Create the container's cgroup with its limits and open its join
- * handles. The limits are written before any process joins: the init's
- * mknod of the default devices must never meet a half-written list of v1
- * device rules (deny-all first, then the allows one by one). */
 static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, struct cgroup_join *join,
 		       struct husk_error *err)
 {
@@ -280,11 +276,6 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 	if (r < 0)
 		return r;
 	r = cgroup_create(res->cgroup_path, o->cfg, join, err);
-	if (r == 0 && (r = cgroup_apply_limits(res->cgroup_path, o->cfg, err)) < 0) {
-		struct husk_error ignored;
-		cgroup_join_close(join);
-		cgroup_destroy(res->cgroup_path, &ignored);
-	}
 	/* rootless: a v2 tree that is not delegated to us just means no cgroup */
 	res->has_cgroup = r == 0;
 	return o->rootless ? 0 : r;
