@@ -4,4 +4,5 @@ libcommon_a_SOURCES = \
 	common/log.c common/log.h \
 	common/fileutil.c common/fileutil.h \
 	common/resolve.c common/resolve.h \
-	common/sha256.c common/sha256.h
+	common/sha256.c common/sha256.h \
+	common/strbuf.c common/strbuf.h

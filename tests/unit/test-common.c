@@ -1,12 +1,15 @@
 /* common/ tests: the UTC timestamps of log lines and state files, checked
  * against the C library's gmtime_r over the dates where calendars go wrong
  * (leap days, century years, before 1970, far ahead). */
+#include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "tests/unit/unit.h"
 
 static void same(const char *got, const char *want)
@@ -59,8 +62,67 @@ static void timestamps(void)
 	CHECK(wrong == 0, "%zu days of 1770-2170 differ from gmtime_r", wrong);
 }
 
+/* The checked builder: grows, caps, and names the field when it fails. */
+static void strbuf_builds_and_fails_closed(void)
+{
+	struct husk_error err = { 0 };
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	CHECK_STR(sb.buf, "");
+	CHECK(sb_check(&sb, &err, "x") == 0, "empty builder fails");
+	sb_addf(&sb, "%s/%d", "/sys/fs/cgroup/memory", 42);
+	sb_add(&sb, "/tasks");
+	sb_addc(&sb, '!');
+	CHECK_STR(sb.buf, "/sys/fs/cgroup/memory/42/tasks!");
+	CHECK(sb.len == strlen(sb.buf), "len %zu", sb.len);
+	/* grows far past its first allocation, one formatted piece at a time */
+	for (int i = 0; i < 10000; i++)
+		sb_addf(&sb, "%04d", i % 10000);
+	CHECK(sb.len == 31 + 40000, "len %zu", sb.len);
+	CHECK(sb_check(&sb, &err, "x") == 0, "a long string within the cap fails");
+	sb_truncate(&sb, 5);
+	CHECK_STR(sb.buf, "/sys/");
+
+	/* a cap: the first append over it fails, and so does every later one */
+	struct strbuf capped = STRBUF_INIT_MAX(8);
+	sb_add(&capped, "12345678");
+	CHECK(sb_check(&capped, &err, "x") == 0, "exactly the cap fails");
+	sb_add(&capped, "9");
+	sb_add(&capped, "");
+	CHECK(sb_check(&capped, &err, "linux.resources.rdma") == -ENAMETOOLONG, "over the cap passes");
+	CHECK_STR(err.msg, "linux.resources.rdma: too long (over 8 bytes)");
+	CHECK_STR(capped.buf, "12345678");
+	sb_release(&capped);
+	struct strbuf capped_fmt = STRBUF_INIT_MAX(8);
+	sb_addf(&capped_fmt, "%s", "abc");
+	sb_addf(&capped_fmt, "%s", "defghi");
+	CHECK(capped_fmt.error == ENAMETOOLONG, "formatted append over the cap passes");
+	CHECK_STR(capped_fmt.buf, "abc");
+	sb_release(&capped_fmt);
+
+	char *s = NULL;
+	CHECK(str_fmt(&s, 0, &err, "x", "%s-%u", "id", 7u) == 0, "str_fmt fails");
+	CHECK_STR(s, "id-7");
+	free(s);
+	CHECK(str_fmt(&s, 4, &err, "process.cwd", "%s", "/long") == -ENAMETOOLONG && s == NULL,
+	      "str_fmt over its cap");
+	CHECK_STR(err.msg, "process.cwd: too long (over 4 bytes)");
+
+	char fixed[8];
+	CHECK(fmt_into(fixed, sizeof(fixed), &err, "f", "%d", 1234567) == 0, "fits");
+	same(fixed, "1234567");
+	CHECK(fmt_into(fixed, sizeof(fixed), &err, "uid_map", "%d", 12345678) == -ENAMETOOLONG,
+	      "fmt_into truncates");
+	same(fixed, "");
+	CHECK_STR(err.msg, "uid_map: too long (over 7 bytes)");
+	char *taken = sb_take(&sb);
+	CHECK_STR(taken, "/sys/");
+	free(taken);
+	CHECK_STR(sb.buf, "");
+}
+
 int main(void)
 {
 	timestamps();
+	strbuf_builds_and_fails_closed();
 	return unit_summary("test-common");
 }
