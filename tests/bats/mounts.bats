@@ -219,7 +219,7 @@ require_cgroup_v1() {
 	# every v1 hierarchy the host mounts under /sys/fs/cgroup
 	hierarchies=$(awk -F: '$2 != "" {sub(/^name=/, "", $2); print $2}' /proc/self/cgroup |
 		while read -r h; do [ -d "/sys/fs/cgroup/$h" ] && echo "$h"; done | sort | xargs)
-	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432}'
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432} | (if any(.linux.namespaces[]; .type == "cgroup") then . else .linux.namespaces += [{"type": "cgroup"}] end)'
 	local script='ls /sys/fs/cgroup | xargs; cat /sys/fs/cgroup/memory/memory.limit_in_bytes;
 		cat /sys/fs/cgroup/pids/cgroup.procs | wc -l'
 	run_sh "$BUNDLE" "$script"
