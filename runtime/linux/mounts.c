@@ -829,10 +829,14 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 	 * ("private", "slave", "unbindable") cannot leave the mounts under
 	 * "/" (the rootfs's parent among them) shared with the host, which
 	 * would also make pivot_root refuse. A shared rootfsPropagation is
-	 * applied to the new root after the pivot. */
+	 * applied to the new root after the pivot; an unbindable one last of
+	 * all (rootfs_finish): on "/" it would forbid the rootfs's own bind
+	 * below when the bundle lives on the host's root filesystem, and on
+	 * the new root the binds of masked and read-only paths. */
 	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return err_sys(err, errno, "set the propagation of / to rslave");
-	if (!(prop & MS_SHARED) && prop != (MS_SLAVE | MS_REC) && mount(NULL, "/", NULL, prop, NULL) < 0)
+	if (!(prop & (MS_SHARED | MS_UNBINDABLE)) && prop != (MS_SLAVE | MS_REC) &&
+	    mount(NULL, "/", NULL, prop, NULL) < 0)
 		return err_sys(err, errno, "linux.rootfsPropagation: set %s on /",
 			       cfg->linux->rootfsPropagation);
 
@@ -999,5 +1003,9 @@ int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err)
 			return r;
 	if (ctx->cfg->root->readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0) < 0)
 		return err_sys(err, errno, "root.readonly: remount / read-only");
+	bool known;
+	unsigned long prop = lx && lx->rootfsPropagation ? propagation_flag(lx->rootfsPropagation, &known) : 0;
+	if ((prop & MS_UNBINDABLE) && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return err_sys(err, errno, "linux.rootfsPropagation \"%s\"", lx->rootfsPropagation);
 	return 0;
 }

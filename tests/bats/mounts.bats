@@ -100,6 +100,22 @@ mount_line_of() {
 	[[ "$(mount_line_of /)" != *" shared:"* ]]
 }
 
+@test "rootfsPropagation unbindable and runbindable with the bundle on the host's root filesystem" {
+	# the bundle's rootfs on the same mount as the host's "/" (not a
+	# mount of its own, as under a tmpfs /tmp): binding it must still work
+	local dir=/var/tmp/husk-unbindable.$$ prop
+	[ "$(stat -c %m /var/tmp)" = / ] || skip "/var/tmp is not on the root filesystem here"
+	make_bundle "$dir"
+	for prop in unbindable runbindable; do
+		update_config "$dir" ".linux.rootfsPropagation = \"$prop\""
+		run_sh "$dir" 'cat /proc/self/mountinfo'
+		echo "$prop: $output"
+		[ "$status" -eq 0 ]
+		[[ "$(mount_line_of /)" == *" unbindable"* ]]
+	done
+	rm -rf "$dir"
+}
+
 @test "root.readonly" {
 	update_config "$BUNDLE" '.root.readonly = true'
 	run_sh "$BUNDLE" 'touch /x 2>/dev/null && echo writable; cat /proc/self/mountinfo'
