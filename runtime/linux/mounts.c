@@ -459,10 +459,22 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 	if (r < 0)
 		return err_set(err, -r, "mounts[%zu]: mount %s on %s: %s%s%s", index, m->type,
 			       m->destination, strerror(-r), why[0] ? ": " : "", why);
+	/* a read-only /dev tmpfs is populated first (its nodes, and the
+	 * mount points of /dev/pts, /dev/shm...) and made read-only at the
+	 * end, as runc does */
+	bool dev_tmpfs = strcmp(m->type, "tmpfs") == 0 && strcmp(m->destination, "/dev") == 0;
+	struct parsed_mount writable;
+	if (dev_tmpfs && ((pm->attr_set | pm->rattr_set) & MOUNT_ATTR_RDONLY)) {
+		ctx->dev_ro = (pm->rattr_set & MOUNT_ATTR_RDONLY) ? 2 : 1;
+		writable = *pm;
+		writable.attr_set &= ~MOUNT_ATTR_RDONLY;
+		writable.rattr_set &= ~MOUNT_ATTR_RDONLY;
+		pm = &writable;
+	}
 	r = attach(mnt, target, pm);
 	if (r < 0)
 		return err_sys(err, -r, "mounts[%zu]: mount %s on %s", index, m->type, m->destination);
-	if (strcmp(m->type, "tmpfs") == 0 && strcmp(m->destination, "/dev") == 0)
+	if (dev_tmpfs)
 		ctx->dev_is_tmpfs = true;
 	return 0;
 }
@@ -1001,6 +1013,11 @@ int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err)
 	for (size_t i = 0; lx && i < lx->readonlyPaths.len; i++)
 		if ((r = readonly_path(ctx->rootfd, lx->readonlyPaths.items[i], i, err)) < 0)
 			return r;
+	if (ctx->dev_ro) {
+		_cleanup_close_ int dev = resolve_in_root(ctx->rootfd, "/dev", O_PATH | O_DIRECTORY, NULL);
+		if (dev < 0 || setattr(dev, MOUNT_ATTR_RDONLY, 0, ctx->dev_ro == 2, 0) < 0)
+			return err_sys(err, dev < 0 ? -dev : errno, "mounts: remount /dev read-only");
+	}
 	if (ctx->cfg->root->readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0) < 0)
 		return err_sys(err, errno, "root.readonly: remount / read-only");
 	bool known;

@@ -14,6 +14,7 @@ setup() {
 }
 
 teardown() {
+	[ -n "${ROOTFS_BUNDLE:-}" ] && rm -rf "$ROOTFS_BUNDLE"
 	teardown_common
 }
 
@@ -103,8 +104,10 @@ mount_line_of() {
 @test "rootfsPropagation unbindable and runbindable with the bundle on the host's root filesystem" {
 	# the bundle's rootfs on the same mount as the host's "/" (not a
 	# mount of its own, as under a tmpfs /tmp): binding it must still work
-	local dir=/var/tmp/husk-unbindable.$$ prop
+	local dir prop
 	[ "$(stat -c %m /var/tmp)" = / ] || skip "/var/tmp is not on the root filesystem here"
+	dir=$(mktemp -d /var/tmp/husk-unbindable.XXXXXX)
+	ROOTFS_BUNDLE=$dir
 	make_bundle "$dir"
 	for prop in unbindable runbindable; do
 		update_config "$dir" ".linux.rootfsPropagation = \"$prop\""
@@ -113,7 +116,19 @@ mount_line_of() {
 		[ "$status" -eq 0 ]
 		[[ "$(mount_line_of /)" == *" unbindable"* ]]
 	done
-	rm -rf "$dir"
+}
+
+@test "a read-only /dev tmpfs is populated first and read-only in the container" {
+	update_config "$BUNDLE" '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]'
+	run_sh "$BUNDLE" 'ls /dev/pts/ptmx /dev/shm /dev/null >/dev/null && echo populated;
+		touch /dev/x 2>/dev/null || echo ro; echo ok >/dev/shm/x && cat /dev/shm/x;
+		awk "\$5 == \"/dev\" {print \$6}" /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = populated ]
+	[ "${lines[1]}" = ro ]
+	# its submounts keep their own options
+	[ "${lines[2]}" = ok ]
+	[[ "${lines[3]}" == ro,* ]]
 }
 
 @test "root.readonly" {
