@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# A container reaching the host through husk (issue 11, "It lets a
+# container reach the host"). Each test plays the attacker: a process in a
+# container, or a container next to it, doing what the bug allowed, over a
+# bounded number of rounds; each fails against the tree before the fix.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	# a host file no container should ever read or change
+	MARKER=$TEST_TMP/host-marker
+	echo host-secret >"$MARKER"
+	chmod 0600 "$MARKER"
+}
+
+teardown() {
+	teardown_common
+}
+
+REACH_ATTACK=${HUSK_BUILDDIR}/tests/tools/reach-attack
+SWAP_RACE=${HUSK_BUILDDIR}/tests/tools/swap-race
+
+# reach_attacker BUNDLE ID: run tests/tools/reach-attack as the init of a
+# container with CAP_SYS_PTRACE and no user namespace, reporting to
+# $TEST_TMP/report/log. It looks for the marker and for fds into the state
+# root and the test's temp dir.
+reach_attacker() {
+	[ -x "$REACH_ATTACK" ] || skip "tests/tools/reach-attack is not built (make check builds it)"
+	cp "$REACH_ATTACK" "$1/rootfs/reach-attack"
+	mkdir -p "$TEST_TMP/report"
+	update_config "$1" '.process.args = ["/reach-attack", "'"$MARKER"'", "/report/log", "60", "'"$HUSK_ROOT"'", "'"$TEST_TMP"'"]
+		| .process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])
+		| .linux.namespaces |= map(select(.type != "user"))
+		| .mounts += [{"destination": "/report", "type": "bind", "source": "'"$TEST_TMP/report"'", "options": ["rbind"]}]'
+	husk_nowait run -d -b "$1" "$2"
+	local i
+	for i in $(seq 100); do
+		grep -q '^ready' "$TEST_TMP/report/log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	false
+}
+
+# Stop the attacker and check it reached nothing, having seen other
+# processes at all.
+assert_attacker_reached_nothing() {
+	touch "$TEST_TMP/report/log.stop"
+	local i
+	for i in $(seq 200); do
+		grep -q '^done' "$TEST_TMP/report/log" && break
+		sleep 0.1
+	done
+	grep -v '^\(hit\|leak\)' "$TEST_TMP/report/log"
+	grep -m 20 '^\(hit\|leak\)' "$TEST_TMP/report/log" || true
+	grep -q '^done' "$TEST_TMP/report/log"
+	run grep -c '^\(hit\|leak\)' "$TEST_TMP/report/log"
+	[ "$output" = 0 ]
+	# the attacker saw processes other than itself
+	run grep -o '^scanned [0-9]*' "$TEST_TMP/report/log"
+	[ "${output#scanned }" -gt 0 ]
+	[ "$(cat "$MARKER")" = host-secret ]
+}
+
+# An exec'd process is in the container's pid namespace from its fork.
+# Before the fix it held the host's /proc (until the limits were applied)
+# and the state directory (until execve), and its root was the host's
+# until it joined the mount namespace: the attacker read the marker
+# through each. Now everything of the host is closed before the process is
+# forked into the container's pid namespace.
+@test "exec: an entering process holds no host fd, root or cwd the container can reach" {
+	local id i pid
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	for i in $(seq 150); do
+		husk exec "$id" true
+	done
+	# with a terminal, limits and labels to apply too
+	cat >"$TEST_TMP/p.json" <<-'JSON'
+	{"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "oomScoreAdj": 100,
+	 "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 512}]}
+	JSON
+	for i in $(seq 50); do
+		husk exec --process "$TEST_TMP/p.json" "$id"
+	done
+	# state.json still names the container's init
+	[ "$(husk state "$id" | jq -r .status)" = running ]
+	[ "$(husk state "$id" | jq -r .pid)" = "$pid" ]
+	assert_attacker_reached_nothing
+}
+
+# --preserve-fds N hands fds 3..3+N-1 to the process. With fewer passed,
+# the rest were husk's own (the state directory, --root): refused now,
+# naming the option and the first fd the caller did not pass.
+@test "exec --preserve-fds past the fds the caller passed is refused" {
+	local id
+	id=$(ctr_id pfd)
+	update_config "$BUNDLE" '.process.args = ["sleep", "100"]'
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	echo data >"$TEST_TMP/fd3"
+	# (bats leaves fds of its own open: the caller passes exactly fd 3)
+	run husk exec --preserve-fds 5 "$id" ls -l /proc/self/fd/ 3<"$TEST_TMP/fd3" 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 5: fd 4 was not open when husk started (the caller passed fds 3..3 only)"* ]]
+	# nothing of the state root reached the process
+	[[ "$output" != *"$HUSK_ROOT"* ]]
+	# what the caller passed still works
+	run husk exec --preserve-fds 1 "$id" cat /proc/self/fd/3 3<"$TEST_TMP/fd3" 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	[ "$status" -eq 0 ]
+	[ "$output" = data ]
+}
+
+@test "create and run --preserve-fds past the fds the caller passed are refused, leaving nothing" {
+	local id
+	id=$(ctr_id pfd)
+	update_config "$BUNDLE" '.process.args = ["ls", "-l", "/proc/self/fd/"]'
+	run husk run --preserve-fds 3 -b "$BUNDLE" "$id" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 3: fd 3 was not open when husk started (the caller passed no fds past stdio)"* ]]
+	[[ "$output" != *"$HUSK_ROOT"* ]]
+	[ ! -e "$HUSK_ROOT/$id" ]
+	run husk create --preserve-fds 2 -b "$BUNDLE" "$id" 3</dev/null 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 2: fd 4 was not open when husk started"* ]]
+	[ ! -e "$HUSK_ROOT/$id" ]
+}
