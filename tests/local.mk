@@ -35,6 +35,9 @@ tests_tools_exe_attack_LDFLAGS = -static
 check_PROGRAMS += tests/tools/reach-attack
 tests_tools_reach_attack_SOURCES = tests/tools/reach-attack.c
 tests_tools_reach_attack_LDFLAGS = -static
+# and its device-node racer (runs on the host)
+check_PROGRAMS += tests/tools/replace-race
+tests_tools_replace_race_SOURCES = tests/tools/replace-race.c
 
 # the mount-target swapper of security.bats (runs on the host)
 check_PROGRAMS += tests/tools/swap-race

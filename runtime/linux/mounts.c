@@ -663,6 +663,9 @@ static int make_device_at(struct rootfs_ctx *ctx, int pfd, const char *name, con
 			  gid_t gid, struct husk_error *err)
 {
 	if (!ctx->userns) {
+		/* born with its mode (no umask), so that nothing has to set it
+		 * by name afterwards */
+		mode_t old_umask = umask(0);
 		int r = mknodat(pfd, name, type | perm, makedev(major, minor));
 		if (r < 0 && errno == EEXIST) {
 			if (unlinkat(pfd, name, 0) == 0)
@@ -670,12 +673,39 @@ static int make_device_at(struct rootfs_ctx *ctx, int pfd, const char *name, con
 			else
 				errno = EEXIST; /* a mount point or a directory stays */
 		}
+		int e = errno;
+		umask(old_umask);
 		if (r < 0)
-			return err_sys(err, errno, "mknod %s", path);
-		if (fchmodat(pfd, name, perm, 0) < 0)
-			return err_sys(err, errno, "chmod %s", path);
-		if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return err_sys(err, errno, "chown %s", path);
+			return err_sys(err, e, "mknod %s", path);
+		/* From here on only the node just made, through its fd. The
+		 * directory may be shared with another container (a volume)
+		 * that swaps the name for a symlink to a host file: a chmod or
+		 * chown by name would follow it (issue 11). */
+		struct stat st;
+		_cleanup_close_ int node = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (node < 0 || fstat(node, &st) < 0)
+			return err_sys(err, errno, "open %s after mknod", path);
+		if ((st.st_mode & S_IFMT) != type ||
+		    (type != S_IFIFO && st.st_rdev != makedev(major, minor)))
+			return err_set(err, EEXIST, "%s: replaced by something else while it was created "
+						    "(is its directory shared with another container?)",
+				       path);
+		bool chowned = false;
+		if (st.st_uid != uid || st.st_gid != gid) {
+			if (fchownat(node, "", uid, gid, AT_EMPTY_PATH) < 0)
+				return err_sys(err, errno, "chown %s", path);
+			chowned = true;
+		}
+		/* a default ACL of the directory, or a chown that cleared
+		 * set-id bits: set the mode through the fd, by the procfs magic
+		 * link of the runtime's own procfs (fchmodat does not take
+		 * AT_EMPTY_PATH before Linux 6.6) */
+		if ((st.st_mode & 07777) != perm || (chowned && (perm & (S_ISUID | S_ISGID)))) {
+			char self_fd[64];
+			snprintf(self_fd, sizeof(self_fd), "self/fd/%d", node);
+			if (ctx->procfd < 0 || fchmodat(ctx->procfd, self_fd, perm, 0) < 0)
+				return err_sys(err, ctx->procfd < 0 ? EBADF : errno, "chmod %s", path);
+		}
 		return 0;
 	}
 	/* bind the host's node: find it by number under /dev */

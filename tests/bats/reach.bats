@@ -129,3 +129,45 @@ assert_attacker_reached_nothing() {
 	[[ "$output" == *"--preserve-fds 2: fd 4 was not open when husk started"* ]]
 	[ ! -e "$HUSK_ROOT/$id" ]
 }
+
+# linux.devices in a directory another container shares (a volume): that
+# container keeps renaming a symlink to a host file over the node's path
+# (tests/tools/replace-race). Before the fix husk set the node's mode by
+# name after mknod (fchmodat follows symlinks, and the init still has the
+# host's root): the host file became 0666 within a few hundred creates.
+# Now the mode is set at mknod and the owner through the fd of the node
+# just made, checked to be that node. Each create either makes its node
+# or fails cleanly; the host file never changes.
+@test "linux.devices: a node path swapped for a symlink never changes a host file" {
+	[ -x "${HUSK_BUILDDIR}/tests/tools/replace-race" ] || skip "tests/tools/replace-race is not built (make check builds it)"
+	mkdir -p "$TEST_TMP/vol" "$BUNDLE/rootfs/vol"
+	update_config "$BUNDLE" '.process.args = ["true"]
+		| .mounts += [{"destination": "/vol", "type": "bind", "source": "'"$TEST_TMP/vol"'", "options": ["rbind"]}]
+		| .linux.devices = [{"type": "c", "path": "/vol/node", "major": 1, "minor": 3, "fileMode": 438, "uid": 1234, "gid": 1234}]'
+	local before i id ok=0 racer
+	before=$(stat -c '%a %u %g' "$MARKER")
+	"${HUSK_BUILDDIR}/tests/tools/replace-race" "$TEST_TMP/vol" node "$MARKER" "$TEST_TMP/stop" \
+		>"$TEST_TMP/replaced" &
+	racer=$!
+	for i in $(seq 300); do
+		id=$(ctr_id "node$i")
+		run husk run -b "$BUNDLE" "$id"
+		if [ "$status" -eq 0 ]; then
+			ok=$((ok + 1))
+		else
+			[ ! -e "$HUSK_ROOT/$id" ] || { echo "$output"; false; }
+		fi
+		[ "$(stat -c '%a %u %g' "$MARKER")" = "$before" ] || break
+	done
+	touch "$TEST_TMP/stop"
+	wait "$racer"
+	echo "$ok of $i created; $(cat "$TEST_TMP/replaced") replacements; marker $(stat -c '%a %u %g' "$MARKER")"
+	[ "$(stat -c '%a %u %g' "$MARKER")" = "$before" ]
+	[ "$(cat "$MARKER")" = host-secret ]
+	[ "$(cat "$TEST_TMP/replaced")" -gt 1000 ]
+	[ "$ok" -gt 0 ]
+	# without the racer the node is made as the config says
+	rm -f "$TEST_TMP/vol/node" "$TEST_TMP/vol/.node.link"
+	husk run -b "$BUNDLE" "$(ctr_id node)"
+	[ "$(stat -c '%F %a %u %g %t:%T' "$TEST_TMP/vol/node")" = "character special file 666 1234 1234 1:3" ]
+}
