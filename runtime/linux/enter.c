@@ -56,29 +56,6 @@ static int namespace_flags(const struct oci_config *cfg)
 	return flags;
 }
 
-/* Close every fd from `from` up, except the ones in keep (-1 entries and
- * fds below `from` are ignored). */
-static int close_fds_except(unsigned from, int *keep, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-			int t = keep[j];
-			keep[j] = keep[j - 1];
-			keep[j - 1] = t;
-		}
-	unsigned lo = from;
-	for (size_t i = 0; i < n; i++) {
-		if (keep[i] < 0 || (unsigned)keep[i] < lo)
-			continue;
-		if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0)
-			return -errno;
-		lo = (unsigned)keep[i] + 1;
-	}
-	if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
-		return -errno;
-	return 0;
-}
-
 /* The process that runs the container's program. It is born in the
  * container's pid namespace, so processes of the container can see it: by
  * then it holds nothing of the host (enter_stage closed it all) and its

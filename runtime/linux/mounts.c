@@ -203,8 +203,9 @@ static void fs_context_message(int fsfd, char *buf, size_t size)
 
 /* A new filesystem instance as a detached mount (fsopen/fsconfig/fsmount),
  * with the SELinux context= when one is given (linux.mountLabel). */
-static int new_fs_mount(const char *type, const char *source, const char *data,
-			const char *context, unsigned attrs, int *out, char *why, size_t why_size)
+static int new_fs_mount_in(const char *type, const char *source, const char *data,
+			   const char *context, unsigned attrs, int pidns_fd, int *out, char *why,
+			   size_t why_size)
 {
 	char opts[4096];
 	int r = 0;
@@ -213,6 +214,10 @@ static int new_fs_mount(const char *type, const char *source, const char *data,
 	int fsfd = fsopen(type, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return -errno;
+	if (pidns_fd >= 0 && fsconfig(fsfd, FSCONFIG_SET_FD, "pidns", NULL, pidns_fd) < 0) {
+		r = -errno;
+		snprintf(why, why_size, "the pid namespace joined");
+	}
 	if (source && *source && fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0 &&
 	    errno != EINVAL)
 		r = -errno;
@@ -252,6 +257,12 @@ static int new_fs_mount(const char *type, const char *source, const char *data,
 	}
 	close(fsfd);
 	return r;
+}
+
+static int new_fs_mount(const char *type, const char *source, const char *data,
+			const char *context, unsigned attrs, int *out, char *why, size_t why_size)
+{
+	return new_fs_mount_in(type, source, data, context, attrs, -1, out, why, why_size);
 }
 
 static void bind_source(const char *bundle, const char *source, char *out, size_t size)
@@ -454,8 +465,9 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 	_cleanup_close_ int mnt = -1;
 	const char *label = ctx->cfg->linux ? ctx->cfg->linux->mountLabel : NULL;
 	bool labelled = label && *label && (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "devpts") == 0);
-	r = new_fs_mount(m->type, m->source, pm->data, labelled ? label : NULL, 0, &mnt, why,
-			 sizeof(why));
+	int pidns_fd = strcmp(m->type, "proc") == 0 ? ctx->pidns_fd : -1;
+	r = new_fs_mount_in(m->type, m->source, pm->data, labelled ? label : NULL, 0, pidns_fd, &mnt,
+			    why, sizeof(why));
 	if (r < 0)
 		return err_set(err, -r, "mounts[%zu]: mount %s on %s: %s%s%s", index, m->type,
 			       m->destination, strerror(-r), why[0] ? ": " : "", why);

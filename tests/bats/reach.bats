@@ -23,19 +23,23 @@ teardown() {
 REACH_ATTACK=${HUSK_BUILDDIR}/tests/tools/reach-attack
 SWAP_RACE=${HUSK_BUILDDIR}/tests/tools/swap-race
 
-# reach_attacker BUNDLE ID: run tests/tools/reach-attack as the init of a
-# container with CAP_SYS_PTRACE and no user namespace, reporting to
-# $TEST_TMP/report/log. It looks for the marker and for fds into the state
-# root and the test's temp dir.
+# reach_attacker BUNDLE ID [PREFIX...]: run tests/tools/reach-attack as the
+# init of a container with CAP_SYS_PTRACE and no user namespace, reporting
+# to $TEST_TMP/report/log. It looks for the marker and for fds whose path
+# starts with a PREFIX.
 reach_attacker() {
 	[ -x "$REACH_ATTACK" ] || skip "tests/tools/reach-attack is not built (make check builds it)"
-	cp "$REACH_ATTACK" "$1/rootfs/reach-attack"
+	local bundle=$1 id=$2 args p
+	shift 2
+	args='"/reach-attack", "'"$MARKER"'", "/report/log", "60"'
+	for p in "$@"; do args="$args, \"$p\""; done
+	cp "$REACH_ATTACK" "$bundle/rootfs/reach-attack"
 	mkdir -p "$TEST_TMP/report"
-	update_config "$1" '.process.args = ["/reach-attack", "'"$MARKER"'", "/report/log", "60", "'"$HUSK_ROOT"'", "'"$TEST_TMP"'"]
+	update_config "$bundle" '.process.args = ['"$args"']
 		| .process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])
 		| .linux.namespaces |= map(select(.type != "user"))
 		| .mounts += [{"destination": "/report", "type": "bind", "source": "'"$TEST_TMP/report"'", "options": ["rbind"]}]'
-	husk_nowait run -d -b "$1" "$2"
+	husk_nowait run -d -b "$bundle" "$id"
 	local i
 	for i in $(seq 100); do
 		grep -q '^ready' "$TEST_TMP/report/log" 2>/dev/null && return 0
@@ -73,7 +77,7 @@ assert_attacker_reached_nothing() {
 @test "exec: an entering process holds no host fd, root or cwd the container can reach" {
 	local id i pid
 	id=$(ctr_id atk)
-	reach_attacker "$BUNDLE" "$id"
+	reach_attacker "$BUNDLE" "$id" "$HUSK_ROOT" "$TEST_TMP"
 	pid=$(husk state "$id" | jq -r .pid)
 	for i in $(seq 150); do
 		husk exec "$id" true
@@ -170,4 +174,37 @@ assert_attacker_reached_nothing() {
 	rm -f "$TEST_TMP/vol/node" "$TEST_TMP/vol/.node.link"
 	husk run -b "$BUNDLE" "$(ctr_id node)"
 	[ "$(stat -c '%F %a %u %g %t:%T' "$TEST_TMP/vol/node")" = "character special file 666 1234 1234 1:3" ]
+}
+
+# A container joining another's pid namespace (linux.namespaces pid with a
+# path, as pods share one): its init used to be born in that namespace and
+# set up from the host's root until pivot_root, so the other container,
+# holding CAP_SYS_PTRACE, read host files through /proc/PID/root (runc
+# 1.1 has the same gap). Now the init is set up outside the namespace and
+# forked into it once pivoted, holding nothing of the host. The attacker
+# is the pid namespace's init; 40 containers join it (create, then delete).
+# (No path prefixes here: a parked init holds its exec.fifo by design.)
+@test "a container joining a shared pid namespace never shows the host's root to it" {
+	local id pid i vpid
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .process.args = ["sh", "-c", "cat /proc/1/comm; read p rest </proc/self/stat; echo $p"]'
+	for i in $(seq 40); do
+		husk_nowait create -b "$TEST_TMP/victim" "$(ctr_id "v$i")"
+		# the parked init is in the shared pid namespace
+		vpid=$(husk state "$(ctr_id "v$i")" | jq -r .pid)
+		[ "$(readlink "/proc/$vpid/ns/pid")" = "$(readlink "/proc/$pid/ns/pid")" ]
+		husk delete --force "$(ctr_id "v$i")"
+	done
+	# and one runs there: its /proc is the shared namespace's (the
+	# attacker is pid 1), and it is not pid 1
+	run husk run -b "$TEST_TMP/victim" "$(ctr_id vrun)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = reach-attack ]
+	[ "${lines[1]}" -gt 1 ]
+	assert_attacker_reached_nothing
 }
