@@ -82,7 +82,7 @@ assert_attacker_reached_nothing() {
 	for i in $(seq 150); do
 		husk exec "$id" true
 	done
-	# with a terminal, limits and labels to apply too
+	# with limits to apply too (oomScoreAdj goes through the host's procfs)
 	cat >"$TEST_TMP/p.json" <<-'JSON'
 	{"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "oomScoreAdj": 100,
 	 "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 512}]}
