@@ -148,13 +148,19 @@ uint64_t process_start_time(pid_t pid)
 
 int container_pidfd(const struct container *c)
 {
-	if (!c->state->has_pid || c->state->pid <= 0)
+	/* a start time of 0 is what an unreadable /proc/PID/stat gives: it
+	 * proves nothing */
+	if (!c->state->has_pid || c->state->pid <= 0 || c->state->pid_start_time == 0)
 		return -ESRCH;
 	int fd = pidfd_open(c->state->pid, 0);
 	if (fd < 0)
 		return -errno;
-	/* checked after opening: the pidfd pins the process we verified */
-	if (process_start_time(c->state->pid) != c->state->pid_start_time) {
+	/* Checked after opening, and the pidfd's process still alive after
+	 * the check: the pid was not reused in between, so the start time
+	 * read is the pidfd's process's. Destructive verbs act on nothing
+	 * else. */
+	if (process_start_time(c->state->pid) != c->state->pid_start_time ||
+	    pidfd_send_signal(fd, 0, NULL, 0) < 0) {
 		close(fd);
 		return -ESRCH;
 	}

@@ -193,6 +193,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 			if (*end || end == optarg || n < 0 || n > 65536)
 				return verb_usage_error(&verb_exec, "--preserve-fds: \"%s\" is not a count of fds",
 							optarg);
+			if (preserve_fds_check(&verb_exec, n) != 0)
+				return VERB_USAGE_ERROR;
 			f.preserve_fds = (int)n;
 			break;
 		}

@@ -47,6 +47,12 @@ int verb_usage_error(const struct verb *v, const char *fmt, ...) __attribute__((
 /* Exactly n positional arguments remain after options, else a usage error. */
 int verb_need_args(const struct verb *v, int argc, int n, const char *names);
 
+/* --preserve-fds N: fds 3..3+N-1 must all have been open when husk
+ * started (passed by the caller), or husk would hand the container fds of
+ * its own (the state directory, --root). Returns 0, or a usage error
+ * naming the first fd the caller did not pass. */
+int preserve_fds_check(const struct verb *v, long n);
+
 extern const struct verb verb_create, verb_delete, verb_events, verb_exec, verb_features, verb_kill,
 	verb_list, verb_pause, verb_ps, verb_resume, verb_run, verb_spec, verb_start, verb_state,
 	verb_update;

@@ -2,6 +2,7 @@
  * and hands over to one verb. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,8 +146,32 @@ static int report_failure(int r, const struct husk_error *err)
 
 enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_ROOTLESS, OPT_CRIU };
 
+/* fds 3..inherited_fds_end-1 were open when main began: the caller's. */
+static int inherited_fds_end = 3;
+
+/* Before husk opens anything: the caller's fds are the open ones from 3
+ * up to the first closed one (a gap would take husk's next fd). */
+static void note_inherited_fds(void)
+{
+	while (inherited_fds_end < 65536 + 3 && fcntl(inherited_fds_end, F_GETFD) >= 0)
+		inherited_fds_end++;
+}
+
+int preserve_fds_check(const struct verb *v, long n)
+{
+	if (n <= inherited_fds_end - 3)
+		return 0;
+	if (inherited_fds_end == 3)
+		return verb_usage_error(v, "--preserve-fds %ld: fd 3 was not open when husk started "
+					   "(the caller passed no fds past stdio)", n);
+	return verb_usage_error(v, "--preserve-fds %ld: fd %d was not open when husk started (the "
+				   "caller passed fds 3..%d only)", n, inherited_fds_end,
+				inherited_fds_end - 1);
+}
+
 int main(int argc, char **argv)
 {
+	note_inherited_fds();
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "log", required_argument, NULL, OPT_LOG },

@@ -30,6 +30,15 @@ check_PROGRAMS += tests/tools/exe-attack
 tests_tools_exe_attack_SOURCES = tests/tools/exe-attack.c
 tests_tools_exe_attack_LDFLAGS = -static
 
+# the attacker of reach.bats: a container process with CAP_SYS_PTRACE
+# reaching for the host through other processes' /proc entries
+check_PROGRAMS += tests/tools/reach-attack
+tests_tools_reach_attack_SOURCES = tests/tools/reach-attack.c
+tests_tools_reach_attack_LDFLAGS = -static
+# and its device-node racer (runs on the host)
+check_PROGRAMS += tests/tools/replace-race
+tests_tools_replace_race_SOURCES = tests/tools/replace-race.c
+
 # the mount-target swapper of security.bats (runs on the host)
 check_PROGRAMS += tests/tools/swap-race
 tests_tools_swap_race_SOURCES = tests/tools/swap-race.c

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,8 +56,11 @@ static int namespace_flags(const struct oci_config *cfg)
 	return flags;
 }
 
-static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int flags, int procfd,
-				  int sync_fd, bool in_userns)
+/* The process that runs the container's program. It is born in the
+ * container's pid namespace, so processes of the container can see it: by
+ * then it holds nothing of the host (enter_stage closed it all) and its
+ * root and cwd are the container's. */
+static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 {
 	const struct oci_process *p = eo->proc;
 	struct husk_error err = { 0 };
@@ -65,6 +69,7 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	char *process_state = NULL;
 	size_t process_state_len = 0;
 
+	/* its parent is husk (CLONE_PARENT) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* husk inside the container until execve: see container_init */
 	prctl(PR_SET_DUMPABLE, 0);
@@ -75,21 +80,6 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	    seccomp_process_state((pid_t)m.value, eo->listener_metadata, eo->state_json,
 				  &process_state, &process_state_len, &err) < 0)
 		goto fail;
-	int join = flags & ~(CLONE_NEWPID | CLONE_NEWTIME);
-	/* joining the user namespace one is already in is EINVAL */
-	if (in_userns)
-		join &= ~CLONE_NEWUSER;
-	if (join && setns(pidfd, join) < 0) {
-		err_sys(&err, errno, "join the container's namespaces");
-		goto fail;
-	}
-	close(pidfd);
-	if ((flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-		log_debug("root is not mapped in the user namespace");
-	/* in the container's cgroup now: the final CPUs (or the cgroup's) */
-	if (p->execCPUAffinity && process_set_affinity(0, p->execCPUAffinity->final,
-						       "process.execCPUAffinity.final", &err) < 0)
-		goto fail;
 	if (p->terminal) {
 		_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (terminal_setup(eo->console_fd, rootfd, p->consoleSize, false, &err) < 0)
@@ -97,10 +87,11 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	}
 	if (eo->console_fd >= 0)
 		close(eo->console_fd);
-	if (process_apply_limits(p, eo->cfg->linux, procfd, &err) < 0 ||
-	    lsm_set_exec_labels(procfd, p, &err) < 0)
+	/* oomScoreAdj went in before the fork (it needs the host's procfs) */
+	struct oci_process rest = *p;
+	rest.has_oomScoreAdj = false;
+	if (process_apply_limits(&rest, eo->cfg->linux, -1, &err) < 0)
 		goto fail;
-	close(procfd);
 	umask(p->user && p->user->has_umask ? p->user->umask : 022);
 	if (process_chdir(p, &err) < 0 || process_find_executable(p, exe, sizeof(exe), &err) < 0)
 		goto fail;
@@ -143,11 +134,79 @@ fail:
 	_exit(127);
 }
 
+/* The first child, in husk's pid namespace: processes of the container
+ * cannot see it (issue 11: a container holding CAP_SYS_PTRACE, which
+ * PR_SET_DUMPABLE does not stop, read host files through the fds of an
+ * entering process in its pid namespace). It joins the cgroup and every
+ * namespace (pid and time for its children), does what needs the host's
+ * procfs, closes every fd the process must not have (host procfs, the
+ * state directory, the container's pidfd, the log, the cgroup handles),
+ * and only then forks the process into the container's pid namespace. */
+static _Noreturn void enter_stage(const struct enter_opts *eo, struct cgroup_join *join,
+				  bool placed, int pidfd, int flags, int procfd, int sync_fd)
+{
+	const struct oci_process *p = eo->proc;
+	struct husk_error err = { 0 };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_DUMPABLE, 0);
+	/* the CPUs to run on until the process is in the container's cgroup
+	 * (clone3 may have placed it there already) */
+	const struct oci_cpu_affinity *aff = p->execCPUAffinity;
+	if ((aff && aff->initial && aff->initial[0] &&
+	     process_set_affinity(0, aff->initial, "process.execCPUAffinity.initial", &err) < 0) ||
+	    cgroup_join_self(join, placed, &err) < 0)
+		goto fail;
+	/* one call: the user namespace first, then the rest with its
+	 * privileges; the pid and time namespaces apply to the children */
+	if (flags && setns(pidfd, flags) < 0) {
+		/* joining the user namespace one is already in is EINVAL */
+		if (errno != EINVAL || !(flags & CLONE_NEWUSER) ||
+		    setns(pidfd, flags & ~CLONE_NEWUSER) < 0) {
+			err_sys(&err, errno, "exec: join the container's namespaces");
+			goto fail;
+		}
+	}
+	if ((flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		log_debug("root is not mapped in the user namespace");
+	/* in the container's cgroup now: the final CPUs (or the cgroup's) */
+	if (p->execCPUAffinity && process_set_affinity(0, p->execCPUAffinity->final,
+						       "process.execCPUAffinity.final", &err) < 0)
+		goto fail;
+	/* the writes through the host's procfs: oom_score_adj and the LSM
+	 * exec labels are inherited by the child */
+	struct oci_process oom_only = { .has_oomScoreAdj = p->has_oomScoreAdj,
+					.oomScoreAdj = p->oomScoreAdj };
+	if (process_apply_limits(&oom_only, NULL, procfd, &err) < 0 ||
+	    lsm_set_exec_labels(procfd, p, &err) < 0)
+		goto fail;
+	log_close();
+	int keep[] = { sync_fd, eo->console_fd, eo->listener_fd };
+	int r = close_fds_except(3u + (unsigned)eo->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]));
+	if (r < 0) {
+		err_sys(&err, -r, "exec: close husk's fds");
+		goto fail;
+	}
+	struct clone_args args = { .flags = CLONE_PARENT };
+	pid_t child = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (child < 0) {
+		err_sys(&err, errno, "exec: fork into the container");
+		goto fail;
+	}
+	if (child == 0)
+		enter_child(eo, sync_fd);
+	sync_send(sync_fd, SYNC_INIT_PID, child, NULL);
+	_exit(0);
+fail:
+	sync_send(sync_fd, SYNC_ERROR, 0, err.msg);
+	_exit(127);
+}
+
 int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *err)
 {
 	struct statfs sfs;
 	int sv[2] = { -1, -1 }, r;
-	pid_t child = -1;
+	pid_t stage = -1, child = -1;
 	struct cgroup_join join = CGROUP_JOIN_NONE;
 	bool placed;
 
@@ -164,54 +223,39 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	if (procfd < 0 || fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 		return err_set(err, EPERM, "exec: /proc is not procfs");
 	int flags = namespace_flags(eo->cfg);
-	int born_in = flags & (CLONE_NEWPID | CLONE_NEWTIME);
-	bool in_userns = false;
-	/* the pid and time namespaces apply to children: enter them here so
-	 * the new process is born in them */
-	if (born_in && setns(pidfd, born_in) < 0) {
-		/* Without privilege over the container's user namespace (husk
-		 * run by its owner, rootless) they can be joined only from
-		 * inside it: join it too, in the same call. husk keeps its
-		 * uid (mapped to the container's root), which is all the rest
-		 * needs: no host cgroup to enter without privilege. */
-		if (errno != EPERM || !(flags & CLONE_NEWUSER) ||
-		    setns(pidfd, born_in | CLONE_NEWUSER) < 0)
-			return err_sys(err, errno, "exec: join the pid namespace");
-		in_userns = true;
-	}
 	if (eo->c->state->cgroup_path && (r = cgroup_join_open(eo->c->state->cgroup_path, &join, err)) < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = err_sys(err, errno, "socketpair");
 		goto out;
 	}
-	child = clone_into_cgroup(0, &join, &placed);
-	if (child < 0) {
+	stage = clone_into_cgroup(0, &join, &placed);
+	if (stage < 0) {
 		r = err_sys(err, errno, "fork");
 		goto out;
 	}
-	if (child == 0) {
+	if (stage == 0) {
 		close(sv[0]);
-		/* the CPUs to run on until the process is in the container's
-		 * cgroup (clone3 may have placed it there already) */
-		const struct oci_cpu_affinity *aff = eo->proc->execCPUAffinity;
-		if ((aff && aff->initial && aff->initial[0] &&
-		     process_set_affinity(0, aff->initial, "process.execCPUAffinity.initial", err) < 0) ||
-		    cgroup_join_self(&join, placed, err) < 0) {
-			sync_send(sv[1], SYNC_ERROR, 0, err->msg);
-			_exit(127);
-		}
-		enter_child(eo, pidfd, flags, procfd, sv[1], in_userns);
+		enter_stage(eo, &join, placed, pidfd, flags, procfd, sv[1]);
 	}
 	close(sv[1]);
 	sv[1] = -1;
 	cgroup_join_close(&join);
+	struct sync_msg m;
+	r = sync_recv(sv[0], &m);
+	if (r < 0 || m.type != SYNC_INIT_PID) {
+		r = r == 0 && m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
+						   : err_set(err, EPIPE, "exec: the new process died");
+		goto out;
+	}
+	child = m.value;
+	waitpid(stage, NULL, 0);
+	stage = -1;
 	if (sync_send(sv[0], SYNC_GO, child, NULL) < 0) {
 		r = err_set(err, EPIPE, "exec: the new process died");
 		goto out;
 	}
 	/* EOF: the socket closed on exec. A message: it failed. */
-	struct sync_msg m;
 	r = sync_recv(sv[0], &m);
 	if (r == 0 && m.type == SYNC_ERROR) {
 		r = err_set(err, EINVAL, "%s", m.text);
@@ -220,6 +264,10 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	r = 0;
 	*pid = child;
 out:
+	if (r < 0 && stage > 0) {
+		kill(stage, SIGKILL);
+		waitpid(stage, NULL, 0);
+	}
 	if (r < 0 && child > 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -197,8 +198,57 @@ static int install_seccomp(struct init *in)
 	return r;
 }
 
+/* The container joins an existing pid namespace that other containers
+ * share, and this process set it up from outside it (issue 11: until the
+ * pivot its root was the host's, and a container in that namespace holding
+ * CAP_SYS_PTRACE read host files through /proc/PID/root; runc's init has
+ * the same gap). Now rooted in the container, it drops every fd of the
+ * host (its procfs, of husk's pid namespace; the log; idmapped trees) and
+ * forks the init into the pid namespace. The init tells the parent its
+ * pid through this one (SYNC_INIT_PID), waits for SYNC_GO with its host
+ * pid, and opens a private procfs of its own namespace; from there on it
+ * is the init of the fast path. */
+static void fork_into_pidns(struct init *in, int pidns_fd)
+{
+	struct sync_msg m;
+	if (in->procfd >= 0)
+		close(in->procfd);
+	in->procfd = in->rootfs.procfd = -1;
+	log_close();
+	int keep[] = { in->sync_fd, in->fifo_fd, in->o->console_fd, in->o->listener_fd,
+		       in->rootfs.rootfd, pidns_fd };
+	int r = close_fds_except(3u + (unsigned)in->o->preserve_fds, keep,
+				 sizeof(keep) / sizeof(keep[0]));
+	if (r < 0) {
+		err_sys(&in->err, -r, "close the set-up's fds");
+		fail(in);
+	}
+	if (setns(pidns_fd, CLONE_NEWPID) < 0) {
+		err_sys(&in->err, errno, "linux.namespaces: join the pid namespace");
+		fail(in);
+	}
+	close(pidns_fd);
+	struct clone_args args = { .flags = CLONE_PARENT };
+	pid_t init = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (init < 0) {
+		err_sys(&in->err, errno, "fork the container init into its pid namespace");
+		fail(in);
+	}
+	if (init > 0) {
+		sync_send(in->sync_fd, SYNC_INIT_PID, init, NULL);
+		_exit(0);
+	}
+	/* a child of husk (CLONE_PARENT): die with it until create is done */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (sync_recv(in->sync_fd, &m) < 0 || m.type != SYNC_GO)
+		_exit(1);
+	in->host_pid = m.value;
+	if (open_private_procfs(in) < 0)
+		fail(in);
+}
+
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
-			      bool new_cgroupns)
+			      bool new_cgroupns, int join_pidns_fd)
 {
 	const struct oci_config *cfg = o->cfg;
 	const struct oci_process *p = cfg->process;
@@ -226,6 +276,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	in.rootfs.no_pivot = o->no_pivot;
 	in.rootfs.rootfd = -1;
 	in.rootfs.procfd = -1;
+	in.rootfs.pidns_fd = join_pidns_fd;
 	in.rootfs.idmap_fds = o->idmap_fds;
 	/* Without a user namespace the first mounts need nothing from the
 	 * parent: do them while it creates the cgroup. In one, they wait for
@@ -274,6 +325,8 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	park_private_procfs(&in);
 	if (rootfs_pivot(&in.rootfs, &in.err) < 0)
 		fail(&in);
+	if (join_pidns_fd >= 0)
+		fork_into_pidns(&in, join_pidns_fd);
 	if (p->terminal && terminal_setup(o->console_fd, in.rootfs.rootfd, p->consoleSize, true, &in.err) < 0)
 		fail(&in);
 	if (o->console_fd >= 0)

@@ -203,8 +203,9 @@ static void fs_context_message(int fsfd, char *buf, size_t size)
 
 /* A new filesystem instance as a detached mount (fsopen/fsconfig/fsmount),
  * with the SELinux context= when one is given (linux.mountLabel). */
-static int new_fs_mount(const char *type, const char *source, const char *data,
-			const char *context, unsigned attrs, int *out, char *why, size_t why_size)
+static int new_fs_mount_in(const char *type, const char *source, const char *data,
+			   const char *context, unsigned attrs, int pidns_fd, int *out, char *why,
+			   size_t why_size)
 {
 	char opts[4096];
 	int r = 0;
@@ -213,6 +214,10 @@ static int new_fs_mount(const char *type, const char *source, const char *data,
 	int fsfd = fsopen(type, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return -errno;
+	if (pidns_fd >= 0 && fsconfig(fsfd, FSCONFIG_SET_FD, "pidns", NULL, pidns_fd) < 0) {
+		r = -errno;
+		snprintf(why, why_size, "the pid namespace joined");
+	}
 	if (source && *source && fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0 &&
 	    errno != EINVAL)
 		r = -errno;
@@ -252,6 +257,12 @@ static int new_fs_mount(const char *type, const char *source, const char *data,
 	}
 	close(fsfd);
 	return r;
+}
+
+static int new_fs_mount(const char *type, const char *source, const char *data,
+			const char *context, unsigned attrs, int *out, char *why, size_t why_size)
+{
+	return new_fs_mount_in(type, source, data, context, attrs, -1, out, why, why_size);
 }
 
 static void bind_source(const char *bundle, const char *source, char *out, size_t size)
@@ -454,8 +465,9 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 	_cleanup_close_ int mnt = -1;
 	const char *label = ctx->cfg->linux ? ctx->cfg->linux->mountLabel : NULL;
 	bool labelled = label && *label && (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "devpts") == 0);
-	r = new_fs_mount(m->type, m->source, pm->data, labelled ? label : NULL, 0, &mnt, why,
-			 sizeof(why));
+	int pidns_fd = strcmp(m->type, "proc") == 0 ? ctx->pidns_fd : -1;
+	r = new_fs_mount_in(m->type, m->source, pm->data, labelled ? label : NULL, 0, pidns_fd, &mnt,
+			    why, sizeof(why));
 	if (r < 0)
 		return err_set(err, -r, "mounts[%zu]: mount %s on %s: %s%s%s", index, m->type,
 			       m->destination, strerror(-r), why[0] ? ": " : "", why);
@@ -675,6 +687,9 @@ static int make_device_at(struct rootfs_ctx *ctx, int pfd, const char *name, con
 			  gid_t gid, struct husk_error *err)
 {
 	if (!ctx->userns) {
+		/* born with its mode (no umask), so that nothing has to set it
+		 * by name afterwards */
+		mode_t old_umask = umask(0);
 		int r = mknodat(pfd, name, type | perm, makedev(major, minor));
 		if (r < 0 && errno == EEXIST) {
 			if (unlinkat(pfd, name, 0) == 0)
@@ -682,12 +697,39 @@ static int make_device_at(struct rootfs_ctx *ctx, int pfd, const char *name, con
 			else
 				errno = EEXIST; /* a mount point or a directory stays */
 		}
+		int e = errno;
+		umask(old_umask);
 		if (r < 0)
-			return err_sys(err, errno, "mknod %s", path);
-		if (fchmodat(pfd, name, perm, 0) < 0)
-			return err_sys(err, errno, "chmod %s", path);
-		if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return err_sys(err, errno, "chown %s", path);
+			return err_sys(err, e, "mknod %s", path);
+		/* From here on only the node just made, through its fd. The
+		 * directory may be shared with another container (a volume)
+		 * that swaps the name for a symlink to a host file: a chmod or
+		 * chown by name would follow it (issue 11). */
+		struct stat st;
+		_cleanup_close_ int node = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (node < 0 || fstat(node, &st) < 0)
+			return err_sys(err, errno, "open %s after mknod", path);
+		if ((st.st_mode & S_IFMT) != type ||
+		    (type != S_IFIFO && st.st_rdev != makedev(major, minor)))
+			return err_set(err, EEXIST, "%s: replaced by something else while it was created "
+						    "(is its directory shared with another container?)",
+				       path);
+		bool chowned = false;
+		if (st.st_uid != uid || st.st_gid != gid) {
+			if (fchownat(node, "", uid, gid, AT_EMPTY_PATH) < 0)
+				return err_sys(err, errno, "chown %s", path);
+			chowned = true;
+		}
+		/* a default ACL of the directory, or a chown that cleared
+		 * set-id bits: set the mode through the fd, by the procfs magic
+		 * link of the runtime's own procfs (fchmodat does not take
+		 * AT_EMPTY_PATH before Linux 6.6) */
+		if ((st.st_mode & 07777) != perm || (chowned && (perm & (S_ISUID | S_ISGID)))) {
+			char self_fd[64];
+			snprintf(self_fd, sizeof(self_fd), "self/fd/%d", node);
+			if (ctx->procfd < 0 || fchmodat(ctx->procfd, self_fd, perm, 0) < 0)
+				return err_sys(err, ctx->procfd < 0 ? EBADF : errno, "chmod %s", path);
+		}
 		return 0;
 	}
 	/* bind the host's node: find it by number under /dev */

@@ -15,6 +15,8 @@ struct rootfs_ctx {
 	char rootfs[4096];   /* absolute host path of root.path */
 	int rootfd;          /* O_PATH of the rootfs; "/" after the pivot */
 	int procfd;          /* the runtime's own procfs of the container */
+	int pidns_fd;        /* >= 0: proc mounts are of this pid namespace (the
+			      * init sets up outside the one it joins) */
 	bool userns;         /* in a new user namespace: no mknod */
 	bool no_pivot;
 	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */

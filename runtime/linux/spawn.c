@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -106,6 +107,27 @@ int sync_recv(int fd, struct sync_msg *m)
 	return sync_recv_fds(fd, m, NULL, 0, NULL);
 }
 
+int close_fds_except(unsigned from, int *keep, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	unsigned lo = from;
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < lo)
+			continue;
+		if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0)
+			return -errno;
+		lo = (unsigned)keep[i] + 1;
+	}
+	if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 static pid_t clone3_fork(uint64_t flags, int exit_signal)
 {
 	struct clone_args args = { .flags = flags, .exit_signal = (uint64_t)exit_signal };
@@ -165,7 +187,7 @@ static int write_time_offsets(const struct oci_linux *lx, struct husk_error *err
  * ones (user first, so the parent can map it), then fork the init into the
  * new pid and time namespaces as a child of husk (CLONE_PARENT). */
 static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *plan, int sync_fd,
-			    int fifo_fd, bool new_cgroupns)
+			    int fifo_fd, bool new_cgroupns, int join_pidns_fd)
 {
 	struct husk_error err = { 0 };
 	struct sync_msg m;
@@ -173,7 +195,13 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 
 	/* die with husk while it still waits for us */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (ns_plan_join(plan, &err) < 0)
+	/* a shared pid namespace is joined by the init itself, once rooted
+	 * in the container */
+	struct ns_plan joins = *plan;
+	for (size_t i = 0; i < ns_kinds_count; i++)
+		if (join_pidns_fd >= 0 && joins.join_fd[i] == join_pidns_fd)
+			joins.join_fd[i] = -1;
+	if (ns_plan_join(&joins, &err) < 0)
 		child_fail(sync_fd, &err);
 	if (plan->new_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0) {
@@ -199,7 +227,7 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 		child_fail(sync_fd, &err);
 	}
 	if (init == 0)
-		container_init(o, sync_fd, fifo_fd, userns, new_cgroupns);
+		container_init(o, sync_fd, fifo_fd, userns, new_cgroupns, join_pidns_fd);
 	sync_send(sync_fd, SYNC_INIT_PID, init, NULL);
 	_exit(0);
 }
@@ -221,22 +249,23 @@ static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid,
 }
 
 /* Parent side of the conversation once the init exists. */
-static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct cgroup_join *join,
-		      struct spawn_result *res, struct husk_error *err)
+static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool split,
+		      struct cgroup_join *join, struct spawn_result *res, struct husk_error *err)
 {
 	struct sync_msg m;
 	int r;
 
 	/* an init that failed early said why before it went */
-	r = sync_send_fds(sync_fd, SYNC_GO, pid, NULL, join->tasks, join->n_tasks);
+	r = sync_send_fds(sync_fd, SYNC_GO, *pid, NULL, join->tasks, join->n_tasks);
 	cgroup_join_close(join);
 	if (r < 0)
 		return sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR
 			       ? err_set(err, EINVAL, "%s", m.text)
 			       : err_set(err, EPIPE, "the container init exited during setup");
-	res->start_time = process_start_time(pid);
-	if (o->on_spawned &&
-	    (r = o->on_spawned(o->on_spawned_arg, pid, res->start_time,
+	res->start_time = process_start_time(*pid);
+	/* split: the state names the init forked into the pid namespace */
+	if (!split && o->on_spawned &&
+	    (r = o->on_spawned(o->on_spawned_arg, *pid, res->start_time,
 			       res->has_cgroup ? res->cgroup_path : NULL, err)) < 0)
 		return r;
 	for (;;) {
@@ -246,9 +275,24 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 		switch (m.type) {
 		case SYNC_ERROR:
 			return err_set(err, EINVAL, "%s", m.text);
+		case SYNC_INIT_PID:
+			if (!split)
+				return err_set(err, EPROTO, "unexpected message %d from the container init",
+					       m.type);
+			/* the set-up process forked the init and exits */
+			wait_child(*pid);
+			*pid = m.value;
+			res->start_time = process_start_time(*pid);
+			if (o->on_spawned &&
+			    (r = o->on_spawned(o->on_spawned_arg, *pid, res->start_time,
+					       res->has_cgroup ? res->cgroup_path : NULL, err)) < 0)
+				return r;
+			if (sync_send(sync_fd, SYNC_GO, *pid, NULL) < 0)
+				return err_set(err, EPIPE, "the container init exited during setup");
+			break;
 		case SYNC_RUN_HOOKS: {
 			_cleanup_free_ char *state = NULL;
-			if ((r = hook_state(o, "creating", pid, &state, err)) < 0)
+			if ((r = hook_state(o, "creating", *pid, &state, err)) < 0)
 				return r;
 			if (o->cfg->hooks && (r = hooks_run("prestart", &o->cfg->hooks->prestart, state, err)) < 0)
 				return r;
@@ -303,6 +347,32 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	return process_validate(cfg->process, cfg->linux, err);
 }
 
+/* The fd of an existing pid namespace the config joins, when the init can
+ * be set up outside it and fork into it once rooted in the container (see
+ * container_init): the kernel mounts the container's /proc for that
+ * namespace from outside it (procfs "pidns", Linux 6.15), and no user
+ * namespace stands between (a process in a new one may not join a pid
+ * namespace of its parent's). Otherwise -1: the init is born in it, as
+ * runc's is. */
+static int split_pidns_fd(const struct ns_plan *plan)
+{
+	const struct ns_kind *pid = ns_kind_by_type("pid");
+	int fd = plan->join_fd[pid - ns_kinds];
+	if (fd < 0 || ns_plan_has(plan, CLONE_NEWUSER))
+		return -1;
+	int fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int r = fsconfig(fs, FSCONFIG_SET_FD, "pidns", NULL, fd);
+	close(fs);
+	if (r < 0) {
+		log_debug("procfs takes no pidns option (%s): the init is born in the shared pid "
+			  "namespace", strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
 int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct husk_error *err)
 {
 	struct ns_plan plan;
@@ -345,6 +415,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	 * creates it while the init mounts what does not depend on it, and
 	 * hands over the join handles with SYNC_GO. */
 	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
+	int join_pidns_fd = split_pidns_fd(&plan);
 	bool cgroup_first = slow || cgroup_mode() == CGROUP_V2;
 	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
@@ -362,8 +433,8 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		if (cgroup_join_self(&join, placed, &join_err) < 0)
 			child_fail(sv[1], &join_err);
 		if (slow)
-			stage(o, &plan, sv[1], fifo_fd, new_cgroupns);
-		container_init(o, sv[1], fifo_fd, userns, new_cgroupns);
+			stage(o, &plan, sv[1], fifo_fd, new_cgroupns, join_pidns_fd);
+		container_init(o, sv[1], fifo_fd, userns, new_cgroupns, -1);
 	}
 	close(sv[1]);
 	sv[1] = -1;
@@ -398,7 +469,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 
 	if (!cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
-	r = drive_init(o, sv[0], pid, &join, res, err);
+	r = drive_init(o, sv[0], &pid, join_pidns_fd >= 0, &join, res, err);
 	if (r < 0)
 		goto out;
 	res->pid = pid;

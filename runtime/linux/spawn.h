@@ -56,7 +56,8 @@ pid_t clone_into_cgroup(uint64_t flags, const struct cgroup_join *j, bool *place
 enum sync_type {
 	SYNC_GO = 1,      /* parent: maps written (value: init pid; fds: v1 cgroup join) */
 	SYNC_WRITE_MAPS,  /* stage: I unshared the user namespace, map me */
-	SYNC_INIT_PID,    /* stage: the init's pid (value) */
+	SYNC_INIT_PID,    /* stage: the init's pid (value); again from the
+			   * init when it forks into a joined pid namespace */
 	SYNC_RUN_HOOKS,   /* init: run prestart and createRuntime hooks now */
 	SYNC_HOOKS_DONE,  /* parent: done */
 	SYNC_READY,       /* init: set up, about to wait on exec.fifo */
@@ -80,7 +81,15 @@ int sync_recv_fds(int fd, struct sync_msg *m, int *fds, size_t max_fds, size_t *
 /* The container side, entered in the child after clone. */
 /* new_cgroupns: unshare the cgroup namespace once the parent has put us in
  * the container's cgroup, so that cgroup is the namespace's root. */
+/* join_pidns_fd >= 0: the container joins that existing pid namespace,
+ * shared with other containers. The process set up outside it, is already
+ * rooted in the container (pivoted) and holds nothing of the host when it
+ * forks the init into it (issue 11): see container_init. */
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
-			      bool new_cgroupns);
+			      bool new_cgroupns, int join_pidns_fd);
+
+/* Close every fd from `from` up except those in keep (reordered; -1
+ * entries and fds below `from` are ignored). Returns 0 or -errno. */
+int close_fds_except(unsigned from, int *keep, size_t n);
 
 #endif

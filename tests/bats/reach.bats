@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# A container reaching the host through husk (issue 11, "It lets a
+# container reach the host"). Each test plays the attacker: a process in a
+# container, or a container next to it, doing what the bug allowed, over a
+# bounded number of rounds; each fails against the tree before the fix.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	# a host file no container should ever read or change
+	MARKER=$TEST_TMP/host-marker
+	echo host-secret >"$MARKER"
+	chmod 0600 "$MARKER"
+}
+
+teardown() {
+	teardown_common
+}
+
+REACH_ATTACK=${HUSK_BUILDDIR}/tests/tools/reach-attack
+SWAP_RACE=${HUSK_BUILDDIR}/tests/tools/swap-race
+
+# reach_attacker BUNDLE ID [PREFIX...]: run tests/tools/reach-attack as the
+# init of a container with CAP_SYS_PTRACE and no user namespace, reporting
+# to $TEST_TMP/report/log. It looks for the marker and for fds whose path
+# starts with a PREFIX.
+reach_attacker() {
+	[ -x "$REACH_ATTACK" ] || skip "tests/tools/reach-attack is not built (make check builds it)"
+	local bundle=$1 id=$2 args p
+	shift 2
+	args='"/reach-attack", "'"$MARKER"'", "/report/log", "60"'
+	for p in "$@"; do args="$args, \"$p\""; done
+	cp "$REACH_ATTACK" "$bundle/rootfs/reach-attack"
+	mkdir -p "$TEST_TMP/report"
+	update_config "$bundle" '.process.args = ['"$args"']
+		| .process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])
+		| .linux.namespaces |= map(select(.type != "user"))
+		| .mounts += [{"destination": "/report", "type": "bind", "source": "'"$TEST_TMP/report"'", "options": ["rbind"]}]'
+	husk_nowait run -d -b "$bundle" "$id"
+	local i
+	for i in $(seq 100); do
+		grep -q '^ready' "$TEST_TMP/report/log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	false
+}
+
+# Stop the attacker and check it reached nothing, having seen other
+# processes at all.
+assert_attacker_reached_nothing() {
+	touch "$TEST_TMP/report/log.stop"
+	local i
+	for i in $(seq 200); do
+		grep -q '^done' "$TEST_TMP/report/log" && break
+		sleep 0.1
+	done
+	grep -v '^\(hit\|leak\)' "$TEST_TMP/report/log"
+	grep -m 20 '^\(hit\|leak\)' "$TEST_TMP/report/log" || true
+	grep -q '^done' "$TEST_TMP/report/log"
+	run grep -c '^\(hit\|leak\)' "$TEST_TMP/report/log"
+	[ "$output" = 0 ]
+	# the attacker saw processes other than itself
+	run grep -o '^scanned [0-9]*' "$TEST_TMP/report/log"
+	[ "${output#scanned }" -gt 0 ]
+	[ "$(cat "$MARKER")" = host-secret ]
+}
+
+# An exec'd process is in the container's pid namespace from its fork.
+# Before the fix it held the host's /proc (until the limits were applied)
+# and the state directory (until execve), and its root was the host's
+# until it joined the mount namespace: the attacker read the marker
+# through each. Now everything of the host is closed before the process is
+# forked into the container's pid namespace.
+@test "exec: an entering process holds no host fd, root or cwd the container can reach" {
+	local id i pid
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id" "$HUSK_ROOT" "$TEST_TMP"
+	pid=$(husk state "$id" | jq -r .pid)
+	for i in $(seq 150); do
+		husk exec "$id" true
+	done
+	# with limits to apply too (oomScoreAdj goes through the host's procfs)
+	cat >"$TEST_TMP/p.json" <<-'JSON'
+	{"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "oomScoreAdj": 100,
+	 "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 512}]}
+	JSON
+	for i in $(seq 50); do
+		husk exec --process "$TEST_TMP/p.json" "$id"
+	done
+	# state.json still names the container's init
+	[ "$(husk state "$id" | jq -r .status)" = running ]
+	[ "$(husk state "$id" | jq -r .pid)" = "$pid" ]
+	assert_attacker_reached_nothing
+}
+
+# --preserve-fds N hands fds 3..3+N-1 to the process. With fewer passed,
+# the rest were husk's own (the state directory, --root): refused now,
+# naming the option and the first fd the caller did not pass.
+@test "exec --preserve-fds past the fds the caller passed is refused" {
+	local id
+	id=$(ctr_id pfd)
+	update_config "$BUNDLE" '.process.args = ["sleep", "100"]'
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	echo data >"$TEST_TMP/fd3"
+	# (bats leaves fds of its own open: the caller passes exactly fd 3)
+	run husk exec --preserve-fds 5 "$id" ls -l /proc/self/fd/ 3<"$TEST_TMP/fd3" 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 5: fd 4 was not open when husk started (the caller passed fds 3..3 only)"* ]]
+	# nothing of the state root reached the process
+	[[ "$output" != *"$HUSK_ROOT"* ]]
+	# what the caller passed still works
+	run husk exec --preserve-fds 1 "$id" cat /proc/self/fd/3 3<"$TEST_TMP/fd3" 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	[ "$status" -eq 0 ]
+	[ "$output" = data ]
+}
+
+@test "create and run --preserve-fds past the fds the caller passed are refused, leaving nothing" {
+	local id
+	id=$(ctr_id pfd)
+	update_config "$BUNDLE" '.process.args = ["ls", "-l", "/proc/self/fd/"]'
+	run husk run --preserve-fds 3 -b "$BUNDLE" "$id" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 3: fd 3 was not open when husk started (the caller passed no fds past stdio)"* ]]
+	[[ "$output" != *"$HUSK_ROOT"* ]]
+	[ ! -e "$HUSK_ROOT/$id" ]
+	run husk create --preserve-fds 2 -b "$BUNDLE" "$id" 3</dev/null 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 2: fd 4 was not open when husk started"* ]]
+	[ ! -e "$HUSK_ROOT/$id" ]
+}
+
+# linux.devices in a directory another container shares (a volume): that
+# container keeps renaming a symlink to a host file over the node's path
+# (tests/tools/replace-race). Before the fix husk set the node's mode by
+# name after mknod (fchmodat follows symlinks, and the init still has the
+# host's root): the host file became 0666 within a few hundred creates.
+# Now the mode is set at mknod and the owner through the fd of the node
+# just made, checked to be that node. Each create either makes its node
+# or fails cleanly; the host file never changes.
+@test "linux.devices: a node path swapped for a symlink never changes a host file" {
+	[ -x "${HUSK_BUILDDIR}/tests/tools/replace-race" ] || skip "tests/tools/replace-race is not built (make check builds it)"
+	mkdir -p "$TEST_TMP/vol" "$BUNDLE/rootfs/vol"
+	update_config "$BUNDLE" '.process.args = ["true"]
+		| .mounts += [{"destination": "/vol", "type": "bind", "source": "'"$TEST_TMP/vol"'", "options": ["rbind"]}]
+		| .linux.devices = [{"type": "c", "path": "/vol/node", "major": 1, "minor": 3, "fileMode": 438, "uid": 1234, "gid": 1234}]'
+	local before i id ok=0 racer
+	before=$(stat -c '%a %u %g' "$MARKER")
+	"${HUSK_BUILDDIR}/tests/tools/replace-race" "$TEST_TMP/vol" node "$MARKER" "$TEST_TMP/stop" \
+		>"$TEST_TMP/replaced" &
+	racer=$!
+	for i in $(seq 300); do
+		id=$(ctr_id "node$i")
+		run husk run -b "$BUNDLE" "$id"
+		if [ "$status" -eq 0 ]; then
+			ok=$((ok + 1))
+		else
+			[ ! -e "$HUSK_ROOT/$id" ] || { echo "$output"; false; }
+		fi
+		[ "$(stat -c '%a %u %g' "$MARKER")" = "$before" ] || break
+	done
+	touch "$TEST_TMP/stop"
+	wait "$racer"
+	echo "$ok of $i created; $(cat "$TEST_TMP/replaced") replacements; marker $(stat -c '%a %u %g' "$MARKER")"
+	[ "$(stat -c '%a %u %g' "$MARKER")" = "$before" ]
+	[ "$(cat "$MARKER")" = host-secret ]
+	[ "$(cat "$TEST_TMP/replaced")" -gt 1000 ]
+	[ "$ok" -gt 0 ]
+	# without the racer the node is made as the config says
+	rm -f "$TEST_TMP/vol/node" "$TEST_TMP/vol/.node.link"
+	husk run -b "$BUNDLE" "$(ctr_id node)"
+	[ "$(stat -c '%F %a %u %g %t:%T' "$TEST_TMP/vol/node")" = "character special file 666 1234 1234 1:3" ]
+}
+
+# A container joining another's pid namespace (linux.namespaces pid with a
+# path, as pods share one): its init used to be born in that namespace and
+# set up from the host's root until pivot_root, so the other container,
+# holding CAP_SYS_PTRACE, read host files through /proc/PID/root (runc
+# 1.1 has the same gap). Now the init is set up outside the namespace and
+# forked into it once pivoted, holding nothing of the host. The attacker
+# is the pid namespace's init; 40 containers join it (create, then delete).
+# (No path prefixes here: a parked init holds its exec.fifo by design.)
+@test "a container joining a shared pid namespace never shows the host's root to it" {
+	local id pid i vpid
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .process.args = ["sh", "-c", "cat /proc/1/comm; read p rest </proc/self/stat; echo $p"]'
+	for i in $(seq 40); do
+		husk_nowait create -b "$TEST_TMP/victim" "$(ctr_id "v$i")"
+		# the parked init is in the shared pid namespace
+		vpid=$(husk state "$(ctr_id "v$i")" | jq -r .pid)
+		[ "$(readlink "/proc/$vpid/ns/pid")" = "$(readlink "/proc/$pid/ns/pid")" ]
+		husk delete --force "$(ctr_id "v$i")"
+	done
+	# and one runs there: its /proc is the shared namespace's (the
+	# attacker is pid 1), and it is not pid 1
+	run husk run -b "$TEST_TMP/victim" "$(ctr_id vrun)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = reach-attack ]
+	[ "${lines[1]}" -gt 1 ]
+	assert_attacker_reached_nothing
+}

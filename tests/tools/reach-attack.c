@@ -1,0 +1,126 @@
+/* reach-attack: a container process holding CAP_SYS_PTRACE (no user
+ * namespace, so PR_SET_DUMPABLE does not stop it) that tries to reach the
+ * host through the other processes it can see, for tests/bats/reach.bats
+ * (issue 11). Over and over, for every other pid in its /proc:
+ *   - /proc/PID/root + MARKER: a process whose root is still the host's;
+ *   - each /proc/PID/fd/N: its target's path starting with one of the
+ *     PREFIXes (host paths: the state directory, the test's temp dir), and,
+ *     for a directory, MARKER reached by walking up from it with "..";
+ *   - /proc/PID/cwd the same way.
+ * MARKER is a host path outside the container. Each success is one line in
+ * REPORT ("hit root|cwd|fd PID [N LINK]", "leak PID N LINK"); at the end
+ * "scanned P processes F fds" then "done". It stops after SECONDS or when
+ * REPORT.stop exists. Built static: it runs in a busybox rootfs.
+ * Usage: reach-attack MARKER REPORT SECONDS [PREFIX...] */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static FILE *report;
+static char walk_up[4096];
+
+/* The marker, read through the directory fd dir (by walking up from it),
+ * or through path. */
+static int reaches_marker(int dir, const char *path)
+{
+	char buf[64];
+	int fd = openat(dir, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0;
+}
+
+static void scan_pid(const char *pid, char **prefixes, int n_prefixes, unsigned long *fds,
+		     const char *marker)
+{
+	char path[512], link[4096], fdlist[64];
+	snprintf(path, sizeof(path), "/proc/%s/root%s", pid, marker);
+	if (reaches_marker(AT_FDCWD, path))
+		fprintf(report, "hit root %s\n", pid);
+	snprintf(path, sizeof(path), "/proc/%s/cwd", pid);
+	int cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd >= 0) {
+		if (reaches_marker(cwd, walk_up))
+			fprintf(report, "hit cwd %s\n", pid);
+		close(cwd);
+	}
+	snprintf(fdlist, sizeof(fdlist), "/proc/%s/fd", pid);
+	DIR *d = opendir(fdlist);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		(*fds)++;
+		snprintf(path, sizeof(path), "%s/%s", fdlist, e->d_name);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		for (int i = 0; i < n_prefixes; i++)
+			if (strncmp(link, prefixes[i], strlen(prefixes[i])) == 0)
+				fprintf(report, "leak %s %s %s\n", pid, e->d_name, link);
+		int fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && reaches_marker(fd, walk_up))
+			fprintf(report, "hit fd %s %s %s\n", pid, e->d_name, link);
+		close(fd);
+	}
+	closedir(d);
+	fflush(report);
+}
+
+int main(int argc, char **argv)
+{
+	char stop[4096];
+	if (argc < 4) {
+		fprintf(stderr, "usage: reach-attack MARKER REPORT SECONDS [PREFIX...]\n");
+		return 2;
+	}
+	const char *marker = argv[1];
+	report = fopen(argv[2], "a");
+	if (report == NULL) {
+		perror(argv[2]);
+		return 1;
+	}
+	snprintf(stop, sizeof(stop), "%s.stop", argv[2]);
+	/* from any directory, 64 levels up is the root it hangs below */
+	size_t pos = 0;
+	for (int i = 0; i < 64; i++)
+		pos += (size_t)snprintf(walk_up + pos, sizeof(walk_up) - pos, "../");
+	snprintf(walk_up + pos, sizeof(walk_up) - pos, "%s", marker + (marker[0] == '/'));
+	time_t end = time(NULL) + atoi(argv[3]);
+	unsigned long procs = 0, fds = 0, rounds = 0;
+	char self[32];
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	fprintf(report, "ready\n");
+	fflush(report);
+	while (time(NULL) < end) {
+		DIR *d = opendir("/proc");
+		if (d == NULL)
+			break;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(e->d_name, self) == 0)
+				continue;
+			procs++;
+			scan_pid(e->d_name, argv + 4, argc - 4, &fds, marker);
+		}
+		closedir(d);
+		if (++rounds % 64 == 0 && access(stop, F_OK) == 0)
+			break;
+	}
+	fprintf(report, "scanned %lu processes %lu fds\ndone\n", procs, fds);
+	fclose(report);
+	return 0;
+}
