@@ -19,6 +19,7 @@
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/lsm.h"
 #include "runtime/linux/mounts.h"
+#include "runtime/linux/namespaces.h"
 #include "runtime/linux/terminal.h"
 
 int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_error *err)
@@ -145,7 +146,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if (r < 0)
 		return r;
 	/* before anything exists: a refused label leaves nothing behind */
-	if ((r = lsm_check_config(cfg, err)) < 0)
+	if ((r = lsm_check_config(cfg, err)) < 0 || (r = id_maps_check(cfg, err)) < 0)
 		goto fail;
 
 	if ((r = open_root(g, true, &rootfd, err)) < 0)

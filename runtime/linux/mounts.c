@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -19,6 +20,8 @@
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "common/resolve.h"
+#include "common/strbuf.h"
+#include "runtime/linux/namespaces.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -263,50 +266,61 @@ static void bind_source(const char *bundle, const char *source, char *out, size_
 }
 
 /* A user namespace holding the mount's mappings, by fd: a child enters a
- * new one and waits while we write its maps and open it. */
+ * new one and reports how that went over a socket, then waits (until our
+ * end closes) while we write its maps and open it. */
 static int idmap_userns(const struct oci_mount *m, size_t index, struct husk_error *err)
 {
-	int pipefd[2];
-	char path[64], buf[4096];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_sys(err, errno, "mounts[%zu]: pipe", index);
+	_cleanup_strbuf_ struct strbuf uid_map = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf gid_map = STRBUF_INIT;
+	struct strbuf *maps[2] = { &uid_map, &gid_map };
+	const char *fields[2] = { "uidMappings", "gidMappings" };
+	const char *files[2] = { "uid_map", "gid_map" };
+	char field[64], path[64];
+	int r, sv[2];
+
+	/* both maps first: a refused one leaves nothing to undo */
+	for (int k = 0; k < 2; k++) {
+		snprintf(field, sizeof(field), "mounts[%zu].%s", index, fields[k]);
+		if ((r = id_map_format(k ? &m->gidMappings : &m->uidMappings, field, maps[k], err)) < 0)
+			return r;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_sys(err, errno, "mounts[%zu]: socketpair", index);
 	pid_t pid = fork();
-	if (pid < 0)
-		return err_sys(err, errno, "mounts[%zu]: fork", index);
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return err_sys(err, e, "mounts[%zu]: fork the mapping namespace's process", index);
+	}
 	if (pid == 0) {
-		char c;
-		close(pipefd[1]);
-		if (unshare(CLONE_NEWUSER) < 0)
+		close(sv[0]);
+		int e = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
+		if (write(sv[1], &e, sizeof(e)) != (ssize_t)sizeof(e) || e)
 			_exit(1);
-		ssize_t unused = read(pipefd[0], &c, 1);
+		char c;
+		ssize_t unused = read(sv[1], &c, 1);
 		(void)unused;
 		_exit(0);
 	}
-	close(pipefd[0]);
-	int r = 0, fd = -1;
-	const oci_id_mappings *maps[2] = { &m->uidMappings, &m->gidMappings };
-	const char *files[2] = { "uid_map", "gid_map" };
-	/* wait for the child to be in its namespace: its ns link changes */
-	char own[64], theirs[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	ssize_t n1 = readlink("/proc/self/ns/user", own, sizeof(own) - 1);
-	for (int tries = 0; tries < 10000; tries++) {
-		ssize_t n2 = readlink(path, theirs, sizeof(theirs) - 1);
-		if (n2 > 0 && (n2 != n1 || memcmp(own, theirs, (size_t)n2) != 0))
-			break;
-		usleep(100);
-	}
+	close(sv[1]);
+	int fd = -1, child_errno = 0;
+	ssize_t n;
+	while ((n = read(sv[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		r = err_sys(err, errno, "mounts[%zu]: read from the mapping namespace's process", index);
+	else if (n != (ssize_t)sizeof(child_errno))
+		r = err_set(err, ECHILD, "mounts[%zu]: the mapping namespace's process died", index);
+	else if (child_errno)
+		r = err_sys(err, child_errno, "mounts[%zu]: unshare a user namespace for the mapping",
+			    index);
 	for (int k = 0; k < 2 && r == 0; k++) {
-		size_t pos = 0;
-		for (size_t i = 0; i < maps[k]->len; i++)
-			pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%u %u %u\n",
-						maps[k]->items[i].containerID, maps[k]->items[i].hostID,
-						maps[k]->items[i].size);
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[k]);
 		int mfd = open(path, O_WRONLY | O_CLOEXEC);
-		if (mfd < 0 || write_all(mfd, buf, pos) < 0)
-			r = err_sys(err, errno, "mounts[%zu].%s: write %s", index,
-				    k ? "gidMappings" : "uidMappings", files[k]);
+		int w = mfd < 0 ? -errno : write_all(mfd, maps[k]->buf, maps[k]->len);
+		if (w < 0)
+			r = err_sys(err, -w, "mounts[%zu].%s: write %s", index, fields[k], files[k]);
 		if (mfd >= 0)
 			close(mfd);
 	}
@@ -316,8 +330,9 @@ static int idmap_userns(const struct oci_mount *m, size_t index, struct husk_err
 		if (fd < 0)
 			r = err_sys(err, errno, "mounts[%zu]: open the mapping namespace", index);
 	}
-	close(pipefd[1]);
-	waitpid(pid, NULL, 0);
+	close(sv[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	return r < 0 ? r : fd;
 }
 
