@@ -234,6 +234,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	char *state_json = NULL;
 	pid_t pid = -1;
 	struct tty_proxy tty = { .master = -1 };
+	struct enter_opts eo;
+	int sigfd;
 	sigset_t all, old;
 	sigfillset(&all);
 
@@ -282,7 +284,7 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		}
 	}
 	sigprocmask(SIG_BLOCK, &all, &old);
-	struct enter_opts eo = {
+	eo = (struct enter_opts){
 		.c = ct,
 		.cfg = cfg,
 		.proc = proc,
@@ -314,7 +316,7 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		if (recv_fd(pair[0], &tty.master, name, sizeof(name)) == 0)
 			tty_proxy_begin(&tty);
 	}
-	int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+	sigfd = signalfd(-1, &all, SFD_CLOEXEC);
 	r = wait_container(pid, sigfd, -1, tty.master >= 0 ? &tty : NULL);
 	close(sigfd);
 	tty_proxy_end(&tty);

@@ -131,6 +131,9 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	struct husk_seccomp *seccomp = NULL;
 	int listener_fd = -1;
 	int *idmap_fds = NULL;
+	struct record rec;
+	struct spawn_opts so;
+	struct container *c;
 	int r;
 
 	res->sync_fd = -1;
@@ -176,8 +179,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if ((r = idmapped_mounts_prepare(cfg, bundle, &idmap_fds, err)) < 0)
 		goto fail;
 
-	struct record rec = { .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd };
-	struct spawn_opts so = {
+	rec = (struct record){ .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd };
+	so = (struct spawn_opts){
 		.id = co->id,
 		.bundle = bundle,
 		.cfg = cfg,
@@ -214,7 +217,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if (co->pid_file && (r = write_pid_file(co->pid_file, res->pid, err)) < 0)
 		goto fail;
 
-	struct container *c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->id = strdup(co->id)) == NULL) {
 		free(c);
 		r = err_sys(err, ENOMEM, "create");

@@ -64,6 +64,9 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	char exe[4096];
 	char *process_state = NULL;
 	size_t process_state_len = 0;
+	char **argv, **envp;
+	unsigned first;
+	int join;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* husk inside the container until execve: see container_init */
@@ -75,7 +78,7 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	    seccomp_process_state((pid_t)m.value, eo->listener_metadata, eo->state_json,
 				  &process_state, &process_state_len, &err) < 0)
 		goto fail;
-	int join = flags & ~(CLONE_NEWPID | CLONE_NEWTIME);
+	join = flags & ~(CLONE_NEWPID | CLONE_NEWTIME);
 	/* joining the user namespace one is already in is EINVAL */
 	if (in_userns)
 		join &= ~CLONE_NEWUSER;
@@ -104,7 +107,7 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	umask(p->user && p->user->has_umask ? p->user->umask : 022);
 	if (process_chdir(p, &err) < 0 || process_find_executable(p, exe, sizeof(exe), &err) < 0)
 		goto fail;
-	unsigned first = 3u + (unsigned)eo->preserve_fds;
+	first = 3u + (unsigned)eo->preserve_fds;
 	for (unsigned fd = 3; fd < first; fd++) {
 		int fl = fcntl((int)fd, F_GETFD);
 		if (fl >= 0)
@@ -127,8 +130,8 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int pidfd, int fl
 	if (eo->listener_fd >= 0)
 		close(eo->listener_fd);
 
-	char **argv = calloc(p->args.len + 1, sizeof(char *));
-	char **envp = calloc(p->env.len + 1, sizeof(char *));
+	argv = calloc(p->args.len + 1, sizeof(char *));
+	envp = calloc(p->env.len + 1, sizeof(char *));
 	if (argv == NULL || envp == NULL)
 		_exit(127);
 	memcpy(argv, p->args.items, p->args.len * sizeof(char *));

@@ -309,7 +309,10 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	int sv[2] = { -1, -1 }, fifo_fd = -1, r;
 	pid_t pid = -1, stage_pid = -1;
 	struct cgroup_join join = CGROUP_JOIN_NONE;
-	bool placed;
+	struct sync_msg m = { 0 };
+	bool placed, userns, new_cgroupns, slow, cgroup_first;
+	pid_t child;
+	int clone_errno;
 
 	memset(res, 0, sizeof(*res));
 	res->sync_fd = -1;
@@ -318,9 +321,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		return r;
 	if ((r = check_config(o, &plan, err)) < 0)
 		goto out;
-	bool userns = ns_plan_has(&plan, CLONE_NEWUSER);
+	userns = ns_plan_has(&plan, CLONE_NEWUSER);
 	/* the init unshares it itself, after joining the container's cgroup */
-	bool new_cgroupns = plan.new_flags & CLONE_NEWCGROUP;
+	new_cgroupns = plan.new_flags & CLONE_NEWCGROUP;
 	plan.new_flags &= ~CLONE_NEWCGROUP;
 
 	if (mkfifoat(o->state_dirfd, EXEC_FIFO, 0622) < 0) {
@@ -344,12 +347,12 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	 * the init: both need the cgroup first. Otherwise (v1) the parent
 	 * creates it while the init mounts what does not depend on it, and
 	 * hands over the join handles with SYNC_GO. */
-	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
-	bool cgroup_first = slow || cgroup_mode() == CGROUP_V2;
+	slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
+	cgroup_first = slow || cgroup_mode() == CGROUP_V2;
 	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
-	pid_t child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
-	int clone_errno = errno;
+	child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
+	clone_errno = errno;
 	if (child < 0) {
 		r = err_sys(err, clone_errno, "clone the container init");
 		goto out;
@@ -369,7 +372,6 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	sv[1] = -1;
 	cgroup_join_close(&join);
 
-	struct sync_msg m = { 0 };
 	if (slow) {
 		stage_pid = child;
 		if (plan.new_flags & CLONE_NEWUSER) {
