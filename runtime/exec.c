@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "runtime/foreground.h"
 #include "runtime/lifecycle.h"
 #include "runtime/linux/enter.h"
@@ -115,8 +116,10 @@ static int build_process(struct oci_config *cfg, const struct exec_flags *f, int
 			goto nomem;
 	}
 	if (f->user) {
-		char buf[64];
-		snprintf(buf, sizeof(buf), "%s", f->user);
+		/* the whole string: a fixed copy would cut a long one into another id */
+		_cleanup_free_ char *buf = strdup(f->user);
+		if (buf == NULL)
+			goto nomem;
 		char *colon = strchr(buf, ':');
 		if (colon)
 			*colon = '\0';
@@ -259,8 +262,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	}
 	if (cfg->linux && cfg->linux->seccomp) {
 		char cache[PATH_MAX];
-		snprintf(cache, sizeof(cache), "%s/.seccomp-cache", g->root);
-		if ((r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
+		if ((r = fmt_into(cache, sizeof(cache), err, "--root", "%s/.seccomp-cache", g->root)) < 0 ||
+		    (r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
 			goto out;
 		/* the new process gets a listener fd of its own: the agent
 		 * hears of it like of the init */

@@ -15,6 +15,7 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/lsm.h"
@@ -55,7 +56,8 @@ int write_pid_file(const char *path, pid_t pid, struct husk_error *err)
 {
 	char abs[PATH_MAX], num[16];
 	int n = snprintf(num, sizeof(num), "%d", (int)pid);
-	snprintf(abs, sizeof(abs), "%s", path);
+	if (fmt_into(abs, sizeof(abs), err, "--pid-file", "%s", path) < 0)
+		return -err->code;
 	char *slash = strrchr(abs, '/');
 	const char *name = slash ? slash + 1 : abs;
 	const char *dir = slash ? (slash == abs ? "/" : abs) : ".";
@@ -97,10 +99,12 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 
 	char created[64], rootfs[PATH_MAX];
 	log_time_now(created, sizeof(created));
-	if (cfg->root->path[0] == '/')
-		snprintf(rootfs, sizeof(rootfs), "%s", cfg->root->path);
-	else
-		snprintf(rootfs, sizeof(rootfs), "%s/%s", rec->bundle, cfg->root->path);
+	r = cfg->root->path[0] == '/'
+		    ? fmt_into(rootfs, sizeof(rootfs), err, "root.path", "%s", cfg->root->path)
+		    : fmt_into(rootfs, sizeof(rootfs), err, "root.path", "%s/%s", rec->bundle,
+			       cfg->root->path);
+	if (r < 0)
+		return r;
 	struct container_state *st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return err_sys(err, ENOMEM, "create");
@@ -162,8 +166,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 
 	if (cfg->linux && cfg->linux->seccomp) {
 		char cache[PATH_MAX];
-		snprintf(cache, sizeof(cache), "%s/.seccomp-cache", g->root);
-		if ((r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
+		if ((r = fmt_into(cache, sizeof(cache), err, "--root", "%s/.seccomp-cache", g->root)) < 0 ||
+		    (r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
 			goto fail;
 		if (seccomp_uses_notify(seccomp)) {
 			if (cfg->linux->seccomp->listenerPath == NULL) {
@@ -342,9 +346,11 @@ int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *er
 		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
 	if (all && c->state->cgroup_path && sig == SIGKILL && cgroup_mode() == CGROUP_V2) {
 		/* cgroup.kill: the kernel kills every process, forks in flight too */
-		char file[4200];
-		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/cgroup.kill", c->state->cgroup_path);
-		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		char file[PATH_MAX];
+		int fd = fmt_into(file, sizeof(file), err, "cgroupPath", "/sys/fs/cgroup%s/cgroup.kill",
+				  c->state->cgroup_path);
+		if (fd == 0)
+			fd = open(file, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			int r = write_all(fd, "1", 1);
 			close(fd);

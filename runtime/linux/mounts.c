@@ -257,12 +257,16 @@ static int new_fs_mount(const char *type, const char *source, const char *data,
 	return r;
 }
 
-static void bind_source(const char *bundle, const char *source, char *out, size_t size)
+/* A bind mount's source as a host path (relative ones are in the bundle);
+ * too long fails naming the field instead of binding a truncated path. */
+static int bind_source(const char *bundle, const char *source, size_t index, char *out, size_t size,
+		       struct husk_error *err)
 {
+	char what[64];
+	snprintf(what, sizeof(what), "mounts[%zu].source", index);
 	if (source[0] == '/')
-		snprintf(out, size, "%s", source);
-	else
-		snprintf(out, size, "%s/%s", bundle, source);
+		return fmt_into(out, size, err, what, "%s", source);
+	return fmt_into(out, size, err, what, "%s/%s", bundle, source);
 }
 
 /* A user namespace holding the mount's mappings, by fd: a child enters a
@@ -364,7 +368,8 @@ int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, in
 			return err_set(err, EINVAL, "mounts[%zu]: uidMappings need a bind mount", i);
 		if (!m->uidMappings.len || !m->gidMappings.len)
 			return err_set(err, EINVAL, "mounts[%zu]: give both uidMappings and gidMappings", i);
-		bind_source(bundle, m->source, source, sizeof(source));
+		if ((r = bind_source(bundle, m->source, i, source, sizeof(source), err)) < 0)
+			return r;
 		int userns = idmap_userns(m, i, err);
 		if (userns < 0)
 			return userns;
@@ -428,13 +433,15 @@ static int do_bind_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size
 
 	if (m->source == NULL)
 		return err_set(err, EINVAL, "mounts[%zu]: a bind mount needs a source", index);
-	bind_source(ctx->bundle, m->source, source, sizeof(source));
+	int r = bind_source(ctx->bundle, m->source, index, source, sizeof(source), err);
+	if (r < 0)
+		return r;
 	_cleanup_close_ int srcfd = open(source, O_PATH | O_CLOEXEC);
 	if (srcfd < 0 || fstat(srcfd, &st) < 0)
 		return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
 
 	_cleanup_close_ int target = -1;
-	int r = target = create_in_root(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, err);
+	r = target = create_in_root(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, err);
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
 	_cleanup_close_ int tree = -1;
@@ -555,14 +562,18 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 {
 	struct parsed_mount base = *pm, sub = *pm;
 	struct v1_hierarchy h;
-	char why[512], path[PATH_MAX], buf[8192];
+	char why[512], path[PATH_MAX];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
 	int r;
 
+	/* one line per hierarchy, each with the (config-given) cgroup path:
+	 * read it all, a fixed buffer would drop the last ones */
 	_cleanup_close_ int cgfd = openat(ctx->procfd, "self/cgroup", O_RDONLY | O_CLOEXEC);
-	ssize_t n = cgfd < 0 ? -1 : read(cgfd, buf, sizeof(buf) - 1);
-	if (n < 0)
+	if (cgfd < 0)
 		return err_sys(err, errno, "mounts[%zu]: read /proc/self/cgroup", index);
-	buf[n] = '\0';
+	if ((r = read_fd_all(cgfd, "/proc/self/cgroup", 1 << 20, &buf, &len, err)) < 0)
+		return err_prefix(err, "mounts[%zu]", index);
 
 	_cleanup_close_ int target = -1;
 	r = target = mkdir_in_root(ctx->rootfd, m->destination, 0755, err);
@@ -695,8 +706,10 @@ static int make_device_at(struct rootfs_ctx *ctx, int pfd, const char *name, con
 	}
 	/* bind the host's node: find it by number under /dev */
 	char host[PATH_MAX];
-	snprintf(host, sizeof(host), "/dev/%s", path + (strncmp(path, "/dev/", 5) == 0 ? 5 : 0));
 	struct stat st;
+	if (fmt_into(host, sizeof(host), err, path, "/dev/%s",
+		     path + (strncmp(path, "/dev/", 5) == 0 ? 5 : 0)) < 0)
+		return -err->code;
 	_cleanup_close_ int src = open(host, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 	if (src < 0 || fstat(src, &st) < 0 || (st.st_mode & S_IFMT) != type ||
 	    st.st_rdev != makedev(major, minor))
@@ -851,10 +864,12 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 		return err_sys(err, errno, "linux.rootfsPropagation: set %s on /",
 			       cfg->linux->rootfsPropagation);
 
-	if (cfg->root->path[0] == '/')
-		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s", cfg->root->path);
-	else
-		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s/%s", ctx->bundle, cfg->root->path);
+	int r = cfg->root->path[0] == '/'
+			? fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s", cfg->root->path)
+			: fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s/%s",
+				   ctx->bundle, cfg->root->path);
+	if (r < 0)
+		return r;
 	/* pivot_root needs the rootfs to be a mount point (and refuses a
 	 * shared one: a shared rootfsPropagation is applied after it) */
 	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
