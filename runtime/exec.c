@@ -27,6 +27,17 @@ struct exec_flags {
 	oci_strings env, caps, gids;
 };
 
+/* The option lists exec_run collects: freed on every return. */
+static void exec_flags_free(struct exec_flags *f)
+{
+	oci_strings *lists[] = { &f->env, &f->caps, &f->gids };
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		for (size_t i = 0; i < lists[k]->len; i++)
+			free(lists[k]->items[i]);
+		free(lists[k]->items);
+	}
+}
+
 static int set_env(oci_strings *env, const char *kv)
 {
 	size_t klen = strcspn(kv, "=");
@@ -180,7 +191,7 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		{ "apparmor", required_argument, NULL, OPT_APPARMOR },
 		{ 0 },
 	};
-	struct exec_flags f = { 0 };
+	struct exec_flags f __attribute__((cleanup(exec_flags_free))) = { 0 };
 	int c, r;
 
 	while ((c = verb_getopt(&verb_exec, argc, argv, opts)) != -1) {
@@ -338,15 +349,6 @@ out:
 	seccomp_free(seccomp);
 	oci_free(&oci_process_type, proc);
 	container_free(ct);
-	for (size_t i = 0; i < f.env.len; i++)
-		free(f.env.items[i]);
-	for (size_t i = 0; i < f.caps.len; i++)
-		free(f.caps.items[i]);
-	for (size_t i = 0; i < f.gids.len; i++)
-		free(f.gids.items[i]);
-	free(f.env.items);
-	free(f.caps.items);
-	free(f.gids.items);
 	return r;
 }
 

@@ -329,7 +329,14 @@ int lifecycle_start(struct container *c, struct husk_error *err)
 	c->state->status = strdup("running");
 
 	struct oci_config *cfg = NULL;
-	if (container_config(c, &cfg, err) == 0 && cfg->hooks && cfg->hooks->poststart.len) {
+	struct husk_error cfg_err = { 0 };
+	/* the container runs now: a lost config cannot undo that, but the
+	 * hooks it held must not be skipped in silence */
+	if (container_config(c, &cfg, &cfg_err) < 0)
+		log_warn("container \"%s\": poststart hooks not run: the saved config (%s in its "
+			 "state directory) cannot be read: %s",
+			 c->id, CONFIG_COPY, cfg_err.msg);
+	else if (cfg->hooks && cfg->hooks->poststart.len) {
 		_cleanup_free_ char *state = NULL;
 		struct husk_error hook_err = { 0 };
 		if (hook_state_json(c->id, "running", c->state->pid, c->state->bundle,
@@ -411,7 +418,13 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 			return r;
 	}
 	struct oci_config *cfg = NULL;
-	if (container_config(c, &cfg, err) == 0 && cfg->hooks && cfg->hooks->poststop.len) {
+	struct husk_error cfg_err = { 0 };
+	/* the container is gone: refusing to delete it would block its id */
+	if (container_config(c, &cfg, &cfg_err) < 0)
+		log_warn("container \"%s\": poststop hooks not run: the saved config (%s in its "
+			 "state directory) cannot be read: %s",
+			 c->id, CONFIG_COPY, cfg_err.msg);
+	else if (cfg->hooks && cfg->hooks->poststop.len) {
 		_cleanup_free_ char *state = NULL;
 		struct husk_error hook_err = { 0 };
 		if (hook_state_json(c->id, "stopped", 0, c->state->bundle, &c->state->annotations, &state,

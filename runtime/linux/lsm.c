@@ -20,6 +20,8 @@
 /* libselinux, for queries only, loaded the first time one is made: linked
  * in, it and the pcre2 it needs would load (and run their constructors)
  * in every husk command, most of which never ask. */
+static char selinux_load_error[512];
+
 static void *selinux_sym(const char *name)
 {
 	static void *lib;
@@ -27,8 +29,14 @@ static void *selinux_sym(const char *name)
 	if (!tried) {
 		tried = true;
 		lib = dlopen("libselinux.so.1", RTLD_NOW | RTLD_LOCAL);
-		if (lib == NULL)
-			log_debug("libselinux: %s", dlerror());
+		if (lib == NULL) {
+			/* kept: a host with selinuxfs whose library fails to load
+			 * is not a host without SELinux, and the user needs why */
+			const char *why = dlerror();
+			snprintf(selinux_load_error, sizeof(selinux_load_error), "%s",
+				 why ? why : "unknown error");
+			log_debug("libselinux: %s", selinux_load_error);
+		}
 	}
 	return lib ? dlsym(lib, name) : NULL;
 }
@@ -58,6 +66,12 @@ bool lsm_apparmor_enabled(void)
 static int check_label(const char *field, const char *value, const char *lsm, bool host_has,
 		       struct husk_error *err)
 {
+#ifdef HAVE_SELINUX
+	if (!host_has && strcmp(lsm, "SELinux") == 0 && selinux_load_error[0])
+		return err_set(err, ELIBACC,
+			       "%s: \"%s\": this host has selinuxfs but libselinux cannot be loaded: %s",
+			       field, value, selinux_load_error);
+#endif
 	if (!host_has)
 		return err_set(err, EOPNOTSUPP,
 			       "%s: \"%s\" asks for %s, which this host does not run (remove the field "

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
@@ -221,6 +223,57 @@ static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid,
 }
 
 /* Parent side of the conversation once the init exists. */
+/* How many times the OOM killer struck in the container's memory cgroup
+ * (0 when unknown): memory.events on v2, memory.oom_control on v1. */
+static long oom_kills(const struct spawn_result *res)
+{
+	if (!res->has_cgroup)
+		return 0;
+	char path[PATH_MAX];
+	struct husk_error ignored;
+	bool v2 = cgroup_mode() == CGROUP_V2;
+	if (fmt_into(path, sizeof(path), &ignored, "cgroup", "/sys/fs/cgroup%s%s/%s",
+		     v2 ? "" : "/memory", res->cgroup_path,
+		     v2 ? "memory.events" : "memory.oom_control") < 0)
+		return 0;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (read_file_at(AT_FDCWD, path, 1 << 16, &text, &len, &ignored) < 0)
+		return 0;
+	const char *k = strstr(text, "oom_kill ");
+	return k ? atol(k + 9) : 0;
+}
+
+/* The init went without a word (its sync socket closed): say how, from its
+ * exit status (peeked at, not reaped: the caller still kills and waits for
+ * it), and name the memory limit when the OOM killer took it. */
+static int init_gone(const struct spawn_opts *o, pid_t pid, const struct spawn_result *res,
+		     struct husk_error *err)
+{
+	siginfo_t info = { 0 };
+	int r;
+	while ((r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
+		;
+	const struct oci_resources *rs = o->cfg->linux ? o->cfg->linux->resources : NULL;
+	long kills = oom_kills(res);
+	if (kills > 0 && rs && rs->memory && rs->memory->has_limit)
+		return err_set(err, ENOMEM,
+			       "linux.resources.memory.limit: the container init was killed by the "
+			       "OOM killer during setup (the limit of %lld bytes is too low)",
+			       (long long)rs->memory->limit);
+	if (kills > 0)
+		return err_set(err, ENOMEM,
+			       "the container init was killed by the OOM killer during setup");
+	if (r == 0 && info.si_pid == pid && (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED))
+		return err_set(err, ECHILD, "the container init was killed by signal %d (%s) during setup",
+			       info.si_status, strsignal(info.si_status));
+	if (r == 0 && info.si_pid == pid && info.si_code == CLD_EXITED)
+		return err_set(err, ECHILD,
+			       "the container init exited with status %d during setup without an error",
+			       info.si_status);
+	return err_set(err, EPIPE, "the container init exited during setup");
+}
+
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct cgroup_join *join,
 		      struct spawn_result *res, struct husk_error *err)
 {
@@ -233,7 +286,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 	if (r < 0)
 		return sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR
 			       ? err_set(err, EINVAL, "%s", m.text)
-			       : err_set(err, EPIPE, "the container init exited during setup");
+			       : init_gone(o, pid, res, err);
 	res->start_time = process_start_time(pid);
 	if (o->on_spawned &&
 	    (r = o->on_spawned(o->on_spawned_arg, pid, res->start_time,
@@ -242,7 +295,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
 		if (r < 0)
-			return err_set(err, EPIPE, "the container init exited during setup");
+			return init_gone(o, pid, res, err);
 		switch (m.type) {
 		case SYNC_ERROR:
 			return err_set(err, EINVAL, "%s", m.text);
@@ -281,6 +334,33 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 	return o->rootless ? 0 : r;
 }
 
+/* root.path must name a directory of the container's own: the host's "/"
+ * (however spelled: "/.", "/..", a symlink) would fail only at pivot_root,
+ * as "Device or resource busy". */
+static int check_root_path(const struct spawn_opts *o, struct husk_error *err)
+{
+	const struct oci_config *cfg = o->cfg;
+	if (cfg->root == NULL || cfg->root->path == NULL)
+		return err_set(err, EINVAL, "config.json: root.path is required");
+	const char *rp = cfg->root->path;
+	char path[PATH_MAX];
+	int r = rp[0] == '/' ? fmt_into(path, sizeof(path), err, "root.path", "%s", rp)
+			     : fmt_into(path, sizeof(path), err, "root.path", "%s/%s", o->bundle, rp);
+	if (r < 0)
+		return r;
+	struct stat st, host;
+	if (stat(path, &st) < 0)
+		return err_sys(err, errno, "root.path: %s", rp);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, ENOTDIR, "root.path: %s is not a directory", rp);
+	if (stat("/", &host) == 0 && st.st_dev == host.st_dev && st.st_ino == host.st_ino)
+		return err_set(err, EINVAL,
+			       "root.path: \"%s\" is the host's root directory; a container needs "
+			       "a root filesystem of its own",
+			       rp);
+	return 0;
+}
+
 static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 			struct husk_error *err)
 {
@@ -298,7 +378,8 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
 	int r;
-	if ((r = hooks_validate(cfg->hooks, err)) < 0 || (r = devices_validate(cfg->linux, err)) < 0)
+	if ((r = check_root_path(o, err)) < 0 || (r = hooks_validate(cfg->hooks, err)) < 0 ||
+	    (r = devices_validate(cfg->linux, err)) < 0)
 		return r;
 	return process_validate(cfg->process, cfg->linux, err);
 }

@@ -25,6 +25,7 @@ fails_with() {
 	[ "$status" -eq 1 ]
 	local msg
 	msg=$(sed -n 's/.*level=error msg="\(.*\)"$/\1/p' <<<"$output" | tail -n 1)
+	msg=${msg//\\\"/\"}
 	[[ "$msg" == "$1"* ]]
 	[[ "$msg" == *"$2" ]]
 	assert_nothing_left "$ID"
@@ -124,4 +125,53 @@ fails_with() {
 	echo "$status: $output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"sleep"* ]]
+}
+
+@test "root.path \"/\" (however spelled) fails naming root.path, not at pivot_root" {
+	local p
+	for p in / /. //; do
+		update_config "$BUNDLE" ".root.path = \"$p\""
+		fails_with "root.path: \"$p\" is the host's root directory" "of its own"
+	done
+}
+
+@test "a 1-byte memory limit fails naming linux.resources.memory.limit" {
+	update_config "$BUNDLE" '.linux.resources.memory.limit = 1'
+	run husk_nowait create -b "$BUNDLE" "$ID"
+	echo "$status: $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.resources.memory.limit: the container init was killed by the OOM killer"*"1 bytes"* ]]
+	assert_nothing_left "$ID"
+}
+
+@test "a lost saved config: start and delete warn that the poststart/poststop hooks did not run" {
+	update_config "$BUNDLE" '.hooks.poststart = [{"path": "/bin/true"}] | .hooks.poststop = [{"path": "/bin/true"}]'
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" "$ID"
+	rm "$HUSK_ROOT/$ID/config.json"
+	run husk_nowait start "$ID"
+	echo "$status: $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"level=warning"*"poststart hooks not run"*"config.json"*"No such file"* ]]
+	run husk_nowait delete --force "$ID"
+	echo "$status: $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"level=warning"*"poststop hooks not run"*"config.json"* ]]
+	assert_nothing_left "$ID"
+}
+
+@test "a libselinux that fails to load is reported as itself, not as a host without SELinux" {
+	local lib
+	lib=$(readlink -f "$(ldconfig -p | sed -n 's/.*libselinux.so.1 (libc6,x86-64) => //p' | head -n 1)")
+	[ -f "$lib" ] || skip "libselinux.so.1 is not installed"
+	"$HUSK_BIN" --version | grep -q '+SELINUX' || skip "husk is built without SELinux support"
+	update_config "$BUNDLE" '.process.selinuxLabel = "system_u:system_r:container_t:s0"'
+	# in a private mount namespace: selinuxfs seems there, the library is empty
+	run unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /sys/fs && mkdir /sys/fs/selinux &&
+		mount --bind /dev/null "$1" && exec "$2" --root "$3" create -b "$4" "$5" </dev/null' \
+		sh "$lib" "$HUSK_BIN" "$HUSK_ROOT" "$BUNDLE" "$ID"
+	echo "$status: $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"process.selinuxLabel"*"libselinux cannot be loaded: "*"libselinux.so.1: file too short"* ]]
+	assert_nothing_left "$ID"
 }
