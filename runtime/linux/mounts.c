@@ -209,10 +209,13 @@ static void fs_context_message(int fsfd, char *buf, size_t size)
 static int new_fs_mount(const char *type, const char *source, const char *data,
 			const char *context, unsigned attrs, int *out, char *why, size_t why_size)
 {
-	char opts[4096];
 	int r = 0;
 
 	why[0] = '\0';
+	/* a copy to cut at the commas: whole, whatever its length */
+	_cleanup_free_ char *opts = strdup(data);
+	if (opts == NULL)
+		return -ENOMEM;
 	int fsfd = fsopen(type, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return -errno;
@@ -224,7 +227,6 @@ static int new_fs_mount(const char *type, const char *source, const char *data,
 		r = -errno;
 		snprintf(why, why_size, "linux.mountLabel \"%s\"", context);
 	}
-	snprintf(opts, sizeof(opts), "%s", data);
 	for (char *save = NULL, *o = strtok_r(opts, ",", &save); o && r == 0;
 	     o = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(o, '=');
@@ -562,7 +564,7 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 {
 	struct parsed_mount base = *pm, sub = *pm;
 	struct v1_hierarchy h;
-	char why[512], path[PATH_MAX];
+	char why[512];
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	int r;
@@ -599,11 +601,11 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 			continue;
 		/* straight in the new tmpfs: only husk has written to it, and
 		 * the name is one component */
-		snprintf(path, sizeof(path), "%s/%s", m->destination, h.name);
 		_cleanup_close_ int dir = -1;
 		if ((mkdirat(tmpfs, h.name, 0755) < 0 && errno != EEXIST) ||
 		    (dir = openat(tmpfs, h.name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			return err_sys(err, errno, "mounts[%zu]: mkdir %s", index, path);
+			return err_sys(err, errno, "mounts[%zu]: mkdir %s/%s", index, m->destination,
+				       h.name);
 		_cleanup_close_ int mnt = -1;
 		if (cgroupns) {
 			r = new_fs_mount("cgroup", "cgroup", h.data, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -618,7 +620,8 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 		}
 		r = attach(mnt, dir, &sub);
 		if (r < 0)
-			return err_sys(err, -r, "mounts[%zu]: mount cgroup %s on %s", index, h.name, path);
+			return err_sys(err, -r, "mounts[%zu]: mount cgroup %s on %s/%s", index, h.name,
+				       m->destination, h.name);
 		if (strchr(h.name, ',') == NULL)
 			continue;
 		char ctls[sizeof(h.name)];

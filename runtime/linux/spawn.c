@@ -143,23 +143,24 @@ static _Noreturn void child_fail(int sync_fd, struct husk_error *err)
 
 static int write_time_offsets(const struct oci_linux *lx, struct husk_error *err)
 {
-	char buf[256];
-	size_t pos = 0;
+	_cleanup_strbuf_ struct strbuf buf = STRBUF_INIT;
 	for (size_t i = 0; i < lx->timeOffsets.len; i++) {
 		const char *clock = lx->timeOffsets.keys[i];
 		if (strcmp(clock, "monotonic") != 0 && strcmp(clock, "boottime") != 0)
 			return err_set(err, EINVAL,
 				       "linux.timeOffsets: unknown clock \"%s\" (monotonic or boottime)",
 				       clock);
-		pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%s %lld %u\n", clock,
-					(long long)lx->timeOffsets.values[i].secs,
-					lx->timeOffsets.values[i].nanosecs);
+		sb_addf(&buf, "%s %lld %u\n", clock, (long long)lx->timeOffsets.values[i].secs,
+			lx->timeOffsets.values[i].nanosecs);
 	}
-	if (pos == 0)
+	if (sb_check(&buf, err, "linux.timeOffsets") < 0)
+		return -err->code;
+	if (buf.len == 0)
 		return 0;
 	_cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write_all(fd, buf, pos) < 0)
-		return err_sys(err, errno, "linux.timeOffsets: write /proc/self/timens_offsets");
+	int r = fd < 0 ? -errno : write_all(fd, buf.buf, buf.len);
+	if (r < 0)
+		return err_sys(err, -r, "linux.timeOffsets: write /proc/self/timens_offsets");
 	return 0;
 }
 

@@ -80,6 +80,18 @@ fails_with() {
 	[[ "$output" == *"createRuntime"* ]]
 }
 
+@test "a 5000-byte rlimit type, sysctl key and seccomp architecture: named, whole message" {
+	cp "$BUNDLE/config.json" "$TEST_TMP/config.orig"
+	update_config "$BUNDLE" ".process.rlimits = [{\"type\": \"RLIMIT_$LONG\", \"hard\": 1, \"soft\": 1}]"
+	fails_with "process.rlimits[0].type: unknown rlimit \"RLIMIT_aaa" 'aaa"'
+	cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
+	update_config "$BUNDLE" ".linux.sysctl = {\"net.$LONG\": \"1\"}"
+	fails_with "linux.sysctl: \"net.aaa" '" too long'
+	cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
+	update_config "$BUNDLE" ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"$LONG\"]}"
+	fails_with "linux.seccomp.architectures[0]: unknown architecture \"aaa" 'aaa"'
+}
+
 @test "huge env, hook env and annotations work whole" {
 	local big
 	big=$(head -c 100000 /dev/zero | tr '\0' e)
