@@ -15,6 +15,7 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 
 #ifdef HAVE_SELINUX
 /* libselinux, for queries only, loaded the first time one is made: linked
@@ -143,8 +144,9 @@ int lsm_set_exec_labels(int procfd, const struct oci_process *p, struct husk_err
 	}
 	if (r == 0 && p->apparmorProfile && p->apparmorProfile[0]) {
 		char cmd[4096];
-		if ((size_t)snprintf(cmd, sizeof(cmd), "exec %s", p->apparmorProfile) >= sizeof(cmd))
-			return err_set(err, ENAMETOOLONG, "process.apparmorProfile: the name is too long");
+		if (fmt_into(cmd, sizeof(cmd), err, "process.apparmorProfile", "exec %s",
+			     p->apparmorProfile) < 0)
+			return -err->code;
 		/* the AppArmor directory (5.8+) first, then the shared file */
 		r = write_attr(procfd, "apparmor/exec", cmd, "process.apparmorProfile", err);
 		if (r == ATTR_MISSING)

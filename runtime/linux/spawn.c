@@ -248,31 +248,38 @@ static long oom_kills(const struct spawn_result *res)
 /* The init went without a word (its sync socket closed): say how, from its
  * exit status (peeked at, not reaped: the caller still kills and waits for
  * it), and name the memory limit when the OOM killer took it. */
-static int init_gone(const struct spawn_opts *o, pid_t pid, const struct spawn_result *res,
-		     struct husk_error *err)
+static int child_gone(const struct spawn_opts *o, pid_t pid, const char *who,
+		      const struct spawn_result *res, struct husk_error *err)
 {
 	siginfo_t info = { 0 };
 	int r;
-	while ((r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
-		;
+	/* its end of the socket closes as it exits: give the exit a moment
+	 * to complete, but never wait on a process that lives on */
+	for (int tries = 0; tries < 100; tries++) {
+		info.si_pid = 0;
+		r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG);
+		if ((r < 0 && errno != EINTR) || (r == 0 && info.si_pid == pid))
+			break;
+		usleep(10000);
+	}
 	const struct oci_resources *rs = o->cfg->linux ? o->cfg->linux->resources : NULL;
 	long kills = oom_kills(res);
 	if (kills > 0 && rs && rs->memory && rs->memory->has_limit)
 		return err_set(err, ENOMEM,
-			       "linux.resources.memory.limit: the container init was killed by the "
-			       "OOM killer during setup (the limit of %lld bytes is too low)",
-			       (long long)rs->memory->limit);
+			       "linux.resources.memory.limit: %s was killed by the OOM killer "
+			       "during setup (the limit of %lld bytes is too low)",
+			       who, (long long)rs->memory->limit);
 	if (kills > 0)
 		return err_set(err, ENOMEM,
-			       "the container init was killed by the OOM killer during setup");
+			       "%s was killed by the OOM killer during setup", who);
 	if (r == 0 && info.si_pid == pid && (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED))
-		return err_set(err, ECHILD, "the container init was killed by signal %d (%s) during setup",
+		return err_set(err, ECHILD, "%s was killed by signal %d (%s) during setup", who,
 			       info.si_status, strsignal(info.si_status));
 	if (r == 0 && info.si_pid == pid && info.si_code == CLD_EXITED)
 		return err_set(err, ECHILD,
-			       "the container init exited with status %d during setup without an error",
+			       "%s exited with status %d during setup without an error", who,
 			       info.si_status);
-	return err_set(err, EPIPE, "the container init exited during setup");
+	return err_set(err, EPIPE, "%s exited during setup", who);
 }
 
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct cgroup_join *join,
@@ -287,7 +294,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 	if (r < 0)
 		return sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR
 			       ? err_set(err, EINVAL, "%s", m.text)
-			       : init_gone(o, pid, res, err);
+			       : child_gone(o, pid, "the container init", res, err);
 	res->start_time = process_start_time(pid);
 	if (o->on_spawned &&
 	    (r = o->on_spawned(o->on_spawned_arg, pid, res->start_time,
@@ -296,7 +303,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
 		if (r < 0)
-			return init_gone(o, pid, res, err);
+			return child_gone(o, pid, "the container init", res, err);
 		switch (m.type) {
 		case SYNC_ERROR:
 			return err_set(err, EINVAL, "%s", m.text);
@@ -458,8 +465,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		stage_pid = child;
 		if (plan.new_flags & CLONE_NEWUSER) {
 			if (sync_recv(sv[0], &m) < 0 || m.type != SYNC_WRITE_MAPS) {
-				r = m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
-							 : err_set(err, EPIPE, "namespace setup failed");
+				r = m.type == SYNC_ERROR
+					    ? err_set(err, EINVAL, "%s", m.text)
+					    : child_gone(o, stage_pid, "the namespace setup process", res, err);
 				goto out;
 			}
 			if ((r = ns_write_id_maps(stage_pid, o->cfg, err)) < 0)
@@ -467,8 +475,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			sync_send(sv[0], SYNC_GO, 0, NULL);
 		}
 		if (sync_recv(sv[0], &m) < 0 || m.type != SYNC_INIT_PID) {
-			r = m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
-						 : err_set(err, EPIPE, "namespace setup failed");
+			r = m.type == SYNC_ERROR
+				    ? err_set(err, EINVAL, "%s", m.text)
+				    : child_gone(o, stage_pid, "the namespace setup process", res, err);
 			goto out;
 		}
 		pid = m.value;
