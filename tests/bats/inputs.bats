@@ -154,6 +154,14 @@ fails_with() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"linux.resources.memory.limit: the container init was killed by the OOM killer"*"1 bytes"* ]]
 	assert_nothing_left "$ID"
+	# a time namespace takes the slow path: a process sets the namespaces
+	# up and forks the init
+	update_config "$BUNDLE" '.linux.namespaces += [{"type": "time"}]'
+	run husk_nowait create -b "$BUNDLE" "$ID"
+	echo "$status: $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.resources.memory.limit: "*"killed by the OOM killer"*"1 bytes"* ]]
+	assert_nothing_left "$ID"
 }
 
 @test "a lost saved config: start and delete warn that the poststart/poststop hooks did not run" {
