@@ -121,6 +121,9 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 	st->rootless = rec->rootless;
 	st->systemd_cgroup = rec->g->systemd_cgroup;
 	st->annotations = cfg->annotations;
+	if (st->ociVersion == NULL || st->id == NULL || st->bundle == NULL || st->rootfs == NULL ||
+	    st->created == NULL || (cgroup_path && st->cgroup_path == NULL))
+		return err_sys(err, ENOMEM, "create: the state");
 	return container_save(rec->dirfd, st, err);
 }
 
