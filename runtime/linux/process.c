@@ -1,6 +1,7 @@
 #include "runtime/linux/process.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/ioprio.h>
@@ -296,6 +297,10 @@ int process_validate(const struct oci_process *p, const struct oci_linux *lx,
 	unsigned long persona;
 	if (lx && lx->personality && (r = personality_value(lx->personality, &persona, err)) < 0)
 		return r;
+	/* the kernel's limit: checked here, not first met by setgroups in the init */
+	if (p->user && p->user->additionalGids.len > NGROUPS_MAX)
+		return err_set(err, E2BIG, "process.user.additionalGids: %zu entries, at most %d",
+			       p->user->additionalGids.len, NGROUPS_MAX);
 	if (p->args.len == 0)
 		return err_set(err, EINVAL, "process.args: must have at least one element");
 	if (p->cwd[0] != '/')

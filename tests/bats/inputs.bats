@@ -92,6 +92,11 @@ fails_with() {
 	fails_with "linux.seccomp.architectures[0]: unknown architecture \"aaa" 'aaa"'
 }
 
+@test "more additionalGids than the kernel takes fail naming the field before anything runs" {
+	update_config "$BUNDLE" '.process.user.additionalGids = [range(70000)]'
+	fails_with "process.user.additionalGids: 70000 entries, at most 65536" "65536"
+}
+
 @test "huge env, hook env and annotations work whole" {
 	local big
 	big=$(head -c 100000 /dev/zero | tr '\0' e)
