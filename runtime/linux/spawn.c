@@ -223,7 +223,6 @@ static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid,
 	return hook_state_json(o->id, status, pid, o->bundle, &o->cfg->annotations, out, err);
 }
 
-/* Parent side of the conversation once the init exists. */
 /* How many times the OOM killer struck in the container's memory cgroup
  * (0 when unknown): memory.events on v2, memory.oom_control on v1. */
 static long oom_kills(const struct spawn_result *res)
@@ -282,6 +281,7 @@ static int child_gone(const struct spawn_opts *o, pid_t pid, const char *who,
 	return err_set(err, EPIPE, "%s exited during setup", who);
 }
 
+/* Parent side of the conversation once the init exists. */
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct cgroup_join *join,
 		      struct spawn_result *res, struct husk_error *err)
 {
