@@ -89,6 +89,8 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 	s->path = strdup(path);
 	if (s->path == NULL)
 		return err_sys(err, ENOMEM, "store");
+	struct oci_layout *layout = NULL;
+	bool supported;
 	int r;
 	if (create && (r = mkdir_parents(path, 0700)) < 0) {
 		err_sys(err, -r, "store %s", path);
@@ -112,7 +114,6 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 		if ((r = init_layout(s, err)) < 0)
 			goto fail;
 	}
-	struct oci_layout *layout = NULL;
 	r = oci_decode_file(&oci_layout_type, s->dirfd, "oci-layout", "oci-layout",
 			    (void **)&layout, err);
 	if (r < 0) {
@@ -123,7 +124,7 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 			err_prefix(err, "store %s", path);
 		goto fail;
 	}
-	bool supported = strncmp(layout->imageLayoutVersion, "1.", 2) == 0;
+	supported = strncmp(layout->imageLayoutVersion, "1.", 2) == 0;
 	oci_free(&oci_layout_type, layout);
 	if (!supported) {
 		r = err_set(err, EINVAL, "store %s: unsupported imageLayoutVersion", path);
@@ -632,12 +633,14 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_r
 	*removed = 0;
 	*bytes = 0;
 	*layers_removed = 0;
+	int fd;
+	DIR *dir;
 	if (r < 0) {
 		err_sys(err, -r, "gc");
 		goto out;
 	}
-	int fd = openat(s->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	fd = openat(s->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (dir == NULL) {
 		r = err_sys(err, errno, "store %s: blobs/sha256", s->path);
 		if (fd >= 0)

@@ -153,6 +153,9 @@ static int decompress_layer(struct stream *st, const struct oci_descriptor *d)
 	st->blobfd = r;
 	st->compressed = digester_new();
 	struct archive *raw = archive_read_new();
+	struct archive_entry *e;
+	uint64_t total = 0;
+	struct chunk *c;
 	if (st->compressed == NULL || raw == NULL) {
 		r = err_sys(err, ENOMEM, "unpack");
 		goto out;
@@ -168,15 +171,13 @@ static int decompress_layer(struct stream *st, const struct oci_descriptor *d)
 		r = err_set(err, ENOTSUP, "libarchive: %s", archive_error_string(raw));
 		goto out;
 	}
-	struct archive_entry *e;
 	if (archive_read_open(raw, st, NULL, blob_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(raw, &e) != ARCHIVE_OK) {
 		r = err_set(err, EIO, "decompress: %s", archive_error_string(raw));
 		goto out;
 	}
-	uint64_t total = 0;
 	for (;;) {
-		struct chunk *c = stream_free_slot(st);
+		c = stream_free_slot(st);
 		if (c == NULL) {
 			r = 1;
 			goto out;
@@ -213,7 +214,7 @@ static int decompress_layer(struct stream *st, const struct oci_descriptor *d)
 		r = err_set(err, EIO, "blob digest mismatch: expected %s, got %s", d->digest, got);
 		goto out;
 	}
-	struct chunk *c = stream_free_slot(st);
+	c = stream_free_slot(st);
 	if (c == NULL) {
 		r = 1;
 		goto out;

@@ -1,6 +1,7 @@
 #include "runtime/container.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
 
 #define OCI_CUR struct container_state
@@ -68,8 +70,9 @@ int state_root_open(const char *root, bool create, int *out, struct husk_error *
 {
 	if (create && mkdir(root, 0700) < 0 && errno != EEXIST) {
 		/* the parent may be missing too (e.g. $XDG_RUNTIME_DIR/husk/sub) */
-		char path[4096];
-		snprintf(path, sizeof(path), "%s", root);
+		char path[PATH_MAX];
+		if (fmt_into(path, sizeof(path), err, "--root", "%s", root) < 0)
+			return -err->code;
 		for (char *p = path + 1; *p; p++) {
 			if (*p != '/')
 				continue;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "runtime/foreground.h"
 #include "runtime/lifecycle.h"
 #include "runtime/linux/enter.h"
@@ -25,6 +26,17 @@ struct exec_flags {
 	int preserve_fds;
 	oci_strings env, caps, gids;
 };
+
+/* The option lists exec_run collects: freed on every return. */
+static void exec_flags_free(struct exec_flags *f)
+{
+	oci_strings *lists[] = { &f->env, &f->caps, &f->gids };
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		for (size_t i = 0; i < lists[k]->len; i++)
+			free(lists[k]->items[i]);
+		free(lists[k]->items);
+	}
+}
 
 static int set_env(oci_strings *env, const char *kv)
 {
@@ -115,8 +127,10 @@ static int build_process(struct oci_config *cfg, const struct exec_flags *f, int
 			goto nomem;
 	}
 	if (f->user) {
-		char buf[64];
-		snprintf(buf, sizeof(buf), "%s", f->user);
+		/* the whole string: a fixed copy would cut a long one into another id */
+		_cleanup_free_ char *buf = strdup(f->user);
+		if (buf == NULL)
+			goto nomem;
 		char *colon = strchr(buf, ':');
 		if (colon)
 			*colon = '\0';
@@ -177,7 +191,7 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		{ "apparmor", required_argument, NULL, OPT_APPARMOR },
 		{ 0 },
 	};
-	struct exec_flags f = { 0 };
+	struct exec_flags f __attribute__((cleanup(exec_flags_free))) = { 0 };
 	int c, r;
 
 	while ((c = verb_getopt(&verb_exec, argc, argv, opts)) != -1) {
@@ -236,6 +250,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	char *state_json = NULL;
 	pid_t pid = -1;
 	struct tty_proxy tty = { .master = -1 };
+	struct enter_opts eo;
+	int sigfd;
 	sigset_t all, old;
 	sigfillset(&all);
 
@@ -259,8 +275,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	}
 	if (cfg->linux && cfg->linux->seccomp) {
 		char cache[PATH_MAX];
-		snprintf(cache, sizeof(cache), "%s/.seccomp-cache", g->root);
-		if ((r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
+		if ((r = fmt_into(cache, sizeof(cache), err, "--root", "%s/.seccomp-cache", g->root)) < 0 ||
+		    (r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
 			goto out;
 		/* the new process gets a listener fd of its own: the agent
 		 * hears of it like of the init */
@@ -284,7 +300,7 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		}
 	}
 	sigprocmask(SIG_BLOCK, &all, &old);
-	struct enter_opts eo = {
+	eo = (struct enter_opts){
 		.c = ct,
 		.cfg = cfg,
 		.proc = proc,
@@ -316,7 +332,7 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		if (recv_fd(pair[0], &tty.master, name, sizeof(name)) == 0)
 			tty_proxy_begin(&tty);
 	}
-	int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+	sigfd = signalfd(-1, &all, SFD_CLOEXEC);
 	r = wait_container(pid, sigfd, -1, tty.master >= 0 ? &tty : NULL);
 	close(sigfd);
 	tty_proxy_end(&tty);
@@ -335,15 +351,6 @@ out:
 	seccomp_free(seccomp);
 	oci_free(&oci_process_type, proc);
 	container_free(ct);
-	for (size_t i = 0; i < f.env.len; i++)
-		free(f.env.items[i]);
-	for (size_t i = 0; i < f.caps.len; i++)
-		free(f.caps.items[i]);
-	for (size_t i = 0; i < f.gids.len; i++)
-		free(f.gids.items[i]);
-	free(f.env.items);
-	free(f.caps.items);
-	free(f.gids.items);
 	return r;
 }
 

@@ -15,10 +15,12 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/lsm.h"
 #include "runtime/linux/mounts.h"
+#include "runtime/linux/namespaces.h"
 #include "runtime/linux/terminal.h"
 
 int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_error *err)
@@ -54,7 +56,8 @@ int write_pid_file(const char *path, pid_t pid, struct husk_error *err)
 {
 	char abs[PATH_MAX], num[16];
 	int n = snprintf(num, sizeof(num), "%d", (int)pid);
-	snprintf(abs, sizeof(abs), "%s", path);
+	if (fmt_into(abs, sizeof(abs), err, "--pid-file", "%s", path) < 0)
+		return -err->code;
 	char *slash = strrchr(abs, '/');
 	const char *name = slash ? slash + 1 : abs;
 	const char *dir = slash ? (slash == abs ? "/" : abs) : ".";
@@ -96,10 +99,12 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 
 	char created[64], rootfs[PATH_MAX];
 	log_time_now(created, sizeof(created));
-	if (cfg->root->path[0] == '/')
-		snprintf(rootfs, sizeof(rootfs), "%s", cfg->root->path);
-	else
-		snprintf(rootfs, sizeof(rootfs), "%s/%s", rec->bundle, cfg->root->path);
+	r = cfg->root->path[0] == '/'
+		    ? fmt_into(rootfs, sizeof(rootfs), err, "root.path", "%s", cfg->root->path)
+		    : fmt_into(rootfs, sizeof(rootfs), err, "root.path", "%s/%s", rec->bundle,
+			       cfg->root->path);
+	if (r < 0)
+		return r;
 	struct container_state *st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return err_sys(err, ENOMEM, "create");
@@ -116,6 +121,9 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 	st->rootless = rec->rootless;
 	st->systemd_cgroup = rec->g->systemd_cgroup;
 	st->annotations = cfg->annotations;
+	if (st->ociVersion == NULL || st->id == NULL || st->bundle == NULL || st->rootfs == NULL ||
+	    st->created == NULL || (cgroup_path && st->cgroup_path == NULL))
+		return err_sys(err, ENOMEM, "create: the state");
 	return container_save(rec->dirfd, st, err);
 }
 
@@ -130,6 +138,9 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	struct husk_seccomp *seccomp = NULL;
 	int listener_fd = -1;
 	int *idmap_fds = NULL;
+	struct record rec;
+	struct spawn_opts so;
+	struct container *c;
 	int r;
 
 	res->sync_fd = -1;
@@ -145,7 +156,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if (r < 0)
 		return r;
 	/* before anything exists: a refused label leaves nothing behind */
-	if ((r = lsm_check_config(cfg, err)) < 0)
+	if ((r = lsm_check_config(cfg, err)) < 0 || (r = id_maps_check(cfg, err)) < 0)
 		goto fail;
 
 	if ((r = open_root(g, true, &rootfd, err)) < 0)
@@ -158,8 +169,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 
 	if (cfg->linux && cfg->linux->seccomp) {
 		char cache[PATH_MAX];
-		snprintf(cache, sizeof(cache), "%s/.seccomp-cache", g->root);
-		if ((r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
+		if ((r = fmt_into(cache, sizeof(cache), err, "--root", "%s/.seccomp-cache", g->root)) < 0 ||
+		    (r = seccomp_prepare(cfg->linux->seccomp, cache, &seccomp, err)) < 0)
 			goto fail;
 		if (seccomp_uses_notify(seccomp)) {
 			if (cfg->linux->seccomp->listenerPath == NULL) {
@@ -175,8 +186,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if ((r = idmapped_mounts_prepare(cfg, bundle, &idmap_fds, err)) < 0)
 		goto fail;
 
-	struct record rec = { .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd };
-	struct spawn_opts so = {
+	rec = (struct record){ .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd };
+	so = (struct spawn_opts){
 		.id = co->id,
 		.bundle = bundle,
 		.cfg = cfg,
@@ -213,7 +224,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if (co->pid_file && (r = write_pid_file(co->pid_file, res->pid, err)) < 0)
 		goto fail;
 
-	struct container *c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->id = strdup(co->id)) == NULL) {
 		free(c);
 		r = err_sys(err, ENOMEM, "create");
@@ -321,7 +332,14 @@ int lifecycle_start(struct container *c, struct husk_error *err)
 	c->state->status = strdup("running");
 
 	struct oci_config *cfg = NULL;
-	if (container_config(c, &cfg, err) == 0 && cfg->hooks && cfg->hooks->poststart.len) {
+	struct husk_error cfg_err = { 0 };
+	/* the container runs now: a lost config cannot undo that, but the
+	 * hooks it held must not be skipped in silence */
+	if (container_config(c, &cfg, &cfg_err) < 0)
+		log_warn("container \"%s\": poststart hooks not run: the saved config (%s in its "
+			 "state directory) cannot be read: %s",
+			 c->id, CONFIG_COPY, cfg_err.msg);
+	else if (cfg->hooks && cfg->hooks->poststart.len) {
 		_cleanup_free_ char *state = NULL;
 		struct husk_error hook_err = { 0 };
 		if (hook_state_json(c->id, "running", c->state->pid, c->state->bundle,
@@ -338,9 +356,11 @@ int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *er
 		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
 	if (all && c->state->cgroup_path && sig == SIGKILL && cgroup_mode() == CGROUP_V2) {
 		/* cgroup.kill: the kernel kills every process, forks in flight too */
-		char file[4200];
-		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/cgroup.kill", c->state->cgroup_path);
-		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		char file[PATH_MAX];
+		int fd = fmt_into(file, sizeof(file), err, "cgroupPath", "/sys/fs/cgroup%s/cgroup.kill",
+				  c->state->cgroup_path);
+		if (fd == 0)
+			fd = open(file, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			int r = write_all(fd, "1", 1);
 			close(fd);
@@ -401,7 +421,13 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 			return r;
 	}
 	struct oci_config *cfg = NULL;
-	if (container_config(c, &cfg, err) == 0 && cfg->hooks && cfg->hooks->poststop.len) {
+	struct husk_error cfg_err = { 0 };
+	/* the container is gone: refusing to delete it would block its id */
+	if (container_config(c, &cfg, &cfg_err) < 0)
+		log_warn("container \"%s\": poststop hooks not run: the saved config (%s in its "
+			 "state directory) cannot be read: %s",
+			 c->id, CONFIG_COPY, cfg_err.msg);
+	else if (cfg->hooks && cfg->hooks->poststop.len) {
 		_cleanup_free_ char *state = NULL;
 		struct husk_error hook_err = { 0 };
 		if (hook_state_json(c->id, "stopped", 0, c->state->bundle, &c->state->annotations, &state,

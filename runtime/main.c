@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/strbuf.h"
 #include "oci-spec/runtime-spec.h"
 #include "runtime/husk.h"
 #include "runtime/linux/cloned-exe.h"
@@ -251,9 +253,11 @@ int main(int argc, char **argv)
 		return report_failure(r, &err);
 	if (g.root == NULL) {
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
-		static char rootless_root[4096];
+		static char rootless_root[PATH_MAX];
 		if (geteuid() != 0 && g.rootless != 0 && xdg && *xdg) {
-			snprintf(rootless_root, sizeof(rootless_root), "%s/husk", xdg);
+			if ((r = fmt_into(rootless_root, sizeof(rootless_root), &err, "$XDG_RUNTIME_DIR",
+					  "%s/husk", xdg)) < 0)
+				return report_failure(r, &err);
 			g.root = rootless_root;
 		} else {
 			g.root = "/run/husk";

@@ -19,23 +19,49 @@ static bool has_pid(const pid_t *pids, size_t n, pid_t pid)
 	return false;
 }
 
+/* The col-th whitespace-separated word of line (NULL when it has fewer),
+ * its length in *len; line is left as it is. */
+static const char *word_at(const char *line, int col, size_t *len)
+{
+	const char *p = line;
+	for (int i = 0;; i++) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			return NULL;
+		size_t n = strcspn(p, " \t");
+		if (i == col) {
+			*len = n;
+			return p;
+		}
+		p += n;
+	}
+}
+
 /* Run ps(1) with the given options and keep the header and the lines of
  * our pids, found by the PID column of the header. */
 static int ps_table(char **ps_args, int nargs, const pid_t *pids, size_t n, struct husk_error *err)
 {
+	/* "ps", -ef or the caller's options, NULL: built before the fork */
+	_cleanup_free_ char **argv = calloc((size_t)nargs + 3, sizeof(char *));
+	if (argv == NULL)
+		return err_sys(err, ENOMEM, "ps");
+	int argc = 0;
+	argv[argc++] = "ps";
+	if (nargs == 0)
+		argv[argc++] = "-ef";
+	for (int i = 0; i < nargs; i++)
+		argv[argc++] = ps_args[i];
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return err_sys(err, errno, "ps: pipe");
 	pid_t child = fork();
-	if (child < 0)
-		return err_sys(err, errno, "ps: fork");
+	if (child < 0) {
+		int e = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return err_sys(err, e, "ps: fork");
+	}
 	if (child == 0) {
-		char *argv[64] = { "ps" };
-		int argc = 1;
-		if (nargs == 0)
-			argv[argc++] = "-ef";
-		for (int i = 0; i < nargs && argc < 63; i++)
-			argv[argc++] = ps_args[i];
 		dup2(fds[1], STDOUT_FILENO);
 		execvp("ps", argv);
 		_exit(127);
@@ -46,30 +72,32 @@ static int ps_table(char **ps_args, int nargs, const pid_t *pids, size_t n, stru
 	int r = read_fd_all(fds[0], "ps output", 1 << 24, &out, &len, err);
 	close(fds[0]);
 	int status;
-	waitpid(child, &status, 0);
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_sys(err, errno, "ps: wait");
 	if (r < 0)
 		return r;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return err_set(err, ENOENT, "ps: cannot run ps (is procps installed?)");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return err_set(err, EINVAL, "ps failed (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 
 	char *save = NULL, *line = strtok_r(out, "\n", &save);
 	if (line == NULL)
 		return 0;
-	int column = -1, col = 0;
-	char header[4096];
-	snprintf(header, sizeof(header), "%s", line);
-	for (char *s2 = NULL, *w = strtok_r(header, " \t", &s2); w; w = strtok_r(NULL, " \t", &s2), col++)
-		if (strcmp(w, "PID") == 0)
+	int column = -1;
+	size_t wlen;
+	const char *w;
+	for (int col = 0; (w = word_at(line, col, &wlen)) != NULL; col++)
+		if (wlen == 3 && strncmp(w, "PID", 3) == 0) {
 			column = col;
+			break;
+		}
 	if (column < 0)
 		return err_set(err, EINVAL, "ps: its output has no PID column");
 	printf("%s\n", line);
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-		char copy[4096];
-		snprintf(copy, sizeof(copy), "%s", line);
-		char *s2 = NULL, *w = strtok_r(copy, " \t", &s2);
-		for (int i = 0; w && i < column; i++)
-			w = strtok_r(NULL, " \t", &s2);
+		w = word_at(line, column, &wlen);
 		if (w && has_pid(pids, n, (pid_t)atoi(w)))
 			printf("%s\n", line);
 	}

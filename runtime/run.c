@@ -67,13 +67,14 @@ static int run_run(struct husk_globals *g, int argc, char **argv, struct husk_er
 
 	struct container *ct = NULL;
 	struct spawn_result res;
+	struct tty_proxy tty = { .master = -1 };
+	int sigfd;
 	int r = lifecycle_create(g, &co, &ct, &res, err);
 	if (pair[1] >= 0)
 		close(pair[1]);
 	if (r < 0)
 		goto out;
 
-	struct tty_proxy tty = { .master = -1 };
 	if (pair[0] >= 0) {
 		char name[64];
 		struct pollfd pfd = { .fd = pair[0], .events = POLLIN };
@@ -99,7 +100,7 @@ static int run_run(struct husk_globals *g, int argc, char **argv, struct husk_er
 	/* while we wait, other husk commands (delete --force) may act on it */
 	flock(ct->dirfd, LOCK_UN);
 
-	int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+	sigfd = signalfd(-1, &all, SFD_CLOEXEC);
 	r = wait_container(ct->state->pid, sigfd, res.sync_fd, tty.master >= 0 ? &tty : NULL);
 	close(sigfd);
 	tty_proxy_end(&tty);

@@ -214,7 +214,15 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 	};
 	const char *resources_file = NULL;
 	struct oci_resources *flags = calloc(1, sizeof(*flags)), *upd = NULL;
-	int c, r;
+	/* declared before the first goto: a jump past an initialisation would
+	 * leave the cleanups below with garbage (-Wjump-misses-init) */
+	int c, r, rootfd = -1;
+	const char *id;
+	struct container *ct = NULL;
+	struct oci_config *cfg = NULL;
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	bool new_devices;
 
 	if (flags == NULL)
 		return err_sys(err, ENOMEM, "update");
@@ -236,10 +244,9 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 	}
 	if ((r = verb_need_args(&verb_update, argc, 1, "a container id")) != 0)
 		goto out_flags;
-	const char *id = argv[optind];
+	id = argv[optind];
 	if (resources_file) {
 		_cleanup_free_ char *buf = NULL;
-		size_t len;
 		r = strcmp(resources_file, "-") == 0
 			    ? read_fd_all(STDIN_FILENO, "stdin", 1 << 20, &buf, &len, err)
 			    : read_file_at(AT_FDCWD, resources_file, 1 << 20, &buf, &len, err);
@@ -256,13 +263,8 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 	/* flags win over the file */
 	merge(upd, flags);
 
-	int rootfd;
 	if ((r = open_root_for(g, id, &rootfd, err)) < 0)
 		goto out_upd;
-	struct container *ct = NULL;
-	struct oci_config *cfg = NULL;
-	_cleanup_free_ char *json = NULL;
-	size_t len;
 	if ((r = container_load(rootfd, id, true, &ct, err)) < 0)
 		goto out;
 	if (ct->status == STATUS_STOPPED) {
@@ -284,7 +286,7 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 		r = err_sys(err, ENOMEM, "update");
 		goto out;
 	}
-	bool new_devices = upd->devices.items != NULL;
+	new_devices = upd->devices.items != NULL;
 	merge(cfg->linux->resources, upd);
 	if ((r = cgroup_apply_resources(ct->state->cgroup_path, cfg->linux->resources, err)) < 0 ||
 	    (new_devices && (r = cgroup_apply_devices(ct->state->cgroup_path, cfg, err)) < 0))

@@ -55,6 +55,10 @@ check_PROGRAMS += tests/tools/sessionkey
 tests_tools_sessionkey_SOURCES = tests/tools/sessionkey.c
 tests_tools_sessionkey_LDFLAGS = -static
 
+# fault injection for the bats suites: one kind of syscall fails with an errno
+check_PROGRAMS += tests/tools/deny-syscall
+tests_tools_deny_syscall_SOURCES = tests/tools/deny-syscall.c
+
 TESTS += tests/unit/test-oci-spec tests/unit/test-common tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh

@@ -68,6 +68,8 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 	char exe[4096];
 	char *process_state = NULL;
 	size_t process_state_len = 0;
+	char **argv, **envp;
+	unsigned first;
 
 	/* its parent is husk (CLONE_PARENT) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -95,7 +97,7 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 	umask(p->user && p->user->has_umask ? p->user->umask : 022);
 	if (process_chdir(p, &err) < 0 || process_find_executable(p, exe, sizeof(exe), &err) < 0)
 		goto fail;
-	unsigned first = 3u + (unsigned)eo->preserve_fds;
+	first = 3u + (unsigned)eo->preserve_fds;
 	for (unsigned fd = 3; fd < first; fd++) {
 		int fl = fcntl((int)fd, F_GETFD);
 		if (fl >= 0)
@@ -118,8 +120,8 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 	if (eo->listener_fd >= 0)
 		close(eo->listener_fd);
 
-	char **argv = calloc(p->args.len + 1, sizeof(char *));
-	char **envp = calloc(p->env.len + 1, sizeof(char *));
+	argv = calloc(p->args.len + 1, sizeof(char *));
+	envp = calloc(p->env.len + 1, sizeof(char *));
 	if (argv == NULL || envp == NULL)
 		_exit(127);
 	memcpy(argv, p->args.items, p->args.len * sizeof(char *));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,31 +63,86 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 	free(args);
 	free(env);
 	close(in[0]);
-	/* a hook that does not read its stdin must not make us fail; the old
-	 * disposition comes back, since the init's will reach the container */
-	struct sigaction ignore = { .sa_handler = SIG_IGN }, old_pipe;
-	sigaction(SIGPIPE, &ignore, &old_pipe);
-	write_all(in[1], state, strlen(state));
-	close(in[1]);
-	sigaction(SIGPIPE, &old_pipe, NULL);
-
 	int status = 0;
 	int pidfd = pidfd_open(pid, 0);
-	if (pidfd >= 0 && h->has_timeout && h->timeout > 0) {
-		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-		int n;
-		while ((n = poll(&pfd, 1, h->timeout * 1000)) < 0 && errno == EINTR)
+	if (pidfd < 0) {
+		int e = errno;
+		close(in[1]);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		if (n == 0) {
+		return err_sys(err, e, "%s hook %zu (%s): pidfd_open", kind, index, h->path);
+	}
+	/* The state goes in while we wait, without blocking: a hook that
+	 * never reads a state larger than the pipe holds must still meet its
+	 * timeout, and one that exits early must not make us fail. The old
+	 * SIGPIPE disposition comes back, since the init's reaches the
+	 * container. */
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old_pipe;
+	sigaction(SIGPIPE, &ignore, &old_pipe);
+	int fl = fcntl(in[1], F_GETFL);
+	if (fl >= 0)
+		fcntl(in[1], F_SETFL, fl | O_NONBLOCK);
+	const char *todo = state;
+	size_t left = strlen(state);
+	struct timespec now, deadline = { 0 };
+	bool timed = h->has_timeout && h->timeout > 0, exited = false;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timed ? h->timeout : 0;
+	while (!exited) {
+		struct pollfd pfd[2] = { { .fd = pidfd, .events = POLLIN },
+					 { .fd = in[1], .events = POLLOUT } };
+		int wait_ms = -1;
+		if (timed) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long ms = (long long)(deadline.tv_sec - now.tv_sec) * 1000 +
+				       (deadline.tv_nsec - now.tv_nsec) / 1000000;
+			wait_ms = ms > 0 ? (int)(ms > 1 << 30 ? 1 << 30 : ms) : 0;
+		}
+		int n = poll(pfd, in[1] >= 0 ? 2 : 1, wait_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			if (in[1] >= 0)
+				close(in[1]);
+			sigaction(SIGPIPE, &old_pipe, NULL);
 			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-			waitpid(pid, &status, 0);
 			close(pidfd);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return err_sys(err, e, "%s hook %zu (%s): poll", kind, index, h->path);
+		}
+		if (n == 0) {
+			if (in[1] >= 0)
+				close(in[1]);
+			sigaction(SIGPIPE, &old_pipe, NULL);
+			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+			close(pidfd);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
 			return err_set(err, ETIMEDOUT, "%s hook %zu (%s) timed out after %d s", kind, index,
 				       h->path, h->timeout);
 		}
+		if (in[1] >= 0 && pfd[1].revents) {
+			ssize_t w = left ? write(in[1], todo, left) : 0;
+			if (w > 0) {
+				todo += w;
+				left -= (size_t)w;
+			}
+			/* all written, or the hook closed its end (EPIPE) */
+			if (left == 0 || (w < 0 && errno != EAGAIN && errno != EINTR)) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+		if (pfd[0].revents & POLLIN)
+			exited = true;
 	}
-	if (pidfd >= 0)
-		close(pidfd);
+	if (in[1] >= 0)
+		close(in[1]);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	close(pidfd);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return err_sys(err, errno, "%s hook %zu: wait", kind, index);

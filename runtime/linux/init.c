@@ -362,16 +362,19 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	if (o->seccomp && p->noNewPrivileges && install_seccomp(&in) < 0)
 		goto exec_failed;
 
-	char **argv = calloc(p->args.len + 1, sizeof(char *));
-	char **envp = calloc(p->env.len + 1, sizeof(char *));
-	if (argv == NULL || envp == NULL)
-		_exit(127);
-	memcpy(argv, p->args.items, p->args.len * sizeof(char *));
-	if (p->env.len)
-		memcpy(envp, p->env.items, p->env.len * sizeof(char *));
-	reset_signals();
-	execve(exe, argv, envp);
-	err_sys(&in.err, errno, "exec %s", exe);
+	{
+		/* a block: the gotos above jump past it to exec_failed */
+		char **argv = calloc(p->args.len + 1, sizeof(char *));
+		char **envp = calloc(p->env.len + 1, sizeof(char *));
+		if (argv == NULL || envp == NULL)
+			_exit(127);
+		memcpy(argv, p->args.items, p->args.len * sizeof(char *));
+		if (p->env.len)
+			memcpy(envp, p->env.items, p->env.len * sizeof(char *));
+		reset_signals();
+		execve(exe, argv, envp);
+		err_sys(&in.err, errno, "exec %s", exe);
+	}
 exec_failed:
 	/* tell `start` why (it waits on the fifo); `run` also listens on the
 	 * sync socket */

@@ -15,11 +15,14 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 
 #ifdef HAVE_SELINUX
 /* libselinux, for queries only, loaded the first time one is made: linked
  * in, it and the pcre2 it needs would load (and run their constructors)
  * in every husk command, most of which never ask. */
+static char selinux_load_error[512];
+
 static void *selinux_sym(const char *name)
 {
 	static void *lib;
@@ -27,8 +30,14 @@ static void *selinux_sym(const char *name)
 	if (!tried) {
 		tried = true;
 		lib = dlopen("libselinux.so.1", RTLD_NOW | RTLD_LOCAL);
-		if (lib == NULL)
-			log_debug("libselinux: %s", dlerror());
+		if (lib == NULL) {
+			/* kept: a host with selinuxfs whose library fails to load
+			 * is not a host without SELinux, and the user needs why */
+			const char *why = dlerror();
+			snprintf(selinux_load_error, sizeof(selinux_load_error), "%s",
+				 why ? why : "unknown error");
+			log_debug("libselinux: %s", selinux_load_error);
+		}
 	}
 	return lib ? dlsym(lib, name) : NULL;
 }
@@ -58,6 +67,12 @@ bool lsm_apparmor_enabled(void)
 static int check_label(const char *field, const char *value, const char *lsm, bool host_has,
 		       struct husk_error *err)
 {
+#ifdef HAVE_SELINUX
+	if (!host_has && strcmp(lsm, "SELinux") == 0 && selinux_load_error[0])
+		return err_set(err, ELIBACC,
+			       "%s: \"%s\": this host has selinuxfs but libselinux cannot be loaded: %s",
+			       field, value, selinux_load_error);
+#endif
 	if (!host_has)
 		return err_set(err, EOPNOTSUPP,
 			       "%s: \"%s\" asks for %s, which this host does not run (remove the field "
@@ -129,8 +144,9 @@ int lsm_set_exec_labels(int procfd, const struct oci_process *p, struct husk_err
 	}
 	if (r == 0 && p->apparmorProfile && p->apparmorProfile[0]) {
 		char cmd[4096];
-		if ((size_t)snprintf(cmd, sizeof(cmd), "exec %s", p->apparmorProfile) >= sizeof(cmd))
-			return err_set(err, ENAMETOOLONG, "process.apparmorProfile: the name is too long");
+		if (fmt_into(cmd, sizeof(cmd), err, "process.apparmorProfile", "exec %s",
+			     p->apparmorProfile) < 0)
+			return -err->code;
 		/* the AppArmor directory (5.8+) first, then the shared file */
 		r = write_attr(procfd, "apparmor/exec", cmd, "process.apparmorProfile", err);
 		if (r == ATTR_MISSING)

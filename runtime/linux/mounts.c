@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -19,6 +20,8 @@
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "common/resolve.h"
+#include "common/strbuf.h"
+#include "runtime/linux/namespaces.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -207,10 +210,13 @@ static int new_fs_mount_in(const char *type, const char *source, const char *dat
 			   const char *context, unsigned attrs, int pidns_fd, int *out, char *why,
 			   size_t why_size)
 {
-	char opts[4096];
 	int r = 0;
 
 	why[0] = '\0';
+	/* a copy to cut at the commas: whole, whatever its length */
+	_cleanup_free_ char *opts = strdup(data);
+	if (opts == NULL)
+		return -ENOMEM;
 	int fsfd = fsopen(type, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return -errno;
@@ -226,7 +232,6 @@ static int new_fs_mount_in(const char *type, const char *source, const char *dat
 		r = -errno;
 		snprintf(why, why_size, "linux.mountLabel \"%s\"", context);
 	}
-	snprintf(opts, sizeof(opts), "%s", data);
 	for (char *save = NULL, *o = strtok_r(opts, ",", &save); o && r == 0;
 	     o = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(o, '=');
@@ -265,59 +270,74 @@ static int new_fs_mount(const char *type, const char *source, const char *data,
 	return new_fs_mount_in(type, source, data, context, attrs, -1, out, why, why_size);
 }
 
-static void bind_source(const char *bundle, const char *source, char *out, size_t size)
+/* A bind mount's source as a host path (relative ones are in the bundle);
+ * too long fails naming the field instead of binding a truncated path. */
+static int bind_source(const char *bundle, const char *source, size_t index, char *out, size_t size,
+		       struct husk_error *err)
 {
+	char what[64];
+	snprintf(what, sizeof(what), "mounts[%zu].source", index);
 	if (source[0] == '/')
-		snprintf(out, size, "%s", source);
-	else
-		snprintf(out, size, "%s/%s", bundle, source);
+		return fmt_into(out, size, err, what, "%s", source);
+	return fmt_into(out, size, err, what, "%s/%s", bundle, source);
 }
 
 /* A user namespace holding the mount's mappings, by fd: a child enters a
- * new one and waits while we write its maps and open it. */
+ * new one and reports how that went over a socket, then waits (until our
+ * end closes) while we write its maps and open it. */
 static int idmap_userns(const struct oci_mount *m, size_t index, struct husk_error *err)
 {
-	int pipefd[2];
-	char path[64], buf[4096];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_sys(err, errno, "mounts[%zu]: pipe", index);
+	_cleanup_strbuf_ struct strbuf uid_map = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf gid_map = STRBUF_INIT;
+	struct strbuf *maps[2] = { &uid_map, &gid_map };
+	const char *fields[2] = { "uidMappings", "gidMappings" };
+	const char *files[2] = { "uid_map", "gid_map" };
+	char field[64], path[64];
+	int r, sv[2];
+
+	/* both maps first: a refused one leaves nothing to undo */
+	for (int k = 0; k < 2; k++) {
+		snprintf(field, sizeof(field), "mounts[%zu].%s", index, fields[k]);
+		if ((r = id_map_format(k ? &m->gidMappings : &m->uidMappings, field, maps[k], err)) < 0)
+			return r;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_sys(err, errno, "mounts[%zu]: socketpair", index);
 	pid_t pid = fork();
-	if (pid < 0)
-		return err_sys(err, errno, "mounts[%zu]: fork", index);
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return err_sys(err, e, "mounts[%zu]: fork the mapping namespace's process", index);
+	}
 	if (pid == 0) {
-		char c;
-		close(pipefd[1]);
-		if (unshare(CLONE_NEWUSER) < 0)
+		close(sv[0]);
+		int e = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
+		if (write(sv[1], &e, sizeof(e)) != (ssize_t)sizeof(e) || e)
 			_exit(1);
-		ssize_t unused = read(pipefd[0], &c, 1);
+		char c;
+		ssize_t unused = read(sv[1], &c, 1);
 		(void)unused;
 		_exit(0);
 	}
-	close(pipefd[0]);
-	int r = 0, fd = -1;
-	const oci_id_mappings *maps[2] = { &m->uidMappings, &m->gidMappings };
-	const char *files[2] = { "uid_map", "gid_map" };
-	/* wait for the child to be in its namespace: its ns link changes */
-	char own[64], theirs[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	ssize_t n1 = readlink("/proc/self/ns/user", own, sizeof(own) - 1);
-	for (int tries = 0; tries < 10000; tries++) {
-		ssize_t n2 = readlink(path, theirs, sizeof(theirs) - 1);
-		if (n2 > 0 && (n2 != n1 || memcmp(own, theirs, (size_t)n2) != 0))
-			break;
-		usleep(100);
-	}
+	close(sv[1]);
+	int fd = -1, child_errno = 0;
+	ssize_t n;
+	while ((n = read(sv[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		r = err_sys(err, errno, "mounts[%zu]: read from the mapping namespace's process", index);
+	else if (n != (ssize_t)sizeof(child_errno))
+		r = err_set(err, ECHILD, "mounts[%zu]: the mapping namespace's process died", index);
+	else if (child_errno)
+		r = err_sys(err, child_errno, "mounts[%zu]: unshare a user namespace for the mapping",
+			    index);
 	for (int k = 0; k < 2 && r == 0; k++) {
-		size_t pos = 0;
-		for (size_t i = 0; i < maps[k]->len; i++)
-			pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%u %u %u\n",
-						maps[k]->items[i].containerID, maps[k]->items[i].hostID,
-						maps[k]->items[i].size);
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[k]);
 		int mfd = open(path, O_WRONLY | O_CLOEXEC);
-		if (mfd < 0 || write_all(mfd, buf, pos) < 0)
-			r = err_sys(err, errno, "mounts[%zu].%s: write %s", index,
-				    k ? "gidMappings" : "uidMappings", files[k]);
+		int w = mfd < 0 ? -errno : write_all(mfd, maps[k]->buf, maps[k]->len);
+		if (w < 0)
+			r = err_sys(err, -w, "mounts[%zu].%s: write %s", index, fields[k], files[k]);
 		if (mfd >= 0)
 			close(mfd);
 	}
@@ -327,8 +347,9 @@ static int idmap_userns(const struct oci_mount *m, size_t index, struct husk_err
 		if (fd < 0)
 			r = err_sys(err, errno, "mounts[%zu]: open the mapping namespace", index);
 	}
-	close(pipefd[1]);
-	waitpid(pid, NULL, 0);
+	close(sv[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	return r < 0 ? r : fd;
 }
 
@@ -360,7 +381,8 @@ int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, in
 			return err_set(err, EINVAL, "mounts[%zu]: uidMappings need a bind mount", i);
 		if (!m->uidMappings.len || !m->gidMappings.len)
 			return err_set(err, EINVAL, "mounts[%zu]: give both uidMappings and gidMappings", i);
-		bind_source(bundle, m->source, source, sizeof(source));
+		if ((r = bind_source(bundle, m->source, i, source, sizeof(source), err)) < 0)
+			return r;
 		int userns = idmap_userns(m, i, err);
 		if (userns < 0)
 			return userns;
@@ -424,13 +446,15 @@ static int do_bind_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size
 
 	if (m->source == NULL)
 		return err_set(err, EINVAL, "mounts[%zu]: a bind mount needs a source", index);
-	bind_source(ctx->bundle, m->source, source, sizeof(source));
+	int r = bind_source(ctx->bundle, m->source, index, source, sizeof(source), err);
+	if (r < 0)
+		return r;
 	_cleanup_close_ int srcfd = open(source, O_PATH | O_CLOEXEC);
 	if (srcfd < 0 || fstat(srcfd, &st) < 0)
 		return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
 
 	_cleanup_close_ int target = -1;
-	int r = target = create_in_root(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, err);
+	r = target = create_in_root(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, err);
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
 	_cleanup_close_ int tree = -1;
@@ -564,14 +588,18 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 {
 	struct parsed_mount base = *pm, sub = *pm;
 	struct v1_hierarchy h;
-	char why[512], path[PATH_MAX], buf[8192];
+	char why[512];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
 	int r;
 
+	/* one line per hierarchy, each with the (config-given) cgroup path:
+	 * read it all, a fixed buffer would drop the last ones */
 	_cleanup_close_ int cgfd = openat(ctx->procfd, "self/cgroup", O_RDONLY | O_CLOEXEC);
-	ssize_t n = cgfd < 0 ? -1 : read(cgfd, buf, sizeof(buf) - 1);
-	if (n < 0)
+	if (cgfd < 0)
 		return err_sys(err, errno, "mounts[%zu]: read /proc/self/cgroup", index);
-	buf[n] = '\0';
+	if ((r = read_fd_all(cgfd, "/proc/self/cgroup", 1 << 20, &buf, &len, err)) < 0)
+		return err_prefix(err, "mounts[%zu]", index);
 
 	_cleanup_close_ int target = -1;
 	r = target = mkdir_in_root(ctx->rootfd, m->destination, 0755, err);
@@ -597,11 +625,11 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 			continue;
 		/* straight in the new tmpfs: only husk has written to it, and
 		 * the name is one component */
-		snprintf(path, sizeof(path), "%s/%s", m->destination, h.name);
 		_cleanup_close_ int dir = -1;
 		if ((mkdirat(tmpfs, h.name, 0755) < 0 && errno != EEXIST) ||
 		    (dir = openat(tmpfs, h.name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			return err_sys(err, errno, "mounts[%zu]: mkdir %s", index, path);
+			return err_sys(err, errno, "mounts[%zu]: mkdir %s/%s", index, m->destination,
+				       h.name);
 		_cleanup_close_ int mnt = -1;
 		if (cgroupns) {
 			r = new_fs_mount("cgroup", "cgroup", h.data, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -616,7 +644,8 @@ static int do_cgroup_v1_mount(struct rootfs_ctx *ctx, const struct oci_mount *m,
 		}
 		r = attach(mnt, dir, &sub);
 		if (r < 0)
-			return err_sys(err, -r, "mounts[%zu]: mount cgroup %s on %s", index, h.name, path);
+			return err_sys(err, -r, "mounts[%zu]: mount cgroup %s on %s/%s", index, h.name,
+				       m->destination, h.name);
 		if (strchr(h.name, ',') == NULL)
 			continue;
 		char ctls[sizeof(h.name)];
@@ -734,8 +763,10 @@ static int make_device_at(struct rootfs_ctx *ctx, int pfd, const char *name, con
 	}
 	/* bind the host's node: find it by number under /dev */
 	char host[PATH_MAX];
-	snprintf(host, sizeof(host), "/dev/%s", path + (strncmp(path, "/dev/", 5) == 0 ? 5 : 0));
 	struct stat st;
+	if (fmt_into(host, sizeof(host), err, path, "/dev/%s",
+		     path + (strncmp(path, "/dev/", 5) == 0 ? 5 : 0)) < 0)
+		return -err->code;
 	_cleanup_close_ int src = open(host, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 	if (src < 0 || fstat(src, &st) < 0 || (st.st_mode & S_IFMT) != type ||
 	    st.st_rdev != makedev(major, minor))
@@ -894,10 +925,12 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 		return err_sys(err, errno, "linux.rootfsPropagation: set %s on /",
 			       cfg->linux->rootfsPropagation);
 
-	if (cfg->root->path[0] == '/')
-		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s", cfg->root->path);
-	else
-		snprintf(ctx->rootfs, sizeof(ctx->rootfs), "%s/%s", ctx->bundle, cfg->root->path);
+	int r = cfg->root->path[0] == '/'
+			? fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s", cfg->root->path)
+			: fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s/%s",
+				   ctx->bundle, cfg->root->path);
+	if (r < 0)
+		return r;
 	/* pivot_root needs the rootfs to be a mount point (and refuses a
 	 * shared one: a shared rootfsPropagation is applied after it) */
 	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {

@@ -13,6 +13,7 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -111,53 +112,91 @@ int ns_plan_join(const struct ns_plan *plan, struct husk_error *err)
 	return 0;
 }
 
-static int format_map(const oci_id_mappings *maps, char *buf, size_t size)
+int id_map_format(const oci_id_mappings *maps, const char *field, struct strbuf *out,
+		  struct husk_error *err)
 {
-	size_t pos = 0;
-	for (size_t i = 0; i < maps->len; i++) {
-		int n = snprintf(buf + pos, size - pos, "%u %u %u\n", maps->items[i].containerID,
-				 maps->items[i].hostID, maps->items[i].size);
-		if (n < 0 || (size_t)n >= size - pos)
-			return -E2BIG;
-		pos += (size_t)n;
+	if (maps->len > ID_MAP_MAX_ENTRIES)
+		return err_set(err, E2BIG, "%s: %zu entries, at most %d", field, maps->len,
+			       ID_MAP_MAX_ENTRIES);
+	/* the kernel takes one write of less than a page */
+	long page = sysconf(_SC_PAGESIZE);
+	size_t max = page > 0 ? (size_t)page - 1 : 4095;
+	sb_reset(out);
+	out->max = max;
+	for (size_t i = 0; i < maps->len; i++)
+		sb_addf(out, "%u %u %u\n", maps->items[i].containerID, maps->items[i].hostID,
+			maps->items[i].size);
+	if (out->error == ENAMETOOLONG)
+		return err_set(err, E2BIG, "%s: %zu entries take more than the %zu bytes the kernel "
+					   "takes in one map",
+			       field, maps->len, max);
+	return sb_check(out, err, field);
+}
+
+int id_maps_check(const struct oci_config *cfg, struct husk_error *err)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	int r = 0;
+	if (cfg->linux) {
+		if ((r = id_map_format(&cfg->linux->uidMappings, "linux.uidMappings", &sb, err)) < 0 ||
+		    (r = id_map_format(&cfg->linux->gidMappings, "linux.gidMappings", &sb, err)) < 0)
+			return r;
 	}
-	return (int)pos;
+	for (size_t i = 0; i < cfg->mounts.len; i++) {
+		const struct oci_mount *m = &cfg->mounts.items[i];
+		char field[64];
+		snprintf(field, sizeof(field), "mounts[%zu].uidMappings", i);
+		if ((r = id_map_format(&m->uidMappings, field, &sb, err)) < 0)
+			return r;
+		snprintf(field, sizeof(field), "mounts[%zu].gidMappings", i);
+		if ((r = id_map_format(&m->gidMappings, field, &sb, err)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Run newuidmap/newgidmap PID (containerID hostID size)... */
-static int run_id_helper(const char *helper, pid_t pid, const oci_id_mappings *maps,
-			 struct husk_error *err)
+static int run_id_helper(const char *helper, const char *field, pid_t pid,
+			 const oci_id_mappings *maps, struct husk_error *err)
 {
-	char *argv[3 + 3 * 64 + 1];
-	char nums[3 * 64 + 1][16];
-	size_t argc = 0;
-
-	if (maps->len > 64)
-		return err_set(err, E2BIG, "%s: too many mappings", helper);
+	if (maps->len > ID_MAP_MAX_ENTRIES)
+		return err_set(err, E2BIG, "%s: %zu entries, at most %d", field, maps->len,
+			       ID_MAP_MAX_ENTRIES);
+	/* a pid and 3 numbers per entry, each at most 10 digits and a NUL */
+	size_t argc = 0, nargs = 2 + 3 * maps->len;
+	_cleanup_free_ char **argv = calloc(nargs + 1, sizeof(char *));
+	_cleanup_free_ char *nums = malloc(nargs * 12);
+	if (argv == NULL || nums == NULL)
+		return err_sys(err, ENOMEM, "%s", field);
 	argv[argc++] = (char *)helper;
-	snprintf(nums[0], sizeof(nums[0]), "%d", (int)pid);
-	argv[argc++] = nums[0];
+	char *num = nums;
+	num += snprintf(num, 12, "%d", (int)pid) + 1;
+	argv[argc++] = nums;
 	for (size_t i = 0; i < maps->len; i++) {
 		uint32_t v[3] = { maps->items[i].containerID, maps->items[i].hostID, maps->items[i].size };
 		for (int j = 0; j < 3; j++) {
-			snprintf(nums[1 + i * 3 + j], sizeof(nums[0]), "%u", v[j]);
-			argv[argc++] = nums[1 + i * 3 + j];
+			argv[argc++] = num;
+			num += snprintf(num, 12, "%u", v[j]) + 1;
 		}
 	}
 	argv[argc] = NULL;
 	pid_t child = fork();
 	if (child < 0)
-		return err_sys(err, errno, "fork %s", helper);
+		return err_sys(err, errno, "%s: fork %s", field, helper);
 	if (child == 0) {
 		execvp(helper, argv);
 		_exit(127);
 	}
 	int status;
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_sys(err, errno, "%s: wait for %s", field, helper);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return err_set(err, ENOENT, "%s: cannot run %s (is it installed?)", field, helper);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(err, EPERM, "%s failed (status %d): is the mapping allowed by /etc/sub%cid?",
-			       helper, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		return err_set(err, EPERM,
+			       "%s: %s failed (status %d): is the mapping allowed by /etc/sub%cid?",
+			       field, helper, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 			       helper[3] == 'u' ? 'u' : 'g');
 	return 0;
 }
@@ -179,28 +218,26 @@ static int write_proc_file(pid_t pid, const char *name, const char *data, size_t
 int ns_write_id_maps(pid_t pid, const struct oci_config *cfg, struct husk_error *err)
 {
 	const struct oci_linux *lx = cfg->linux;
-	char buf[4096];
+	_cleanup_strbuf_ struct strbuf buf = STRBUF_INIT;
 	int r;
 
 	if (lx == NULL || lx->uidMappings.len == 0 || lx->gidMappings.len == 0)
 		return err_set(err, EINVAL,
 			       "linux: a user namespace needs uidMappings and gidMappings");
 	if (geteuid() != 0) {
-		r = run_id_helper("newuidmap", pid, &lx->uidMappings, err);
+		r = run_id_helper("newuidmap", "linux.uidMappings", pid, &lx->uidMappings, err);
 		if (r == 0)
-			r = run_id_helper("newgidmap", pid, &lx->gidMappings, err);
+			r = run_id_helper("newgidmap", "linux.gidMappings", pid, &lx->gidMappings, err);
 		return r;
 	}
-	int n = format_map(&lx->uidMappings, buf, sizeof(buf));
-	if (n < 0)
-		return err_set(err, E2BIG, "linux.uidMappings: too many mappings");
-	r = write_proc_file(pid, "uid_map", buf, (size_t)n, err);
+	if ((r = id_map_format(&lx->uidMappings, "linux.uidMappings", &buf, err)) < 0)
+		return r;
+	r = write_proc_file(pid, "uid_map", buf.buf, buf.len, err);
 	if (r < 0)
 		return err_prefix(err, "linux.uidMappings");
-	n = format_map(&lx->gidMappings, buf, sizeof(buf));
-	if (n < 0)
-		return err_set(err, E2BIG, "linux.gidMappings: too many mappings");
-	r = write_proc_file(pid, "gid_map", buf, (size_t)n, err);
+	if ((r = id_map_format(&lx->gidMappings, "linux.gidMappings", &buf, err)) < 0)
+		return r;
+	r = write_proc_file(pid, "gid_map", buf.buf, buf.len, err);
 	if (r < 0)
 		return err_prefix(err, "linux.gidMappings");
 	return 0;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/strbuf.h"
 #include "oci-spec/runtime-spec.h"
 
 struct ns_kind {
@@ -38,5 +39,15 @@ int ns_plan_join(const struct ns_plan *plan, struct husk_error *err);
 /* Write uid_map, gid_map (and setgroups) of pid from the config, using
  * newuidmap/newgidmap when not root. */
 int ns_write_id_maps(pid_t pid, const struct oci_config *cfg, struct husk_error *err);
+
+/* The most lines the kernel takes in a uid_map or gid_map. */
+#define ID_MAP_MAX_ENTRIES 340
+/* maps as uid_map/gid_map text into out (reset first), or an error naming
+ * field when there are too many entries or they exceed one write's size. */
+int id_map_format(const oci_id_mappings *maps, const char *field, struct strbuf *out,
+		  struct husk_error *err);
+/* Every id map of the config (linux.*Mappings, mounts[].*Mappings) fits
+ * what the kernel takes: checked before anything is created. */
+int id_maps_check(const struct oci_config *cfg, struct husk_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 #include "runtime/linux/process.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/ioprio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "common/log.h"
 
 /* A config name and the kernel value it stands for. */
@@ -296,6 +298,10 @@ int process_validate(const struct oci_process *p, const struct oci_linux *lx,
 	unsigned long persona;
 	if (lx && lx->personality && (r = personality_value(lx->personality, &persona, err)) < 0)
 		return r;
+	/* the kernel's limit: checked here, not first met by setgroups in the init */
+	if (p->user && p->user->additionalGids.len > NGROUPS_MAX)
+		return err_set(err, E2BIG, "process.user.additionalGids: %zu entries, at most %d",
+			       p->user->additionalGids.len, NGROUPS_MAX);
 	if (p->args.len == 0)
 		return err_set(err, EINVAL, "process.args: must have at least one element");
 	if (p->cwd[0] != '/')
@@ -542,7 +548,8 @@ int process_find_executable(const struct oci_process *p, char *path, size_t size
 	const char *name = p->args.items[0];
 	if (strchr(name, '/')) {
 		struct stat st;
-		snprintf(path, size, "%s", name);
+		if (fmt_into(path, size, err, "process.args[0]", "%s", name) < 0)
+			return -err->code;
 		if (stat(path, &st) < 0)
 			return err_sys(err, errno, "exec: \"%s\"", name);
 		if (S_ISDIR(st.st_mode))
@@ -553,8 +560,11 @@ int process_find_executable(const struct oci_process *p, char *path, size_t size
 	while (*dirs) {
 		const char *end = strchrnul(dirs, ':');
 		int n = (int)(end - dirs);
-		snprintf(path, size, "%.*s%s%s", n, dirs, n ? "/" : "./", name);
-		if (is_executable_file(path))
+		/* a name too long for one $PATH entry is not there (as execvp) */
+		struct husk_error ignored;
+		if (fmt_into(path, size, &ignored, "PATH", "%.*s%s%s", n, dirs, n ? "/" : "./",
+			     name) == 0 &&
+		    is_executable_file(path))
 			return 0;
 		dirs = *end ? end + 1 : end;
 	}
@@ -563,12 +573,15 @@ int process_find_executable(const struct oci_process *p, char *path, size_t size
 
 int process_chdir(const struct oci_process *p, struct husk_error *err)
 {
-	char cwd[4096];
 	if (chdir(p->cwd) < 0)
 		return err_sys(err, errno, "process.cwd: chdir %s", p->cwd);
 	/* A cwd reached through a leaked fd or a path outside the root shows
-	 * as "(unreachable)..." (CVE-2024-21626): refuse it. */
-	if (getcwd(cwd, sizeof(cwd)) == NULL || cwd[0] != '/')
+	 * as "(unreachable)..." (CVE-2024-21626): refuse it. Any length: a
+	 * symlink may take a short cwd deeper than a fixed buffer. */
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	if (cwd == NULL && errno != ENOENT)
+		return err_sys(err, errno, "process.cwd: %s: getcwd", p->cwd);
+	if (cwd == NULL || cwd[0] != '/')
 		return err_set(err, EPERM, "process.cwd: %s is outside the container's root", p->cwd);
 	return 0;
 }

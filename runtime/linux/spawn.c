@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
@@ -163,23 +165,24 @@ static _Noreturn void child_fail(int sync_fd, struct husk_error *err)
 
 static int write_time_offsets(const struct oci_linux *lx, struct husk_error *err)
 {
-	char buf[256];
-	size_t pos = 0;
+	_cleanup_strbuf_ struct strbuf buf = STRBUF_INIT;
 	for (size_t i = 0; i < lx->timeOffsets.len; i++) {
 		const char *clock = lx->timeOffsets.keys[i];
 		if (strcmp(clock, "monotonic") != 0 && strcmp(clock, "boottime") != 0)
 			return err_set(err, EINVAL,
 				       "linux.timeOffsets: unknown clock \"%s\" (monotonic or boottime)",
 				       clock);
-		pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%s %lld %u\n", clock,
-					(long long)lx->timeOffsets.values[i].secs,
-					lx->timeOffsets.values[i].nanosecs);
+		sb_addf(&buf, "%s %lld %u\n", clock, (long long)lx->timeOffsets.values[i].secs,
+			lx->timeOffsets.values[i].nanosecs);
 	}
-	if (pos == 0)
+	if (sb_check(&buf, err, "linux.timeOffsets") < 0)
+		return -err->code;
+	if (buf.len == 0)
 		return 0;
 	_cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write_all(fd, buf, pos) < 0)
-		return err_sys(err, errno, "linux.timeOffsets: write /proc/self/timens_offsets");
+	int r = fd < 0 ? -errno : write_all(fd, buf.buf, buf.len);
+	if (r < 0)
+		return err_sys(err, -r, "linux.timeOffsets: write /proc/self/timens_offsets");
 	return 0;
 }
 
@@ -248,6 +251,64 @@ static int hook_state(const struct spawn_opts *o, const char *status, pid_t pid,
 	return hook_state_json(o->id, status, pid, o->bundle, &o->cfg->annotations, out, err);
 }
 
+/* How many times the OOM killer struck in the container's memory cgroup
+ * (0 when unknown): memory.events on v2, memory.oom_control on v1. */
+static long oom_kills(const struct spawn_result *res)
+{
+	if (!res->has_cgroup)
+		return 0;
+	char path[PATH_MAX];
+	struct husk_error ignored;
+	bool v2 = cgroup_mode() == CGROUP_V2;
+	if (fmt_into(path, sizeof(path), &ignored, "cgroup", "/sys/fs/cgroup%s%s/%s",
+		     v2 ? "" : "/memory", res->cgroup_path,
+		     v2 ? "memory.events" : "memory.oom_control") < 0)
+		return 0;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (read_file_at(AT_FDCWD, path, 1 << 16, &text, &len, &ignored) < 0)
+		return 0;
+	const char *k = strstr(text, "oom_kill ");
+	return k ? atol(k + 9) : 0;
+}
+
+/* The init went without a word (its sync socket closed): say how, from its
+ * exit status (peeked at, not reaped: the caller still kills and waits for
+ * it), and name the memory limit when the OOM killer took it. */
+static int child_gone(const struct spawn_opts *o, pid_t pid, const char *who,
+		      const struct spawn_result *res, struct husk_error *err)
+{
+	siginfo_t info = { 0 };
+	int r;
+	/* its end of the socket closes as it exits: give the exit a moment
+	 * to complete, but never wait on a process that lives on */
+	for (int tries = 0; tries < 100; tries++) {
+		info.si_pid = 0;
+		r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG);
+		if ((r < 0 && errno != EINTR) || (r == 0 && info.si_pid == pid))
+			break;
+		usleep(10000);
+	}
+	const struct oci_resources *rs = o->cfg->linux ? o->cfg->linux->resources : NULL;
+	long kills = oom_kills(res);
+	if (kills > 0 && rs && rs->memory && rs->memory->has_limit)
+		return err_set(err, ENOMEM,
+			       "linux.resources.memory.limit: %s was killed by the OOM killer "
+			       "during setup (the limit of %lld bytes is too low)",
+			       who, (long long)rs->memory->limit);
+	if (kills > 0)
+		return err_set(err, ENOMEM,
+			       "%s was killed by the OOM killer during setup", who);
+	if (r == 0 && info.si_pid == pid && (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED))
+		return err_set(err, ECHILD, "%s was killed by signal %d (%s) during setup", who,
+			       info.si_status, strsignal(info.si_status));
+	if (r == 0 && info.si_pid == pid && info.si_code == CLD_EXITED)
+		return err_set(err, ECHILD,
+			       "%s exited with status %d during setup without an error", who,
+			       info.si_status);
+	return err_set(err, EPIPE, "%s exited during setup", who);
+}
+
 /* Parent side of the conversation once the init exists. */
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool split,
 		      struct cgroup_join *join, struct spawn_result *res, struct husk_error *err)
@@ -261,7 +322,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	if (r < 0)
 		return sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR
 			       ? err_set(err, EINVAL, "%s", m.text)
-			       : err_set(err, EPIPE, "the container init exited during setup");
+			       : child_gone(o, *pid, "the container init", res, err);
 	res->start_time = process_start_time(*pid);
 	/* split: the state names the init forked into the pid namespace */
 	if (!split && o->on_spawned &&
@@ -271,7 +332,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
 		if (r < 0)
-			return err_set(err, EPIPE, "the container init exited during setup");
+			return child_gone(o, *pid, "the container init", res, err);
 		switch (m.type) {
 		case SYNC_ERROR:
 			return err_set(err, EINVAL, "%s", m.text);
@@ -325,6 +386,33 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 	return o->rootless ? 0 : r;
 }
 
+/* root.path must name a directory of the container's own: the host's "/"
+ * (however spelled: "/.", "/..", a symlink) would fail only at pivot_root,
+ * as "Device or resource busy". */
+static int check_root_path(const struct spawn_opts *o, struct husk_error *err)
+{
+	const struct oci_config *cfg = o->cfg;
+	if (cfg->root == NULL || cfg->root->path == NULL)
+		return err_set(err, EINVAL, "config.json: root.path is required");
+	const char *rp = cfg->root->path;
+	char path[PATH_MAX];
+	int r = rp[0] == '/' ? fmt_into(path, sizeof(path), err, "root.path", "%s", rp)
+			     : fmt_into(path, sizeof(path), err, "root.path", "%s/%s", o->bundle, rp);
+	if (r < 0)
+		return r;
+	struct stat st, host;
+	if (stat(path, &st) < 0)
+		return err_sys(err, errno, "root.path: %s", rp);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, ENOTDIR, "root.path: %s is not a directory", rp);
+	if (stat("/", &host) == 0 && st.st_dev == host.st_dev && st.st_ino == host.st_ino)
+		return err_set(err, EINVAL,
+			       "root.path: \"%s\" is the host's root directory; a container needs "
+			       "a root filesystem of its own",
+			       rp);
+	return 0;
+}
+
 static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 			struct husk_error *err)
 {
@@ -342,7 +430,8 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
 	int r;
-	if ((r = hooks_validate(cfg->hooks, err)) < 0 || (r = devices_validate(cfg->linux, err)) < 0)
+	if ((r = check_root_path(o, err)) < 0 || (r = hooks_validate(cfg->hooks, err)) < 0 ||
+	    (r = devices_validate(cfg->linux, err)) < 0)
 		return r;
 	return process_validate(cfg->process, cfg->linux, err);
 }
@@ -379,7 +468,11 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	int sv[2] = { -1, -1 }, fifo_fd = -1, r;
 	pid_t pid = -1, stage_pid = -1;
 	struct cgroup_join join = CGROUP_JOIN_NONE;
-	bool placed;
+	struct sync_msg m = { 0 };
+	bool placed, userns, new_cgroupns, slow, cgroup_first;
+	int join_pidns_fd = -1;
+	pid_t child;
+	int clone_errno;
 
 	memset(res, 0, sizeof(*res));
 	res->sync_fd = -1;
@@ -388,9 +481,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		return r;
 	if ((r = check_config(o, &plan, err)) < 0)
 		goto out;
-	bool userns = ns_plan_has(&plan, CLONE_NEWUSER);
+	userns = ns_plan_has(&plan, CLONE_NEWUSER);
 	/* the init unshares it itself, after joining the container's cgroup */
-	bool new_cgroupns = plan.new_flags & CLONE_NEWCGROUP;
+	new_cgroupns = plan.new_flags & CLONE_NEWCGROUP;
 	plan.new_flags &= ~CLONE_NEWCGROUP;
 
 	if (mkfifoat(o->state_dirfd, EXEC_FIFO, 0622) < 0) {
@@ -414,13 +507,13 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	 * the init: both need the cgroup first. Otherwise (v1) the parent
 	 * creates it while the init mounts what does not depend on it, and
 	 * hands over the join handles with SYNC_GO. */
-	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
-	int join_pidns_fd = split_pidns_fd(&plan);
-	bool cgroup_first = slow || cgroup_mode() == CGROUP_V2;
+	slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
+	join_pidns_fd = split_pidns_fd(&plan);
+	cgroup_first = slow || cgroup_mode() == CGROUP_V2;
 	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
-	pid_t child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
-	int clone_errno = errno;
+	child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
+	clone_errno = errno;
 	if (child < 0) {
 		r = err_sys(err, clone_errno, "clone the container init");
 		goto out;
@@ -440,13 +533,13 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	sv[1] = -1;
 	cgroup_join_close(&join);
 
-	struct sync_msg m = { 0 };
 	if (slow) {
 		stage_pid = child;
 		if (plan.new_flags & CLONE_NEWUSER) {
 			if (sync_recv(sv[0], &m) < 0 || m.type != SYNC_WRITE_MAPS) {
-				r = m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
-							 : err_set(err, EPIPE, "namespace setup failed");
+				r = m.type == SYNC_ERROR
+					    ? err_set(err, EINVAL, "%s", m.text)
+					    : child_gone(o, stage_pid, "the namespace setup process", res, err);
 				goto out;
 			}
 			if ((r = ns_write_id_maps(stage_pid, o->cfg, err)) < 0)
@@ -454,8 +547,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			sync_send(sv[0], SYNC_GO, 0, NULL);
 		}
 		if (sync_recv(sv[0], &m) < 0 || m.type != SYNC_INIT_PID) {
-			r = m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
-						 : err_set(err, EPIPE, "namespace setup failed");
+			r = m.type == SYNC_ERROR
+				    ? err_set(err, EINVAL, "%s", m.text)
+				    : child_gone(o, stage_pid, "the namespace setup process", res, err);
 			goto out;
 		}
 		pid = m.value;

@@ -187,3 +187,24 @@ teardown() {
 		return 1
 	fi
 }
+
+@test "update usage errors fail cleanly naming the problem (no double free)" {
+	run --separate-stderr husk update
+	echo "$status: $stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"missing argument: expected a container id"* ]]
+	[[ "$stderr" != *"double free"* ]]
+	run --separate-stderr husk update -r - some-id <<<'{bad'
+	echo "$status: $stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"resources"* ]]
+	[[ "$stderr" != *"double free"* ]]
+	run --separate-stderr husk update -r "$TEST_TMP/missing.json" some-id
+	echo "$status: $stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"missing.json"* ]]
+	run --separate-stderr husk update --memory 1m no-such-ctr
+	echo "$status: $stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"no-such-ctr"*"does not exist"* ]]
+}

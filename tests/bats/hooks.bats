@@ -97,6 +97,39 @@ hook() {
 	assert_nothing_left "$ID" "$marker"
 }
 
+@test "a hook that never reads a state larger than a pipe still meets its timeout" {
+	local marker="hookstuck-${TEST_TMP##*.}" big
+	# the state carries the annotations: 100 KiB, more than a pipe holds (64 KiB)
+	big=$(head -c 102400 /dev/zero | tr '\0' s)
+	jq --arg big "$big" --arg marker "$marker" \
+		'.annotations = {"big": $big}
+		| .hooks.createRuntime = [{"path": "/bin/sh",
+			"args": ["sh", "-c", "exec sleep 60 # " + $marker], "timeout": 2}]' \
+		"$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+	mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+	# a bound far above the timeout: the old husk blocked writing the state
+	# until the hook exited (60 s)
+	run timeout 30 "$HUSK_BIN" --root "$HUSK_ROOT" create -b "$BUNDLE" "$ID" </dev/null
+	echo "$status: $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"createRuntime hook 0 (/bin/sh) timed out after 2 s"* ]]
+	assert_nothing_left "$ID" "$marker"
+}
+
+@test "a hook that exits without reading a large state is judged by its exit status" {
+	local big
+	big=$(head -c 102400 /dev/zero | tr '\0' s)
+	jq --arg big "$big" --arg mark "$TEST_TMP/ran" \
+		'.annotations = {"big": $big}
+		| .hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "touch " + $mark], "timeout": 5}]' \
+		"$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+	mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+	run husk run -b "$BUNDLE" "$ID"
+	echo "$status: $output"
+	[ "$status" -eq 0 ]
+	[ -e "$TEST_TMP/ran" ]
+}
+
 @test "a failing prestart, createRuntime or createContainer hook fails create and leaves nothing" {
 	local kind marker
 	marker="hookmarker-${TEST_TMP##*.}"

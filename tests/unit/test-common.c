@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "common/error.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "tests/unit/unit.h"
@@ -120,9 +121,41 @@ static void strbuf_builds_and_fails_closed(void)
 	CHECK_STR(sb.buf, "");
 }
 
+/* An error about a long input keeps its start (the field) and its end (the
+ * cause), whatever the length. */
+static void long_errors_keep_field_and_cause(void)
+{
+	struct husk_error err = { 0 };
+	size_t sizes[] = { 10, HUSK_ERROR_MAX - 40, HUSK_ERROR_MAX, 5000, 3 * HUSK_ERROR_MAX, 100000 };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *path = malloc(sizes[i] + 1);
+		memset(path, 'a', sizes[i]);
+		path[sizes[i]] = '\0';
+		CHECK(err_sys(&err, ENAMETOOLONG, "process.cwd: chdir %s", path) == -ENAMETOOLONG,
+		      "return value");
+		size_t len = strlen(err.msg);
+		CHECK(len < HUSK_ERROR_MAX, "length %zu", len);
+		CHECK(strncmp(err.msg, "process.cwd: chdir aaa", 22) == 0, "start: %.40s", err.msg);
+		const char *cause = ": File name too long";
+		CHECK(len > strlen(cause) && strcmp(err.msg + len - strlen(cause), cause) == 0,
+		      "%zu bytes: end: %s", sizes[i], err.msg + (len > 40 ? len - 40 : 0));
+		bool whole = strlen("process.cwd: chdir ") + sizes[i] + strlen(cause) < HUSK_ERROR_MAX;
+		CHECK(whole == (strstr(err.msg, "[...]") == NULL), "%zu bytes: cut marker", sizes[i]);
+		err_prefix(&err, "mounts[%d]", 3);
+		len = strlen(err.msg);
+		CHECK(strncmp(err.msg, "mounts[3]: process.cwd", 22) == 0, "prefix: %.40s", err.msg);
+		CHECK(strcmp(err.msg + len - strlen(cause), cause) == 0, "prefixed end");
+		err_set(&err, EINVAL, "%s: bad", path);
+		len = strlen(err.msg);
+		CHECK(len >= 5 && strcmp(err.msg + len - 5, ": bad") == 0, "err_set end");
+		free(path);
+	}
+}
+
 int main(void)
 {
 	timestamps();
 	strbuf_builds_and_fails_closed();
+	long_errors_keep_field_and_cause();
 	return unit_summary("test-common");
 }

@@ -761,23 +761,25 @@ static void notify_case(bool killable, bool signal)
 	CHECK(agent_receive(listener, payload, sizeof(payload), &notify_fd) == 0 && notify_fd >= 0,
 	      "%s: receive the state and the fd", what);
 
-	struct husk_error err = { 0 };
-	struct json_node *root = NULL;
-	CHECK(json_parse(payload, strlen(payload), "seccomp state", &root, &err) == 0, "%s: %s", what,
-	      err.msg);
-	CHECK_STR(member_str(root, "ociVersion"), OCI_RUNTIME_SPEC_VERSION);
-	const struct json_node *fds = member(root, "fds");
-	CHECK(fds && fds->type == JSON_ARRAY && fds->array.len == 1 &&
-		      fds->array.items[0]->type == JSON_STRING &&
-		      strcmp(fds->array.items[0]->string.s, "seccompFd") == 0,
-	      "fds is [\"seccompFd\"] in %s", payload);
-	const struct json_node *jpid = member(root, "pid");
-	CHECK(jpid && jpid->type == JSON_NUMBER && atol(jpid->number.text) == pid, "pid %d in %s",
-	      (int)pid, payload);
-	CHECK_STR(member_str(root, "metadata"), "meta-42");
-	CHECK_STR(member_str(member(root, "state"), "id"), "c1");
-	CHECK_STR(member_str(member(root, "state"), "status"), "creating");
-	json_free(root);
+	{
+		struct husk_error err = { 0 };
+		struct json_node *root = NULL;
+		CHECK(json_parse(payload, strlen(payload), "seccomp state", &root, &err) == 0, "%s: %s", what,
+		      err.msg);
+		CHECK_STR(member_str(root, "ociVersion"), OCI_RUNTIME_SPEC_VERSION);
+		const struct json_node *fds = member(root, "fds");
+		CHECK(fds && fds->type == JSON_ARRAY && fds->array.len == 1 &&
+			      fds->array.items[0]->type == JSON_STRING &&
+			      strcmp(fds->array.items[0]->string.s, "seccompFd") == 0,
+		      "fds is [\"seccompFd\"] in %s", payload);
+		const struct json_node *jpid = member(root, "pid");
+		CHECK(jpid && jpid->type == JSON_NUMBER && atol(jpid->number.text) == pid, "pid %d in %s",
+		      (int)pid, payload);
+		CHECK_STR(member_str(root, "metadata"), "meta-42");
+		CHECK_STR(member_str(member(root, "state"), "id"), "c1");
+		CHECK_STR(member_str(member(root, "state"), "status"), "creating");
+		json_free(root);
+	}
 
 	if (notify_fd >= 0) {
 		/* Raw ioctls: libseccomp's seccomp_notify_alloc asks seccomp(2)
