@@ -70,6 +70,7 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 	size_t process_state_len = 0;
 	char **argv, **envp;
 	unsigned first;
+	struct oci_process rest;
 
 	/* its parent is husk (CLONE_PARENT) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -90,7 +91,7 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 	if (eo->console_fd >= 0)
 		close(eo->console_fd);
 	/* oomScoreAdj went in before the fork (it needs the host's procfs) */
-	struct oci_process rest = *p;
+	rest = *p;
 	rest.has_oomScoreAdj = false;
 	if (process_apply_limits(&rest, eo->cfg->linux, -1, &err) < 0)
 		goto fail;
@@ -148,13 +149,19 @@ static _Noreturn void enter_stage(const struct enter_opts *eo, struct cgroup_joi
 				  bool placed, int pidfd, int flags, int procfd, int sync_fd)
 {
 	const struct oci_process *p = eo->proc;
+	const struct oci_cpu_affinity *aff = p->execCPUAffinity;
 	struct husk_error err = { 0 };
+	struct oci_process oom_only = { .has_oomScoreAdj = p->has_oomScoreAdj,
+					.oomScoreAdj = p->oomScoreAdj };
+	int keep[] = { sync_fd, eo->console_fd, eo->listener_fd };
+	struct clone_args args = { .flags = CLONE_PARENT };
+	pid_t child;
+	int r;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_DUMPABLE, 0);
 	/* the CPUs to run on until the process is in the container's cgroup
 	 * (clone3 may have placed it there already) */
-	const struct oci_cpu_affinity *aff = p->execCPUAffinity;
 	if ((aff && aff->initial && aff->initial[0] &&
 	     process_set_affinity(0, aff->initial, "process.execCPUAffinity.initial", &err) < 0) ||
 	    cgroup_join_self(join, placed, &err) < 0)
@@ -177,20 +184,16 @@ static _Noreturn void enter_stage(const struct enter_opts *eo, struct cgroup_joi
 		goto fail;
 	/* the writes through the host's procfs: oom_score_adj and the LSM
 	 * exec labels are inherited by the child */
-	struct oci_process oom_only = { .has_oomScoreAdj = p->has_oomScoreAdj,
-					.oomScoreAdj = p->oomScoreAdj };
 	if (process_apply_limits(&oom_only, NULL, procfd, &err) < 0 ||
 	    lsm_set_exec_labels(procfd, p, &err) < 0)
 		goto fail;
 	log_close();
-	int keep[] = { sync_fd, eo->console_fd, eo->listener_fd };
-	int r = close_fds_except(3u + (unsigned)eo->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]));
+	r = close_fds_except(3u + (unsigned)eo->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]));
 	if (r < 0) {
 		err_sys(&err, -r, "exec: close husk's fds");
 		goto fail;
 	}
-	struct clone_args args = { .flags = CLONE_PARENT };
-	pid_t child = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	child = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (child < 0) {
 		err_sys(&err, errno, "exec: fork into the container");
 		goto fail;
