@@ -37,6 +37,9 @@ static const struct oci_field auth_file_fields[] = {
 static OCI_TYPE(auth_file_type, struct auth_file, auth_file_fields);
 #undef OCI_CUR
 
+/* Longer than any token a registry hands out (JWTs of a few KiB). */
+#define TOKEN_MAX (64 * 1024)
+
 struct token_response {
 	char *token;
 	char *access_token;
@@ -234,8 +237,23 @@ int token_parse(const char *json, size_t len, char **token, struct husk_error *e
 	if (r < 0)
 		return r;
 	const char *value = t->token && *t->token ? t->token : t->access_token;
+	/* it goes into a header line: RFC 6750's b64token characters only, so
+	 * that no CR/LF (or space) can add headers of its own */
+	size_t ok = value ? strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					  "0123456789-._~+/=")
+			  : 0;
 	if (value == NULL || *value == '\0')
 		r = err_set(err, EINVAL, "token response: no token in it");
+	else if (value[ok] != '\0')
+		r = err_set(err, EPROTO,
+			    "token response: the token holds %s (byte 0x%02x at offset %zu): refused",
+			    (unsigned char)value[ok] < 0x20 || value[ok] == 0x7f
+				    ? "a control character"
+				    : "a character a token cannot hold",
+			    (unsigned char)value[ok], ok);
+	else if (strlen(value) > TOKEN_MAX)
+		r = err_set(err, EFBIG, "token response: the token is %zu bytes long (the limit is %d)",
+			    strlen(value), TOKEN_MAX);
 	else if ((*token = strdup(value)) == NULL)
 		r = err_sys(err, ENOMEM, "token");
 	oci_free(&token_type, t);
