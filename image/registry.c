@@ -176,8 +176,12 @@ static int transfer_error(struct client *c, CURL *h, CURLcode cc, const char *ur
 			  struct husk_error *err)
 {
 	char *redirect = NULL;
+	/* a refused redirect leaves the handle at the URL it refused (or
+	 * still pointing to it) */
 	if (cc == CURLE_UNSUPPORTED_PROTOCOL &&
-	    curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+	    ((curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) ||
+	     (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &redirect) == CURLE_OK && redirect &&
+	      strcmp(redirect, url) != 0)))
 		return err_set(err, EPROTO,
 			       "GET %s: the registry redirects to %.300s: refused (a request made "
 			       "over HTTPS is not followed to plain HTTP)",

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
 
@@ -348,8 +349,13 @@ int store_index_read(struct store *s, struct oci_index **out, struct husk_error 
 	rd.idx->schemaVersion = 2;
 
 	_cleanup_close_ int fd = openat(s->dirfd, "index.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat fst;
 	if (fd < 0) {
 		err_sys(damage, errno, "store %s: index.json cannot be opened", s->path);
+		goto done;
+	}
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
+		err_set(damage, EINVAL, "store %s: index.json is not a regular file", s->path);
 		goto done;
 	}
 	yajl_handle h = yajl_alloc(&index_callbacks, NULL, &rd);
