@@ -215,7 +215,13 @@ bool store_has_verified_blob(struct store *s, const char *digest, int64_t size)
 	 * up meanwhile) */
 	log_warn("blob %s in the store %s is corrupt (its content hashes to %s): fetching it again",
 		 digest, s->path, got);
-	unlinkat(s->blobsfd, hex_of(digest), 0);
+	/* only the file hashed: a concurrent pull may have put a good copy in
+	 * its place meanwhile */
+	struct stat hashed, named;
+	if (fstat(fd, &hashed) == 0 &&
+	    fstatat(s->blobsfd, hex_of(digest), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    hashed.st_ino == named.st_ino && hashed.st_dev == named.st_dev)
+		unlinkat(s->blobsfd, hex_of(digest), 0);
 	return false;
 }
 
