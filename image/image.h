@@ -133,6 +133,8 @@ void blob_writer_abort(struct store *s, struct blob_writer *w);
  * saying what was dropped. Fails only on I/O errors and out of memory. */
 int store_index_read(struct store *s, struct oci_index **out, struct husk_error *damage,
 		     struct husk_error *err);
+/* The same, for callers that need every entry: damage is an error. */
+int store_index_load(struct store *s, struct oci_index **out, struct husk_error *err);
 /* Whether an entry for name may go into index.json (every string within
  * the bounds); an error naming the field when not. */
 int store_entry_check(const char *name, const struct oci_descriptor *d, struct husk_error *err);

@@ -417,6 +417,19 @@ done:
 	return 0;
 }
 
+int store_index_load(struct store *s, struct oci_index **out, struct husk_error *err)
+{
+	struct husk_error damage = { 0 };
+	int r = store_index_read(s, out, &damage, err);
+	if (r == 0 && damage.code) {
+		oci_free(&oci_index_type, *out);
+		*out = NULL;
+		*err = damage;
+		return -damage.code;
+	}
+	return r;
+}
+
 static int check_len(const char *name, const char *field, const char *v, size_t max,
 		     struct husk_error *err)
 {
