@@ -2,7 +2,9 @@
  * every name in index.json must reach the manifests, configs and layers it
  * needs, and nothing else may lie in the store (temp files and partial
  * downloads of interrupted pulls, unknown files). One line per problem on
- * stdout; exit 0 only when there is none. gc repairs what is stray; a
+ * stdout; exit 0 only when there is none. (The temp directories of the
+ * layer cache count as stray too; the cached layers themselves are not
+ * checked: they are trees, not blobs.) gc repairs what is stray; a
  * corrupt or missing blob is fetched again by the next pull. */
 #include <dirent.h>
 #include <errno.h>
@@ -80,6 +82,25 @@ static int check_blobs(struct fsck *f, struct husk_error *err)
 	}
 	closedir(dir);
 	return 0;
+}
+
+/* What a killed unpack --overlay leaves in the layer cache: its temp
+ * directories (and registrations' temp files); gc removes them. */
+static void check_cache_temps(struct fsck *f, const char *rel)
+{
+	int fd = openat(f->s->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return; /* no cache */
+	}
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			problem(f, "stray: %s/%s (left by an interrupted unpack)", rel, de->d_name);
+	closedir(dir);
 }
 
 static void need_blob(struct fsck *f, const struct oci_descriptor *d, const char *what,
@@ -170,6 +191,10 @@ static int fsck_run(struct image_globals *g, int argc, char **argv, struct husk_
 	f.problems += temps;
 	if (r == 0)
 		r = check_blobs(&f, err);
+	if (r == 0) {
+		check_cache_temps(&f, "layers/sha256");
+		check_cache_temps(&f, "layers/bundles");
+	}
 	struct oci_index *idx = NULL;
 	struct husk_error damage = { 0 };
 	if (r == 0)

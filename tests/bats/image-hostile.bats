@@ -388,13 +388,15 @@ blob_file() {
 	head -c 3000000 /dev/zero >"$STORE/.index.json.tmp.4242"
 	head -c 10 /dev/zero >"$STORE/blobs/sha256/.tmp-4242-0-1"
 	echo x >"$STORE/blobs/sha256/notablob"
+	mkdir -p "$STORE/layers/sha256/.tmp-0123456789abcdef/sub"
 	run husk_image fsck
 	echo "$output"
 	[ "$status" -eq 1 ]
+	[[ "$output" == *"stray: layers/sha256/.tmp-0123456789abcdef (left by an interrupted unpack)"* ]]
 	[[ "$output" == *"stray: .index.json.tmp.4242 (3000000 bytes, a temp file of an interrupted write)"* ]]
 	[[ "$output" == *"stray: blobs/sha256/.tmp-4242-0-1 (10 bytes, left by an interrupted pull)"* ]]
 	[[ "$output" == *"stray: blobs/sha256/notablob (a file, not a blob)"* ]]
-	[[ "$output" == *"3 problems"* ]]
+	[[ "$output" == *"4 problems"* ]]
 	run husk_image gc
 	[ "$status" -eq 0 ]
 	[[ "$output" == "removed 3 blobs, 3000012 bytes, 0 cached layers" ]]
