@@ -185,6 +185,8 @@ static int fsck_run(struct image_globals *g, int argc, char **argv, struct husk_
 	if (r < 0)
 		return r;
 	struct fsck f = { .s = &s };
+	if (s.layout_damaged)
+		problem(&f, "damaged: oci-layout is missing or not a valid OCI layout file");
 	size_t temps = 0;
 	uint64_t temp_bytes = 0;
 	r = store_stray_temps(&s, false, &temps, &temp_bytes, err);

@@ -68,6 +68,7 @@ struct store {
 	int blobsfd; /* blobs/sha256 */
 	int lockfd;  /* held shared by pulls, exclusively by gc */
 	char *path;
+	bool layout_damaged; /* oci-layout missing or unreadable (gc rewrites it) */
 };
 
 /* The default store: /var/lib/husk-image for root, else

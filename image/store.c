@@ -115,9 +115,19 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 			goto fail;
 	}
 	struct oci_layout *layout = NULL;
+	struct stat blobs;
 	r = oci_decode_file(&oci_layout_type, s->dirfd, "oci-layout", "oci-layout",
 			    (void **)&layout, err);
-	if (r < 0) {
+	if (r < 0 && fstatat(s->dirfd, "blobs/sha256", &blobs, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(blobs.st_mode)) {
+		/* a layout with blobs is one, whatever became of its oci-layout
+		 * file: rm, gc and fsck must still reach it */
+		_cleanup_free_ char *shown = str_escape(err->msg);
+		log_warn("store %s: %s; 'husk-image gc' rewrites it", path,
+			 shown ? shown : "oci-layout is damaged");
+		err_clear(err);
+		s->layout_damaged = true;
+	} else if (r < 0) {
 		if (r == -ENOENT)
 			err_set(err, ENOENT, "%s is not an OCI image layout (no oci-layout file)",
 				path);
@@ -125,7 +135,7 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 			err_prefix(err, "store %s", path);
 		goto fail;
 	}
-	bool supported = strncmp(layout->imageLayoutVersion, "1.", 2) == 0;
+	bool supported = layout == NULL || strncmp(layout->imageLayoutVersion, "1.", 2) == 0;
 	oci_free(&oci_layout_type, layout);
 	if (!supported) {
 		r = err_set(err, EINVAL, "store %s: unsupported imageLayoutVersion", path);
@@ -773,6 +783,13 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_r
 	int r = store_stray_temps(s, true, removed, bytes, err);
 	if (r < 0)
 		return r;
+	if (s->layout_damaged) {
+		static const char layout[] = "{\"imageLayoutVersion\":\"" OCI_LAYOUT_VERSION "\"}";
+		r = write_file_atomic(s->dirfd, "oci-layout", layout, strlen(layout), 0644, err);
+		if (r < 0)
+			return err_prefix(err, "store %s", s->path);
+		s->layout_damaged = false;
+	}
 	r = store_index_read(s, &idx, damage, err);
 	if (r < 0)
 		return r;

@@ -219,7 +219,17 @@ blob_file() {
 	run husk_image list
 	[ "$status" -eq 0 ]
 	rmdir "$STORE/index.json"
+	# nor does a lost or garbled oci-layout file
+	rm "$STORE/oci-layout"
+	run husk_image list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"store $STORE: oci-layout: No such file or directory; 'husk-image gc' rewrites it"* ]]
+	echo '{"imageLayout' >"$STORE/oci-layout"
+	run husk_image fsck
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"damaged: oci-layout is missing or not a valid OCI layout file"* ]]
 	assert_store_usable
+	[ "$(jq -r .imageLayoutVersion "$STORE/oci-layout")" = 1.0.0 ]
 	[ -z "$(ls "$STORE/blobs/sha256")" ]
 	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:latest"
 	[ "$status" -eq 0 ]
