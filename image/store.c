@@ -796,10 +796,12 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_r
 	if (damage->code) {
 		/* what could not be read is lost anyway; an index that parses
 		 * again is what the next commands need */
-		r = index_save(s, idx, err);
-		if (r < 0) {
-			oci_free(&oci_index_type, idx);
-			return r;
+		struct husk_error save = { 0 };
+		if (index_save(s, idx, &save) < 0) {
+			/* (a full disk, say): collect anyway, from what could be
+			 * read, so that the space comes back; the next gc rewrites */
+			_cleanup_free_ char *shown = str_escape(save.msg);
+			log_warn("%s", shown ? shown : "index.json: cannot rewrite it");
 		}
 	}
 	for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
