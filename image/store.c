@@ -801,7 +801,9 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_r
 			/* (a full disk, say): collect anyway, from what could be
 			 * read, so that the space comes back; the next gc rewrites */
 			_cleanup_free_ char *shown = str_escape(save.msg);
-			log_warn("%s", shown ? shown : "index.json: cannot rewrite it");
+			log_warn("index.json could not be rewritten (%s): collecting from what could be "
+				 "read all the same",
+				 shown ? shown : "?");
 		}
 	}
 	for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)

@@ -475,9 +475,18 @@ blob_file() {
 	[[ "$output" == *"No space left on device"* ]]
 	run husk_image list -q
 	[ "$output" = "$HOSTILE/app:small" ]
+	# and a damaged index.json on the full disk: gc still frees the space
+	printf "X" | dd of="$STORE/index.json" bs=1 seek=0 conv=notrunc status=none
+	run husk_image gc
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"index.json could not be rewritten ("*"No space left on device): collecting from what could be read all the same"* ]]
+	[[ "$output" == *"removed 3 blobs, "* ]]
 	rm "$FULL_MNT/filler"
 	assert_store_usable
 	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:small2"
+	[ "$status" -eq 0 ]
+	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:small"
 	[ "$status" -eq 0 ]
 	assert_store_usable
 	run husk_image unpack "$HOSTILE/app:small" "$TEST_TMP/b"
