@@ -211,6 +211,12 @@ int challenge_parse(const char *header, struct challenge *out, struct husk_error
 				value[vlen++] = *p++;
 		}
 		value[vlen] = '\0';
+		if (vlen == sizeof(value) - 1 && *p && *p != '"' && *p != ',' && *p != ' ') {
+			challenge_free(out);
+			return err_set(err, EINVAL,
+				       "WWW-Authenticate: a value longer than %zu bytes: refused",
+				       sizeof(value) - 1);
+		}
 		char **slot = NULL;
 		if (klen == 5 && strncasecmp(key, "realm", 5) == 0)
 			slot = &out->realm;

@@ -16,6 +16,7 @@ Config keys:
            (a string of N bytes), "layer_media_type": "..."}}
   mode:    normal | bearer-http-realm | redirect-http | token | drip | corrupt-blob
   token:   the token the token endpoint hands out (mode token)
+  realm_suffix: appended to the realm of the bearer challenge
   drip:    "manifest" or "blob": which answers drip 2 bytes a second (mode drip)
   rate:    bytes per second for blobs (default: unlimited), to make a pull
            last long enough to be killed mid-way
@@ -134,6 +135,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 not (auth or "").startswith("Bearer "):
             realm = "http://127.0.0.1:%d/token" % side_port if mode == "bearer-http-realm" \
                 else "%s://127.0.0.1:%d/token" % (scheme, ports[0])
+            realm += cfg.get("realm_suffix", "")
             return self.send(401, b'{"errors":[]}', headers=[
                 ("WWW-Authenticate", 'Bearer realm="%s",service="hostile"' % realm)])
         if path == "/v2/":

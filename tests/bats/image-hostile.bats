@@ -117,6 +117,12 @@ blob_file() {
 	[[ "$output" != *$'\r'* ]]
 	! grep -q 'auth=Bearer' "$HLOG"
 	assert_store_usable
+	# a realm too long to hold is refused, not cut short
+	start_hostile "{\"mode\":\"token\",\"token\":\"t\",\"realm_suffix\":\"?$(printf 'a%.0s' $(seq 3000))\",\"images\":{\"app:latest\":{}}}"
+	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$HOSTILE: WWW-Authenticate: a value longer than 2047 bytes: refused"* ]]
+	! grep -q '/token' "$HLOG"
 	# the same server with an honest token: the pull works
 	start_hostile '{"mode":"token","token":"good.token-_~+/=","images":{"app:latest":{}}}'
 	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:latest"
@@ -143,6 +149,12 @@ blob_file() {
 	run husk_image pull --timeout 0 "docker://$HOSTILE/app:latest"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'--timeout: "0" is not 1..604800 seconds'* ]]
+	# a name longer than any URL buffer is refused, not cut
+	long=$(printf 'a%.0s' $(seq 300))
+	run husk_image pull --tls-verify=false "docker://$HOSTILE/$long:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"HOST/NAME is $((${#HOSTILE} + 301)) characters long (the limit is 255)"* ]]
+	! grep -q "$long" "$HLOG"
 }
 
 @test "a multi-megabyte string in an image config is refused naming the field; the store stays usable" {
