@@ -3,12 +3,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "image/auth.h"
 #include "oci-spec/schema.h"
 
@@ -147,22 +149,25 @@ int creds_find(const char *creds_opt, const char *authfile, const char *host, st
 
 	const char *env = getenv("REGISTRY_AUTH_FILE"), *xdg = getenv("XDG_RUNTIME_DIR"),
 		   *home = getenv("HOME");
-	char paths[4][4096];
-	int n = 0;
+	char *paths[4] = { NULL };
+	int n = 0, r = 0;
 	if (env && *env)
-		snprintf(paths[n++], sizeof(paths[0]), "%s", env);
-	if (xdg && *xdg)
-		snprintf(paths[n++], sizeof(paths[0]), "%s/containers/auth.json", xdg);
-	if (home && *home) {
-		snprintf(paths[n++], sizeof(paths[0]), "%s/.config/containers/auth.json", home);
-		snprintf(paths[n++], sizeof(paths[0]), "%s/.docker/config.json", home);
+		r = str_fmt(&paths[n++], PATH_MAX, err, "$REGISTRY_AUTH_FILE", "%s", env);
+	if (r == 0 && xdg && *xdg)
+		r = str_fmt(&paths[n++], PATH_MAX, err, "$XDG_RUNTIME_DIR",
+			    "%s/containers/auth.json", xdg);
+	if (r == 0 && home && *home) {
+		r = str_fmt(&paths[n++], PATH_MAX, err, "$HOME", "%s/.config/containers/auth.json",
+			    home);
+		if (r == 0)
+			r = str_fmt(&paths[n++], PATH_MAX, err, "$HOME", "%s/.docker/config.json",
+				    home);
 	}
-	for (int i = 0; i < n && out->user == NULL; i++) {
-		int r = from_file(paths[i], host, out, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	for (int i = 0; r == 0 && i < n && out->user == NULL; i++)
+		r = from_file(paths[i], host, out, err);
+	for (int i = 0; i < n; i++)
+		free(paths[i]);
+	return r;
 }
 
 void challenge_free(struct challenge *c)

@@ -1,6 +1,7 @@
 /* husk-image tag SOURCE NAME...: give an image in the store more names. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/escape.h"
 #include "image/image.h"
@@ -13,7 +14,7 @@ static int tag_run(struct image_globals *g, int argc, char **argv, struct husk_e
 		return c;
 	if (argc - optind < 2)
 		return cmd_usage_error(&cmd_tag, "missing argument: expected SOURCE NAME...");
-	const char *const *names = (const char *const *)argv + optind + 1;
+	char **names = argv + optind + 1;
 	size_t n = (size_t)(argc - optind - 1);
 	for (size_t i = 0; i < n; i++) {
 		if (str_has_ctl(names[i]))
@@ -22,6 +23,20 @@ static int tag_run(struct image_globals *g, int argc, char **argv, struct husk_e
 		if (oci_digest_valid(names[i]))
 			return cmd_usage_error(&cmd_tag, "\"%s\": a digest is not a name",
 					       names[i]);
+		if (strncmp(names[i], "docker://", 9) == 0) {
+			/* stored as list shows it: HOST/NAME:TAG */
+			struct image_ref r;
+			if (ref_parse(names[i], &r, err) < 0)
+				return -err->code;
+			if (r.digest) {
+				ref_free(&r);
+				return cmd_usage_error(&cmd_tag, "\"%s\": a digest is not a name",
+						       names[i]);
+			}
+			names[i] = r.name; /* (lives as long as the command) */
+			r.name = NULL;
+			ref_free(&r);
+		}
 	}
 	struct image_ref ref;
 	int r = ref_parse(argv[optind], &ref, err);
@@ -47,7 +62,7 @@ static int tag_run(struct image_globals *g, int argc, char **argv, struct husk_e
 		/* the source's own name is not copied over */
 		struct oci_descriptor plain = *d;
 		plain.annotations = (oci_string_map){ 0 };
-		r = store_tag_many(&s, names, n, &plain, err);
+		r = store_tag_many(&s, (const char *const *)names, n, &plain, err);
 	}
 	oci_free(&oci_descriptor_type, d);
 	store_close(&s);
@@ -61,5 +76,6 @@ const struct image_cmd cmd_tag = {
 	.summary = "give an image in the store more names",
 	.usage = "SOURCE NAME...\n\n"
 		 "  SOURCE  a name as 'husk-image list' shows it, a docker:// reference or a "
-		 "manifest digest",
+		 "manifest digest\n"
+		 "  NAME    a name, or a docker:// reference (kept as HOST/NAME:TAG)",
 };

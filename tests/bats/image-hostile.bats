@@ -155,6 +155,10 @@ blob_file() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"HOST/NAME is $((${#HOSTILE} + 301)) characters long (the limit is 255)"* ]]
 	! grep -q "$long" "$HLOG"
+	# so is an auth file path that would not fit
+	HOME=/$(printf 'h%.0s' $(seq 5000)) REGISTRY_AUTH_FILE= XDG_RUNTIME_DIR= run husk_image pull --tls-verify=false "docker://$HOSTILE/app:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'$HOME: too long (over 4096 bytes)'* ]]
 }
 
 @test "a multi-megabyte string in an image config is refused naming the field; the store stays usable" {
@@ -260,9 +264,12 @@ blob_file() {
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 3001 ]
 	[ "${lines[3000]}" = "registry.example/team/app:tag-3000" ]
+	run husk_image tag "$digest" "docker://registry.example/other:1"
+	[ "$status" -eq 0 ]
+	[ "$(husk_image list -q | tail -1)" = "registry.example/other:1" ]
 	run husk_image rm registry.example/team/app:tag-1 "docker://registry.example/team/app:tag-2"
 	[ "$status" -eq 0 ]
-	[ "$(husk_image list -q | wc -l)" -eq 2999 ]
+	[ "$(husk_image list -q | wc -l)" -eq 3000 ]
 	run husk_image unpack registry.example/team/app:tag-2999 "$TEST_TMP/b"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$TEST_TMP/b/rootfs/hello")" = hello ]
