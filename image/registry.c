@@ -440,6 +440,7 @@ struct transfer {
 	int64_t offset;      /* asked for the blob from here (an interrupted pull's part) */
 	int64_t range_start; /* a 206's Content-Range start, -1 when none */
 	char *www_auth;      /* a 401's challenge */
+	char url[1200];      /* what was asked for (before any redirect) */
 	unsigned auth_gen;   /* the token it was sent with */
 	int write_error;
 	bool done;
@@ -499,8 +500,9 @@ static size_t blob_header_cb(char *data, size_t size, size_t n, void *opaque)
 static int start_transfer(struct client *c, struct transfer *t, CURLM *multi,
 			  struct husk_error *err)
 {
-	char url[1200];
-	snprintf(url, sizeof(url), "%s/v2/%s/blobs/%s", c->base, c->ref->repo, t->desc->digest);
+	char *url = t->url;
+	snprintf(t->url, sizeof(t->url), "%s/v2/%s/blobs/%s", c->base, c->ref->repo,
+		 t->desc->digest);
 	int r = blob_writer_resume(t->s, &t->w, t->desc->digest, t->desc->size, c->source, err);
 	if (r < 0)
 		return r;
@@ -561,9 +563,7 @@ static int finish_transfer(struct client *c, struct transfer *t, CURLcode cc,
 	else if (t->write_error < 0)
 		r = err_sys(err, -t->write_error, "blob %s: write to the store", t->desc->digest);
 	else if (cc != CURLE_OK) {
-		char *url = NULL;
-		curl_easy_getinfo(t->h, CURLINFO_EFFECTIVE_URL, &url);
-		transfer_error(c, t->h, cc, url ? url : "?", true, err);
+		transfer_error(c, t->h, cc, t->url, true, err);
 		r = err_prefix(err, "blob %s", t->desc->digest);
 		broken = true;
 	} else if (status != 200 && status != 206) {

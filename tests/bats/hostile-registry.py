@@ -18,6 +18,8 @@ Config keys:
   token:   the token the token endpoint hands out (mode token)
   realm_suffix: appended to the realm of the bearer challenge
   drip:    "manifest" or "blob": which answers drip 2 bytes a second (mode drip)
+  redirect: "manifests" (default) or "blobs": what redirect-http sends to
+           the plain-HTTP side
   rate:    bytes per second for blobs (default: unlimited), to make a pull
            last long enough to be killed mid-way
 """
@@ -142,10 +144,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, b"{}")
         parts = path.split("/")
         # /v2/<repo...>/manifests/<ref> or /v2/<repo...>/blobs/<digest>
+        redirect = self.side == "MAIN" and mode == "redirect-http"
+        if redirect and parts[-2] == cfg.get("redirect", "manifests"):
+            return self.send(302, headers=[
+                ("Location", "http://127.0.0.1:%d%s" % (side_port, self.path))])
         if len(parts) >= 5 and parts[-2] == "manifests":
-            if self.side == "MAIN" and mode == "redirect-http":
-                return self.send(302, headers=[
-                    ("Location", "http://127.0.0.1:%d%s" % (side_port, self.path))])
             key = "/".join(parts[2:-2]) + ":" + parts[-1]
             if key not in manifests:
                 return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')

@@ -105,6 +105,19 @@ blob_file() {
 	run husk_image list -q
 	[ "$output" = "" ]
 	assert_store_usable
+	# a blob's redirect neither (a CDN may be elsewhere, but on HTTPS)
+	start_hostile "{\"mode\":\"redirect-http\",\"redirect\":\"blobs\",\"cert\":\"$TEST_TMP/ca/server.crt\",\"key\":\"$TEST_TMP/ca/server.key\",\"images\":{\"app:latest\":{}}}"
+	run husk_image pull -q --cert-dir "$TEST_TMP/ca" "docker://$HOSTILE/app:latest"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"blob sha256:"*": GET https://$HOSTILE/v2/app/blobs/sha256:"*": the registry redirects to http://127.0.0.1:$SIDE_PORT/v2/app/blobs/sha256:"*": refused"* ]]
+	! grep -q '^SIDE' "$HLOG"
+	assert_store_usable
+	# a plain-HTTP registry may redirect to plain HTTP
+	start_hostile '{"mode":"redirect-http","images":{"app:latest":{}}}'
+	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:latest"
+	[ "$status" -eq 0 ]
+	grep -q '^SIDE GET /v2/app/manifests/latest' "$HLOG"
 }
 
 @test "a token holding CR LF is refused naming the token server, and never sent" {
