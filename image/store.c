@@ -459,16 +459,16 @@ static const char *ref_name(const struct oci_descriptor *d)
 	return oci_map_get(&d->annotations, OCI_ANNOTATION_REF_NAME);
 }
 
-static void drop_entry(struct oci_index *idx, size_t i)
+/* Free what an inline entry owns (oci_free frees the struct too: a heap
+ * copy of it goes). */
+static void free_entry(struct oci_descriptor *d)
 {
-	struct oci_descriptor *d = &idx->manifests.items[i];
 	struct oci_descriptor *heap = malloc(sizeof(*heap));
 	if (heap) {
 		*heap = *d;
 		oci_free(&oci_descriptor_type, heap);
 	}
-	memmove(d, d + 1, (idx->manifests.len - i - 1) * sizeof(*d));
-	idx->manifests.len--;
+	*d = (struct oci_descriptor){ 0 };
 }
 
 /* A deep copy through the schema tables, so ownership stays simple. */
@@ -523,19 +523,22 @@ static int index_edit(struct store *s, const char *const *names, size_t n, const
 	int r = index_read_for_edit(s, &idx, err);
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; i < idx->manifests.len;) {
-		const struct oci_descriptor *d = &idx->manifests.items[i];
+	/* one pass, keeping the order: linear in the entries however many go */
+	size_t kept = 0;
+	for (size_t i = 0; i < idx->manifests.len; i++) {
+		struct oci_descriptor *d = &idx->manifests.items[i];
 		const char *have = ref_name(d);
 		bool match = digest && strcmp(d->digest, digest) == 0;
 		for (size_t k = 0; !match && have && k < n; k++)
 			match = strcmp(have, names[k]) == 0;
 		if (match) {
-			drop_entry(idx, i);
+			free_entry(d);
 			gone++;
 		} else {
-			i++;
+			idx->manifests.items[kept++] = *d;
 		}
 	}
+	idx->manifests.len = kept;
 	if (add && n > 0) {
 		struct oci_descriptor *grown =
 			realloc(idx->manifests.items, (idx->manifests.len + n) * sizeof(*grown));
