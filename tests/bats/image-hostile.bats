@@ -136,6 +136,12 @@ blob_file() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$HOSTILE: WWW-Authenticate: a value longer than 2047 bytes: refused"* ]]
 	! grep -q '/token' "$HLOG"
+	# a realm with a control character or a space is not asked
+	start_hostile '{"mode":"token","token":"t","realm_suffix":"?x=a\u001b b","images":{"app:latest":{}}}'
+	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:latest"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$HOSTILE: the registry's token realm or service holds control characters or spaces: refused"* ]]
+	! grep -q '/token' "$HLOG"
 	# the same server with an honest token: the pull works
 	start_hostile '{"mode":"token","token":"good.token-_~+/=","images":{"app:latest":{}}}'
 	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:latest"
