@@ -143,8 +143,22 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 	}
 	s->blobsfd =
 		openat(s->dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (s->blobsfd < 0 && errno == ENOENT && exclusive && !s->layout_damaged) {
+		/* deleted by hand: gc and fsck still work (the images are gone,
+		 * fsck says which; a pull fetches them again) */
+		log_warn("store %s: blobs/sha256 is missing; made again, empty", path);
+		if ((mkdirat(s->dirfd, "blobs", 0755) == 0 || errno == EEXIST) &&
+		    mkdirat(s->dirfd, "blobs/sha256", 0755) == 0)
+			s->blobsfd = openat(s->dirfd, "blobs/sha256",
+					    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	}
 	if (s->blobsfd < 0) {
-		r = err_sys(err, errno, "store %s: blobs/sha256", path);
+		if (errno == ENOENT)
+			r = err_set(err, ENOENT,
+				    "store %s: blobs/sha256 is missing ('husk-image gc' makes it again)",
+				    path);
+		else
+			r = err_sys(err, errno, "store %s: blobs/sha256", path);
 		goto fail;
 	}
 	return 0;

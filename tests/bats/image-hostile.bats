@@ -459,6 +459,17 @@ blob_file() {
 	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:latest"
 	[ "$status" -eq 0 ]
 	assert_store_usable
+	# every blob gone, directory and all
+	rm -r "$STORE/blobs"
+	run husk_image list -q
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"store $STORE: blobs/sha256 is missing ('husk-image gc' makes it again)"* ]]
+	run husk_image fsck
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"missing: manifest sha256:"*" of $HOSTILE/app:latest"* ]]
+	run husk_image pull -q --tls-verify=false "docker://$HOSTILE/app:latest"
+	[ "$status" -eq 0 ]
+	assert_store_usable
 }
 
 @test "SIGKILL at random points of a pull: gc and fsck pass afterwards, and the next pull works" {
