@@ -6,7 +6,9 @@
  * than the store accepts, too many annotations, no valid digest) is dropped
  * and reported; a file that stops being JSON half-way keeps the entries
  * read before that point. So a hand-edited, truncated or huge index.json
- * still lists, and rm, gc and tag rewrite it from what was readable, while
+ * still lists, and rm, gc and tag rewrite it from what was readable (the
+ * fields a layout entry may carry besides these, urls, data and the
+ * platform's feature lists, are not kept), while
  * fsck and list say what was lost. The same bounds are checked when an
  * entry is added (store_entry_check), so an honest store never trips
  * them. */
@@ -76,9 +78,10 @@ static void entry_bad(struct reader *rd, const char *fmt, ...)
 static size_t field_limit(enum where w, const char *key)
 {
 	if (w == W_ENTRY)
-		return strcmp(key, "mediaType") == 0 ? STORE_FIELD_MAX
-		       : strcmp(key, "digest") == 0  ? DIGEST_LEN
-						     : 0;
+		return strcmp(key, "mediaType") == 0 || strcmp(key, "artifactType") == 0
+			       ? STORE_FIELD_MAX
+		       : strcmp(key, "digest") == 0 ? DIGEST_LEN
+						    : 0;
 	if (w == W_PLATFORM)
 		return strcmp(key, "os") == 0 || strcmp(key, "architecture") == 0 ||
 				       strcmp(key, "variant") == 0 || strcmp(key, "os.version") == 0
@@ -90,9 +93,10 @@ static size_t field_limit(enum where w, const char *key)
 static char **field_slot(struct oci_descriptor *d, enum where w, const char *key)
 {
 	if (w == W_ENTRY)
-		return strcmp(key, "mediaType") == 0 ? &d->mediaType
-		       : strcmp(key, "digest") == 0  ? &d->digest
-						     : NULL;
+		return strcmp(key, "mediaType") == 0	  ? &d->mediaType
+		       : strcmp(key, "artifactType") == 0 ? &d->artifactType
+		       : strcmp(key, "digest") == 0	  ? &d->digest
+							  : NULL;
 	if (d->platform == NULL)
 		return NULL;
 	return strcmp(key, "os") == 0		? &d->platform->os
@@ -448,6 +452,8 @@ int store_entry_check(const char *name, const struct oci_descriptor *d, struct h
 		r = err_set(err, EINVAL, "an empty name: refused");
 	if (r == 0)
 		r = check_len(name, "mediaType", d->mediaType, STORE_FIELD_MAX, err);
+	if (r == 0)
+		r = check_len(name, "artifactType", d->artifactType, STORE_FIELD_MAX, err);
 	if (r == 0 && d->platform) {
 		const struct oci_platform *p = d->platform;
 		r = check_len(name, "platform.os", p->os, STORE_FIELD_MAX, err);

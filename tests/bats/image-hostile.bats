@@ -212,6 +212,7 @@ blob_file() {
 		bad["platform"] = {"os": "linux", "architecture": "amd64", "variant": "v" * 6000000}
 		bad["annotations"] = {"org.opencontainers.image.ref.name": "huge"}
 		idx["manifests"].insert(0, bad)
+		idx["manifests"][2]["artifactType"] = "application/x-kept"
 		json.dump(idx, open(sys.argv[1], "w"))
 	PY
 	[ "$(stat -c %s "$STORE/index.json")" -gt 6000000 ]
@@ -226,6 +227,8 @@ blob_file() {
 	run husk_image rm "$HOSTILE/app:latest"
 	[ "$status" -eq 0 ]
 	[ "$(stat -c %s "$STORE/index.json")" -lt 1000 ]
+	# what the store does not use of an entry it keeps survives the rewrite
+	[ "$(jq -r '.manifests[0].artifactType' "$STORE/index.json")" = application/x-kept ]
 	run husk_image list -q
 	[ "$output" = "$HOSTILE/app:other" ]
 
