@@ -5,4 +5,5 @@ libcommon_a_SOURCES = \
 	common/fileutil.c common/fileutil.h \
 	common/resolve.c common/resolve.h \
 	common/sha256.c common/sha256.h \
-	common/strbuf.c common/strbuf.h
+	common/strbuf.c common/strbuf.h \
+	common/escape.c common/escape.h

@@ -3,12 +3,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "image/auth.h"
 #include "oci-spec/schema.h"
 
@@ -36,6 +38,9 @@ static const struct oci_field auth_file_fields[] = {
 };
 static OCI_TYPE(auth_file_type, struct auth_file, auth_file_fields);
 #undef OCI_CUR
+
+/* Longer than any token a registry hands out (JWTs of a few KiB). */
+#define TOKEN_MAX (64 * 1024)
 
 struct token_response {
 	char *token;
@@ -144,22 +149,25 @@ int creds_find(const char *creds_opt, const char *authfile, const char *host, st
 
 	const char *env = getenv("REGISTRY_AUTH_FILE"), *xdg = getenv("XDG_RUNTIME_DIR"),
 		   *home = getenv("HOME");
-	char paths[4][4096];
-	int n = 0;
+	char *paths[4] = { NULL };
+	int n = 0, r = 0;
 	if (env && *env)
-		snprintf(paths[n++], sizeof(paths[0]), "%s", env);
-	if (xdg && *xdg)
-		snprintf(paths[n++], sizeof(paths[0]), "%s/containers/auth.json", xdg);
-	if (home && *home) {
-		snprintf(paths[n++], sizeof(paths[0]), "%s/.config/containers/auth.json", home);
-		snprintf(paths[n++], sizeof(paths[0]), "%s/.docker/config.json", home);
+		r = str_fmt(&paths[n++], PATH_MAX, err, "$REGISTRY_AUTH_FILE", "%s", env);
+	if (r == 0 && xdg && *xdg)
+		r = str_fmt(&paths[n++], PATH_MAX, err, "$XDG_RUNTIME_DIR",
+			    "%s/containers/auth.json", xdg);
+	if (r == 0 && home && *home) {
+		r = str_fmt(&paths[n++], PATH_MAX, err, "$HOME", "%s/.config/containers/auth.json",
+			    home);
+		if (r == 0)
+			r = str_fmt(&paths[n++], PATH_MAX, err, "$HOME", "%s/.docker/config.json",
+				    home);
 	}
-	for (int i = 0; i < n && out->user == NULL; i++) {
-		int r = from_file(paths[i], host, out, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	for (int i = 0; r == 0 && i < n && out->user == NULL; i++)
+		r = from_file(paths[i], host, out, err);
+	for (int i = 0; i < n; i++)
+		free(paths[i]);
+	return r;
 }
 
 void challenge_free(struct challenge *c)
@@ -208,6 +216,12 @@ int challenge_parse(const char *header, struct challenge *out, struct husk_error
 				value[vlen++] = *p++;
 		}
 		value[vlen] = '\0';
+		if (vlen == sizeof(value) - 1 && *p && *p != '"' && *p != ',' && *p != ' ') {
+			challenge_free(out);
+			return err_set(err, EINVAL,
+				       "WWW-Authenticate: a value longer than %zu bytes: refused",
+				       sizeof(value) - 1);
+		}
 		char **slot = NULL;
 		if (klen == 5 && strncasecmp(key, "realm", 5) == 0)
 			slot = &out->realm;
@@ -234,8 +248,23 @@ int token_parse(const char *json, size_t len, char **token, struct husk_error *e
 	if (r < 0)
 		return r;
 	const char *value = t->token && *t->token ? t->token : t->access_token;
+	/* it goes into a header line: RFC 6750's b64token characters only, so
+	 * that no CR/LF (or space) can add headers of its own */
+	size_t ok = value ? strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					  "0123456789-._~+/=")
+			  : 0;
 	if (value == NULL || *value == '\0')
 		r = err_set(err, EINVAL, "token response: no token in it");
+	else if (value[ok] != '\0')
+		r = err_set(err, EPROTO,
+			    "token response: the token holds %s (byte 0x%02x at offset %zu): refused",
+			    (unsigned char)value[ok] < 0x20 || value[ok] == 0x7f
+				    ? "a control character"
+				    : "a character a token cannot hold",
+			    (unsigned char)value[ok], ok);
+	else if (strlen(value) > TOKEN_MAX)
+		r = err_set(err, EFBIG, "token response: the token is %zu bytes long (the limit is %d)",
+			    strlen(value), TOKEN_MAX);
 	else if ((*token = strdup(value)) == NULL)
 		r = err_sys(err, ENOMEM, "token");
 	oci_free(&token_type, t);

@@ -1,6 +1,10 @@
-/* husk-image gc: delete the blobs no image in the store reaches and the
- * cached layers neither an image nor an overlay bundle uses. */
+/* husk-image gc: delete the blobs no image in the store reaches, the
+ * cached layers neither an image nor an overlay bundle uses, and what
+ * interrupted pulls left (temp files, partial downloads). */
 #include <stdio.h>
+
+#include "common/escape.h"
+#include "common/fileutil.h"
 
 #include "image/image.h"
 
@@ -18,8 +22,14 @@ static int gc_run(struct image_globals *g, int argc, char **argv, struct husk_er
 	int r = cmd_open_store(g, false, true, &s, err);
 	if (r < 0)
 		return r;
-	r = store_gc(&s, &removed, &bytes, &layers, err);
+	struct husk_error damage = { 0 };
+	r = store_gc(&s, &removed, &bytes, &layers, &damage, err);
 	store_close(&s);
+	if (damage.code) {
+		_cleanup_free_ char *shown = str_escape(damage.msg);
+		fprintf(stderr, "husk-image gc: warning: %s; index.json rewritten without them\n",
+			shown ? shown : "index.json was damaged");
+	}
 	if (r == 0)
 		printf("removed %zu blobs, %llu bytes, %zu cached layers\n", removed,
 		       (unsigned long long)bytes, layers);

@@ -1,7 +1,11 @@
-/* husk-image list: the images in the store. */
+/* husk-image list: the images in the store. Names and platforms come from
+ * registries and images: printed with control characters escaped. A
+ * damaged index.json still lists what can be read, with a warning. */
 #include <stdio.h>
 #include <string.h>
 
+#include "common/escape.h"
+#include "common/fileutil.h"
 #include "image/image.h"
 
 static int list_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
@@ -22,32 +26,49 @@ static int list_run(struct image_globals *g, int argc, char **argv, struct husk_
 
 	struct store s;
 	struct oci_index *idx = NULL;
+	struct husk_error damage = { 0 };
 	int r = cmd_open_store(g, false, false, &s, err);
 	if (r < 0)
 		return r;
-	r = store_index_load(&s, &idx, err);
+	r = store_index_read(&s, &idx, &damage, err);
 	store_close(&s);
 	if (r < 0)
 		return r;
+	if (damage.code) {
+		_cleanup_free_ char *shown = str_escape(damage.msg);
+		fprintf(stderr,
+			"husk-image list: warning: %s; listing what could be read ('husk-image gc' "
+			"rewrites it)\n",
+			shown ? shown : "index.json is damaged");
+	}
 	if (!quiet)
 		printf("%-50s %-20s %-16s %s\n", "NAME", "DIGEST", "PLATFORM", "SIZE");
-	for (size_t i = 0; i < idx->manifests.len; i++) {
+	for (size_t i = 0; r == 0 && i < idx->manifests.len; i++) {
 		const struct oci_descriptor *d = &idx->manifests.items[i];
 		const char *name = oci_map_get(&d->annotations, OCI_ANNOTATION_REF_NAME);
-		if (quiet) {
-			printf("%s\n", name ? name : d->digest);
-			continue;
+		_cleanup_strbuf_ struct strbuf shown = STRBUF_INIT, plat = STRBUF_INIT;
+		sb_add_escaped(&shown, name ? name : quiet ? d->digest : "<none>");
+		if (d->platform) {
+			sb_add_escaped(&plat, d->platform->os);
+			sb_addc(&plat, '/');
+			sb_add_escaped(&plat, d->platform->architecture);
+			if (d->platform->variant) {
+				sb_addc(&plat, '/');
+				sb_add_escaped(&plat, d->platform->variant);
+			}
+		} else {
+			sb_add(&plat, "-");
 		}
-		char plat[96] = "-";
-		if (d->platform)
-			snprintf(plat, sizeof(plat), "%s/%s%s%s", d->platform->os,
-				 d->platform->architecture, d->platform->variant ? "/" : "",
-				 d->platform->variant ? d->platform->variant : "");
-		printf("%-50s %-20.19s %-16s %lld\n", name ? name : "<none>", d->digest, plat,
-		       (long long)d->size);
+		if ((r = sb_check(&shown, err, "list")) < 0 || (r = sb_check(&plat, err, "list")) < 0)
+			break;
+		if (quiet)
+			printf("%s\n", shown.buf);
+		else
+			printf("%-50s %-20.19s %-16s %lld\n", shown.buf, d->digest, plat.buf,
+			       (long long)d->size);
 	}
 	oci_free(&oci_index_type, idx);
-	return 0;
+	return r;
 }
 
 const struct image_cmd cmd_list = {

@@ -46,6 +46,7 @@ static int pull_run(struct image_globals *g, int argc, char **argv, struct husk_
 		{ "authfile", required_argument, NULL, 'a' },
 		{ "cert-dir", required_argument, NULL, 'C' },
 		{ "parallel", required_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ 0 },
 	};
@@ -84,6 +85,17 @@ static int pull_run(struct image_globals *g, int argc, char **argv, struct husk_
 		case 'q':
 			o.progress = false;
 			break;
+		case 'T': {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || v > 7 * 24 * 3600)
+				return cmd_usage_error(&cmd_pull,
+						       "--timeout: \"%s\" is not 1..604800 seconds",
+						       optarg);
+			o.timeout = v;
+			break;
+		}
 		default:
 			return c;
 		}
@@ -132,5 +144,7 @@ const struct image_cmd cmd_pull = {
 		 "  --cert-dir DIR                trust the CA certificates DIR/*.crt (instead of "
 		 "the system's)\n"
 		 "  --parallel N                  download N blobs at a time (default 4)\n"
+		 "  --timeout SECONDS             the most one request may take (default: 300, "
+		 "3600 for a blob)\n"
 		 "  -q, --quiet                   no progress on a terminal",
 };

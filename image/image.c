@@ -105,7 +105,7 @@ void image_free(struct image *img)
 static int copy_blob(struct store *from, struct store *to, const struct oci_descriptor *d,
 		     struct husk_error *err)
 {
-	if (store_has_blob(to, d->digest, d->size))
+	if (store_has_verified_blob(to, d->digest, d->size))
 		return 0;
 	_cleanup_close_ int fd = store_blob_open(from, d->digest, err);
 	if (fd < 0)

@@ -68,6 +68,7 @@ struct store {
 	int blobsfd; /* blobs/sha256 */
 	int lockfd;  /* held shared by pulls, exclusively by gc */
 	char *path;
+	bool layout_damaged; /* oci-layout missing or unreadable (gc rewrites it) */
 };
 
 /* The default store: /var/lib/husk-image for root, else
@@ -80,6 +81,12 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 void store_close(struct store *s);
 
 bool store_has_blob(struct store *s, const char *digest, int64_t size);
+/* Like store_has_blob, and its content hashes to digest; a blob that does
+ * not is removed (so that it is fetched again). Reads the whole blob: for
+ * the places that would otherwise skip fetching it. */
+bool store_has_verified_blob(struct store *s, const char *digest, int64_t size);
+/* Hash what fd holds from its offset to the end; -errno on a read error. */
+int store_blob_hash(int fd, char out[DIGEST_LEN + 1], int64_t *size);
 /* Open a blob read-only; -ENOENT with a message naming it when missing. */
 int store_blob_open(struct store *s, const char *digest, struct husk_error *err);
 /* Read a small blob, checking its digest (and size when size >= 0). */
@@ -103,10 +110,11 @@ int blob_writer_open(struct store *s, struct blob_writer *w, int64_t limit, stru
 /* A writer for a download of digest that survives an interrupted pull:
  * what an earlier, interrupted pull left in .partial-<hex> is hashed and
  * kept, and w->written says where to continue. While a pull writes it, the
- * partial file is flocked; a concurrent pull of the same blob gets a
+ * partial file (.partial-<hex>-<hash of source>, so that only a pull
+ * from the same source continues it) is flocked; a concurrent pull of the same blob gets a
  * private temp file (written = 0) instead. */
 int blob_writer_resume(struct store *s, struct blob_writer *w, const char *digest, int64_t size,
-		       struct husk_error *err);
+		       const char *source, struct husk_error *err);
 /* Start over from byte 0 (the server sent the whole blob). */
 int blob_writer_restart(struct blob_writer *w);
 /* A broken transfer: keep what a resumable writer has for the next pull
@@ -117,18 +125,44 @@ int blob_writer_commit(struct store *s, struct blob_writer *w, const char *want_
 		       int64_t want_size, struct husk_error *err);
 void blob_writer_abort(struct store *s, struct blob_writer *w);
 
+/* Bounds of what index.json keeps: a name (a registry reference, or an
+ * oci:DIR:TAG with its path), and every other string of an entry. */
+#define STORE_NAME_MAX  4096
+#define STORE_FIELD_MAX 255
+/* Read index.json, whatever state it is in: *out gets every entry that
+ * could be read (an empty index when none), damage is set (code != 0)
+ * saying what was dropped. Fails only on I/O errors and out of memory. */
+int store_index_read(struct store *s, struct oci_index **out, struct husk_error *damage,
+		     struct husk_error *err);
+/* The same, for callers that need every entry: damage is an error. */
 int store_index_load(struct store *s, struct oci_index **out, struct husk_error *err);
+/* Whether an entry for name may go into index.json (every string within
+ * the bounds); an error naming the field when not. */
+int store_entry_check(const char *name, const struct oci_descriptor *d, struct husk_error *err);
 /* Point name at desc in index.json (replacing an earlier entry). */
 int store_tag(struct store *s, const char *name, const struct oci_descriptor *desc,
 	      struct husk_error *err);
+/* The same for n names in one edit of index.json. */
+int store_tag_many(struct store *s, const char *const *names, size_t n,
+		   const struct oci_descriptor *desc, struct husk_error *err);
 int store_untag(struct store *s, const char *name, struct husk_error *err);
+/* Drop every name pointing at the manifest (or index) digest. */
+int store_untag_digest(struct store *s, const char *digest, size_t *dropped,
+		       struct husk_error *err);
 /* Find name (or a manifest digest) in index.json; *out is a copy. */
 int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
 		 struct husk_error *err);
+/* The temp files of interrupted writes of index.json and oci-layout:
+ * counted (and printed as "stray: PATH", for fsck) or removed. Only with
+ * the store held exclusively. */
+int store_stray_temps(struct store *s, bool remove, size_t *count, uint64_t *bytes,
+		      struct husk_error *err);
 /* Delete every blob index.json does not reach, and every cached layer
- * neither an image nor an overlay bundle uses. */
+ * neither an image nor an overlay bundle uses. Also removes stray temp
+ * files, and rewrites a damaged index.json with what could be read
+ * (damage says what was dropped). */
 int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_removed,
-	     struct husk_error *err);
+	     struct husk_error *damage, struct husk_error *err);
 
 /* ---- images in a store (image.c) ---- */
 struct image {
@@ -159,6 +193,7 @@ struct registry_opts {
 	bool tls_verify;      /* false: skip verification and allow plain HTTP */
 	const char *cert_dir; /* its *.crt files are the trusted CAs; NULL: the system's */
 	int parallel;         /* concurrent blob downloads */
+	long timeout;         /* seconds one request may take; 0: the defaults */
 	bool progress;
 };
 /* Pull ref into the store; digest_out gets the manifest digest. */
@@ -265,6 +300,6 @@ int cmd_open_ref_store(struct image_globals *g, const struct image_ref *ref, str
 		       const char **name, struct husk_error *err);
 
 extern const struct image_cmd cmd_pull, cmd_unpack, cmd_list, cmd_inspect, cmd_rm, cmd_gc,
-	cmd_copy, cmd_mount, cmd_umount;
+	cmd_copy, cmd_mount, cmd_umount, cmd_fsck, cmd_tag;
 
 #endif

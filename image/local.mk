@@ -8,8 +8,9 @@ husk_image_SOURCES = \
 	image/main.c \
 	image/cmd-pull.c image/cmd-unpack.c image/cmd-list.c \
 	image/cmd-inspect.c image/cmd-rm.c image/cmd-gc.c image/cmd-copy.c image/cmd-mount.c \
+	image/cmd-fsck.c image/cmd-tag.c \
 	image/ref.c image/digest.c image/platform.c \
-	image/store.c image/image.c \
+	image/store.c image/store-index.c image/image.c \
 	image/auth.c image/auth.h image/registry.c \
 	image/unpack.c image/layer-cache.c image/overlay.c image/convert.c
 endif

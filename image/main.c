@@ -8,13 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "image/image.h"
 
 static const struct image_cmd *const cmds[] = {
 	&cmd_pull,  &cmd_unpack,  &cmd_mount, &cmd_umount, &cmd_list,
-	&cmd_inspect, &cmd_rm, &cmd_gc, &cmd_copy,
+	&cmd_inspect, &cmd_rm, &cmd_gc, &cmd_copy, &cmd_tag, &cmd_fsck,
 };
 
 static void print_help(FILE *out)
@@ -38,11 +39,14 @@ static void print_help(FILE *out)
 
 int cmd_usage_error(const struct image_cmd *c, const char *fmt, ...)
 {
+	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf shown = STRBUF_INIT;
 	va_list ap;
-	fprintf(stderr, "husk-image %s: ", c->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sb_vaddf(&msg, fmt, ap);
 	va_end(ap);
+	sb_add_escaped(&shown, msg.buf);
+	fprintf(stderr, "husk-image %s: %s", c->name, shown.buf);
 	fprintf(stderr, "\nRun 'husk-image %s --help' for usage.\n", c->name);
 	return IMAGE_USAGE_ERROR;
 }
@@ -185,8 +189,10 @@ int main(int argc, char **argv)
 	if (r == IMAGE_USAGE_ERROR)
 		return 1;
 	if (r < 0) {
-		fprintf(stderr, "husk-image %s: %s\n", cmd->name,
-			err.msg[0] ? err.msg : strerror(-r));
+		/* messages quote what registries and images say: escaped */
+		char *msg = str_escape(err.msg[0] ? err.msg : strerror(-r));
+		fprintf(stderr, "husk-image %s: %s\n", cmd->name, msg ? msg : "out of memory");
+		free(msg);
 		return 1;
 	}
 	return 0;

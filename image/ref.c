@@ -7,6 +7,8 @@
 
 #include "image/image.h"
 
+#define REF_NAME_MAX 255
+
 static bool valid_tag(const char *t)
 {
 	size_t n = strlen(t);
@@ -97,6 +99,11 @@ static int parse_docker(const char *text, const char *rest, struct image_ref *re
 	if (!valid_repo(ref->repo))
 		return err_set(err, EINVAL, "%s: \"%s\" is not a valid repository name", text,
 			       ref->repo);
+	/* distribution-spec: clients may limit HOST/NAME to 255 characters;
+	 * bounded here, every URL built from it fits */
+	if (strlen(ref->host) + 1 + strlen(ref->repo) > REF_NAME_MAX)
+		return err_set(err, EINVAL, "%.300s...: HOST/NAME is %zu characters long (the limit is %d)",
+			       text, strlen(ref->host) + 1 + strlen(ref->repo), REF_NAME_MAX);
 	if (strspn(ref->host,
 		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
 	    strlen(ref->host))

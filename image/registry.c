@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "image/auth.h"
@@ -32,11 +33,16 @@ struct client {
 	unsigned auth_gen;   /* bumped by every authenticate() */
 	unsigned reauths;    /* tokens fetched again after expiring mid-pull */
 	struct curl_blob ca; /* --cert-dir's *.crt, concatenated */
+	char source[700];    /* host/repository: whose .partial files are ours */
 };
 
 /* A token that expires mid-pull is fetched again; a registry that keeps
  * refusing fresh ones is not asked forever. */
 #define MAX_REAUTH 8
+
+/* Default deadlines of one request, in seconds (--timeout sets both). */
+#define DEFAULT_TIMEOUT      300
+#define DEFAULT_BLOB_TIMEOUT 3600
 
 struct response {
 	long status;
@@ -106,18 +112,37 @@ static size_t header_cb(char *data, size_t size, size_t n, void *opaque)
 	return len;
 }
 
-static void setup_easy(struct client *c, CURL *h, const char *url, struct curl_slist *headers)
+static bool is_https(const char *url)
+{
+	return strncasecmp(url, "https://", 8) == 0;
+}
+
+/* The deadline of one request: --timeout, else a default that a honest
+ * registry never reaches (blobs may be gigabytes on a slow link). */
+static long request_timeout(const struct client *c, bool blob)
+{
+	if (c->o->timeout > 0)
+		return c->o->timeout;
+	return blob ? DEFAULT_BLOB_TIMEOUT : DEFAULT_TIMEOUT;
+}
+
+static void setup_easy(struct client *c, CURL *h, const char *url, struct curl_slist *headers,
+		       bool blob)
 {
 	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* what was asked over HTTPS stays on HTTPS: a redirect to plain
+	 * HTTP would let anyone on the path answer for the registry */
+	const char *protocols = is_https(url) ? "https" : "http,https";
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols);
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 8L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* a stalled transfer fails instead of hanging forever */
+	/* a stalled transfer fails, and one that drips stops at its deadline */
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, request_timeout(c, blob));
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "husk-image/" PACKAGE_VERSION);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->o->tls_verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->o->tls_verify ? 2L : 0L);
@@ -146,6 +171,31 @@ oom:
 	return NULL;
 }
 
+/* Why a transfer failed, in the user's terms. */
+static int transfer_error(struct client *c, CURL *h, CURLcode cc, const char *url, bool blob,
+			  struct husk_error *err)
+{
+	char *redirect = NULL;
+	/* a refused redirect leaves the handle at the URL it refused (or
+	 * still pointing to it) */
+	if (cc == CURLE_UNSUPPORTED_PROTOCOL &&
+	    ((curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) ||
+	     (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &redirect) == CURLE_OK && redirect &&
+	      strcmp(redirect, url) != 0)))
+		return err_set(err, EPROTO,
+			       "GET %s: the registry redirects to %.300s: refused (a request made "
+			       "over HTTPS is not followed to plain HTTP)",
+			       url, redirect);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return err_set(err, ETIMEDOUT,
+			       "GET %s: no complete answer within %ld seconds (--timeout): %s", url,
+			       request_timeout(c, blob), curl_easy_strerror(cc));
+	int code = cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ? EPROTO
+		   : cc == CURLE_COULDNT_CONNECT					 ? ECONNREFUSED
+											 : EIO;
+	return err_set(err, code, "GET %s: %s", url, curl_easy_strerror(cc));
+}
+
 /* One GET into memory. A transport failure is an error; an HTTP error
  * status is left to the caller. */
 static int get(struct client *c, const char *url, const char *accept, size_t max,
@@ -156,7 +206,7 @@ static int get(struct client *c, const char *url, const char *accept, size_t max
 	if (h == NULL)
 		return err_sys(err, ENOMEM, "curl");
 	struct curl_slist *headers = make_headers(c, accept);
-	setup_easy(c, h, url, headers);
+	setup_easy(c, h, url, headers, false);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
@@ -167,19 +217,14 @@ static int get(struct client *c, const char *url, const char *accept, size_t max
 	}
 	CURLcode cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	int r = 0;
+	if (resp->too_big)
+		r = err_set(err, EFBIG, "GET %s: the response is larger than %zu bytes", url, max);
+	else if (cc != CURLE_OK)
+		r = transfer_error(c, h, cc, url, false, err);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(headers);
-	if (resp->too_big)
-		return err_set(err, EFBIG, "GET %s: the response is larger than %zu bytes", url,
-			       max);
-	if (cc != CURLE_OK) {
-		int code = cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION
-				   ? EPROTO
-			   : cc == CURLE_COULDNT_CONNECT ? ECONNREFUSED
-							 : EIO;
-		return err_set(err, code, "GET %s: %s", url, curl_easy_strerror(cc));
-	}
-	return 0;
+	return r;
 }
 
 static int authenticate(struct client *c, const char *www_auth, struct husk_error *err)
@@ -204,6 +249,29 @@ static int authenticate(struct client *c, const char *www_auth, struct husk_erro
 		return 0;
 	}
 
+	/* the token server gets the credentials: never over a weaker scheme
+	 * than the registry's, nor to anything but http(s) */
+	bool realm_https = is_https(ch.realm);
+	if (!realm_https && strncasecmp(ch.realm, "http://", 7) != 0)
+		r = err_set(err, EPROTO,
+			    "%s: the registry's token realm \"%.300s\" is not an http(s) URL: refused",
+			    c->ref->host, ch.realm);
+	else if (!realm_https && c->o->tls_verify && is_https(c->base))
+		r = err_set(err, EPROTO,
+			    "%s: the registry (HTTPS) sends for tokens to the plain-HTTP realm %.300s: "
+			    "refused, the credentials would travel in clear text (--tls-verify=false "
+			    "allows it)",
+			    c->ref->host, ch.realm);
+	else if (str_has_ctl(ch.realm) || strpbrk(ch.realm, " \"<>\\") ||
+		 (ch.service && str_has_ctl(ch.service)))
+		r = err_set(err, EPROTO,
+			    "%s: the registry's token realm or service holds control characters or "
+			    "spaces: refused",
+			    c->ref->host);
+	if (r < 0) {
+		challenge_free(&ch);
+		return r;
+	}
 	CURL *esc = curl_easy_init();
 	char *service = esc && ch.service ? curl_easy_escape(esc, ch.service, 0) : NULL;
 	char *scope_raw = NULL, *scope = NULL, *url = NULL;
@@ -235,6 +303,8 @@ static int authenticate(struct client *c, const char *www_auth, struct husk_erro
 	char *token = NULL;
 	if (r == 0)
 		r = token_parse(resp.body ? resp.body : "", resp.len, &token, err);
+	if (r < 0 && resp.status == 200)
+		err_prefix(err, "%s: the token server %s", c->ref->host, url);
 	if (r == 0) {
 		if (asprintf(&c->auth, "Authorization: Bearer %s", token) < 0) {
 			c->auth = NULL;
@@ -370,9 +440,11 @@ struct transfer {
 	int64_t offset;      /* asked for the blob from here (an interrupted pull's part) */
 	int64_t range_start; /* a 206's Content-Range start, -1 when none */
 	char *www_auth;      /* a 401's challenge */
+	char url[1200];      /* what was asked for (before any redirect) */
 	unsigned auth_gen;   /* the token it was sent with */
 	int write_error;
 	bool done;
+	bool restarted; /* a continued download failed its check: fetched whole */
 };
 
 static size_t blob_cb(char *data, size_t size, size_t n, void *opaque)
@@ -428,9 +500,10 @@ static size_t blob_header_cb(char *data, size_t size, size_t n, void *opaque)
 static int start_transfer(struct client *c, struct transfer *t, CURLM *multi,
 			  struct husk_error *err)
 {
-	char url[1200];
-	snprintf(url, sizeof(url), "%s/v2/%s/blobs/%s", c->base, c->ref->repo, t->desc->digest);
-	int r = blob_writer_resume(t->s, &t->w, t->desc->digest, t->desc->size, err);
+	char *url = t->url;
+	snprintf(t->url, sizeof(t->url), "%s/v2/%s/blobs/%s", c->base, c->ref->repo,
+		 t->desc->digest);
+	int r = blob_writer_resume(t->s, &t->w, t->desc->digest, t->desc->size, c->source, err);
 	if (r < 0)
 		return r;
 	t->offset = t->w.written;
@@ -440,7 +513,7 @@ static int start_transfer(struct client *c, struct transfer *t, CURLM *multi,
 	if (t->h == NULL)
 		return err_sys(err, ENOMEM, "curl");
 	t->headers = make_headers(c, NULL);
-	setup_easy(c, t->h, url, t->headers);
+	setup_easy(c, t->h, url, t->headers, true);
 	curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, blob_cb);
 	curl_easy_setopt(t->h, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->h, CURLOPT_HEADERFUNCTION, blob_header_cb);
@@ -490,7 +563,8 @@ static int finish_transfer(struct client *c, struct transfer *t, CURLcode cc,
 	else if (t->write_error < 0)
 		r = err_sys(err, -t->write_error, "blob %s: write to the store", t->desc->digest);
 	else if (cc != CURLE_OK) {
-		r = err_set(err, EIO, "blob %s: %s", t->desc->digest, curl_easy_strerror(cc));
+		transfer_error(c, t->h, cc, t->url, true, err);
+		r = err_prefix(err, "blob %s", t->desc->digest);
 		broken = true;
 	} else if (status != 200 && status != 206) {
 		char what[128];
@@ -504,6 +578,17 @@ static int finish_transfer(struct client *c, struct transfer *t, CURLcode cc,
 		blob_writer_abort(t->s, &t->w);
 	else
 		r = blob_writer_commit(t->s, &t->w, t->desc->digest, t->desc->size, err);
+	if (r < 0 && !broken && t->offset > 0 && !t->restarted) {
+		/* continued from a part an earlier pull left, and wrong: the part
+		 * was (commit and abort removed it); fetch it whole, once */
+		log_warn("blob %s: the download continued from byte %lld failed (%s); fetching it "
+			 "again from byte 0",
+			 t->desc->digest, (long long)t->offset, err->msg);
+		err_clear(err);
+		t->restarted = true;
+		t->done = false;
+		return 1;
+	}
 	return r;
 }
 
@@ -629,7 +714,9 @@ static int pull_manifest(struct client *c, struct store *s, const char *json, si
 		bool dup = false;
 		for (size_t k = 0; k < n; k++)
 			dup |= strcmp(need[k]->digest, d->digest) == 0;
-		if (!dup && !store_has_blob(s, d->digest, d->size))
+		/* present is not enough: a blob corrupted in place would never be
+		 * fetched again (its digest is checked here, once per pull) */
+		if (!dup && !store_has_verified_blob(s, d->digest, d->size))
 			need[n++] = d;
 	}
 	if (r == 0)
@@ -719,6 +806,7 @@ int registry_pull(const struct image_ref *ref, const struct platform *p,
 		curl_ready = true;
 	}
 	struct client c = { .ref = ref, .o = o };
+	snprintf(c.source, sizeof(c.source), "%s/%s", ref->host, ref->repo);
 	struct response resp = { 0 };
 	enum oci_doc_kind kind;
 	char digest[DIGEST_LEN + 1];

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/escape.h"
+#include "common/log.h"
 #include "image/image.h"
 
 int store_default_path(char **out, struct husk_error *err)
@@ -89,9 +91,10 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 	s->path = strdup(path);
 	if (s->path == NULL)
 		return err_sys(err, ENOMEM, "store");
-	struct oci_layout *layout = NULL;
-	bool supported;
 	int r;
+	struct oci_layout *layout = NULL;
+	struct stat blobs;
+	bool supported;
 	if (create && (r = mkdir_parents(path, 0700)) < 0) {
 		err_sys(err, -r, "store %s", path);
 		goto fail;
@@ -116,7 +119,16 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 	}
 	r = oci_decode_file(&oci_layout_type, s->dirfd, "oci-layout", "oci-layout",
 			    (void **)&layout, err);
-	if (r < 0) {
+	if (r < 0 && fstatat(s->dirfd, "blobs/sha256", &blobs, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(blobs.st_mode)) {
+		/* a layout with blobs is one, whatever became of its oci-layout
+		 * file: rm, gc and fsck must still reach it */
+		_cleanup_free_ char *shown = str_escape(err->msg);
+		log_warn("store %s: %s; 'husk-image gc' rewrites it", path,
+			 shown ? shown : "oci-layout is damaged");
+		err_clear(err);
+		s->layout_damaged = true;
+	} else if (r < 0) {
 		if (r == -ENOENT)
 			err_set(err, ENOENT, "%s is not an OCI image layout (no oci-layout file)",
 				path);
@@ -124,7 +136,7 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 			err_prefix(err, "store %s", path);
 		goto fail;
 	}
-	supported = strncmp(layout->imageLayoutVersion, "1.", 2) == 0;
+	supported = layout == NULL || strncmp(layout->imageLayoutVersion, "1.", 2) == 0;
 	oci_free(&oci_layout_type, layout);
 	if (!supported) {
 		r = err_set(err, EINVAL, "store %s: unsupported imageLayoutVersion", path);
@@ -132,8 +144,22 @@ int store_open(const char *path, bool create, bool exclusive, struct store *s,
 	}
 	s->blobsfd =
 		openat(s->dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (s->blobsfd < 0 && errno == ENOENT && exclusive && !s->layout_damaged) {
+		/* deleted by hand: gc and fsck still work (the images are gone,
+		 * fsck says which; a pull fetches them again) */
+		log_warn("store %s: blobs/sha256 is missing; made again, empty", path);
+		if ((mkdirat(s->dirfd, "blobs", 0755) == 0 || errno == EEXIST) &&
+		    mkdirat(s->dirfd, "blobs/sha256", 0755) == 0)
+			s->blobsfd = openat(s->dirfd, "blobs/sha256",
+					    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	}
 	if (s->blobsfd < 0) {
-		r = err_sys(err, errno, "store %s: blobs/sha256", path);
+		if (errno == ENOENT)
+			r = err_set(err, ENOENT,
+				    "store %s: blobs/sha256 is missing ('husk-image gc' makes it again)",
+				    path);
+		else
+			r = err_sys(err, errno, "store %s: blobs/sha256", path);
 		goto fail;
 	}
 	return 0;
@@ -164,6 +190,64 @@ bool store_has_blob(struct store *s, const char *digest, int64_t size)
 	    fstatat(s->blobsfd, hex_of(digest), &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	return S_ISREG(st.st_mode) && (size < 0 || st.st_size == size);
+}
+
+int store_blob_hash(int fd, char out[DIGEST_LEN + 1], int64_t *size)
+{
+	struct digester *d = digester_new();
+	if (d == NULL)
+		return -ENOMEM;
+	size_t cap = 1 << 20;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (buf == NULL) {
+		digester_free(d);
+		return -ENOMEM;
+	}
+	int64_t total = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, cap)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			digester_free(d);
+			return -e;
+		}
+		digester_update(d, buf, (size_t)n);
+		total += n;
+	}
+	digester_final(d, out);
+	digester_free(d);
+	if (size)
+		*size = total;
+	return 0;
+}
+
+bool store_has_verified_blob(struct store *s, const char *digest, int64_t size)
+{
+	if (!store_has_blob(s, digest, size))
+		return false;
+	_cleanup_close_ int fd =
+		openat(s->blobsfd, hex_of(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char got[DIGEST_LEN + 1];
+	int64_t len;
+	if (fd < 0 || store_blob_hash(fd, got, &len) < 0)
+		return false;
+	if (strcmp(got, digest) == 0 && (size < 0 || len == size))
+		return true;
+	/* corrupt: out of the way, so that the fetched copy can take its
+	 * place (a rename over it would do too, but an unpack must not pick it
+	 * up meanwhile) */
+	log_warn("blob %s in the store %s is corrupt (its content hashes to %s): fetching it again",
+		 digest, s->path, got);
+	/* only the file hashed: a concurrent pull may have put a good copy in
+	 * its place meanwhile */
+	struct stat hashed, named;
+	if (fstat(fd, &hashed) == 0 &&
+	    fstatat(s->blobsfd, hex_of(digest), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    hashed.st_ino == named.st_ino && hashed.st_dev == named.st_dev)
+		unlinkat(s->blobsfd, hex_of(digest), 0);
+	return false;
 }
 
 int store_blob_open(struct store *s, const char *digest, struct husk_error *err)
@@ -239,10 +323,16 @@ static int hash_existing(struct blob_writer *w)
 }
 
 int blob_writer_resume(struct store *s, struct blob_writer *w, const char *digest, int64_t size,
-		       struct husk_error *err)
+		       const char *source, struct husk_error *err)
 {
-	char name[sizeof(w->tmpname)];
-	snprintf(name, sizeof(name), ".partial-%s", hex_of(digest));
+	/* the name says where the part came from: only a pull from the same
+	 * registry and repository continues it (another's part may be
+	 * anything; gc removes it) */
+	char name[sizeof(w->tmpname)], from[DIGEST_LEN + 1];
+	digest_buffer(source, strlen(source), from);
+	int n = snprintf(name, sizeof(name), ".partial-%s-%.16s", hex_of(digest), hex_of(from));
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return err_set(err, ENAMETOOLONG, "blob %s: partial file name", digest);
 	for (int attempt = 0; attempt < 3; attempt++) {
 		int fd = openat(s->blobsfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd < 0)
@@ -365,7 +455,7 @@ int store_write_blob(struct store *s, const void *data, size_t len, char out[DIG
 	digest_buffer(data, len, digest);
 	if (out)
 		memcpy(out, digest, sizeof(digest));
-	if (store_has_blob(s, digest, (int64_t)len))
+	if (store_has_verified_blob(s, digest, (int64_t)len))
 		return 0;
 	struct blob_writer w;
 	int r = blob_writer_open(s, &w, -1, err);
@@ -379,36 +469,21 @@ int store_write_blob(struct store *s, const void *data, size_t len, char out[DIG
 	return blob_writer_commit(s, &w, digest, (int64_t)len, err);
 }
 
-int store_index_load(struct store *s, struct oci_index **out, struct husk_error *err)
-{
-	int r = oci_decode_file(&oci_index_type, s->dirfd, "index.json", "index.json", (void **)out,
-				err);
-	if (r < 0)
-		return err_prefix(err, "store %s", s->path);
-	r = oci_index_check(*out, "index.json", err);
-	if (r < 0) {
-		oci_free(&oci_index_type, *out);
-		*out = NULL;
-		return err_prefix(err, "store %s", s->path);
-	}
-	return 0;
-}
-
 static const char *ref_name(const struct oci_descriptor *d)
 {
 	return oci_map_get(&d->annotations, OCI_ANNOTATION_REF_NAME);
 }
 
-static void drop_entry(struct oci_index *idx, size_t i)
+/* Free what an inline entry owns (oci_free frees the struct too: a heap
+ * copy of it goes). */
+static void free_entry(struct oci_descriptor *d)
 {
-	struct oci_descriptor *d = &idx->manifests.items[i];
 	struct oci_descriptor *heap = malloc(sizeof(*heap));
 	if (heap) {
 		*heap = *d;
 		oci_free(&oci_descriptor_type, heap);
 	}
-	memmove(d, d + 1, (idx->manifests.len - i - 1) * sizeof(*d));
-	idx->manifests.len--;
+	*d = (struct oci_descriptor){ 0 };
 }
 
 /* A deep copy through the schema tables, so ownership stays simple. */
@@ -436,71 +511,124 @@ static int index_save(struct store *s, struct oci_index *idx, struct husk_error 
 	return 0;
 }
 
-/* Load, edit and save index.json under the index lock. */
-static int index_edit(struct store *s, const char *name, const struct oci_descriptor *add,
-		      struct husk_error *err)
+/* Read index.json for an edit: what a damaged file still holds is kept,
+ * the rest is reported once and dropped when the edit saves it. */
+static int index_read_for_edit(struct store *s, struct oci_index **idx, struct husk_error *err)
+{
+	struct husk_error damage = { 0 };
+	int r = store_index_read(s, idx, &damage, err);
+	if (r == 0 && damage.code) {
+		_cleanup_free_ char *shown = str_escape(damage.msg);
+		log_warn("%s; rewriting it with the entries that could be read",
+			 shown ? shown : "index.json is damaged");
+	}
+	return r;
+}
+
+/* Load, edit and save index.json under the index lock: drop the entries
+ * named one of names (and, with digest, every entry pointing at it), then
+ * add one entry per name pointing at add. *dropped counts what went. */
+static int index_edit(struct store *s, const char *const *names, size_t n, const char *digest,
+		      const struct oci_descriptor *add, size_t *dropped, struct husk_error *err)
 {
 	if (flock(s->blobsfd, LOCK_EX) < 0)
 		return err_sys(err, errno, "store %s: lock index.json", s->path);
 	struct oci_index *idx = NULL;
-	bool found = false;
-	int r = store_index_load(s, &idx, err);
+	size_t gone = 0, kept = 0;
+	int r = index_read_for_edit(s, &idx, err);
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; i < idx->manifests.len;) {
-		const char *n = ref_name(&idx->manifests.items[i]);
-		if (n && strcmp(n, name) == 0) {
-			drop_entry(idx, i);
-			found = true;
+	/* one pass, keeping the order: linear in the entries however many go */
+	for (size_t i = 0; i < idx->manifests.len; i++) {
+		struct oci_descriptor *d = &idx->manifests.items[i];
+		const char *have = ref_name(d);
+		bool match = digest && strcmp(d->digest, digest) == 0;
+		for (size_t k = 0; !match && have && k < n; k++)
+			match = strcmp(have, names[k]) == 0;
+		if (match) {
+			free_entry(d);
+			gone++;
 		} else {
-			i++;
+			idx->manifests.items[kept++] = *d;
 		}
 	}
-	if (add) {
-		struct oci_descriptor *copy = NULL;
-		r = descriptor_clone(add, &copy, err);
-		if (r < 0)
-			goto out;
+	idx->manifests.len = kept;
+	if (add && n > 0) {
 		struct oci_descriptor *grown =
-			realloc(idx->manifests.items, (idx->manifests.len + 1) * sizeof(*grown));
-		if (grown == NULL ||
-		    oci_map_set(&copy->annotations, OCI_ANNOTATION_REF_NAME, name) < 0) {
-			if (grown)
-				idx->manifests.items = grown;
-			oci_free(&oci_descriptor_type, copy);
+			realloc(idx->manifests.items, (idx->manifests.len + n) * sizeof(*grown));
+		if (grown == NULL) {
 			r = err_sys(err, ENOMEM, "index.json");
 			goto out;
 		}
 		idx->manifests.items = grown;
-		idx->manifests.items[idx->manifests.len++] = *copy;
-		free(copy);
-	} else if (!found) {
-		r = err_set(err, ENOENT, "%s: no such image in the store %s", name, s->path);
-		goto out;
+		for (size_t k = 0; k < n; k++) {
+			struct oci_descriptor *copy = NULL;
+			r = descriptor_clone(add, &copy, err);
+			if (r < 0)
+				goto out;
+			if (oci_map_set(&copy->annotations, OCI_ANNOTATION_REF_NAME, names[k]) < 0) {
+				oci_free(&oci_descriptor_type, copy);
+				r = err_sys(err, ENOMEM, "index.json");
+				goto out;
+			}
+			idx->manifests.items[idx->manifests.len++] = *copy;
+			free(copy);
+		}
 	}
-	r = index_save(s, idx, err);
+	/* nothing to change (a name that is not there): the file stays as it
+	 * is, damaged or not */
+	if (gone > 0 || (add && n > 0))
+		r = index_save(s, idx, err);
 out:
 	oci_free(&oci_index_type, idx);
 	flock(s->blobsfd, LOCK_UN);
+	if (dropped)
+		*dropped = gone;
 	return r;
+}
+
+int store_tag_many(struct store *s, const char *const *names, size_t n,
+		   const struct oci_descriptor *desc, struct husk_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = store_entry_check(names[i], desc, err);
+		if (r < 0)
+			return r;
+	}
+	return index_edit(s, names, n, NULL, desc, NULL, err);
 }
 
 int store_tag(struct store *s, const char *name, const struct oci_descriptor *desc,
 	      struct husk_error *err)
 {
-	return index_edit(s, name, desc, err);
+	return store_tag_many(s, &name, 1, desc, err);
 }
 
 int store_untag(struct store *s, const char *name, struct husk_error *err)
 {
-	return index_edit(s, name, NULL, err);
+	size_t gone = 0;
+	int r = index_edit(s, &name, 1, NULL, NULL, &gone, err);
+	if (r == 0 && gone == 0)
+		return err_set(err, ENOENT, "%s: no such image in the store %s", name, s->path);
+	return r;
+}
+
+int store_untag_digest(struct store *s, const char *digest, size_t *dropped,
+		       struct husk_error *err)
+{
+	int r = index_edit(s, NULL, 0, digest, NULL, dropped, err);
+	if (r == 0 && *dropped == 0)
+		return err_set(err, ENOENT, "%s: no image in the store %s has this digest", digest,
+			       s->path);
+	return r;
 }
 
 int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
 		 struct husk_error *err)
 {
 	struct oci_index *idx = NULL;
-	int r = store_index_load(s, &idx, err);
+	struct husk_error damage = { 0 };
+	int r = store_index_read(s, &idx, &damage, err);
 	if (r < 0)
 		return r;
 	const struct oci_descriptor *hit = NULL;
@@ -512,6 +640,8 @@ int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
 	}
 	if (hit)
 		r = descriptor_clone(hit, out, err);
+	else if (damage.code)
+		r = err_set(err, ENOENT, "%s: no such image in the store (%s)", name, damage.msg);
 	else
 		r = err_set(err, ENOENT, "%s: no such image in the store %s", name, s->path);
 	oci_free(&oci_index_type, idx);
@@ -619,22 +749,85 @@ static int mark_reachable(struct store *s, const struct oci_descriptor *d, struc
 	return r;
 }
 
+/* Whether a file in the layout directory is a temp file of an atomic
+ * write (write_file_atomic's ".NAME.tmp.PID"). */
+static bool is_layout_temp(const char *name)
+{
+	return strncmp(name, ".index.json.tmp.", 16) == 0 ||
+	       strncmp(name, ".oci-layout.tmp.", 16) == 0;
+}
+
+int store_stray_temps(struct store *s, bool remove, size_t *count, uint64_t *bytes,
+		      struct husk_error *err)
+{
+	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, errno, "store %s", s->path);
+	}
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(dir)) != NULL) {
+		struct stat st;
+		if (!is_layout_temp(de->d_name) ||
+		    fstatat(s->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!remove) {
+			printf("stray: %s (%lld bytes, a temp file of an interrupted write)\n",
+			       de->d_name, (long long)st.st_size);
+		} else if (unlinkat(s->dirfd, de->d_name, 0) < 0) {
+			r = err_sys(err, errno, "store %s: remove %s", s->path, de->d_name);
+			break;
+		}
+		(*count)++;
+		*bytes += (uint64_t)st.st_size;
+	}
+	closedir(dir);
+	return r;
+}
+
 int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_removed,
-	     struct husk_error *err)
+	     struct husk_error *damage, struct husk_error *err)
 {
 	struct oci_index *idx = NULL;
 	struct digest_set m = { 0 }, layers = { 0 };
-	int r = store_index_load(s, &idx, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
-		r = mark_reachable(s, &idx->manifests.items[i], &m, &layers, 0);
-	oci_free(&oci_index_type, idx);
+	int fd;
+	DIR *dir;
 	*removed = 0;
 	*bytes = 0;
 	*layers_removed = 0;
-	int fd;
-	DIR *dir;
+	/* gc holds the store exclusively: no pull, rm or tag is writing */
+	int r = store_stray_temps(s, true, removed, bytes, err);
+	if (r < 0)
+		return r;
+	if (s->layout_damaged) {
+		static const char layout[] = "{\"imageLayoutVersion\":\"" OCI_LAYOUT_VERSION "\"}";
+		r = write_file_atomic(s->dirfd, "oci-layout", layout, strlen(layout), 0644, err);
+		if (r < 0)
+			return err_prefix(err, "store %s", s->path);
+		s->layout_damaged = false;
+	}
+	r = store_index_read(s, &idx, damage, err);
+	if (r < 0)
+		return r;
+	if (damage->code) {
+		/* what could not be read is lost anyway; an index that parses
+		 * again is what the next commands need */
+		struct husk_error save = { 0 };
+		if (index_save(s, idx, &save) < 0) {
+			/* (a full disk, say): collect anyway, from what could be
+			 * read, so that the space comes back; the next gc rewrites */
+			_cleanup_free_ char *shown = str_escape(save.msg);
+			log_warn("index.json could not be rewritten (%s): collecting from what could be "
+				 "read all the same",
+				 shown ? shown : "?");
+		}
+	}
+	for (size_t i = 0; r == 0 && i < idx->manifests.len; i++)
+		r = mark_reachable(s, &idx->manifests.items[i], &m, &layers, 0);
+	oci_free(&oci_index_type, idx);
 	if (r < 0) {
 		err_sys(err, -r, "gc");
 		goto out;
@@ -654,8 +847,9 @@ int store_gc(struct store *s, size_t *removed, uint64_t *bytes, size_t *layers_r
 		if (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp-", 5) != 0 &&
 		    strncmp(de->d_name, ".partial-", 9) != 0)
 			continue;
-		if (fstatat(s->blobsfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
+		if (fstatat(s->blobsfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISDIR(st.st_mode))
+			continue; /* (fsck reports a directory here) */
 		/* gc holds the store exclusively: no pull is writing temp files */
 		snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
 		if (de->d_name[0] != '.' && digest_set_has(&m, digest))

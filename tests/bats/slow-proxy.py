@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A TCP proxy for tests only: a slow network between husk-image and a
-registry. Usage: slow-proxy.py PORTFILE TARGET-HOST:PORT RATE LOG
+registry. Usage: slow-proxy.py PORTFILE TARGET-HOST:PORT RATE LOG [PORT]
 
-Listens on 127.0.0.1 (its port is written to PORTFILE), forwards every
+Listens on 127.0.0.1 (on PORT when given, to stand in for a proxy that
+was stopped; its port is written to PORTFILE), forwards every
 connection to TARGET, passes the server's bytes on at about RATE bytes per
 second, and appends each HTTP request line and Range header the client
 sends to LOG."""
@@ -69,7 +70,7 @@ def serve(client):
 
 listener = socket.socket()
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", 0))
+listener.bind(("127.0.0.1", int(sys.argv[5]) if len(sys.argv) > 5 else 0))
 listener.listen(16)
 with open(portfile + ".tmp", "w") as f:
     f.write(str(listener.getsockname()[1]))

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "tests/unit/unit.h"
@@ -152,10 +154,43 @@ static void long_errors_keep_field_and_cause(void)
 	}
 }
 
+/* Control characters (C0, DEL, C1) and invalid UTF-8 come out escaped,
+ * printable text (UTF-8 included) as it is. */
+static void escapes_control_characters(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "plain text", "plain text" },
+		{ "", "" },
+		{ "a\033]0;title\007b", "a\\x1b]0;title\\x07b" },
+		{ "line\r\nfake\tx", "line\\r\\nfake\\tx" },
+		{ "del\177", "del\\x7f" },
+		{ "c1 \xc2\x9b csi", "c1 \\u009b csi" },
+		{ "caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93" },
+		{ "bad \xff\xc3", "bad \\xff\\xc3" },
+		{ "overlong \xc0\xaf", "overlong \\xc0\\xaf" },
+		{ "surrogate \xed\xa0\x80", "surrogate \\xed\\xa0\\x80" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = str_escape(cases[i].in);
+		same(got, cases[i].want);
+		CHECK(str_has_ctl(cases[i].in) == (strcmp(cases[i].in, cases[i].want) != 0),
+		      "str_has_ctl(case %zu)", i);
+		free(got);
+	}
+	/* a builder's cap still holds */
+	struct strbuf sb = STRBUF_INIT_MAX(8);
+	sb_add_escaped(&sb, "\033\033\033");
+	CHECK(sb.error == ENAMETOOLONG, "escaped text over the cap: error %d", sb.error);
+	sb_release(&sb);
+}
+
 int main(void)
 {
 	timestamps();
 	strbuf_builds_and_fails_closed();
 	long_errors_keep_field_and_cause();
+	escapes_control_characters();
 	return unit_summary("test-common");
 }
