@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 /* The default config, decoded by our own decoder so that the output always
@@ -117,7 +119,8 @@ static int make_rootless(struct oci_config *cfg)
 	return 0;
 }
 
-void oci_config_drop_namespace(struct oci_config *cfg, const char *type)
+/* Remove every linux.namespaces entry of that type. */
+static void drop_namespace(struct oci_config *cfg, const char *type)
 {
 	struct oci_linux *lx = cfg->linux;
 	size_t out = 0;
@@ -142,6 +145,10 @@ int oci_default_config(bool rootless, struct oci_config **out, struct husk_error
 			   (void **)&cfg, err);
 	if (r < 0)
 		return r;
+	/* on v1 and hybrid hosts the container sees the host's cgroup paths */
+	struct statfs sfs;
+	if (statfs("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		drop_namespace(cfg, "cgroup");
 	if (rootless && make_rootless(cfg) < 0) {
 		oci_free(&oci_config_type, cfg);
 		return err_sys(err, ENOMEM, "default spec");

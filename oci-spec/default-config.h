@@ -8,10 +8,8 @@
 #include "oci-spec/runtime-spec.h"
 
 /* A newly allocated default config; rootless makes it runnable by an
- * unprivileged user. Free with oci_free(&oci_config_type, ...). */
+ * unprivileged user. As runc's, it has a cgroup namespace only when this
+ * host is pure cgroup v2. Free with oci_free(&oci_config_type, ...). */
 int oci_default_config(bool rootless, struct oci_config **out, struct husk_error *err);
-
-/* Remove every linux.namespaces entry of that type. */
-void oci_config_drop_namespace(struct oci_config *cfg, const char *type);
 
 #endif
