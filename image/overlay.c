@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -27,6 +28,7 @@
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "common/resolve.h"
+#include "common/strbuf.h"
 #include "image/image.h"
 
 #define LAYERS_FILE "overlay/layers"
@@ -147,7 +149,7 @@ static int write_layers_file(const chain_id_t *chains, size_t n, int bundlefd,
 }
 
 int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd,
-			  const char *bundle, struct husk_error *err)
+			  const char *bundle, bool *made, struct husk_error *err)
 {
 	size_t n = img->manifest->layers.len;
 	if (n == 0)
@@ -161,7 +163,11 @@ int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd
 	int r = layer_cache_image(s, img, chains, err);
 	if (r < 0)
 		return r;
-	if (mkdirat(bundlefd, "rootfs", 0755) < 0 || mkdirat(bundlefd, "overlay", 0700) < 0 ||
+	if (mkdirat(bundlefd, "rootfs", 0755) < 0)
+		return errno == EEXIST ? err_set(err, EEXIST, "bundle %s already has a rootfs", bundle)
+				       : err_sys(err, errno, "%s/rootfs", bundle);
+	*made = true;
+	if (mkdirat(bundlefd, "overlay", 0700) < 0 ||
 	    mkdirat(bundlefd, "overlay/upper", 0755) < 0 ||
 	    mkdirat(bundlefd, "overlay/work", 0700) < 0)
 		return err_sys(err, errno, "%s: make the overlay directories", bundle);
@@ -204,10 +210,13 @@ int overlay_bundle_discard(int bundlefd, const char *bundle, struct husk_error *
 	int r = unmount_rootfs(bundlefd, bundle, &mounted, err);
 	if (r < 0)
 		return r;
-	if ((r = remove_all_at(bundlefd, "rootfs")) < 0 ||
-	    (r = remove_all_at(bundlefd, "overlay")) < 0 ||
-	    (r = remove_all_at(bundlefd, "config.json")) < 0)
-		return err_sys(err, -r, "remove the bundle %s", bundle);
+	static const char *const parts[] = { "rootfs", "overlay", "config.json" };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		_cleanup_free_ char *what = NULL;
+		if ((r = str_fmt(&what, 0, err, "bundle", "%s/%s", bundle, parts[i])) < 0 ||
+		    (r = remove_tree_at(bundlefd, parts[i], what, err)) < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -220,6 +229,13 @@ int overlay_bundle_unmount(const char *bundle, bool remove, struct husk_error *e
 		return err_set(err, EINVAL, "%s is not an overlay bundle (no %s)", bundle,
 			       LAYERS_FILE);
 	if (remove) {
+		/* not while an unpack (which holds this lock) is filling it */
+		if (flock(bundlefd, LOCK_EX | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK
+				       ? err_set(err, EBUSY,
+						 "bundle %s is being unpacked by another process",
+						 bundle)
+				       : err_sys(err, errno, "bundle %s: lock", bundle);
 		int r = overlay_bundle_discard(bundlefd, bundle, err);
 		if (r < 0)
 			return r;
