@@ -255,9 +255,9 @@ int remove_tree_at(int dirfd, const char *name, const char *what, struct husk_er
 	if (here != mnt) {
 		close(cur);
 		return err_set(err, EXDEV,
-			       "remove %s: it is a mount point; unmount it first (nothing on it "
+			       "remove %s: %s is a mount point; unmount it first (nothing on it "
 			       "was removed)",
-			       what);
+			       what, what);
 	}
 
 	_cleanup_strbuf_ struct strbuf path = STRBUF_INIT;

@@ -136,6 +136,7 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 		{ "overlay", no_argument, NULL, 'o' },
 		{ "rootless", no_argument, NULL, 'r' },
 		{ "max-layer-size", required_argument, NULL, 'm' },
+		{ "ignore-xattr-errors", no_argument, NULL, 'x' },
 		{ 0 },
 	};
 	struct platform plat;
@@ -156,6 +157,9 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 			break;
 		case 'r':
 			o.privileged = false;
+			break;
+		case 'x':
+			o.ignore_xattr_errors = true;
 			break;
 		case 'm':
 			if (parse_size(optarg, &o.max_layer_size) < 0)
@@ -255,6 +259,9 @@ const struct image_cmd cmd_unpack = {
 		 "xattr\n"
 		 "  --max-layer-size SIZE         refuse a layer larger than SIZE uncompressed "
 		 "(default 32G)\n"
+		 "  --ignore-xattr-errors         skip (with a warning) the xattrs the filesystem "
+		 "refuses;\n"
+		 "                                without it they fail the unpack\n"
 		 "  --overlay                     mount BUNDLE/rootfs as an overlay over the store's "
 		 "layer\n"
 		 "                                cache (each layer is unpacked once); "

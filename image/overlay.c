@@ -13,6 +13,7 @@
  * mounted until `husk-image umount BUNDLE` (--rm also deletes the bundle);
  * after a reboot `husk-image mount BUNDLE` mounts it again from
  * overlay/layers. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -204,19 +205,59 @@ static int unmount_rootfs(int bundlefd, const char *bundle, bool *mounted,
 	return 0;
 }
 
+static int remove_part(int dirfd, const char *dir, const char *name, struct husk_error *err)
+{
+	_cleanup_free_ char *what = NULL;
+	int r = str_fmt(&what, 0, err, "bundle", "%s/%s", dir, name);
+	return r < 0 ? r : remove_tree_at(dirfd, name, what, err);
+}
+
+/* Remove everything in dirfd (dir) but keep. */
+static int remove_entries_but(int dirfd, const char *dir, const char *keep,
+			      struct husk_error *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, errno, "%s", dir);
+	}
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, keep) != 0)
+			r = remove_part(dirfd, dir, de->d_name, err);
+	closedir(d);
+	return r;
+}
+
 int overlay_bundle_discard(int bundlefd, const char *bundle, struct husk_error *err)
 {
 	bool mounted;
 	int r = unmount_rootfs(bundlefd, bundle, &mounted, err);
 	if (r < 0)
 		return r;
-	static const char *const parts[] = { "rootfs", "overlay", "config.json" };
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		_cleanup_free_ char *what = NULL;
-		if ((r = str_fmt(&what, 0, err, "bundle", "%s/%s", bundle, parts[i])) < 0 ||
-		    (r = remove_tree_at(bundlefd, parts[i], what, err)) < 0)
+	/* overlay/layers goes last: when something cannot be removed (a
+	 * filesystem mounted in the bundle), the bundle is still one that
+	 * umount --rm can finish once it is unmounted */
+	if ((r = remove_part(bundlefd, bundle, "rootfs", err)) < 0)
+		return r;
+	_cleanup_close_ int ovfd =
+		openat(bundlefd, "overlay", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ovfd < 0 && errno != ENOENT)
+		return err_sys(err, errno, "%s/overlay", bundle);
+	if (ovfd >= 0) {
+		_cleanup_free_ char *dir = NULL;
+		if ((r = str_fmt(&dir, 0, err, "bundle", "%s/overlay", bundle)) < 0 ||
+		    (r = remove_entries_but(ovfd, dir, "layers", err)) < 0)
 			return r;
 	}
+	if ((r = remove_part(bundlefd, bundle, "config.json", err)) < 0 ||
+	    (r = remove_part(bundlefd, bundle, LAYERS_FILE, err)) < 0 ||
+	    (r = remove_part(bundlefd, bundle, "overlay", err)) < 0)
+		return r;
 	return 0;
 }
 

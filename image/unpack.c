@@ -663,15 +663,20 @@ static size_t put_varint(unsigned char *p, uint32_t v)
  * container); another owner is kept in user.rootlesscontainers, the
  * protobuf message { uint32 uid = 1; uint32 gid = 2; } of the
  * rootlesscontainers.org spec, where NoopUser (2^32 - 1) means "the
- * caller's". As umoci writes it (byte for byte): no record for 0:0, else
+ * caller's". As umoci writes it (byte for byte): no record for 0:0 (an
+ * earlier one removed), else
  * both fields, a 0 written as NoopUser. A file type that takes no user.*
  * xattr (fifo, symlink) keeps no record, as with umoci. */
 #define NOOP_USER 0xffffffffu
 static void record_owner(struct archive_entry *e, int fd, const char *path)
 {
 	uint32_t uid = (uint32_t)archive_entry_uid(e), gid = (uint32_t)archive_entry_gid(e);
-	if (uid == 0 && gid == 0)
+	/* a directory a lower layer gave another owner is root's again */
+	if (uid == 0 && gid == 0) {
+		if (fremovexattr(fd, ROOTLESS_XATTR) < 0 && errno != ENODATA)
+			log_debug("%s: owner record not removed: %s", path, strerror(errno));
 		return;
+	}
 	unsigned char buf[12];
 	size_t n = 0;
 	buf[n++] = 0x08;

@@ -193,6 +193,7 @@ def realistic(with_devices=True):
     l2.file("bin/su", "setuid again\n", mode=0o4750, gid=10)
     l2.dir("usr/share/tagdir", mode=0o751, xattrs={"user.dir": "changed", "user.more": "1"})
     l2.file("var/cache/new", "new\n", mtime="1700000200.5")
+    l2.dir("opt", mode=0o755)  # owned by 1000:1000 in layer 1, by root now
     l2.dir("home")
     l2.dir("home/alice", mode=0o700, uid=1000, gid=1000)
     l2.file("home/alice/.profile", "export A=1\n", uid=1000, gid=1000)
@@ -257,7 +258,7 @@ def owner(uid, gid=0):
     return make
 
 
-def opaque_many(markers=20000, files=2000):
+def opaque_many(markers=20000, files=1000):
     """A lower layer with files in d, then an upper one that fills d again
     and repeats d's opaque marker many times (a 37 KiB gzip)."""
     l1 = Layer()
@@ -302,6 +303,25 @@ def devices():
     return [l1]
 
 
+def bulk(layers=3, dirs=30, files=50):
+    """Enough entries (and bytes) that a SIGKILL or a full disk lands in
+    the middle of the unpack; every directory is listed, so two unpacks
+    give the same tree."""
+    out = []
+    for n in range(layers):
+        l = Layer()
+        for d in range(dirs):
+            l.dir("d%d" % d, mtime=T0 + n)
+            for f in range(files):
+                seed = ("%d/%d/%d" % (n, d, f)).encode()
+                data = hashlib.sha256(seed).digest() * (64 + f)
+                l.file("d%d/f%d-%d" % (d, n, f), data, mode=0o644 if f % 3 else 0o755)
+            if n:
+                l.whiteout("d%d/f%d-0" % (d, n - 1))
+        out.append(l)
+    return out
+
+
 IMAGES = {
     "realistic": realistic,
     "realistic-nodev": lambda: realistic(with_devices=False),
@@ -315,6 +335,7 @@ IMAGES = {
     "opaque-many": opaque_many,
     "deep": lambda: deep(1500),
     "devices": devices,
+    "bulk": bulk,
 }
 
 
