@@ -127,11 +127,20 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 	run husk_image unpack "oci:$L:realistic" "$TEST_TMP/ref"
 	[ "$status" -eq 0 ]
 	ref=$(listing "$TEST_TMP/ref/rootfs")
+	# the first rounds widen the window between the check for an existing
+	# rootfs and its creation (strace delays the check's return) so both
+	# pass it; the others race plainly
+	local slow=()
+	command -v strace >/dev/null && slow=(strace -f -qq -o /dev/null
+		-e trace=faccessat,faccessat2,newfstatat
+		-e inject=faccessat,faccessat2:delay_exit=300000)
 	for round in $(seq 20); do
 		b=$TEST_TMP/race$round
-		husk_image unpack "oci:$L:realistic" "$b" >"$TEST_TMP/a.log" 2>&1 &
+		pre=()
+		[ "$round" -le 3 ] && pre=("${slow[@]}")
+		"${pre[@]}" "$HUSK_IMAGE_BIN" unpack "oci:$L:realistic" "$b" >"$TEST_TMP/a.log" 2>&1 &
 		a=$!
-		husk_image unpack "oci:$L:realistic" "$b" >"$TEST_TMP/b.log" 2>&1 &
+		"${pre[@]}" "$HUSK_IMAGE_BIN" unpack "oci:$L:realistic" "$b" >"$TEST_TMP/b.log" 2>&1 &
 		p=$!
 		sa=0 sb=0
 		wait "$a" || sa=$?
