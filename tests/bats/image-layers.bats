@@ -309,6 +309,41 @@ xattr_hex() {
 	[ "$(listing "$TEST_TMP/after/rootfs")" = "$ref" ]
 }
 
+@test "SIGKILL at random points of unpack --overlay: umount --rm cleans each bundle, gc leaves no temp dirs" {
+	require_overlay
+	cp -a "$L" "$TEST_TMP/L"
+	export H=$HUSK_IMAGE_BIN T=$TEST_TMP
+	run in_mount_ns 'for round in 1 2 3 4 5 6; do
+			b=$T/k$round
+			# the cache is emptied each round, so the kill can land in it
+			"$H" --store "$T/L" gc >/dev/null
+			"$H" --store "$T/L" unpack --overlay "oci:$T/L:bulk" "$b" >/dev/null 2>&1 &
+			pid=$!
+			sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+			kill -KILL "$pid" 2>/dev/null || true
+			wait "$pid" || true
+			if [ -f "$b/overlay/layers" ]; then
+				"$H" umount --rm "$b"
+			elif [ -e "$b" ]; then
+				# killed before the mount: plain directories only
+				if grep -q " $b" /proc/self/mountinfo; then echo "mounted: $b"; exit 1; fi
+				rm -r "$b"
+			fi
+			[ ! -e "$b" ] || { echo "left: $b"; exit 1; }
+		done
+		"$H" --store "$T/L" gc
+		"$H" --store "$T/L" unpack --overlay "oci:$T/L:bulk" "$T/after" >/dev/null
+		ls "$T/after/rootfs/d0" | wc -l
+		"$H" umount --rm "$T/after"
+		"$H" --store "$T/L" gc >/dev/null
+		find "$T/L/layers" -name ".tmp*"
+		grep " $T" /proc/self/mountinfo || true'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# 3 layers of 50 files in d0, 2 of them whited out by the next layer
+	[ "${lines[-1]}" = 148 ]
+}
+
 @test "a full disk: the unpack fails naming the entry and the cause, and leaves nothing" {
 	require_root
 	export H=$HUSK_IMAGE_BIN T=$TEST_TMP L
