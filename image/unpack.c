@@ -664,9 +664,9 @@ static size_t put_varint(unsigned char *p, uint32_t v)
  * protobuf message { uint32 uid = 1; uint32 gid = 2; } of the
  * rootlesscontainers.org spec, where NoopUser (2^32 - 1) means "the
  * caller's". As umoci writes it (byte for byte): no record for 0:0 (an
- * earlier one removed), else
- * both fields, a 0 written as NoopUser. A file type that takes no user.*
- * xattr (fifo, symlink) keeps no record, as with umoci. */
+ * earlier one removed), else both fields, a 0 written as NoopUser. A file
+ * type that takes no user.* xattr (fifo, symlink) keeps no record, as with
+ * umoci. */
 #define NOOP_USER 0xffffffffu
 static void record_owner(struct archive_entry *e, int fd, const char *path)
 {
