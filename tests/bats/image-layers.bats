@@ -123,6 +123,33 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 	[ ! -e "$TEST_TMP/ov" ]
 }
 
+@test "a failed unpack never removes what is mounted in its rootfs meanwhile" {
+	require_root
+	command -v strace >/dev/null || skip "strace is not installed"
+	export H=$HUSK_IMAGE_BIN T=$TEST_TMP L
+	run in_mount_ns '# the xattr of "tagged" fails the unpack; strace holds it back
+		# long enough to mount a tmpfs in the rootfs first
+		strace -f -qq -o /dev/null -e trace=fsetxattr -e inject=fsetxattr:delay_enter=3000000 \
+			"$H" unpack "oci:$L:bad-xattr" "$T/b" >"$T/out" 2>&1 &
+		pid=$!
+		for i in $(seq 100); do [ -e "$T/b/rootfs/fine" ] && break; sleep 0.05; done
+		mkdir "$T/b/rootfs/m"
+		mount -t tmpfs husk-test "$T/b/rootfs/m"
+		echo precious >"$T/b/rootfs/m/marker"
+		rc=0
+		wait "$pid" || rc=$?
+		echo "rc=$rc"
+		cat "$T/out"
+		cat "$T/b/rootfs/m/marker"
+		umount "$T/b/rootfs/m"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *rc=1* ]]
+	[[ "$output" == *'xattr "bogus.attr" could not be set'* ]]
+	[[ "$output" == *"remove $TEST_TMP/b/rootfs: $TEST_TMP/b/rootfs/m is a mount point"* ]]
+	[ "${lines[-1]}" = precious ]
+}
+
 @test "two unpacks into one bundle: exactly one wins, the loser removes nothing of it" {
 	run husk_image unpack "oci:$L:realistic" "$TEST_TMP/ref"
 	[ "$status" -eq 0 ]
