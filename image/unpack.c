@@ -353,13 +353,24 @@ static void pathset_free(struct pathset *set)
  * read-only (0555) could not be filled before. */
 struct dir_meta {
 	char *path;
+	uint64_t seq; /* when it was noted: a removal after it wins */
 	struct timespec times[2];
 	mode_t mode;
 	bool set_mode; /* only without privileges: with, mkdir gave it */
 };
+/* Paths removed, each with when (the same clock as the notes). */
+struct removals {
+	struct removal {
+		char *path;
+		uint64_t seq;
+	} *slots;
+	size_t cap, len; /* cap: a power of two */
+};
 struct dir_metas {
 	struct dir_meta *items;
 	size_t len, cap;
+	uint64_t seq;
+	struct removals removed;
 };
 
 struct layer {
@@ -375,6 +386,7 @@ struct layer {
 	/* the tar stream, checked against rootfs.diff_ids[i]: hashed here,
 	 * as the decompressor has more to do */
 	struct digester *diff;
+	const char *entry_path; /* the entry being applied */
 	/* the last parent directory resolved: path and an fd on it */
 	char *cached_dir;
 	int cached_fd;
@@ -386,6 +398,58 @@ struct layer {
 	 * the same marker again (or one below) has nothing left to hide */
 	struct pathset purged;
 };
+
+static struct removal *removal_slot(const struct removals *set, const char *p, size_t len)
+{
+	size_t i = path_hash(p, len) & (set->cap - 1);
+	while (set->slots[i].path &&
+	       !(strncmp(set->slots[i].path, p, len) == 0 && set->slots[i].path[len] == '\0'))
+		i = (i + 1) & (set->cap - 1);
+	return &set->slots[i];
+}
+
+/* path (and everything beneath it) is being removed now. */
+static int note_removal(struct dir_metas *m, const char *path)
+{
+	struct removals *set = &m->removed;
+	if (2 * (set->len + 1) > set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		struct removals grown = { .slots = calloc(cap, sizeof(struct removal)), .cap = cap };
+		if (grown.slots == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slots[i].path)
+				*removal_slot(&grown, set->slots[i].path,
+					      strlen(set->slots[i].path)) = set->slots[i];
+		free(set->slots);
+		set->slots = grown.slots;
+		set->cap = cap;
+	}
+	struct removal *slot = removal_slot(set, path, strlen(path));
+	if (slot->path == NULL) {
+		if ((slot->path = strdup(path)) == NULL)
+			return -ENOMEM;
+		set->len++;
+	}
+	slot->seq = ++m->seq;
+	return 0;
+}
+
+/* Was path, or a directory above it, removed after seq? */
+static bool removed_since(const struct dir_metas *m, const char *path, uint64_t seq)
+{
+	if (m->removed.len == 0)
+		return false;
+	for (size_t len = 0;; len++) {
+		if (path[len] == '/' || path[len] == '\0') {
+			const struct removal *r = removal_slot(&m->removed, path, len);
+			if (r->path && r->seq > seq)
+				return true;
+		}
+		if (path[len] == '\0')
+			return false;
+	}
+}
 
 static ssize_t tar_read(struct archive *a, void *opaque, const void **buf)
 {
@@ -562,7 +626,9 @@ static int purge_lower(struct layer *L, int dirfd, const char *path)
 		if (state != 0 && pathset_has(&L->purged, child, strlen(child)))
 			continue; /* holds this layer's entries only */
 		if (state == 0) {
-			r = remove_all_at(dirfd, de->d_name);
+			r = note_removal(L->dirs, child);
+			if (r == 0)
+				r = remove_all_at(dirfd, de->d_name);
 		} else if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			   S_ISDIR(st.st_mode)) {
 			/* a directory this layer (re)made or wrote into: what lower
@@ -612,6 +678,8 @@ static int apply_whiteout(struct layer *L, const char *dir, const char *base,
 		resolve_in_root(L->rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY, &ignored);
 	if (fd < 0)
 		return 0; /* nothing below to hide */
+	if (note_removal(L->dirs, target) < 0)
+		return err_sys(err, ENOMEM, "whiteout");
 	int r = remove_all_at(fd, name);
 	return r < 0 ? err_sys(err, -r, "remove %s", target) : 0;
 }
@@ -762,6 +830,7 @@ static int set_meta_fd(struct layer *L, struct archive_entry *e, int fd, const c
 static int remember_dir(struct layer *L, const char *path, struct archive_entry *e, mode_t mode)
 {
 	struct dir_metas *m = L->dirs;
+
 	if (m->len == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 64;
 		struct dir_meta *grown = realloc(m->items, cap * sizeof(*grown));
@@ -773,6 +842,7 @@ static int remember_dir(struct layer *L, const char *path, struct archive_entry 
 	struct dir_meta *d = &m->items[m->len];
 	if ((d->path = strdup(path)) == NULL)
 		return -ENOMEM;
+	d->seq = ++m->seq;
 	entry_times(e, d->times);
 	d->mode = mode;
 	d->set_mode = !L->o->privileged;
@@ -782,15 +852,21 @@ static int remember_dir(struct layer *L, const char *path, struct archive_entry 
 
 /* Once every layer is in: each directory gets the mode and times of its
  * last note. A path is resolved again, but with no symlink anywhere on
- * it: a directory replaced later (by a symlink to another directory, or
- * beneath one) is not there any more, and nothing lands on what the
- * symlink points to. Without apply (a failed unpack), only frees. */
+ * it, and only when nothing removed it (or a directory above it) since:
+ * a directory replaced later (by a symlink to another directory, beneath
+ * one, or by a directory made again as a parent) is not there any more,
+ * and nothing lands on what the symlink points to or on the new one.
+ * Without apply (a failed unpack), only frees. */
 static void apply_dirs(int rootfd, struct dir_metas *m, bool apply)
 {
 	struct pathset done = { 0 };
 	for (size_t i = m->len; apply && i-- > 0;) {
 		const struct dir_meta *d = &m->items[i];
 		int added = pathset_add(&done, d->path, strlen(d->path));
+		/* removed since (with what was above it), and what is there now
+		 * no layer listed: it keeps what it was made with, as umoci's */
+		if (added != 0 && removed_since(m, d->path, d->seq))
+			added = 0;
 		int fd = added == 0 ? -1 :
 				      resolve_in_root_nosymlinks(rootfd, d->path,
 								 O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
@@ -807,6 +883,9 @@ static void apply_dirs(int rootfd, struct dir_metas *m, bool apply)
 	for (size_t i = 0; i < m->len; i++)
 		free(m->items[i].path);
 	free(m->items);
+	for (size_t i = 0; i < m->removed.cap; i++)
+		free(m->removed.slots[i].path);
+	free(m->removed.slots);
 	*m = (struct dir_metas){ 0 };
 }
 
@@ -817,6 +896,8 @@ static int make_room(struct layer *L, int parent, const char *base, struct husk_
 {
 	if (parent != L->cached_fd)
 		forget_parent(L);
+	if (note_removal(L->dirs, L->entry_path) < 0)
+		return err_sys(err, ENOMEM, "unpack");
 	int r = remove_all_at(parent, base);
 	return r < 0 ? err_sys(err, -r, "replace") : 0;
 }
@@ -987,6 +1068,7 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 	bool sgid = false;
 	int r;
 
+	L->entry_path = path;
 	int parent = parent_fd(L, path, &base, &sgid, err);
 	if (parent < 0)
 		return parent;

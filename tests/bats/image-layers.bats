@@ -8,7 +8,7 @@
 load helpers
 load image-helpers
 
-IMAGES="realistic realistic-nodev modes-symlink mtimes bad-xattr uid-big uid-max uid-negative
+IMAGES="realistic realistic-nodev modes-symlink mtimes implicit bad-xattr uid-big uid-max uid-negative
 	gid-big opaque-many deep devices bulk"
 
 setup_file() {
@@ -207,6 +207,16 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 	[ "$(stat -c %Y "$TEST_TMP/m/rootfs/d/e")" = 1700000200 ]
 	[ -f "$TEST_TMP/m/rootfs/d/added" ]
 	[ ! -e "$TEST_TMP/m/rootfs/d/gone" ]
+	# a listed directory whited out, then made again as a later file's
+	# parent, is a new directory: the old one's mode and mtime stay away
+	# (as with umoci, it has the unpack's time)
+	for mode in "" --rootless; do
+		run husk_image unpack $mode "oci:$L:implicit" "$TEST_TMP/i$mode"
+		[ "$status" -eq 0 ]
+		[ "$(stat -c %a "$TEST_TMP/i$mode/rootfs/p")" = 755 ]
+		[ "$(stat -c %Y "$TEST_TMP/i$mode/rootfs/p")" -gt $(($(date +%s) - 600)) ]
+		[ ! -e "$TEST_TMP/i$mode/rootfs/p/old" ]
+	done
 	for mode in "" --rootless; do
 		run husk_image unpack $mode "oci:$L:realistic" "$TEST_TMP/r1$mode"
 		[ "$status" -eq 0 ]

@@ -242,6 +242,20 @@ def mtimes():
     return [l1, l2]
 
 
+def implicit():
+    """A listed directory whited out, then made again only as the parent
+    of a later layer's file: it is a new directory, which the old one's
+    mode and mtime must not reach."""
+    l1 = Layer()
+    l1.dir("p", mode=0o555, mtime=T0 + 5)
+    l1.file("p/old", "old\n")
+    l2 = Layer()
+    l2.whiteout("p")
+    l3 = Layer()
+    l3.file("p/new", "new\n")
+    return [l1, l2, l3]
+
+
 def bad_xattr():
     l1 = Layer()
     l1.file("fine", "x")
@@ -327,6 +341,7 @@ IMAGES = {
     "realistic-nodev": lambda: realistic(with_devices=False),
     "modes-symlink": modes_symlink,
     "mtimes": mtimes,
+    "implicit": implicit,
     "bad-xattr": bad_xattr,
     "uid-big": owner(2 ** 32),
     "uid-max": owner(2 ** 32 - 1),
