@@ -180,6 +180,10 @@ static int unpack_run(struct image_globals *g, int argc, char **argv, struct hus
 			       "--overlay mounts overlayfs, which needs root; unpack without it");
 	if (overlay && !o.privileged)
 		return cmd_usage_error(&cmd_unpack, "--overlay and --rootless do not go together");
+	/* a cached layer is shared by every overlay bundle: it is whole */
+	if (overlay && o.ignore_xattr_errors)
+		return cmd_usage_error(&cmd_unpack, "--overlay and --ignore-xattr-errors do not go "
+						    "together (the cached layers are shared)");
 
 	struct image_ref ref;
 	struct store s;

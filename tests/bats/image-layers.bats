@@ -129,10 +129,10 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 	export H=$HUSK_IMAGE_BIN T=$TEST_TMP L
 	run in_mount_ns '# the xattr of "tagged" fails the unpack; strace holds it back
 		# long enough to mount a tmpfs in the rootfs first
-		strace -f -qq -o /dev/null -e trace=fsetxattr -e inject=fsetxattr:delay_enter=3000000 \
+		strace -f -qq -o /dev/null -e trace=fsetxattr -e inject=fsetxattr:delay_enter=5000000 \
 			"$H" unpack "oci:$L:bad-xattr" "$T/b" >"$T/out" 2>&1 &
 		pid=$!
-		for i in $(seq 100); do [ -e "$T/b/rootfs/fine" ] && break; sleep 0.05; done
+		for i in $(seq 400); do [ -e "$T/b/rootfs/fine" ] && break; sleep 0.05; done
 		mkdir "$T/b/rootfs/m"
 		mount -t tmpfs husk-test "$T/b/rootfs/m"
 		echo precious >"$T/b/rootfs/m/marker"
@@ -236,6 +236,10 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"tagged: xattr bogus.attr not set"* ]]
 	[ -f "$TEST_TMP/b/rootfs/tagged" ]
+	run husk_image unpack --overlay --ignore-xattr-errors "oci:$L:bad-xattr" "$TEST_TMP/ov"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--overlay and --ignore-xattr-errors do not go together"* ]]
+	[ ! -e "$TEST_TMP/ov" ]
 }
 
 @test "owners out of range (>= 2^32 - 1, negative) are refused naming the entry" {
