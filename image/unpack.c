@@ -647,13 +647,18 @@ static int apply_whiteout(struct layer *L, const char *dir, const char *base,
 {
 	forget_parent(L);
 	if (strcmp(base, OPAQUE_MARKER) == 0) {
+		/* hidden already: what is in it now is this layer's */
+		if (pathset_has(&L->purged, dir, strlen(dir)))
+			return 0;
 		int done = L->o->make_opaque && *dir
 				   ? L->o->make_opaque(L->o->make_opaque_ctx, L->rootfd, dir, err)
 				   : 0;
-		if (done != 0)
-			return done < 0 ? done : 0;
-		if (pathset_has(&L->purged, dir, strlen(dir)))
-			return 0;
+		if (done < 0)
+			return done;
+		if (done > 0)
+			return pathset_add(&L->purged, dir, strlen(dir)) < 0
+				       ? err_sys(err, ENOMEM, "unpack")
+				       : 0;
 		_cleanup_close_ int fd = mkdir_in_root(L->rootfd, *dir ? dir : ".", 0755, err);
 		if (fd < 0)
 			return fd;

@@ -258,6 +258,19 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 	[ "$status" -eq 0 ]
 	[ "$(find "$TEST_TMP/b/rootfs/d" -name 'upper-*' | wc -l)" = 1000 ]
 	[ "$(find "$TEST_TMP/b/rootfs/d" -name 'lower-*' | wc -l)" = 0 ]
+	# and into the layer cache of --overlay (the opaque directory made
+	# once, not looked at 20000 times)
+	require_overlay
+	cp -a "$L" "$TEST_TMP/L"
+	export H=$HUSK_IMAGE_BIN T=$TEST_TMP
+	run in_mount_ns 'timeout 20 "$H" unpack --overlay "oci:$T/L:opaque-many" "$T/ov"
+		ls "$T/ov/rootfs/d" | grep -c upper-
+		ls "$T/ov/rootfs/d" | grep -c lower- || true
+		"$H" umount --rm "$T/ov"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = 0 ]
 }
 
 # xattr_hex FILE NAME
