@@ -33,4 +33,15 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 /* write(2) until done; -errno on failure. */
 int write_all(int fd, const void *data, size_t len);
 
+/* Remove name (a file, or a directory with everything under it) from
+ * dirfd without following symlinks; a missing name is not an error. It
+ * works at any depth with two fds open at a time (it climbs back through
+ * "..", checked against the directory it came from), and it never crosses
+ * a mount point: a filesystem mounted anywhere below name fails it with
+ * EXDEV, naming the mount point, and nothing of that filesystem is
+ * touched. what names name in messages (e.g. "BUNDLE/rootfs"). */
+int remove_tree_at(int dirfd, const char *name, const char *what, struct husk_error *err);
+/* The same, for callers that only want -errno. */
+int remove_all_at(int dirfd, const char *name);
+
 #endif

@@ -55,6 +55,14 @@ int resolve_in_root(int rootfd, const char *path, int flags, struct husk_error *
 	return fd;
 }
 
+int resolve_in_root_nosymlinks(int rootfd, const char *path, int flags, struct husk_error *err)
+{
+	int fd = sys_openat2(rootfd, relative(path), flags, 0, IN_ROOT | RESOLVE_NO_SYMLINKS);
+	if (fd < 0)
+		return resolve_error(err, -fd, path);
+	return fd;
+}
+
 /* A dangling symlink in the way: continue with its target (inside the
  * root, as the kernel would resolve it) followed by the rest of the path. */
 static int follow_dangling(int cur, const char *prefix, const char *name, const char *rest,
@@ -184,44 +192,6 @@ int open_parent_in_root(int rootfd, const char *path, bool create, char **base_a
 	*base_alloc = copy;
 	*base = name;
 	return fd;
-}
-
-static int remove_children(int dirfd)
-{
-	DIR *d = fdopendir(dirfd);
-	if (d == NULL) {
-		int e = errno;
-		close(dirfd);
-		return -e;
-	}
-	int r = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		int q = remove_all_at(dirfd, de->d_name);
-		if (q < 0 && r == 0)
-			r = q;
-	}
-	closedir(d);
-	return r;
-}
-
-int remove_all_at(int dirfd, const char *name)
-{
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	int r = remove_children(fd);
-	if (r < 0)
-		return r;
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
 }
 
 int create_in_root(int rootfd, const char *path, bool dir, mode_t mode, struct husk_error *err)

@@ -18,6 +18,10 @@
  * when the caller only wants the errno. */
 int resolve_in_root(int rootfd, const char *path, int flags, struct husk_error *err);
 
+/* The same, failing with -ELOOP when any component of path is a symlink:
+ * for a path recorded earlier, which must still name what it named then. */
+int resolve_in_root_nosymlinks(int rootfd, const char *path, int flags, struct husk_error *err);
+
 /* Make sure path is a directory inside root, creating missing components
  * with mode (before umask). Returns an O_PATH directory fd or -errno. */
 int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct husk_error *err);
@@ -34,9 +38,5 @@ int open_parent_in_root(int rootfd, const char *path, bool create, char **base_a
 /* An O_PATH fd on path, created when missing: a directory when dir is
  * set, else an empty regular file of mode (parents made as directories). */
 int create_in_root(int rootfd, const char *path, bool dir, mode_t mode, struct husk_error *err);
-
-/* Remove name (a file, or a directory with everything under it) from
- * dirfd without following symlinks. A missing name is not an error. */
-int remove_all_at(int dirfd, const char *name);
 
 #endif

@@ -207,6 +207,7 @@ struct unpack_opts {
 			  * than root are recorded in user.rootlesscontainers */
 	uint64_t max_layer_size; /* uncompressed bytes per layer; 0: the default */
 	bool for_overlay; /* the layer cache: refuse what overlayfs cannot hold */
+	bool ignore_xattr_errors; /* an xattr the filesystem refuses is skipped, not fatal */
 	/* When set, an opaque marker in dir is first offered to it: 1 when it
 	 * made dir opaque, 0 to hide the lower entries one by one. */
 	int (*make_opaque)(void *ctx, int rootfd, const char *dir, struct husk_error *err);
@@ -253,7 +254,7 @@ int overlay_options(char *const *lower, size_t n, const char *upper, const char 
 /* Make the overlay bundle's parts in bundlefd (bundle: its absolute
  * path) over img's cached layers and mount BUNDLE/rootfs. */
 int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd,
-			  const char *bundle, struct husk_error *err);
+			  const char *bundle, bool *made, struct husk_error *err);
 /* Mount BUNDLE/rootfs again (after a reboot or an umount). */
 int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
 			 struct husk_error *err);

@@ -35,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -209,6 +211,7 @@ static int apply_over_lower(struct store *s, const struct image *img, size_t i,
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return err_sys(err, errno, "pipe");
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = err_sys(err, errno, "fork");
@@ -219,6 +222,10 @@ static int apply_over_lower(struct store *s, const struct image *img, size_t i,
 	if (pid == 0) {
 		struct husk_error cerr = { 0 };
 		close(pipefd[0]);
+		/* a killed unpack takes its child along: nothing keeps writing
+		 * into a temp dir that gc may remove */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(3);
 		int mergedfd = -1, rootfd = -1;
 		char merged[PATH_MAX + 16];
 		snprintf(merged, sizeof(merged), "%s/merged", dir);

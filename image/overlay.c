@@ -13,12 +13,14 @@
  * mounted until `husk-image umount BUNDLE` (--rm also deletes the bundle);
  * after a reboot `husk-image mount BUNDLE` mounts it again from
  * overlay/layers. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -27,6 +29,7 @@
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "common/resolve.h"
+#include "common/strbuf.h"
 #include "image/image.h"
 
 #define LAYERS_FILE "overlay/layers"
@@ -147,7 +150,7 @@ static int write_layers_file(const chain_id_t *chains, size_t n, int bundlefd,
 }
 
 int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd,
-			  const char *bundle, struct husk_error *err)
+			  const char *bundle, bool *made, struct husk_error *err)
 {
 	size_t n = img->manifest->layers.len;
 	if (n == 0)
@@ -161,7 +164,11 @@ int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd
 	int r = layer_cache_image(s, img, chains, err);
 	if (r < 0)
 		return r;
-	if (mkdirat(bundlefd, "rootfs", 0755) < 0 || mkdirat(bundlefd, "overlay", 0700) < 0 ||
+	if (mkdirat(bundlefd, "rootfs", 0755) < 0)
+		return errno == EEXIST ? err_set(err, EEXIST, "bundle %s already has a rootfs", bundle)
+				       : err_sys(err, errno, "%s/rootfs", bundle);
+	*made = true;
+	if (mkdirat(bundlefd, "overlay", 0700) < 0 ||
 	    mkdirat(bundlefd, "overlay/upper", 0755) < 0 ||
 	    mkdirat(bundlefd, "overlay/work", 0700) < 0)
 		return err_sys(err, errno, "%s: make the overlay directories", bundle);
@@ -198,16 +205,59 @@ static int unmount_rootfs(int bundlefd, const char *bundle, bool *mounted,
 	return 0;
 }
 
+static int remove_part(int dirfd, const char *dir, const char *name, struct husk_error *err)
+{
+	_cleanup_free_ char *what = NULL;
+	int r = str_fmt(&what, 0, err, "bundle", "%s/%s", dir, name);
+	return r < 0 ? r : remove_tree_at(dirfd, name, what, err);
+}
+
+/* Remove everything in dirfd (dir) but keep. */
+static int remove_entries_but(int dirfd, const char *dir, const char *keep,
+			      struct husk_error *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, errno, "%s", dir);
+	}
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, keep) != 0)
+			r = remove_part(dirfd, dir, de->d_name, err);
+	closedir(d);
+	return r;
+}
+
 int overlay_bundle_discard(int bundlefd, const char *bundle, struct husk_error *err)
 {
 	bool mounted;
 	int r = unmount_rootfs(bundlefd, bundle, &mounted, err);
 	if (r < 0)
 		return r;
-	if ((r = remove_all_at(bundlefd, "rootfs")) < 0 ||
-	    (r = remove_all_at(bundlefd, "overlay")) < 0 ||
-	    (r = remove_all_at(bundlefd, "config.json")) < 0)
-		return err_sys(err, -r, "remove the bundle %s", bundle);
+	/* overlay/layers goes last: when something cannot be removed (a
+	 * filesystem mounted in the bundle), the bundle is still one that
+	 * umount --rm can finish once it is unmounted */
+	if ((r = remove_part(bundlefd, bundle, "rootfs", err)) < 0)
+		return r;
+	_cleanup_close_ int ovfd =
+		openat(bundlefd, "overlay", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ovfd < 0 && errno != ENOENT)
+		return err_sys(err, errno, "%s/overlay", bundle);
+	if (ovfd >= 0) {
+		_cleanup_free_ char *dir = NULL;
+		if ((r = str_fmt(&dir, 0, err, "bundle", "%s/overlay", bundle)) < 0 ||
+		    (r = remove_entries_but(ovfd, dir, "layers", err)) < 0)
+			return r;
+	}
+	if ((r = remove_part(bundlefd, bundle, "config.json", err)) < 0 ||
+	    (r = remove_part(bundlefd, bundle, LAYERS_FILE, err)) < 0 ||
+	    (r = remove_part(bundlefd, bundle, "overlay", err)) < 0)
+		return r;
 	return 0;
 }
 
@@ -220,6 +270,13 @@ int overlay_bundle_unmount(const char *bundle, bool remove, struct husk_error *e
 		return err_set(err, EINVAL, "%s is not an overlay bundle (no %s)", bundle,
 			       LAYERS_FILE);
 	if (remove) {
+		/* not while an unpack (which holds this lock) is filling it */
+		if (flock(bundlefd, LOCK_EX | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK
+				       ? err_set(err, EBUSY,
+						 "bundle %s is being unpacked by another process",
+						 bundle)
+				       : err_sys(err, errno, "bundle %s: lock", bundle);
 		int r = overlay_bundle_discard(bundlefd, bundle, err);
 		if (r < 0)
 			return r;

@@ -348,20 +348,30 @@ static void pathset_free(struct pathset *set)
 	*set = (struct pathset){ 0 };
 }
 
-struct dir_time {
+/* A directory's mode and times as the last layer that listed it gave
+ * them, applied once every layer is in: writing into a directory moves
+ * its mtime, and without privileges a directory the image makes
+ * read-only (0555) could not be filled before. */
+struct dir_meta {
 	char *path;
+	uint64_t seq; /* when it was noted: a removal after it wins */
 	struct timespec times[2];
-};
-
-/* Without privileges a directory the image makes read-only (0555) could
- * not be filled: it stays owner-writable until every layer is in. */
-struct dir_mode {
-	char *path;
 	mode_t mode;
+	bool set_mode; /* only without privileges: with, mkdir gave it */
 };
-struct dir_modes {
-	struct dir_mode *items;
+/* Paths removed, each with when (the same clock as the notes). */
+struct removals {
+	struct removal {
+		char *path;
+		uint64_t seq;
+	} *slots;
+	size_t cap, len; /* cap: a power of two */
+};
+struct dir_metas {
+	struct dir_meta *items;
 	size_t len, cap;
+	uint64_t seq;
+	struct removals removed;
 };
 
 struct layer {
@@ -369,7 +379,7 @@ struct layer {
 	bool root_sgid;
 	uid_t euid;
 	gid_t egid;
-	struct dir_modes *modes;
+	struct dir_metas *dirs;
 	const struct unpack_opts *o;
 	struct stream *st;
 	bool ended; /* the stream reached this layer's CHUNK_END */
@@ -377,6 +387,7 @@ struct layer {
 	/* the tar stream, checked against rootfs.diff_ids[i]: hashed here,
 	 * as the decompressor has more to do */
 	struct digester *diff;
+	const char *entry_path; /* the entry being applied */
 	/* the last parent directory resolved: path and an fd on it */
 	char *cached_dir;
 	int cached_fd;
@@ -384,9 +395,62 @@ struct layer {
 	/* what this layer wrote (whiteouts do not hide it) and every
 	 * directory something was written beneath */
 	struct pathset written, beneath;
-	struct dir_time *dirs;
-	size_t ndirs, capdirs;
+	/* directories an opaque marker already emptied of lower content:
+	 * the same marker again (or one below) has nothing left to hide */
+	struct pathset purged;
 };
+
+static struct removal *removal_slot(const struct removals *set, const char *p, size_t len)
+{
+	size_t i = path_hash(p, len) & (set->cap - 1);
+	while (set->slots[i].path &&
+	       !(strncmp(set->slots[i].path, p, len) == 0 && set->slots[i].path[len] == '\0'))
+		i = (i + 1) & (set->cap - 1);
+	return &set->slots[i];
+}
+
+/* path (and everything beneath it) is being removed now. */
+static int note_removal(struct dir_metas *m, const char *path)
+{
+	struct removals *set = &m->removed;
+	if (2 * (set->len + 1) > set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		struct removals grown = { .slots = calloc(cap, sizeof(struct removal)), .cap = cap };
+		if (grown.slots == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slots[i].path)
+				*removal_slot(&grown, set->slots[i].path,
+					      strlen(set->slots[i].path)) = set->slots[i];
+		free(set->slots);
+		set->slots = grown.slots;
+		set->cap = cap;
+	}
+	struct removal *slot = removal_slot(set, path, strlen(path));
+	if (slot->path == NULL) {
+		if ((slot->path = strdup(path)) == NULL)
+			return -ENOMEM;
+		set->len++;
+	}
+	slot->seq = ++m->seq;
+	return 0;
+}
+
+/* Was path, or a directory above it, removed after seq? */
+static bool removed_since(const struct dir_metas *m, const char *path, uint64_t seq)
+{
+	if (m->removed.len == 0)
+		return false;
+	for (size_t len = 0;; len++) {
+		if (path[len] == '/' || path[len] == '\0') {
+			const struct removal *r = removal_slot(&m->removed, path, len);
+			if (r->path && r->seq > seq)
+				return true;
+		}
+		if (path[len] == '\0')
+			return false;
+	}
+}
 
 static ssize_t tar_read(struct archive *a, void *opaque, const void **buf)
 {
@@ -533,9 +597,13 @@ static int parent_fd(struct layer *L, const char *path, const char **base, bool 
 }
 
 /* Opaque directory: remove what lower layers put in dirfd (path), keeping
- * what this layer wrote. */
+ * what this layer wrote. Each directory is purged once per layer: after
+ * that it holds only this layer's entries, so markers repeated (a hostile
+ * layer's thousands of them) cost nothing more. */
 static int purge_lower(struct layer *L, int dirfd, const char *path)
 {
+	if (pathset_add(&L->purged, path, strlen(path)) < 0)
+		return -ENOMEM;
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (d == NULL) {
@@ -556,8 +624,12 @@ static int purge_lower(struct layer *L, int dirfd, const char *path)
 		}
 		int state = written_state(L, child);
 		struct stat st;
+		if (state != 0 && pathset_has(&L->purged, child, strlen(child)))
+			continue; /* holds this layer's entries only */
 		if (state == 0) {
-			r = remove_all_at(dirfd, de->d_name);
+			r = note_removal(L->dirs, child);
+			if (r == 0)
+				r = remove_all_at(dirfd, de->d_name);
 		} else if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			   S_ISDIR(st.st_mode)) {
 			/* a directory this layer (re)made or wrote into: what lower
@@ -576,11 +648,18 @@ static int apply_whiteout(struct layer *L, const char *dir, const char *base,
 {
 	forget_parent(L);
 	if (strcmp(base, OPAQUE_MARKER) == 0) {
+		/* hidden already: what is in it now is this layer's */
+		if (pathset_has(&L->purged, dir, strlen(dir)))
+			return 0;
 		int done = L->o->make_opaque && *dir
 				   ? L->o->make_opaque(L->o->make_opaque_ctx, L->rootfd, dir, err)
 				   : 0;
-		if (done != 0)
-			return done < 0 ? done : 0;
+		if (done < 0)
+			return done;
+		if (done > 0)
+			return pathset_add(&L->purged, dir, strlen(dir)) < 0
+				       ? err_sys(err, ENOMEM, "unpack")
+				       : 0;
 		_cleanup_close_ int fd = mkdir_in_root(L->rootfd, *dir ? dir : ".", 0755, err);
 		if (fd < 0)
 			return fd;
@@ -605,17 +684,22 @@ static int apply_whiteout(struct layer *L, const char *dir, const char *base,
 		resolve_in_root(L->rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY, &ignored);
 	if (fd < 0)
 		return 0; /* nothing below to hide */
+	if (note_removal(L->dirs, target) < 0)
+		return err_sys(err, ENOMEM, "whiteout");
 	int r = remove_all_at(fd, name);
 	return r < 0 ? err_sys(err, -r, "remove %s", target) : 0;
 }
 
-static void set_xattrs(struct archive_entry *e, int fd, const char *path)
+/* The entry's xattrs. One the filesystem (or the kernel) refuses fails
+ * the unpack, naming it, unless the user opted out. */
+static int set_xattrs(struct layer *L, struct archive_entry *e, int fd, const char *path,
+		      struct husk_error *err)
 {
 	const char *name;
 	const void *value;
 	size_t size;
 	if (archive_entry_xattr_reset(e) == 0)
-		return;
+		return 0;
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
 		/* overlayfs's own metadata (whiteouts, opaque dirs, redirects) is
 		 * never image content: in a cached layer it would steer the mount */
@@ -624,9 +708,18 @@ static void set_xattrs(struct archive_entry *e, int fd, const char *path)
 			log_debug("%s: xattr %s ignored", path, name);
 			continue;
 		}
-		if (fsetxattr(fd, name, value, size, 0) < 0)
-			log_debug("%s: xattr %s not set: %s", path, name, strerror(errno));
+		if (fsetxattr(fd, name, value, size, 0) == 0)
+			continue;
+		if (L->o->ignore_xattr_errors) {
+			log_warn("%s: xattr %s not set: %s", path, name, strerror(errno));
+			continue;
+		}
+		return err_sys(err, errno,
+			       "xattr \"%s\" could not be set (--ignore-xattr-errors skips "
+			       "the xattrs the filesystem refuses)",
+			       name);
 	}
+	return 0;
 }
 
 static size_t put_varint(unsigned char *p, uint32_t v)
@@ -642,23 +735,28 @@ static size_t put_varint(unsigned char *p, uint32_t v)
 
 /* Without privileges every file is the caller's (root in a rootless
  * container); another owner is kept in user.rootlesscontainers, the
- * protobuf message { uint32 uid = 1; uint32 gid = 2; } with zero fields
- * left out, as umoci and the rootlesscontainers.org spec write it. */
+ * protobuf message { uint32 uid = 1; uint32 gid = 2; } of the
+ * rootlesscontainers.org spec, where NoopUser (2^32 - 1) means "the
+ * caller's". As umoci writes it (byte for byte): no record for 0:0 (an
+ * earlier one removed), else both fields, a 0 written as NoopUser. A file
+ * type that takes no user.* xattr (fifo, symlink) keeps no record, as with
+ * umoci. */
+#define NOOP_USER 0xffffffffu
 static void record_owner(struct archive_entry *e, int fd, const char *path)
 {
 	uint32_t uid = (uint32_t)archive_entry_uid(e), gid = (uint32_t)archive_entry_gid(e);
-	if (uid == 0 && gid == 0)
+	/* a directory a lower layer gave another owner is root's again */
+	if (uid == 0 && gid == 0) {
+		if (fremovexattr(fd, ROOTLESS_XATTR) < 0 && errno != ENODATA)
+			log_debug("%s: owner record not removed: %s", path, strerror(errno));
 		return;
+	}
 	unsigned char buf[12];
 	size_t n = 0;
-	if (uid) {
-		buf[n++] = 0x08;
-		n += put_varint(buf + n, uid);
-	}
-	if (gid) {
-		buf[n++] = 0x10;
-		n += put_varint(buf + n, gid);
-	}
+	buf[n++] = 0x08;
+	n += put_varint(buf + n, uid ? uid : NOOP_USER);
+	buf[n++] = 0x10;
+	n += put_varint(buf + n, gid ? gid : NOOP_USER);
 	if (fsetxattr(fd, ROOTLESS_XATTR, buf, n, 0) < 0)
 		log_debug("%s: owner %u:%u not recorded: %s", path, uid, gid, strerror(errno));
 }
@@ -722,7 +820,9 @@ static int set_meta_fd(struct layer *L, struct archive_entry *e, int fd, const c
 		record_owner(e, fd, path);
 	if (chmod && fchmod(fd, mode) < 0)
 		return err_sys(err, errno, "chmod");
-	set_xattrs(e, fd, path);
+	int r = set_xattrs(L, e, fd, path, err);
+	if (r < 0)
+		return r;
 	if (times) {
 		struct timespec ts[2];
 		entry_times(e, ts);
@@ -732,61 +832,67 @@ static int set_meta_fd(struct layer *L, struct archive_entry *e, int fd, const c
 	return 0;
 }
 
-static int remember_mode(struct dir_modes *m, const char *path, mode_t mode)
+/* Note a directory entry's mode and times (the last note of a path wins). */
+static int remember_dir(struct layer *L, const char *path, struct archive_entry *e, mode_t mode)
 {
+	struct dir_metas *m = L->dirs;
+
 	if (m->len == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		struct dir_mode *grown = realloc(m->items, cap * sizeof(*grown));
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct dir_meta *grown = realloc(m->items, cap * sizeof(*grown));
 		if (grown == NULL)
 			return -ENOMEM;
 		m->items = grown;
 		m->cap = cap;
 	}
-	if ((m->items[m->len].path = strdup(path)) == NULL)
+	struct dir_meta *d = &m->items[m->len];
+	if ((d->path = strdup(path)) == NULL)
 		return -ENOMEM;
-	m->items[m->len++].mode = mode;
+	d->seq = ++m->seq;
+	entry_times(e, d->times);
+	d->mode = mode;
+	d->set_mode = !L->o->privileged;
+	m->len++;
 	return 0;
 }
 
-/* Last entries first (children follow their parents in a tar), and only
- * the last mode a path was given. Without apply, only frees. */
-static void apply_dir_modes(int rootfd, struct dir_modes *m, bool apply)
+/* Once every layer is in: each directory gets the mode and times of its
+ * last note. A path is resolved again, but with no symlink anywhere on
+ * it, and only when nothing removed it (or a directory above it) since:
+ * a directory replaced later (by a symlink to another directory, beneath
+ * one, or by a directory made again as a parent) is not there any more,
+ * and nothing lands on what the symlink points to or on the new one.
+ * Without apply (a failed unpack), only frees. */
+static void apply_dirs(int rootfd, struct dir_metas *m, bool apply)
 {
 	struct pathset done = { 0 };
 	for (size_t i = m->len; apply && i-- > 0;) {
-		const char *path = m->items[i].path;
-		int added = pathset_add(&done, path, strlen(path));
-		struct husk_error ignored = { 0 };
+		const struct dir_meta *d = &m->items[i];
+		int added = pathset_add(&done, d->path, strlen(d->path));
+		/* removed since (with what was above it), and what is there now
+		 * no layer listed: it keeps what it was made with, as umoci's */
+		if (added != 0 && removed_since(m, d->path, d->seq))
+			added = 0;
 		int fd = added == 0 ? -1 :
-				      resolve_in_root(rootfd, path,
-						      O_RDONLY | O_DIRECTORY | O_NOFOLLOW, &ignored);
-		if (fd >= 0) {
-			if (fchmod(fd, m->items[i].mode) < 0)
-				log_warn("%s: chmod: %s", path, strerror(errno));
-			close(fd);
-		}
+				      resolve_in_root_nosymlinks(rootfd, d->path,
+								 O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+								 NULL);
+		if (fd < 0)
+			continue;
+		if (d->set_mode && fchmod(fd, d->mode) < 0)
+			log_warn("%s: chmod: %s", d->path, strerror(errno));
+		if (futimens(fd, d->times) < 0)
+			log_warn("%s: set times: %s", d->path, strerror(errno));
+		close(fd);
 	}
 	pathset_free(&done);
 	for (size_t i = 0; i < m->len; i++)
 		free(m->items[i].path);
 	free(m->items);
-}
-
-static int add_dir_time(struct layer *L, const char *path, struct archive_entry *e)
-{
-	if (L->ndirs == L->capdirs) {
-		size_t cap = L->capdirs ? L->capdirs * 2 : 64;
-		struct dir_time *grown = realloc(L->dirs, cap * sizeof(*grown));
-		if (grown == NULL)
-			return -ENOMEM;
-		L->dirs = grown;
-		L->capdirs = cap;
-	}
-	if ((L->dirs[L->ndirs].path = strdup(path)) == NULL)
-		return -ENOMEM;
-	entry_times(e, L->dirs[L->ndirs].times);
-	L->ndirs++;
-	return 0;
+	for (size_t i = 0; i < m->removed.cap; i++)
+		free(m->removed.slots[i].path);
+	free(m->removed.slots);
+	*m = (struct dir_metas){ 0 };
 }
 
 /* Something is where an entry goes: remove it so the entry can be made.
@@ -796,6 +902,8 @@ static int make_room(struct layer *L, int parent, const char *base, struct husk_
 {
 	if (parent != L->cached_fd)
 		forget_parent(L);
+	if (note_removal(L->dirs, L->entry_path) < 0)
+		return err_sys(err, ENOMEM, "unpack");
 	int r = remove_all_at(parent, base);
 	return r < 0 ? err_sys(err, -r, "replace") : 0;
 }
@@ -806,10 +914,6 @@ static int make_node(struct layer *L, struct archive_entry *e, int parent, const
 	mode_t perm = archive_entry_perm(e) & 07777;
 	if (type == S_IFSOCK) {
 		log_debug("%s: socket skipped", path);
-		return 0;
-	}
-	if ((type == S_IFCHR || type == S_IFBLK) && !L->o->privileged) {
-		log_debug("%s: device node skipped (not privileged)", path);
 		return 0;
 	}
 	dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
@@ -898,9 +1002,7 @@ static int make_dir(struct layer *L, struct archive_entry *e, int parent, const 
 	 * chmod */
 	int r = set_meta_fd(L, e, fd, path, chown, now, existed || chown || sgid || (now & 06000),
 			    false, err);
-	if (r == 0 && now != perm && remember_mode(L->modes, path, perm) < 0)
-		r = err_sys(err, ENOMEM, "unpack");
-	if (r == 0 && add_dir_time(L, path, e) < 0)
+	if (r == 0 && remember_dir(L, path, e, perm) < 0)
 		r = err_sys(err, ENOMEM, "unpack");
 	if (r < 0) {
 		close(fd);
@@ -972,6 +1074,7 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 	bool sgid = false;
 	int r;
 
+	L->entry_path = path;
 	int parent = parent_fd(L, path, &base, &sgid, err);
 	if (parent < 0)
 		return parent;
@@ -1000,6 +1103,16 @@ static int apply_entry(struct layer *L, struct archive *a, struct archive_entry 
 			break;
 		case AE_IFCHR:
 		case AE_IFBLK:
+			/* without privileges, as umoci: an empty file in its place
+			 * (with its mode, times and owner record) */
+			if (!L->o->privileged) {
+				log_debug("%s: device node made an empty file (not privileged)",
+					  path);
+				r = make_file(L, a, e, parent, base, path, sgid, err);
+				break;
+			}
+			r = make_node(L, e, parent, base, path, type, sgid, err);
+			break;
 		case AE_IFIFO:
 		case AE_IFSOCK:
 			r = make_node(L, e, parent, base, path, type, sgid, err);
@@ -1023,6 +1136,13 @@ static int process_entry(struct layer *L, struct archive *a, struct archive_entr
 		return r;
 	if (*path == '\0')
 		return 0; /* the root itself: its mode is the bundle's business */
+	/* tar headers carry 64-bit owners; uid_t has 32 bits and (uid_t)-1
+	 * means "leave unchanged" to chown: a cast would make them root */
+	la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
+	if (uid < 0 || uid >= (la_int64_t)NOOP_USER || gid < 0 || gid >= (la_int64_t)NOOP_USER)
+		return err_set(err, ERANGE,
+			       "entry \"%s\": owner %lld:%lld is out of range (0 to %u)", raw,
+			       (long long)uid, (long long)gid, NOOP_USER - 1);
 	char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	if (strncmp(base, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0) {
@@ -1038,30 +1158,13 @@ static int process_entry(struct layer *L, struct archive *a, struct archive_entr
 	return r;
 }
 
-/* Directory times last, deepest first: writing into a directory moves its
- * mtime. */
-static void apply_dir_times(struct layer *L)
-{
-	for (size_t i = L->ndirs; i-- > 0;) {
-		struct husk_error ignored = { 0 };
-		int fd = resolve_in_root(L->rootfd, L->dirs[i].path,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, &ignored);
-		if (fd >= 0) {
-			futimens(fd, L->dirs[i].times);
-			close(fd);
-		}
-	}
-}
-
 static void layer_free(struct layer *L)
 {
 	forget_parent(L);
 	digester_free(L->diff);
 	pathset_free(&L->written);
 	pathset_free(&L->beneath);
-	for (size_t i = 0; i < L->ndirs; i++)
-		free(L->dirs[i].path);
-	free(L->dirs);
+	pathset_free(&L->purged);
 }
 
 /* A tar reader failed: when the stream under it broke, that is the cause
@@ -1120,7 +1223,6 @@ static int unpack_layer(struct layer *L, const char *diff_id, struct husk_error 
 		goto out;
 	}
 	forget_parent(L);
-	apply_dir_times(L);
 	r = 0;
 out:
 	archive_read_free(tar);
@@ -1132,7 +1234,7 @@ static int unpack_range(struct store *s, const struct image *img, size_t first, 
 			int rootfd, const struct unpack_opts *o, struct husk_error *err)
 {
 	const struct oci_manifest *m = img->manifest;
-	struct dir_modes modes = { 0 };
+	struct dir_metas dirs = { 0 };
 	struct stream st;
 	struct stat root;
 	if (fstat(rootfd, &root) < 0)
@@ -1144,7 +1246,7 @@ static int unpack_range(struct store *s, const struct image *img, size_t first, 
 	for (size_t i = first; r == 0 && i < end; i++) {
 		const struct oci_descriptor *d = &m->layers.items[i];
 		struct layer L = { .rootfd = rootfd, .root_sgid = (root.st_mode & S_ISGID) != 0,
-				   .euid = geteuid(), .egid = getegid(), .modes = &modes,
+				   .euid = geteuid(), .egid = getegid(), .dirs = &dirs,
 				   .o = o, .st = &st, .cached_fd = -1 };
 		r = unpack_layer(&L, img->config->rootfs->diff_ids.items[i], err);
 		layer_free(&L);
@@ -1154,7 +1256,7 @@ static int unpack_range(struct store *s, const struct image *img, size_t first, 
 	stream_stop(&st);
 	umask(umask_was);
 	/* after a failure the rootfs is removed: leave it removable */
-	apply_dir_modes(rootfd, &modes, r == 0);
+	apply_dirs(rootfd, &dirs, r == 0);
 	return r;
 }
 

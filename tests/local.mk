@@ -15,6 +15,12 @@ check_PROGRAMS += tests/unit/test-common
 tests_unit_test_common_SOURCES = tests/unit/test-common.c tests/unit/unit.h
 tests_unit_test_common_LDADD = libcommon.a
 
+# the recursive remover of common/fileutil.c
+check_PROGRAMS += tests/unit/test-remove
+tests_unit_test_remove_SOURCES = tests/unit/test-remove.c tests/unit/unit.h
+tests_unit_test_remove_LDADD = libcommon.a
+TESTS += tests/unit/test-remove
+
 check_PROGRAMS += tests/unit/test-image-spec
 tests_unit_test_image_spec_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_image_spec_SOURCES = tests/unit/test-image-spec.c tests/unit/unit.h
