@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# Faults: a damaged state.json, husk SIGKILLed at random points of every
+# verb, the container init killed at each phase, a full --root file system
+# and no fds left. After each, `delete --force` must remove everything the
+# container had: its state directory, its cgroup directories in every
+# hierarchy, its mounts, its processes, its fifo. Bounded: about 15 rounds
+# per verb.
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	ID=$(ctr_id fault)
+	MARKER="marker-${TEST_TMP##*.}"
+	# no exec: the shell keeps the marker in its command line
+	set_args "$BUNDLE" /bin/sh -c "sleep 100; echo $MARKER"
+}
+
+teardown() {
+	# a full tmpfs test mounts its root there
+	umount "$TEST_TMP/small" 2>/dev/null || true
+	teardown_common
+}
+
+# assert_all_gone ID [PID...]: nothing of container ID is left: no state
+# dir, no cgroup dir in any hierarchy (v1 controllers, systemd, unified), no
+# process in such a cgroup or with the marker in its command line, none of
+# the given pids alive, no mount under the test dir.
+assert_all_gone() {
+	local id=$1 p
+	shift
+	assert_nothing_left "$id" "$MARKER" || return 1
+	if [ -e "$HUSK_ROOT/$id" ]; then
+		echo "state dir left: $(ls -la "$HUSK_ROOT/$id")" >&2
+		return 1
+	fi
+	for p in "$@"; do
+		if ! process_gone "$p"; then
+			echo "process $p is still alive: $(cat "/proc/$p/cmdline" | tr '\0' ' ')" >&2
+			return 1
+		fi
+	done
+	if grep -l -- "/$id\$" /proc/[0-9]*/cgroup 2>/dev/null; then
+		echo "processes left in the cgroup of $id" >&2
+		return 1
+	fi
+	if grep -F -- "$TEST_TMP" /proc/self/mountinfo | grep -v -F -- "$TEST_TMP/small"; then
+		echo "mounts left under $TEST_TMP" >&2
+		return 1
+	fi
+	return 0
+}
+
+# start_running ID: a running container; prints its init's pid.
+start_running() {
+	husk_nowait run -d -b "$BUNDLE" "$1" >&2 || return 1
+	husk state "$1" | jq -r .pid
+}
+
+# delete_recovers ID PID WHAT: husk list, state and delete of a container
+# whose state.json is damaged neither hang nor succeed silently, and
+# delete --force removes everything.
+delete_recovers() {
+	local id=$1 pid=$2 what=$3
+	run timeout 20 "$HUSK_BIN" --root "$HUSK_ROOT" list
+	echo "list: $status $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id"*damaged* ]]
+	[[ "$output" == *"$HUSK_ROOT/$id/state.json"*"$what"* ]]
+	run timeout 20 "$HUSK_BIN" --root "$HUSK_ROOT" list -q
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id"* ]]
+	run timeout 20 "$HUSK_BIN" --root "$HUSK_ROOT" state "$id"
+	echo "state: $status $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$HUSK_ROOT/$id/state.json"*"$what"* ]]
+	run timeout 20 "$HUSK_BIN" --root "$HUSK_ROOT" delete "$id"
+	echo "delete: $status $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--force"* ]]
+	kill -0 "$pid"
+	run timeout 20 "$HUSK_BIN" --root "$HUSK_ROOT" delete --force "$id"
+	echo "delete --force: $status $output"
+	[ "$status" -eq 0 ]
+	assert_all_gone "$id" "$pid"
+	# the id is free again
+	husk_nowait create -b "$BUNDLE" "$id"
+	husk delete --force "$id"
+}
+
+@test "state.json replaced by a fifo: list, state and delete do not hang; delete --force removes everything" {
+	local pid
+	pid=$(start_running "$ID")
+	rm "$HUSK_ROOT/$ID/state.json"
+	mkfifo "$HUSK_ROOT/$ID/state.json"
+	delete_recovers "$ID" "$pid" "fifo"
+}
+
+@test "a created container's state.json and config.json replaced by fifos" {
+	husk_nowait create -b "$BUNDLE" "$ID"
+	local pid
+	pid=$(husk state "$ID" | jq -r .pid)
+	rm "$HUSK_ROOT/$ID/state.json" "$HUSK_ROOT/$ID/config.json"
+	mkfifo "$HUSK_ROOT/$ID/state.json" "$HUSK_ROOT/$ID/config.json"
+	delete_recovers "$ID" "$pid" "fifo"
+}
+
+@test "truncated state.json: delete --force kills the init and removes its cgroups" {
+	local pid
+	pid=$(start_running "$ID")
+	truncate -s 25 "$HUSK_ROOT/$ID/state.json"
+	delete_recovers "$ID" "$pid" "state.json"
+}
+
+@test "empty state.json" {
+	local pid
+	pid=$(start_running "$ID")
+	: >"$HUSK_ROOT/$ID/state.json"
+	delete_recovers "$ID" "$pid" "empty"
+}
+
+@test "state.json that is not JSON" {
+	local pid
+	pid=$(start_running "$ID")
+	printf 'not json at all {{{' >"$HUSK_ROOT/$ID/state.json"
+	delete_recovers "$ID" "$pid" "state.json"
+}
+
+@test "state.json larger than the cap is refused, not read" {
+	local pid
+	pid=$(start_running "$ID")
+	truncate -s 64M "$HUSK_ROOT/$ID/state.json"
+	delete_recovers "$ID" "$pid" "bytes"
+}
+
+@test "state.json a symlink to a host file: the host file is neither read nor touched" {
+	local pid
+	pid=$(start_running "$ID")
+	# a host file that parses as a state naming another process
+	sleep 1000 3>&- &
+	local other=$!
+	jq -n --argjson p "$other" '{ociVersion: "1.2.0", id: "x", pid: $p, bundle: "/", cgroupPath: "/"}' \
+		>"$TEST_TMP/host-file"
+	cp "$TEST_TMP/host-file" "$TEST_TMP/host-file.orig"
+	ln -sf "$TEST_TMP/host-file" "$HUSK_ROOT/$ID/state.json"
+	delete_recovers "$ID" "$pid" "symbolic link"
+	cmp "$TEST_TMP/host-file" "$TEST_TMP/host-file.orig"
+	kill -0 "$other"
+	kill "$other"
+}
+
+@test "both records damaged: delete --force clears the id but says it could not prove what was the container's" {
+	local pid
+	pid=$(start_running "$ID")
+	echo garbage >"$HUSK_ROOT/$ID/state.json"
+	echo garbage >"$HUSK_ROOT/$ID/create.json"
+	run husk delete --force "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"neither state.json nor create.json"* ]]
+	[ ! -e "$HUSK_ROOT/$ID" ]
+	# what husk could not prove its own, the test removes
+	kill -9 "$pid"
+	local d
+	for d in $(cgroup_dirs "$ID"); do
+		local i
+		for i in $(seq 50); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
+	done
+	assert_all_gone "$ID" "$pid"
+}
