@@ -170,3 +170,51 @@ delete_recovers() {
 	done
 	assert_all_gone "$ID" "$pid"
 }
+
+# ---- a start or delete cut short ----
+
+@test "a start killed after it released the init: state says running, not created" {
+	husk_nowait create -b "$BUNDLE" "$ID"
+	[ "$(container_status "$ID")" = created ]
+	local pid
+	pid=$(husk state "$ID" | jq -r .pid)
+	# what start does before it would remove exec.fifo: open its read end
+	# (the init's open returns, it execs, the write end closes)
+	cat "$HUSK_ROOT/$ID/exec.fifo" >/dev/null
+	[ -p "$HUSK_ROOT/$ID/exec.fifo" ]
+	wait_for_status "$ID" running
+	[ "$(husk list | awk -v id="$ID" '$1 == id {print $3}')" = running ]
+	run husk start "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"running"* ]]
+	run husk delete "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--force"* ]]
+	husk delete --force "$ID"
+	assert_all_gone "$ID" "$pid"
+}
+
+@test "a delete cut short after state.json went: delete --force clears the id" {
+	local pid
+	pid=$(start_running "$ID")
+	# the order delete removes files in: all but the records, then
+	# state.json, then create.json
+	rm "$HUSK_ROOT/$ID/config.json" "$HUSK_ROOT/$ID/state.json"
+	run husk list
+	[[ "$output" == *"$ID"* ]]
+	run husk create -b "$BUNDLE" "$ID" </dev/null
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"already exists"* ]]
+	husk delete --force "$ID"
+	assert_all_gone "$ID" "$pid"
+	husk_nowait create -b "$BUNDLE" "$ID"
+	husk delete --force "$ID"
+	assert_all_gone "$ID"
+}
+
+@test "a create killed before its record: an empty state directory does not block the id" {
+	mkdir -p "$HUSK_ROOT/$ID"
+	[ "$(husk state "$ID" | jq -r .status)" = stopped ]
+	husk delete "$ID"
+	assert_all_gone "$ID"
+}
