@@ -218,3 +218,152 @@ delete_recovers() {
 	husk delete "$ID"
 	assert_all_gone "$ID"
 }
+
+# ---- SIGKILL at random points ----
+
+ROUNDS=${HUSK_FAULT_ROUNDS:-15}
+
+# a delay from 0 to 39 ms: create, start, run and delete take a few to a few
+# tens of ms here, so the kills land in every phase
+random_delay() {
+	printf '0.%03d' $((RANDOM % 40))
+}
+
+# in_background VAR husk ARGS...: husk in the background, stdio on files and
+# bats' fd 3 closed (a container keeping it would hold bats); its pid in VAR.
+in_background() {
+	local -n pidvar=$1
+	shift
+	"$HUSK_BIN" --root "$HUSK_ROOT" "$@" </dev/null >>"$TEST_TMP/bg.out" 2>&1 3>&- &
+	pidvar=$!
+}
+
+# killed_then_cleared ID HUSKPID [PIDS...]: SIGKILL husk after a random
+# delay; then delete --force succeeds and removes everything. A process
+# that was already gone (it finished first) is fine too.
+killed_then_cleared() {
+	local id=$1 huskpid=$2
+	shift 2
+	sleep "$(random_delay)"
+	kill -9 "$huskpid" 2>/dev/null || true
+	wait "$huskpid" 2>/dev/null || true
+	cleared "$id" "$@"
+}
+
+# cleared ID [PIDS...]: delete --force returns 0 and nothing is left; the
+# processes a killed husk forked (named after the id on their command line
+# until they exec) are gone once it returns.
+cleared() {
+	local id=$1
+	shift
+	run timeout 30 "$HUSK_BIN" --root "$HUSK_ROOT" delete --force "$id"
+	echo "delete --force: $status $output"
+	[ "$status" -eq 0 ] || return 1
+	assert_all_gone "$id" "$@" || return 1
+	local i
+	for i in $(seq 50); do
+		pgrep -f -- "--root $HUSK_ROOT .*$id" >/dev/null || return 0
+		sleep 0.1
+	done
+	echo "husk processes of $id left: $(pgrep -af -- "$id")" >&2
+	return 1
+}
+
+@test "SIGKILL of create at random points: delete --force removes everything" {
+	local i pid
+	for i in $(seq "$ROUNDS"); do
+		in_background pid create -b "$BUNDLE" "$ID-$i"
+		killed_then_cleared "$ID-$i" "$pid"
+	done
+}
+
+@test "SIGKILL of run (detached and foreground) at random points" {
+	local i pid
+	for i in $(seq "$ROUNDS"); do
+		if [ $((i % 2)) = 0 ]; then
+			in_background pid run -d -b "$BUNDLE" "$ID-$i"
+		else
+			in_background pid run -b "$BUNDLE" "$ID-$i"
+		fi
+		killed_then_cleared "$ID-$i" "$pid"
+	done
+}
+
+@test "SIGKILL of start at random points: the state says what runs, delete --force removes everything" {
+	local i pid init st
+	for i in $(seq "$ROUNDS"); do
+		husk_nowait create -b "$BUNDLE" "$ID-$i"
+		init=$(husk state "$ID-$i" | jq -r .pid)
+		in_background pid start "$ID-$i"
+		sleep "$(random_delay)"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		# once the shell of the container runs, husk must not call it created
+		if pgrep -f -- "$MARKER" >/dev/null; then
+			st=$(container_status "$ID-$i")
+			echo "round $i: the container runs, state says $st"
+			[ "$st" = running ]
+		fi
+		cleared "$ID-$i" "$init"
+	done
+}
+
+@test "SIGKILL of exec at random points: delete --force removes the exec'd processes too" {
+	local i pid init
+	init=$(start_running "$ID")
+	for i in $(seq "$ROUNDS"); do
+		in_background pid exec "$ID" /bin/sh -c "sleep 100; echo $MARKER-exec"
+		sleep "$(random_delay)"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	[ "$(container_status "$ID")" = running ]
+	cleared "$ID" "$init"
+	run pgrep -f -- "$MARKER-exec"
+	[ "$status" -ne 0 ]
+}
+
+@test "SIGKILL of delete at random points: delete --force again removes everything" {
+	local i pid init
+	for i in $(seq "$ROUNDS"); do
+		init=$(start_running "$ID-$i")
+		in_background pid delete --force "$ID-$i"
+		killed_then_cleared "$ID-$i" "$pid" "$init"
+	done
+}
+
+@test "the init killed at random points of create: create fails or succeeds, delete --force removes everything" {
+	local i pid child
+	for i in $(seq "$ROUNDS"); do
+		in_background pid create -b "$BUNDLE" "$ID-$i"
+		sleep "$(random_delay)"
+		for child in $(pgrep -P "$pid"); do
+			kill -9 "$child" 2>/dev/null || true
+		done
+		wait "$pid" 2>/dev/null || true
+		cleared "$ID-$i"
+	done
+}
+
+@test "the init killed when created, running, paused: delete removes everything" {
+	local pid
+	husk_nowait create -b "$BUNDLE" "$ID-c"
+	pid=$(husk state "$ID-c" | jq -r .pid)
+	kill -9 "$pid"
+	wait_for_status "$ID-c" stopped
+	husk delete "$ID-c"
+	assert_all_gone "$ID-c" "$pid"
+
+	pid=$(start_running "$ID-r")
+	kill -9 "$pid"
+	wait_for_status "$ID-r" stopped
+	husk delete "$ID-r"
+	assert_all_gone "$ID-r" "$pid"
+
+	pid=$(start_running "$ID-p")
+	husk pause "$ID-p"
+	kill -9 "$pid"
+	run husk delete --force "$ID-p"
+	[ "$status" -eq 0 ]
+	assert_all_gone "$ID-p" "$pid"
+}
