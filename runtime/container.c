@@ -132,10 +132,12 @@ static void fd_path(int fd, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-int container_dir_remove(int rootfd, const char *id, struct husk_error *err)
+int container_dir_remove(int rootfd, const char *id, int dirfd, struct husk_error *err)
 {
 	char where[4096];
-	int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	/* the caller's fd when it has one: no new fd needed (EMFILE) */
+	int fd = dirfd >= 0 ? dirfd
+			    : openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -150,7 +152,17 @@ int container_dir_remove(int rootfd, const char *id, struct husk_error *err)
 	struct dirent *de;
 	int r = 0;
 	if (d == NULL) {
-		r = -errno;
+		/* no fd to list it with: what husk itself puts there */
+		static const char *const known[] = { CONFIG_COPY, EXEC_FIFO };
+		char tmp[64];
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			unlinkat(fd, known[i], 0);
+		for (size_t i = 0; i < 3; i++) {
+			static const char *const written[] = { CONFIG_COPY, STATE_FILE, CREATE_RECORD };
+			/* write_file_atomic's temp names, should this process have left one */
+			snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", written[i], (int)getpid());
+			unlinkat(fd, tmp, 0);
+		}
 	} else {
 		while ((de = readdir(d)) != NULL) {
 			const char *n = de->d_name;
@@ -170,7 +182,8 @@ int container_dir_remove(int rootfd, const char *id, struct husk_error *err)
 	if (unlinkat(fd, CREATE_RECORD, 0) < 0 && errno != ENOENT && r == 0 &&
 	    (errno != EISDIR || unlinkat(fd, CREATE_RECORD, AT_REMOVEDIR) < 0))
 		r = -errno;
-	close(fd);
+	if (fd != dirfd)
+		close(fd);
 	if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT) {
 		int e = r < 0 ? -r : errno;
 		fd_path(rootfd, where, sizeof(where));
@@ -378,6 +391,12 @@ static int load(int rootfd, const char *id, bool lock, bool any, struct containe
 	struct container_state *state = NULL;
 	char *why = NULL;
 	r = decode_record(fd, STATE_FILE, &container_state_type, &state, &why);
+	if (r == -EMFILE || r == -ENFILE || r == -ENOMEM || r == -EINTR || r == -EAGAIN) {
+		/* out of fds or memory: nothing is wrong with the file */
+		free(why);
+		close(fd);
+		return err_sys(err, -r, "container \"%s\": read %s", id, STATE_FILE);
+	}
 	if (r < 0 && !any) {
 		close(fd);
 		/* a create still in progress (or one that died) has no state yet */

@@ -86,8 +86,9 @@ int state_root_open(const char *root, bool create, int *out, struct husk_error *
 int container_dir_create(int rootfd, const char *id, int *dirfd, struct husk_error *err);
 /* Remove <root>/<id> and every file in it, state.json then create.json
  * last, so that a removal cut short can be done again. Fails, naming what
- * is left, unless the directory is gone. */
-int container_dir_remove(int rootfd, const char *id, struct husk_error *err);
+ * is left, unless the directory is gone. dirfd: the directory when the
+ * caller has it open, or -1. */
+int container_dir_remove(int rootfd, const char *id, int dirfd, struct husk_error *err);
 /* Load a container, locked when lock is set (every operation that changes
  * it); the error says "does not exist" when missing and names the file
  * and the damage when state.json cannot be read. */

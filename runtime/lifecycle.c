@@ -298,7 +298,7 @@ fail:
 	idmapped_mounts_close(cfg, idmap_fds);
 	if (dir_created) {
 		struct husk_error ignored;
-		container_dir_remove(rootfd, co->id, &ignored);
+		container_dir_remove(rootfd, co->id, dirfd, &ignored);
 		close(dirfd);
 	}
 	if (rootfd >= 0)
@@ -481,7 +481,7 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 	bool unproven = c->from_record && !c->state->has_pid && c->state->cgroup_path == NULL &&
 			faccessat(c->dirfd, CONFIG_COPY, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	/* last: until the records go, delete --force can do all this again */
-	if ((r = container_dir_remove(rootfd, c->id, err)) < 0)
+	if ((r = container_dir_remove(rootfd, c->id, c->dirfd, err)) < 0)
 		return r;
 	if (unproven)
 		return err_set(err, EUCLEAN,

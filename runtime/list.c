@@ -43,10 +43,14 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	}
 	if (r < 0)
 		return r;
-	DIR *d = fdopendir(dup(rootfd));
+	int listfd = dup(rootfd);
+	DIR *d = listfd < 0 ? NULL : fdopendir(listfd);
 	if (d == NULL) {
+		int e = errno;
+		if (listfd >= 0)
+			close(listfd);
 		close(rootfd);
-		return err_sys(err, errno, "list %s", g->root);
+		return err_sys(err, e, "list %s", g->root);
 	}
 	if (json)
 		printf("[");
@@ -59,12 +63,16 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		if (de->d_name[0] == '.')
 			continue;
 		struct container *ct = NULL;
-		struct husk_error ignored;
+		struct husk_error ignored = { 0 };
 		/* a create in progress or killed is listed (creating, stopped),
 		 * a damaged state.json too, so that delete --force of what -q
 		 * prints clears everything */
-		if (container_load_any(rootfd, de->d_name, false, &ct, &ignored) < 0)
+		if (container_load_any(rootfd, de->d_name, false, &ct, &ignored) < 0) {
+			/* gone meanwhile, or out of fds or memory: not silently */
+			if (ignored.code != ENOENT)
+				log_warn("%s", ignored.msg);
 			continue;
+		}
 		if (ct->damage) {
 			log_warn("container \"%s\": %s (delete --force removes it)", ct->id, ct->damage);
 			if (quiet)

@@ -19,8 +19,15 @@ setup() {
 }
 
 teardown() {
-	# a full tmpfs test mounts its root there
-	umount "$TEST_TMP/small" 2>/dev/null || true
+	# the full-root test's root is a tmpfs of its own: clear it first
+	if mountpoint -q "$TEST_TMP/small"; then
+		rm -f "$TEST_TMP/small/fill"
+		local id
+		for id in $(husk list -q 2>/dev/null); do
+			husk delete --force "$id" >/dev/null 2>&1 || true
+		done
+		umount "$TEST_TMP/small"
+	fi
 	teardown_common
 }
 
@@ -366,4 +373,93 @@ cleared() {
 	run husk delete --force "$ID-p"
 	[ "$status" -eq 0 ]
 	assert_all_gone "$ID-p" "$pid"
+}
+
+# ---- a full --root and no fds to spare ----
+
+# verb_under ID LIMIT VERB ARGS...: one husk verb with stdio on files and,
+# when LIMIT is a number, at most LIMIT open fds; $status and $output (its
+# stderr) as `run` leaves them.
+verb_under() {
+	local limit=$1
+	shift
+	status=0
+	(
+		exec </dev/null >>"$TEST_TMP/ctr.out" 2>"$TEST_TMP/verb.err" 3>&-
+		[ "$limit" = - ] || ulimit -n "$limit"
+		exec "$HUSK_BIN" --root "$HUSK_ROOT" "$@"
+	) || status=$?
+	output=$(cat "$TEST_TMP/verb.err")
+	echo "$* (fds $limit): status $status: $output"
+}
+
+# fails_clearly WORDS: the verb just run succeeded, or failed saying WORDS
+fails_clearly() {
+	[ "$status" -eq 0 ] || [[ "$output" == *"$1"* ]]
+}
+
+@test "a full --root file system: create and run fail saying so and leave nothing; start, exec, state, list, delete work" {
+	mkdir "$TEST_TMP/small"
+	mount -t tmpfs -o size=128k husk-fault-test "$TEST_TMP/small"
+	HUSK_ROOT=$TEST_TMP/small/state
+	mkdir "$HUSK_ROOT"
+	# two containers while there is room, then fill it
+	husk_nowait create -b "$BUNDLE" "$ID-c"
+	local pid
+	pid=$(start_running "$ID-r")
+	dd if=/dev/zero of="$TEST_TMP/small/fill" bs=4k 2>/dev/null || true
+	[ "$(df --output=avail "$TEST_TMP/small" | tail -1)" -eq 0 ]
+
+	verb_under - create -b "$BUNDLE" "$ID-new"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"No space left on device"* ]]
+	# (the marker is in $ID-r's command line)
+	MARKER='' assert_all_gone "$ID-new"
+	verb_under - run -d -b "$BUNDLE" "$ID-new"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"No space left on device"* ]]
+	# (the marker is in $ID-r's command line)
+	MARKER='' assert_all_gone "$ID-new"
+
+	verb_under - start "$ID-c"
+	fails_clearly "No space left on device"
+	verb_under - exec "$ID-r" /bin/true
+	fails_clearly "No space left on device"
+	[ "$(husk state "$ID-r" | jq -r .status)" = running ]
+	husk list | grep -q -- "$ID-r"
+	verb_under - delete --force "$ID-c"
+	[ "$status" -eq 0 ]
+	MARKER='' assert_all_gone "$ID-c"
+	verb_under - delete --force "$ID-r"
+	[ "$status" -eq 0 ]
+	assert_all_gone "$ID-r" "$pid"
+}
+
+@test "ulimit -n exhaustion for each verb: a clear error, and delete --force leaves nothing" {
+	local n id
+	for n in 3 4 5 6 7 8 10 12 16; do
+		id=$ID-$n
+		verb_under "$n" create -b "$BUNDLE" "$id"
+		fails_clearly "Too many open files"
+		cleared "$id"
+		verb_under "$n" run -d -b "$BUNDLE" "$id"
+		fails_clearly "Too many open files"
+		cleared "$id"
+
+		husk_nowait create -b "$BUNDLE" "$id"
+		verb_under "$n" start "$id"
+		fails_clearly "Too many open files"
+		verb_under "$n" state "$id"
+		fails_clearly "Too many open files"
+		verb_under "$n" list
+		fails_clearly "Too many open files"
+		[ "$status" -ne 0 ] || [[ "$output" != *"damaged"* ]]
+		if [ "$(container_status "$id")" = running ]; then
+			verb_under "$n" exec "$id" /bin/true
+			fails_clearly "Too many open files"
+		fi
+		verb_under "$n" delete --force "$id"
+		fails_clearly "Too many open files"
+		cleared "$id"
+	done
 }
