@@ -38,6 +38,7 @@ static const struct oci_field record_fields[] = {
 	F_VAL_OPT("pid", pid, OCI_I32),
 	F_VAL("pidStartTime", pid_start_time, OCI_U64),
 	F_STR("cgroupPath", cgroup_path),
+	F_STR("plannedCgroupPath", cgroup_planned),
 	F_VAL("rootless", rootless, OCI_BOOL),
 	F_VAL("systemdCgroup", systemd_cgroup, OCI_BOOL),
 };

@@ -50,6 +50,9 @@ struct container_state {
 	/* private */
 	uint64_t pid_start_time; /* /proc/PID/stat starttime: guards pid reuse */
 	char *cgroup_path;
+	/* create.json before the init exists: the cgroup create is about to
+	 * make, which may yet be someone else's (see lifecycle_delete) */
+	char *cgroup_planned;
 	bool rootless;
 	bool systemd_cgroup;
 };

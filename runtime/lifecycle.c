@@ -93,10 +93,14 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 
 	/* the creating record learns the init first: a create killed from
 	 * here on leaves the pid delete --force checks and kills */
-	rec->creating->pid = pid;
-	rec->creating->has_pid = true;
-	rec->creating->pid_start_time = start_time;
-	if ((r = container_save_record(rec->dirfd, rec->creating, err)) < 0)
+	struct container_state now = *rec->creating;
+	now.pid = pid;
+	now.has_pid = true;
+	now.pid_start_time = start_time;
+	/* made by now (make_cgroup runs before the init gets SYNC_GO) */
+	now.cgroup_path = (char *)cgroup_path;
+	now.cgroup_planned = NULL;
+	if ((r = container_save_record(rec->dirfd, &now, err)) < 0)
 		return r;
 	if ((r = oci_encode(&oci_config_type, cfg, false, &config_json, &len, err)) < 0 ||
 	    (r = write_file_atomic(rec->dirfd, CONFIG_COPY, config_json, len, 0600, err)) < 0)
@@ -128,7 +132,7 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 }
 
 /* create.json before create makes anything: the cgroup it is about to
- * create (where spawn's make_cgroup will put it). rec->cgroup_path is
+ * create (where spawn's make_cgroup will put it). rec->cgroup_planned is
  * malloc'd; the other strings are borrowed. */
 static int write_creating_record(const struct husk_globals *g, const struct oci_config *cfg,
 				 const char *id, const char *bundle, bool rootless, int dirfd,
@@ -143,7 +147,7 @@ static int write_creating_record(const struct husk_globals *g, const struct oci_
 		int r = cgroup_path_for(cfg, id, g->systemd_cgroup, path, sizeof(path), err);
 		if (r < 0)
 			return r;
-		if ((rec->cgroup_path = strdup(path)) == NULL)
+		if ((rec->cgroup_planned = strdup(path)) == NULL)
 			return err_sys(err, ENOMEM, "create");
 	}
 	return container_save_record(dirfd, rec, err);
@@ -261,7 +265,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		goto fail;
 	if ((r = commit_init(res->sync_fd, err)) < 0)
 		goto fail;
-	free(creating.cgroup_path);
+	free(creating.cgroup_planned);
+	creating.cgroup_planned = NULL;
 
 	struct container *c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->id = strdup(co->id)) == NULL) {
@@ -281,7 +286,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	return 0;
 
 fail:
-	free(creating.cgroup_path);
+	free(creating.cgroup_planned);
 	if (spawned) {
 		struct husk_error ignored;
 		kill(res->pid, SIGKILL);
@@ -449,6 +454,30 @@ static int kill_everything(struct container *c, struct husk_error *err)
 	return 0;
 }
 
+/* A cgroup create.json names from before the init existed: create may
+ * have made it, or died before, and the path may be another tool's. Only
+ * once no process is in it (an init of ours dies with its create, by
+ * PDEATHSIG) is it removed; processes nothing proves ours are left alone. */
+static int remove_planned_cgroup(const char *path, struct husk_error *err)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	for (int attempt = 0; attempt < 100; attempt++) {
+		pid_t *pids = NULL;
+		size_t n = 0;
+		struct husk_error ignored;
+		if (cgroup_pids(path, &pids, &n, &ignored) < 0)
+			n = 0; /* not there (or not readable): nothing in it to kill */
+		free(pids);
+		if (n == 0)
+			return cgroup_destroy(path, err);
+		nanosleep(&pause, NULL);
+	}
+	return err_set(err, EBUSY,
+		       "cgroup %s holds processes that nothing recorded proves are the container's: "
+		       "left alone",
+		       path);
+}
+
 int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_error *err)
 {
 	int r;
@@ -465,6 +494,8 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 		return r;
 	if (c->state->cgroup_path && (r = cgroup_destroy(c->state->cgroup_path, err)) < 0)
 		return err_prefix(err, "delete \"%s\"", c->id);
+	if (c->state->cgroup_planned && (r = remove_planned_cgroup(c->state->cgroup_planned, err)) < 0)
+		return err_prefix(err, "delete \"%s\"", c->id);
 	struct oci_config *cfg = NULL;
 	struct husk_error cfg_err = { 0 };
 	if (container_config(c, &cfg, &cfg_err) == 0 && cfg->hooks && cfg->hooks->poststop.len) {
@@ -479,6 +510,7 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 	 * whatever init and cgroup it made cannot be proven ours. Clear the
 	 * id, but do not claim success. */
 	bool unproven = c->from_record && !c->state->has_pid && c->state->cgroup_path == NULL &&
+			c->state->cgroup_planned == NULL &&
 			faccessat(c->dirfd, CONFIG_COPY, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	/* last: until the records go, delete --force can do all this again */
 	if ((r = container_dir_remove(rootfd, c->id, c->dirfd, err)) < 0)

@@ -463,3 +463,31 @@ fails_clearly() {
 		cleared "$id"
 	done
 }
+
+@test "a create killed before its init existed: delete --force does not kill processes in the cgroup it only planned" {
+	# another container's cgroup, with its processes
+	local other
+	other=$(start_running "$ID-other")
+	# what a create of $ID killed before its clone leaves: a record
+	# planning the other's cgroup (a cgroupsPath naming it)
+	mkdir -p "$HUSK_ROOT/$ID"
+	jq -n --arg id "$ID" --arg cg "/$ID-other" '{id: $id, bundle: "/", plannedCgroupPath: $cg}' \
+		>"$HUSK_ROOT/$ID/create.json"
+	run husk delete --force "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/$ID-other"*"left alone"* ]]
+	[ "$(container_status "$ID-other")" = running ]
+	kill -0 "$other"
+	[ -n "$(cgroup_dirs "$ID-other")" ]
+	# an empty planned cgroup (the create died, so did its init) goes
+	husk delete --force "$ID-other"
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		mkdir /sys/fs/cgroup/"$ID-other"
+	else
+		mkdir /sys/fs/cgroup/pids/"$ID-other"
+	fi
+	husk delete --force "$ID"
+	assert_all_gone "$ID"
+	assert_all_gone "$ID-other" "$other"
+}
