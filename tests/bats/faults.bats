@@ -491,3 +491,25 @@ fails_clearly() {
 	assert_all_gone "$ID"
 	assert_all_gone "$ID-other" "$other"
 }
+
+@test "the init killed at random points of start and exec: delete --force removes everything" {
+	local i pid init
+	for i in $(seq "$ROUNDS"); do
+		husk_nowait create -b "$BUNDLE" "$ID-s$i"
+		init=$(husk state "$ID-s$i" | jq -r .pid)
+		in_background pid start "$ID-s$i"
+		sleep "$(random_delay)"
+		kill -9 "$init"
+		wait "$pid" 2>/dev/null || true
+		cleared "$ID-s$i" "$init"
+
+		init=$(start_running "$ID-e$i")
+		in_background pid exec "$ID-e$i" /bin/sh -c "sleep 100; echo $MARKER-exec"
+		sleep "$(random_delay)"
+		kill -9 "$init"
+		wait "$pid" 2>/dev/null || true
+		cleared "$ID-e$i" "$init"
+	done
+	run pgrep -f -- "$MARKER-exec"
+	[ "$status" -ne 0 ]
+}
