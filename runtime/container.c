@@ -261,14 +261,15 @@ static int init_parked(pid_t pid, const struct stat *fifo)
 	}
 	int parked = 0;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		struct stat target, link;
-		if (de->d_name[0] == '.' || fstatat(dfd, de->d_name, &target, 0) < 0 ||
-		    target.st_dev != fifo->st_dev || target.st_ino != fifo->st_ino)
+	while (!parked && (de = readdir(d)) != NULL) {
+		struct stat link, target;
+		/* the link's mode carries the open mode: none for O_PATH; only
+		 * those can be the waiting init's hold on the fifo */
+		if (de->d_name[0] == '.' || fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (link.st_mode & (S_IRUSR | S_IWUSR)) != 0)
 			continue;
-		/* the link's mode carries the open mode: none for O_PATH */
-		if (fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (link.st_mode & (S_IRUSR | S_IWUSR)) == 0)
+		if (fstatat(dfd, de->d_name, &target, 0) == 0 && target.st_dev == fifo->st_dev &&
+		    target.st_ino == fifo->st_ino)
 			parked = 1;
 	}
 	closedir(d);
