@@ -172,6 +172,10 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	struct oci_config *cfg = NULL;
 	struct container_state *st = NULL;
 	struct container_state creating = { 0 };
+	/* declared before the first goto (-Wjump-misses-init) */
+	struct record rec;
+	struct spawn_opts so;
+	struct container *c;
 	bool rootless = g->rootless == 1 || (g->rootless == -1 && geteuid() != 0);
 	int rootfd = -1, dirfd = -1, bundlefd = -1, console_fd = co->console_fd;
 	bool dir_created = false, spawned = false;
@@ -225,9 +229,9 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if ((r = idmapped_mounts_prepare(cfg, bundle, &idmap_fds, err)) < 0)
 		goto fail;
 
-	struct record rec = { .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd,
-			      .creating = &creating };
-	struct spawn_opts so = {
+	rec = (struct record){ .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd,
+			       .creating = &creating };
+	so = (struct spawn_opts){
 		.id = co->id,
 		.bundle = bundle,
 		.cfg = cfg,
@@ -268,7 +272,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	free(creating.cgroup_planned);
 	creating.cgroup_planned = NULL;
 
-	struct container *c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->id = strdup(co->id)) == NULL) {
 		free(c);
 		r = err_sys(err, ENOMEM, "create");
