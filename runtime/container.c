@@ -118,6 +118,14 @@ int container_dir_create(int rootfd, const char *id, int *dirfd, struct husk_err
 		unlinkat(rootfd, id, AT_REMOVEDIR);
 		return err_sys(err, e, "lock state directory of \"%s\"", id);
 	}
+	/* Until the lock is ours the directory is empty, which delete takes
+	 * for a create that died: one that got in first removed it. */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		close(fd);
+		return err_set(err, EEXIST, "container \"%s\" was deleted while it was being created",
+			       id);
+	}
 	*dirfd = fd;
 	return 0;
 }
