@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/pidfd.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,13 +31,26 @@ static const struct oci_field state_fields[] = {
 	F_VAL("rootless", rootless, OCI_BOOL),
 	F_VAL("systemdCgroup", systemd_cgroup, OCI_BOOL),
 };
+/* create.json: what delete --force needs when state.json is missing or
+ * damaged, small enough to write twice on create's path */
+static const struct oci_field record_fields[] = {
+	F_STR_REQ("id", id),
+	F_STR("bundle", bundle),
+	F_VAL_OPT("pid", pid, OCI_I32),
+	F_VAL("pidStartTime", pid_start_time, OCI_U64),
+	F_STR("cgroupPath", cgroup_path),
+	F_STR("plannedCgroupPath", cgroup_planned),
+	F_VAL("rootless", rootless, OCI_BOOL),
+	F_VAL("systemdCgroup", systemd_cgroup, OCI_BOOL),
+};
 OCI_TYPE(container_public_state_type, struct container_state, public_fields);
 OCI_TYPE(container_state_type, struct container_state, state_fields);
+OCI_TYPE(container_record_type, struct container_state, record_fields);
 #undef OCI_CUR
 
 static const char *const status_names[] = {
 	[STATUS_CREATING] = "creating", [STATUS_CREATED] = "created", [STATUS_RUNNING] = "running",
-	[STATUS_PAUSED] = "paused",     [STATUS_STOPPED] = "stopped",
+	[STATUS_PAUSED] = "paused",     [STATUS_STOPPED] = "stopped",   [STATUS_DAMAGED] = "damaged",
 };
 
 const char *status_name(enum container_status s)
@@ -106,20 +120,87 @@ int container_dir_create(int rootfd, const char *id, int *dirfd, struct husk_err
 		unlinkat(rootfd, id, AT_REMOVEDIR);
 		return err_sys(err, e, "lock state directory of \"%s\"", id);
 	}
+	/* Until the lock is ours the directory is empty, which delete takes
+	 * for a create that died: one that got in first removed it. */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		close(fd);
+		return err_set(err, EEXIST, "container \"%s\" was deleted while it was being created",
+			       id);
+	}
 	*dirfd = fd;
 	return 0;
 }
 
-void container_dir_remove(int rootfd, const char *id)
+/* The path of an open directory, for messages ("?" when unknown). */
+static void fd_path(int fd, char *buf, size_t size)
 {
-	int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		static const char *const files[] = { STATE_FILE, CONFIG_COPY, EXEC_FIFO };
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-			unlinkat(fd, files[i], 0);
-		close(fd);
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, size - 1);
+	if (n < 0)
+		n = snprintf(buf, size, "?");
+	buf[n] = '\0';
+}
+
+int container_dir_remove(int rootfd, const char *id, int dirfd, struct husk_error *err)
+{
+	char where[4096];
+	/* the caller's fd when it has one: no new fd needed (EMFILE) */
+	int fd = dirfd >= 0 ? dirfd
+			    : openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		fd_path(rootfd, where, sizeof(where));
+		return err_sys(err, errno, "remove state directory %s/%s", where, id);
 	}
-	unlinkat(rootfd, id, AT_REMOVEDIR);
+	/* Everything but the two records first (config.json, exec.fifo, temp
+	 * files of a write cut short, whatever else is there), then
+	 * state.json, then create.json: until the last goes, delete --force
+	 * still knows what the container had. */
+	DIR *d = fdopendir(dup(fd));
+	struct dirent *de;
+	int r = 0;
+	if (d == NULL) {
+		/* no fd to list it with: what husk itself puts there */
+		static const char *const known[] = { CONFIG_COPY, EXEC_FIFO };
+		char tmp[64];
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			unlinkat(fd, known[i], 0);
+		for (size_t i = 0; i < 3; i++) {
+			static const char *const written[] = { CONFIG_COPY, STATE_FILE, CREATE_RECORD };
+			/* write_file_atomic's temp names, should this process have left one */
+			snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", written[i], (int)getpid());
+			unlinkat(fd, tmp, 0);
+		}
+	} else {
+		while ((de = readdir(d)) != NULL) {
+			const char *n = de->d_name;
+			if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, STATE_FILE) == 0 ||
+			    strcmp(n, CREATE_RECORD) == 0)
+				continue;
+			/* an empty directory may go; anything inside one is not ours */
+			if (unlinkat(fd, n, 0) < 0 && errno != ENOENT &&
+			    (errno != EISDIR || unlinkat(fd, n, AT_REMOVEDIR) < 0) && r == 0)
+				r = -errno;
+		}
+		closedir(d);
+	}
+	if (unlinkat(fd, STATE_FILE, 0) < 0 && errno != ENOENT && r == 0 &&
+	    (errno != EISDIR || unlinkat(fd, STATE_FILE, AT_REMOVEDIR) < 0))
+		r = -errno;
+	if (unlinkat(fd, CREATE_RECORD, 0) < 0 && errno != ENOENT && r == 0 &&
+	    (errno != EISDIR || unlinkat(fd, CREATE_RECORD, AT_REMOVEDIR) < 0))
+		r = -errno;
+	if (fd != dirfd)
+		close(fd);
+	if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+		int e = r < 0 ? -r : errno;
+		fd_path(rootfd, where, sizeof(where));
+		return err_sys(err, e, "remove state directory %s/%s (left in place)", where, id);
+	}
+	return 0;
 }
 
 uint64_t process_start_time(pid_t pid)
@@ -170,25 +251,146 @@ int container_pidfd(const struct container *c)
 	return fd;
 }
 
+/* The init is proven alive: its pid runs with the recorded start time. */
+static bool init_alive(const struct container_state *st)
+{
+	return st->has_pid && st->pid > 0 && st->pid_start_time != 0 &&
+	       process_start_time(st->pid) == st->pid_start_time;
+}
+
+/* Whether a created container's init still waits for start. It holds
+ * exec.fifo by an O_PATH fd while it waits, by a write fd once start
+ * released it, and by none after its execve; exec.fifo itself stays until
+ * start removes it, which a start killed midway never does. 1: parked, 0:
+ * released, -1: cannot tell (its fds are not ours to read). */
+static int init_parked(pid_t pid, const struct stat *fifo)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	DIR *d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return -1;
+	}
+	int parked = 0;
+	struct dirent *de;
+	while (!parked && (de = readdir(d)) != NULL) {
+		struct stat link, target;
+		/* the link's mode carries the open mode: none for O_PATH; only
+		 * those can be the waiting init's hold on the fifo */
+		if (de->d_name[0] == '.' || fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (link.st_mode & (S_IRUSR | S_IWUSR)) != 0)
+			continue;
+		if (fstatat(dfd, de->d_name, &target, 0) == 0 && target.st_dev == fifo->st_dev &&
+		    target.st_ino == fifo->st_ino)
+			parked = 1;
+	}
+	closedir(d);
+	return parked;
+}
+
 void container_refresh_status(struct container *c)
 {
 	struct stat st;
+	bool alive = init_alive(c->state);
 
-	if (!c->state->has_pid || process_start_time(c->state->pid) != c->state->pid_start_time ||
-	    c->state->pid_start_time == 0)
+	if (c->damage)
+		c->status = STATUS_DAMAGED;
+	else if (c->from_record)
+		/* no state.json yet: a create holds the lock while it works;
+		 * without one, it died (only test when the lock is not ours:
+		 * flock on our own fd would convert it) */
+		c->status = alive || (!c->locked && flock(c->dirfd, LOCK_SH | LOCK_NB) < 0 &&
+				      errno == EWOULDBLOCK)
+				    ? STATUS_CREATING
+				    : STATUS_STOPPED;
+	else if (!alive)
 		c->status = STATUS_STOPPED;
-	else if (fstatat(c->dirfd, EXEC_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	else if (fstatat(c->dirfd, EXEC_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		 init_parked(c->state->pid, &st) != 0)
 		c->status = STATUS_CREATED;
 	else if (cgroup_is_frozen(c->state->cgroup_path))
 		c->status = STATUS_PAUSED;
 	else
 		c->status = STATUS_RUNNING;
+	if (!c->locked && c->from_record)
+		flock(c->dirfd, LOCK_UN);
 	free(c->state->status);
 	c->state->status = strdup(status_name(c->status));
 }
 
-int container_load(int rootfd, const char *id, bool lock, struct container **out,
-		   struct husk_error *err)
+/* Read state.json or create.json without trusting what is there: a fifo
+ * must not hang us, a symlink must not lead us to a host file, a huge file
+ * must not fill memory. *why says what is wrong (for the damage message);
+ * -ENOENT when the file is missing. */
+static int read_record(int dirfd, const char *name, char **buf, size_t *len, char **why)
+{
+	struct husk_error e = { 0 };
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int errnum = errno;
+		if (errnum == ENOENT)
+			return -ENOENT;
+		if (errnum == ELOOP)
+			*why = strdup("it is a symbolic link (not followed)");
+		else
+			str_fmt(why, 4096, &e, name, "cannot open it: %s", strerror(errnum));
+		return -errnum;
+	}
+	if (fstat(fd, &st) < 0) {
+		int errnum = errno;
+		close(fd);
+		str_fmt(why, 4096, &e, name, "cannot stat it: %s", strerror(errnum));
+		return -errnum;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*why = strdup(S_ISFIFO(st.st_mode)  ? "it is a fifo, not a regular file"
+			      : S_ISDIR(st.st_mode) ? "it is a directory, not a regular file"
+			      : S_ISSOCK(st.st_mode) ? "it is a socket, not a regular file"
+						     : "it is a device, not a regular file");
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > STATE_MAX_SIZE) {
+		close(fd);
+		str_fmt(why, 4096, &e, name, "it is %lld bytes, more than the %u allowed",
+			(long long)st.st_size, STATE_MAX_SIZE);
+		return -EFBIG;
+	}
+	int r = read_fd_all(fd, name, STATE_MAX_SIZE, buf, len, &e);
+	close(fd);
+	if (r < 0)
+		*why = strdup(e.msg);
+	return r;
+}
+
+static int decode_record(int dirfd, const char *name, const struct oci_type *type,
+			 struct container_state **out, char **why)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_record(dirfd, name, &buf, &len, why);
+	if (r < 0)
+		return r;
+	struct husk_error e = { 0 };
+	if (len == 0) {
+		*why = strdup("it is empty");
+		return -EINVAL;
+	}
+	r = oci_decode(type, buf, len, name, (void **)out, &e);
+	if (r < 0) {
+		*why = strdup(e.msg);
+		return r;
+	}
+	return 0;
+}
+
+static int load(int rootfd, const char *id, bool lock, bool any, struct container **out,
+		struct husk_error *err)
 {
 	int r = container_check_id(id, err);
 	if (r < 0)
@@ -205,26 +407,91 @@ int container_load(int rootfd, const char *id, bool lock, struct container **out
 		return err_sys(err, e, "lock container \"%s\"", id);
 	}
 	struct container_state *state = NULL;
-	r = oci_decode_file(&container_state_type, fd, STATE_FILE, "state.json", (void **)&state, err);
-	if (r < 0) {
+	char *why = NULL;
+	r = decode_record(fd, STATE_FILE, &container_state_type, &state, &why);
+	if (r == -EMFILE || r == -ENFILE || r == -ENOMEM || r == -EINTR || r == -EAGAIN) {
+		/* out of fds or memory: nothing is wrong with the file */
+		free(why);
+		close(fd);
+		return err_sys(err, -r, "container \"%s\": read %s", id, STATE_FILE);
+	}
+	if (r < 0 && !any) {
 		close(fd);
 		/* a create still in progress (or one that died) has no state yet */
 		if (r == -ENOENT)
 			return err_set(err, ENOENT, "container \"%s\" does not exist", id);
-		return err_prefix(err, "container \"%s\"", id);
+		char dir[4096];
+		fd_path(rootfd, dir, sizeof(dir));
+		r = err_set(err, EUCLEAN, "container \"%s\": %s/%s/%s is damaged: %s (delete --force removes it)",
+			    id, dir, id, STATE_FILE, why ? why : "?");
+		free(why);
+		return r;
+	}
+	bool from_record = r < 0;
+	if (from_record) {
+		char *record_why = NULL;
+		if (decode_record(fd, CREATE_RECORD, &container_record_type, &state, &record_why) < 0)
+			state = calloc(1, sizeof(*state));
+		free(record_why);
 	}
 	struct container *c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->id = strdup(id)) == NULL) {
+	if (c == NULL || state == NULL || (c->id = strdup(id)) == NULL) {
 		free(c);
+		free(why);
 		oci_free(&container_state_type, state);
 		close(fd);
 		return err_sys(err, ENOMEM, "load container");
 	}
 	c->dirfd = fd;
 	c->state = state;
+	c->locked = lock;
+	c->from_record = from_record;
+	if (from_record && r != -ENOENT) {
+		char dir[4096];
+		fd_path(rootfd, dir, sizeof(dir));
+		str_fmt(&c->damage, 8192, err, "damage", "%s/%s/%s is damaged: %s", dir, id, STATE_FILE,
+			why ? why : "?");
+		if (c->damage == NULL) {
+			free(why);
+			container_free(c);
+			return -ENOMEM;
+		}
+	}
+	free(why);
+	if (from_record) {
+		/* what `state` prints must have these */
+		if (state->ociVersion == NULL)
+			state->ociVersion = strdup(OCI_RUNTIME_SPEC_VERSION);
+		if (state->id == NULL)
+			state->id = strdup(id);
+		if (state->bundle == NULL)
+			state->bundle = strdup("");
+	}
 	container_refresh_status(c);
 	*out = c;
 	return 0;
+}
+
+int container_load(int rootfd, const char *id, bool lock, struct container **out,
+		   struct husk_error *err)
+{
+	return load(rootfd, id, lock, false, out, err);
+}
+
+int container_load_any(int rootfd, const char *id, bool lock, struct container **out,
+		       struct husk_error *err)
+{
+	return load(rootfd, id, lock, true, out, err);
+}
+
+int container_save_record(int dirfd, const struct container_state *rec, struct husk_error *err)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	int r = oci_encode(&container_record_type, rec, false, &json, &len, err);
+	if (r < 0)
+		return r;
+	return write_file_atomic(dirfd, CREATE_RECORD, json, len, 0600, err);
 }
 
 int container_save(int dirfd, struct container_state *state, struct husk_error *err)
@@ -239,12 +506,21 @@ int container_save(int dirfd, struct container_state *state, struct husk_error *
 
 int container_config(struct container *c, struct oci_config **out, struct husk_error *err)
 {
-	int r = 0;
-	if (c->config == NULL)
-		r = oci_decode_file(&oci_config_type, c->dirfd, CONFIG_COPY, "config.json",
-				    (void **)&c->config, err);
+	if (c->config == NULL) {
+		/* as state.json: a fifo or symlink in its place must not hang or
+		 * mislead us */
+		_cleanup_free_ char *buf = NULL, *why = NULL;
+		size_t len;
+		int r = read_record(c->dirfd, CONFIG_COPY, &buf, &len, &why);
+		if (r < 0)
+			return r == -ENOENT ? err_set(err, ENOENT, "%s: missing", CONFIG_COPY)
+					    : err_set(err, -r, "%s: %s", CONFIG_COPY, why ? why : "?");
+		r = oci_decode(&oci_config_type, buf, len, CONFIG_COPY, (void **)&c->config, err);
+		if (r < 0)
+			return r;
+	}
 	*out = c->config;
-	return r;
+	return 0;
 }
 
 void container_free(struct container *c)
@@ -254,6 +530,7 @@ void container_free(struct container *c)
 	if (c->dirfd >= 0)
 		close(c->dirfd);
 	free(c->id);
+	free(c->damage);
 	oci_free(&container_state_type, c->state);
 	oci_free(&oci_config_type, c->config);
 	free(c);

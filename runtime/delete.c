@@ -24,7 +24,9 @@ static int delete_run(struct husk_globals *g, int argc, char **argv, struct husk
 	if (r < 0)
 		return r;
 	struct container *ct = NULL;
-	r = container_load(rootfd, argv[optind], true, &ct, err);
+	/* any directory loads: a create or delete cut short, or a damaged
+	 * state.json, is what --force is there to clear */
+	r = container_load_any(rootfd, argv[optind], true, &ct, err);
 	if (r == 0)
 		r = lifecycle_delete(rootfd, ct, force, err);
 	else if (r == -ENOENT && force)

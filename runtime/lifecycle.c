@@ -78,7 +78,8 @@ struct record {
 	const char *id, *bundle;
 	int dirfd;
 	bool rootless;
-	struct container_state *st; /* out */
+	struct container_state *creating; /* create.json as written so far */
+	struct container_state *st;       /* out */
 };
 
 /* Called by container_spawn while the init sets itself up, so the writes
@@ -93,6 +94,17 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 	size_t len;
 	int r;
 
+	/* the creating record learns the init first: a create killed from
+	 * here on leaves the pid delete --force checks and kills */
+	struct container_state now = *rec->creating;
+	now.pid = pid;
+	now.has_pid = true;
+	now.pid_start_time = start_time;
+	/* made by now (make_cgroup runs before the init gets SYNC_GO) */
+	now.cgroup_path = (char *)cgroup_path;
+	now.cgroup_planned = NULL;
+	if ((r = container_save_record(rec->dirfd, &now, err)) < 0)
+		return r;
 	if ((r = oci_encode(&oci_config_type, cfg, false, &config_json, &len, err)) < 0 ||
 	    (r = write_file_atomic(rec->dirfd, CONFIG_COPY, config_json, len, 0600, err)) < 0)
 		return r;
@@ -127,20 +139,57 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 	return container_save(rec->dirfd, st, err);
 }
 
+/* create.json before create makes anything: the cgroup it is about to
+ * create (where spawn's make_cgroup will put it). rec->cgroup_planned is
+ * malloc'd; the other strings are borrowed. */
+static int write_creating_record(const struct husk_globals *g, const struct oci_config *cfg,
+				 const char *id, const char *bundle, bool rootless, int dirfd,
+				 struct container_state *rec, struct husk_error *err)
+{
+	rec->id = (char *)id;
+	rec->bundle = (char *)bundle;
+	rec->rootless = rootless;
+	rec->systemd_cgroup = g->systemd_cgroup;
+	if (!(rootless && cgroup_mode() != CGROUP_V2)) {
+		char path[4096];
+		int r = cgroup_path_for(cfg, id, g->systemd_cgroup, path, sizeof(path), err);
+		if (r < 0)
+			return r;
+		if ((rec->cgroup_planned = strdup(path)) == NULL)
+			return err_sys(err, ENOMEM, "create");
+	}
+	return container_save_record(dirfd, rec, err);
+}
+
+/* Everything is recorded: tell the init it may outlive us. Until it
+ * confirms, it keeps PDEATHSIG, so a create killed before this point takes
+ * its init along (and the init never runs without its state). */
+static int commit_init(int sync_fd, struct husk_error *err)
+{
+	struct sync_msg m;
+	if (sync_send(sync_fd, SYNC_COMMIT, 0, NULL) < 0 || sync_recv(sync_fd, &m) < 0 ||
+	    m.type != SYNC_COMMITTED)
+		return err_set(err, EPIPE, "the container init exited before create finished");
+	return 0;
+}
+
 int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		     struct container **out, struct spawn_result *res, struct husk_error *err)
 {
 	char bundle[PATH_MAX];
 	struct oci_config *cfg = NULL;
 	struct container_state *st = NULL;
+	struct container_state creating = { 0 };
+	/* declared before the first goto (-Wjump-misses-init) */
+	struct record rec;
+	struct spawn_opts so;
+	struct container *c;
+	bool rootless = g->rootless == 1 || (g->rootless == -1 && geteuid() != 0);
 	int rootfd = -1, dirfd = -1, bundlefd = -1, console_fd = co->console_fd;
 	bool dir_created = false, spawned = false;
 	struct husk_seccomp *seccomp = NULL;
 	int listener_fd = -1;
 	int *idmap_fds = NULL;
-	struct record rec;
-	struct spawn_opts so;
-	struct container *c;
 	int r;
 
 	res->sync_fd = -1;
@@ -164,6 +213,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if ((r = container_dir_create(rootfd, co->id, &dirfd, err)) < 0)
 		goto fail;
 	dir_created = true;
+	if ((r = write_creating_record(g, cfg, co->id, bundle, rootless, dirfd, &creating, err)) < 0)
+		goto fail;
 	if (co->console_socket && (r = console_socket_connect(co->console_socket, &console_fd, err)) < 0)
 		goto fail;
 
@@ -186,7 +237,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if ((r = idmapped_mounts_prepare(cfg, bundle, &idmap_fds, err)) < 0)
 		goto fail;
 
-	rec = (struct record){ .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd };
+	rec = (struct record){ .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd,
+			       .creating = &creating };
 	so = (struct spawn_opts){
 		.id = co->id,
 		.bundle = bundle,
@@ -196,7 +248,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		.preserve_fds = co->preserve_fds,
 		.no_pivot = co->no_pivot,
 		.no_new_keyring = co->no_new_keyring,
-		.rootless = g->rootless == 1 || (g->rootless == -1 && geteuid() != 0),
+		.rootless = rootless,
 		.systemd_cgroup = g->systemd_cgroup,
 		.seccomp = seccomp,
 		.listener_fd = listener_fd,
@@ -223,6 +275,10 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	cfg->annotations = (oci_string_map){ 0 };
 	if (co->pid_file && (r = write_pid_file(co->pid_file, res->pid, err)) < 0)
 		goto fail;
+	if ((r = commit_init(res->sync_fd, err)) < 0)
+		goto fail;
+	free(creating.cgroup_planned);
+	creating.cgroup_planned = NULL;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->id = strdup(co->id)) == NULL) {
@@ -242,6 +298,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	return 0;
 
 fail:
+	free(creating.cgroup_planned);
 	if (spawned) {
 		struct husk_error ignored;
 		kill(res->pid, SIGKILL);
@@ -257,7 +314,8 @@ fail:
 		close(listener_fd);
 	idmapped_mounts_close(cfg, idmap_fds);
 	if (dir_created) {
-		container_dir_remove(rootfd, co->id);
+		struct husk_error ignored;
+		container_dir_remove(rootfd, co->id, dirfd, &ignored);
 		close(dirfd);
 	}
 	if (rootfd >= 0)
@@ -391,35 +449,74 @@ int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *er
 	return 0;
 }
 
+/* Kill the container's init when its pidfd and recorded start time prove
+ * it is the one, and everything in its cgroup. */
+static int kill_everything(struct container *c, struct husk_error *err)
+{
+	struct husk_error ignored;
+	const char *cg = c->state->cgroup_path;
+	if (cg && cgroup_is_frozen(cg)) {
+		/* frozen processes take SIGKILL only once thawed */
+		enum container_status was = c->status;
+		c->status = STATUS_PAUSED;
+		lifecycle_kill(c, SIGKILL, true, &ignored);
+		c->status = was;
+		cgroup_freeze(cg, false, &ignored);
+	}
+	_cleanup_close_ int pidfd = container_pidfd(c);
+	if (pidfd < 0)
+		return 0; /* gone, or never spawned (killed by PDEATHSIG if create died) */
+	if (cg)
+		cgroup_destroy(cg, &ignored);
+	if (pidfd_send_signal(pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		return err_sys(err, errno, "container \"%s\": kill its init", c->id);
+	if (wait_pidfd(pidfd, 10000) == 0)
+		return err_set(err, ETIMEDOUT, "container \"%s\": the init did not die", c->id);
+	return 0;
+}
+
+/* A cgroup create.json names from before the init existed: create may
+ * have made it, or died before, and the path may be another tool's. Only
+ * once no process is in it (an init of ours dies with its create, by
+ * PDEATHSIG) is it removed; processes nothing proves ours are left alone. */
+static int remove_planned_cgroup(const char *path, struct husk_error *err)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	for (int attempt = 0; attempt < 100; attempt++) {
+		pid_t *pids = NULL;
+		size_t n = 0;
+		struct husk_error ignored;
+		if (cgroup_pids(path, &pids, &n, &ignored) < 0)
+			n = 0; /* not there (or not readable): nothing in it to kill */
+		free(pids);
+		if (n == 0)
+			return cgroup_destroy(path, err);
+		nanosleep(&pause, NULL);
+	}
+	return err_set(err, EBUSY,
+		       "cgroup %s holds processes that nothing recorded proves are the container's: "
+		       "left alone",
+		       path);
+}
+
 int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_error *err)
 {
-	if (c->status == STATUS_RUNNING || c->status == STATUS_PAUSED) {
-		if (!force)
-			return err_set(err, EBUSY,
-				       "cannot delete container \"%s\": it is %s (use --force to kill it)",
-				       c->id, status_name(c->status));
-	}
-	if (c->status != STATUS_STOPPED) {
-		_cleanup_close_ int pidfd = container_pidfd(c);
-		if (pidfd >= 0) {
-			struct husk_error ignored;
-			if (c->status == STATUS_PAUSED) {
-				/* frozen processes take SIGKILL only once thawed */
-				lifecycle_kill(c, SIGKILL, true, &ignored);
-				cgroup_freeze(c->state->cgroup_path, false, &ignored);
-			}
-			if (c->state->cgroup_path)
-				cgroup_destroy(c->state->cgroup_path, &ignored);
-			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-			if (wait_pidfd(pidfd, 10000) == 0)
-				return err_set(err, ETIMEDOUT, "container \"%s\": the init did not die", c->id);
-		}
-	}
-	if (c->state->cgroup_path) {
-		int r = cgroup_destroy(c->state->cgroup_path, err);
-		if (r < 0)
-			return r;
-	}
+	int r;
+	if (!force && c->status == STATUS_DAMAGED)
+		return err_set(err, EUCLEAN, "cannot delete container \"%s\": %s (use --force)", c->id,
+			       c->damage);
+	if (!force && c->status != STATUS_STOPPED && c->status != STATUS_CREATED)
+		return err_set(err, EBUSY,
+			       "cannot delete container \"%s\": it is %s (use --force to kill it)", c->id,
+			       status_name(c->status));
+	if (c->damage)
+		log_warn("container \"%s\": %s; removing what create.json records", c->id, c->damage);
+	if ((r = kill_everything(c, err)) < 0)
+		return r;
+	if (c->state->cgroup_path && (r = cgroup_destroy(c->state->cgroup_path, err)) < 0)
+		return err_prefix(err, "delete \"%s\"", c->id);
+	if (c->state->cgroup_planned && (r = remove_planned_cgroup(c->state->cgroup_planned, err)) < 0)
+		return err_prefix(err, "delete \"%s\"", c->id);
 	struct oci_config *cfg = NULL;
 	struct husk_error cfg_err = { 0 };
 	/* the container is gone: refusing to delete it would block its id */
@@ -435,7 +532,21 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 		    hooks_run("poststop", &cfg->hooks->poststop, state, &hook_err) < 0)
 			log_warn("%s", hook_err.msg);
 	}
-	container_dir_remove(rootfd, c->id);
+	/* Neither record is readable, yet create got as far as config.json:
+	 * whatever init and cgroup it made cannot be proven ours. Clear the
+	 * id, but do not claim success. */
+	bool unproven = c->from_record && !c->state->has_pid && c->state->cgroup_path == NULL &&
+			c->state->cgroup_planned == NULL &&
+			faccessat(c->dirfd, CONFIG_COPY, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	/* last: until the records go, delete --force can do all this again */
+	if ((r = container_dir_remove(rootfd, c->id, c->dirfd, err)) < 0)
+		return r;
+	if (unproven)
+		return err_set(err, EUCLEAN,
+			       "container \"%s\": neither %s nor %s says which init and cgroup were its: "
+			       "removed its state directory only; its processes and cgroups, if any, "
+			       "are left",
+			       c->id, STATE_FILE, CREATE_RECORD);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/log.h"
 #include "runtime/lifecycle.h"
 
 static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
@@ -42,10 +43,14 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	}
 	if (r < 0)
 		return r;
-	DIR *d = fdopendir(dup(rootfd));
+	int listfd = dup(rootfd);
+	DIR *d = listfd < 0 ? NULL : fdopendir(listfd);
 	if (d == NULL) {
+		int e = errno;
+		if (listfd >= 0)
+			close(listfd);
 		close(rootfd);
-		return err_sys(err, errno, "list %s", g->root);
+		return err_sys(err, e, "list %s", g->root);
 	}
 	if (json)
 		printf("[");
@@ -58,10 +63,25 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		if (de->d_name[0] == '.')
 			continue;
 		struct container *ct = NULL;
-		struct husk_error ignored;
-		/* a container still being created has no state yet: not listed */
-		if (container_load(rootfd, de->d_name, false, &ct, &ignored) < 0)
+		struct husk_error ignored = { 0 };
+		/* a create in progress or killed is listed (creating, stopped),
+		 * a damaged state.json too, so that delete --force of what -q
+		 * prints clears everything */
+		if (container_load_any(rootfd, de->d_name, false, &ct, &ignored) < 0) {
+			/* gone meanwhile, or out of fds or memory: not silently */
+			if (ignored.code != ENOENT)
+				log_warn("%s", ignored.msg);
 			continue;
+		}
+		if (ct->damage) {
+			log_warn("container \"%s\": %s (delete --force removes it)", ct->id, ct->damage);
+			if (quiet)
+				printf("%s\n", ct->id);
+			else if (!json)
+				printf("%-12s %-8d %-10s %-40s %-31s %s\n", ct->id, 0, "damaged", "", "", "");
+			container_free(ct);
+			continue;
+		}
 		if (ct->status == STATUS_STOPPED)
 			ct->state->pid = 0;
 		container_fill_owner(ct);

@@ -1,4 +1,5 @@
 /* husk state: the state of a container as JSON. */
+#include <errno.h>
 #include <stdio.h>
 
 #include "common/fileutil.h"
@@ -16,9 +17,21 @@ static int state_run(struct husk_globals *g, int argc, char **argv, struct husk_
 	if ((c = verb_need_args(&verb_state, argc, 1, "a container id")) != 0)
 		return c;
 	struct container *ct = NULL;
-	int r = load_container(g, argv[optind], false, &ct, err);
+	int rootfd;
+	int r = open_root_for(g, argv[optind], &rootfd, err);
 	if (r < 0)
 		return r;
+	/* a create in progress (or killed) shows as creating (or stopped) */
+	r = container_load_any(rootfd, argv[optind], false, &ct, err);
+	close(rootfd);
+	if (r < 0)
+		return r;
+	if (ct->damage) {
+		r = err_set(err, EUCLEAN, "container \"%s\": %s (delete --force removes it)", ct->id,
+			    ct->damage);
+		container_free(ct);
+		return r;
+	}
 	if (ct->status == STATUS_STOPPED)
 		ct->state->pid = 0;
 	container_fill_owner(ct);

@@ -340,9 +340,14 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	if (prepare_fds(&in) < 0)
 		fail(&in);
 
-	/* create is done: from here husk may exit without taking us along */
+	/* Keep PDEATHSIG until create has recorded everything and says so:
+	 * a create killed before that takes us along. Then confirm, so it
+	 * never exits while we might still die with it. */
+	if (sync_send(sync_fd, SYNC_READY, 0, NULL) < 0 || sync_recv(sync_fd, &m) < 0 ||
+	    m.type != SYNC_COMMIT)
+		_exit(1);
 	prctl(PR_SET_PDEATHSIG, 0);
-	if (sync_send(sync_fd, SYNC_READY, 0, NULL) < 0)
+	if (sync_send(sync_fd, SYNC_COMMITTED, 0, NULL) < 0)
 		_exit(1);
 	if (wait_for_start(&in) < 0)
 		goto exec_failed;

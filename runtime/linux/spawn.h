@@ -62,6 +62,8 @@ enum sync_type {
 	SYNC_HOOKS_DONE,  /* parent: done */
 	SYNC_READY,       /* init: set up, about to wait on exec.fifo */
 	SYNC_ERROR,       /* either: text */
+	SYNC_COMMIT,      /* parent: create recorded everything, drop PDEATHSIG */
+	SYNC_COMMITTED,   /* init: dropped, parking on exec.fifo */
 };
 
 struct sync_msg {

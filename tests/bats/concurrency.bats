@@ -94,7 +94,7 @@ teardown() {
 	done
 	wait_for_status "$id" running
 	# no temporary file of an atomic write is left behind
-	[ "$(ls -A "$HUSK_ROOT/$id" | sort | xargs)" = "config.json state.json" ]
+	[ "$(ls -A "$HUSK_ROOT/$id" | sort | xargs)" = "config.json create.json state.json" ]
 	husk kill "$id" KILL
 	wait_for_status "$id" stopped
 	husk delete "$id"
