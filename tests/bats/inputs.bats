@@ -177,7 +177,7 @@ fails_with() {
 	run husk_nowait start "$ID"
 	echo "$status: $output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"level=warning"*"poststart hooks not run"*"config.json"*"No such file"* ]]
+	[[ "$output" == *"level=warning"*"poststart hooks not run"*"config.json"*"missing"* ]]
 	run husk_nowait delete --force "$ID"
 	echo "$status: $output"
 	[ "$status" -eq 0 ]
