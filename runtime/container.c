@@ -25,6 +25,7 @@ static const struct oci_field state_fields[] = {
 	PUBLIC_FIELDS,
 	F_VAL("pidStartTime", pid_start_time, OCI_U64),
 	F_STR("cgroupPath", cgroup_path),
+	F_STR("cgroupCreated", cgroup_created),
 	F_VAL("rootless", rootless, OCI_BOOL),
 	F_VAL("systemdCgroup", systemd_cgroup, OCI_BOOL),
 };
@@ -202,6 +203,13 @@ int container_load(int rootfd, const char *id, bool lock, struct container **out
 		/* a create still in progress (or one that died) has no state yet */
 		if (r == -ENOENT)
 			return err_set(err, ENOENT, "container \"%s\" does not exist", id);
+		return err_prefix(err, "container \"%s\"", id);
+	}
+	/* a cgroupPath edited to name another cgroup is never acted on */
+	if (state->cgroup_path &&
+	    (r = cgroup_check_owned(state->cgroup_path, state->cgroup_created, err)) < 0) {
+		oci_free(&container_state_type, state);
+		close(fd);
 		return err_prefix(err, "container \"%s\"", id);
 	}
 	struct container *c = calloc(1, sizeof(*c));

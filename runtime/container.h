@@ -40,6 +40,7 @@ struct container_state {
 	/* private */
 	uint64_t pid_start_time; /* /proc/PID/stat starttime: guards pid reuse */
 	char *cgroup_path;
+	char *cgroup_created; /* what husk made there: see cgroup_create */
 	bool rootless;
 	bool systemd_cgroup;
 };

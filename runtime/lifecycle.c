@@ -82,7 +82,7 @@ struct record {
  * overlap its work. The annotations are shared with cfg until create
  * succeeds. */
 static int record_container(void *arg, pid_t pid, uint64_t start_time, const char *cgroup_path,
-			    struct husk_error *err)
+			    const char *cgroup_created, struct husk_error *err)
 {
 	struct record *rec = arg;
 	const struct oci_config *cfg = rec->cfg;
@@ -113,6 +113,7 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 	st->created = strdup(created);
 	st->pid_start_time = start_time;
 	st->cgroup_path = cgroup_path ? strdup(cgroup_path) : NULL;
+	st->cgroup_created = cgroup_created ? strdup(cgroup_created) : NULL;
 	st->rootless = rec->rootless;
 	st->systemd_cgroup = rec->g->systemd_cgroup;
 	st->annotations = cfg->annotations;
@@ -235,7 +236,7 @@ fail:
 		struct husk_error ignored;
 		kill(res->pid, SIGKILL);
 		if (res->has_cgroup)
-			cgroup_destroy(res->cgroup_path, &ignored);
+			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
 		close(res->sync_fd);
 		res->sync_fd = -1;
 	}
@@ -336,30 +337,8 @@ int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *er
 {
 	if (c->status == STATUS_STOPPED)
 		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
-	if (all && c->state->cgroup_path && sig == SIGKILL && cgroup_mode() == CGROUP_V2) {
-		/* cgroup.kill: the kernel kills every process, forks in flight too */
-		char file[4200];
-		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/cgroup.kill", c->state->cgroup_path);
-		int fd = open(file, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			int r = write_all(fd, "1", 1);
-			close(fd);
-			if (r < 0)
-				return err_sys(err, -r, "write %s", file);
-			return 0;
-		}
-	}
-	if (all && c->state->cgroup_path) {
-		pid_t *pids = NULL;
-		size_t n = 0;
-		int r = cgroup_pids(c->state->cgroup_path, &pids, &n, err);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < n; i++)
-			kill(pids[i], sig);
-		free(pids);
-		return 0;
-	}
+	if (all && c->state->cgroup_path)
+		return cgroup_kill(c->state->cgroup_path, sig, err);
 	_cleanup_close_ int pidfd = container_pidfd(c);
 	if (pidfd < 0)
 		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
@@ -389,14 +368,15 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 				cgroup_freeze(c->state->cgroup_path, false, &ignored);
 			}
 			if (c->state->cgroup_path)
-				cgroup_destroy(c->state->cgroup_path, &ignored);
+				cgroup_destroy(c->state->cgroup_path, c->state->cgroup_created,
+					       &ignored);
 			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
 			if (wait_pidfd(pidfd, 10000) == 0)
 				return err_set(err, ETIMEDOUT, "container \"%s\": the init did not die", c->id);
 		}
 	}
 	if (c->state->cgroup_path) {
-		int r = cgroup_destroy(c->state->cgroup_path, err);
+		int r = cgroup_destroy(c->state->cgroup_path, c->state->cgroup_created, err);
 		if (r < 0)
 			return r;
 	}

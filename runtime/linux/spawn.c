@@ -17,6 +17,7 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
@@ -237,7 +238,8 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t pid, struct
 	res->start_time = process_start_time(pid);
 	if (o->on_spawned &&
 	    (r = o->on_spawned(o->on_spawned_arg, pid, res->start_time,
-			       res->has_cgroup ? res->cgroup_path : NULL, err)) < 0)
+			       res->has_cgroup ? res->cgroup_path : NULL,
+			       res->has_cgroup ? res->cgroup_created : NULL, err)) < 0)
 		return r;
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
@@ -275,7 +277,14 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 				 sizeof(res->cgroup_path), err);
 	if (r < 0)
 		return r;
-	r = cgroup_create(res->cgroup_path, o->cfg, join, err);
+	_cleanup_free_ char *created = NULL;
+	r = cgroup_create(res->cgroup_path, o->cfg, join, &created, err);
+	if (r == 0 && (r = fmt_into(res->cgroup_created, sizeof(res->cgroup_created), err,
+				    "the record of the cgroups created", "%s", created)) < 0) {
+		struct husk_error ignored;
+		cgroup_join_close(join);
+		cgroup_destroy(res->cgroup_path, created, &ignored);
+	}
 	/* rootless: a v2 tree that is not delegated to us just means no cgroup */
 	res->has_cgroup = r == 0;
 	return o->rootless ? 0 : r;
@@ -416,7 +425,7 @@ out:
 		}
 		if (res->has_cgroup) {
 			struct husk_error ignored;
-			cgroup_destroy(res->cgroup_path, &ignored);
+			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
 			res->has_cgroup = false;
 		}
 		unlinkat(o->state_dirfd, EXEC_FIFO, 0);
