@@ -465,22 +465,27 @@ int cgroup_join_open(const char *path, struct cgroup_join *j, struct husk_error 
 			return err_sys(err, errno, "open cgroup %s", file.buf);
 		return 0;
 	}
-	/* v1 hierarchies: their tasks file. The hybrid v2 tree: its
-	 * cgroup.procs ("0" moves the writer there too). */
+	/* v1 hierarchies: their tasks file. The hybrid v2 tree: the
+	 * directory, for CLONE_INTO_CGROUP (writing cgroup.procs would take
+	 * the lock that a v1 tasks write or clone3 avoid). */
 	for (size_t i = 0; i < n_hier; i++) {
 		sb_reset(&file);
-		sb_addf(&file, "%s%s/%s", hier[i].mount, path, hier[i].v2 ? "cgroup.procs" : "tasks");
+		sb_addf(&file, "%s%s%s", hier[i].mount, path, hier[i].v2 ? "" : "/tasks");
 		if ((r = sb_check(&file, err, "cgroupPath")) < 0) {
 			cgroup_join_close(j);
 			return r;
 		}
-		int fd = open(file.buf, O_WRONLY | O_CLOEXEC);
+		int fd = open(file.buf, hier[i].v2 ? O_RDONLY | O_DIRECTORY | O_CLOEXEC
+						    : O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
 			int e = errno;
 			cgroup_join_close(j);
 			return err_sys(err, e, "open %s", file.buf);
 		}
-		j->tasks[j->n_tasks++] = fd;
+		if (hier[i].v2)
+			j->dirfd = fd;
+		else
+			j->tasks[j->n_tasks++] = fd;
 	}
 	return 0;
 }

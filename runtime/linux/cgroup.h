@@ -47,7 +47,7 @@ int cgroup_check_owned(const char *path, const char *created, struct husk_error 
  * CLONE_INTO_CGROUP places the child at birth. */
 #define CGROUP_MAX_HIERARCHIES 16
 struct cgroup_join {
-	int dirfd;                          /* v2: the cgroup, for CLONE_INTO_CGROUP */
+	int dirfd; /* v2 (or hybrid's v2 tree): the cgroup, for CLONE_INTO_CGROUP */
 	int tasks[CGROUP_MAX_HIERARCHIES]; /* v1: each hierarchy's tasks file */
 	size_t n_tasks;
 };

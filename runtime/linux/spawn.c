@@ -348,13 +348,13 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	}
 
 	/* The container's processes join the cgroup, with its limits in
-	 * place, before any of them runs container code. On v2 clone3 places
+	 * place, before any of them runs container code. On v2 (and a hybrid host's v2 tree) clone3 places
 	 * the child at birth, and the slow path's stage joins before it forks
 	 * the init: both need the cgroup first. Otherwise (v1) the parent
 	 * creates it while the init mounts what does not depend on it, and
 	 * hands over the join handles with SYNC_GO. */
 	bool slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
-	bool cgroup_first = slow || cgroup_mode() == CGROUP_V2;
+	bool cgroup_first = slow || cgroup_mode() != CGROUP_V1; /* hybrid: its v2 tree too */
 	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
 	pid_t child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
