@@ -290,6 +290,44 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 	return o->rootless ? 0 : r;
 }
 
+/* linux.sysctl: only keys of a namespace the container has its own copy
+ * of (as runc); any other is the host kernel's value. */
+static int check_sysctls(const struct oci_linux *lx, const struct ns_plan *plan,
+			 struct husk_error *err)
+{
+	static const char *const ipc_prefixes[] = { "kernel.msg", "kernel.shm", "fs.mqueue." };
+	for (size_t i = 0; lx && i < lx->sysctl.len; i++) {
+		const char *key = lx->sysctl.keys[i];
+		char name[256];
+		size_t n = strlen(key);
+		if (n == 0 || n >= sizeof(name) || key[0] == '.' || key[0] == '/' || strstr(key, ".."))
+			return err_set(err, EINVAL, "linux.sysctl: invalid name \"%.200s\"", key);
+		/* "net/ipv4/ip_forward" is "net.ipv4.ip_forward" */
+		for (size_t k = 0; k <= n; k++)
+			name[k] = key[k] == '/' ? '.' : key[k];
+		int need = 0;
+		if (strcmp(name, "kernel.sem") == 0)
+			need = CLONE_NEWIPC;
+		for (size_t k = 0; k < sizeof(ipc_prefixes) / sizeof(ipc_prefixes[0]); k++)
+			if (strncmp(name, ipc_prefixes[k], strlen(ipc_prefixes[k])) == 0)
+				need = CLONE_NEWIPC;
+		if (strncmp(name, "net.", 4) == 0)
+			need = CLONE_NEWNET;
+		if (strcmp(name, "kernel.hostname") == 0 || strcmp(name, "kernel.domainname") == 0)
+			need = CLONE_NEWUTS;
+		if (need == 0)
+			return err_set(err, EPERM,
+				       "linux.sysctl: \"%s\" is not namespaced: setting it would change "
+				       "the host's kernel",
+				       key);
+		if (!ns_plan_has(plan, need))
+			return err_set(err, EPERM, "linux.sysctl: \"%s\" needs the container's own %s "
+				       "namespace", key,
+				       need == CLONE_NEWIPC ? "ipc" : need == CLONE_NEWNET ? "network" : "uts");
+	}
+	return 0;
+}
+
 static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 			struct husk_error *err)
 {
@@ -307,7 +345,8 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
 	int r;
-	if ((r = hooks_validate(cfg->hooks, err)) < 0 || (r = devices_validate(cfg->linux, err)) < 0)
+	if ((r = hooks_validate(cfg->hooks, err)) < 0 || (r = devices_validate(cfg->linux, err)) < 0 ||
+	    (r = check_sysctls(cfg->linux, plan, err)) < 0)
 		return r;
 	return process_validate(cfg->process, cfg->linux, err);
 }
