@@ -115,7 +115,10 @@ static bool names_device(const struct dev_rule *rule, const struct dev_rule *imp
 	       overlap(rule->minor, implicit->minor);
 }
 
-/* The implicit allows: the table, then linux.devices (pipes have no rule). */
+/* The implicit allows: the table, then linux.devices (pipes have no rule)
+ * for mknod only, so that the init can make the node: whether the
+ * container may read or write it is for linux.resources.devices alone (as
+ * runc and crun, whose defaults allow mknod of every device). */
 static int implicit_list(const struct oci_config *cfg, struct rule_list *out)
 {
 	for (size_t i = 0; i < N_IMPLICIT; i++)
@@ -125,7 +128,8 @@ static int implicit_list(const struct oci_config *cfg, struct rule_list *out)
 		const struct oci_device *d = &cfg->linux->devices.items[i];
 		if (d->type == NULL || strcmp(d->type, "p") == 0)
 			continue;
-		struct dev_rule r = { true, d->type[0] == 'u' ? 'c' : d->type[0], d->major, d->minor, 7 };
+		struct dev_rule r = { true, d->type[0] == 'u' ? 'c' : d->type[0], d->major, d->minor,
+				      BPF_DEVCG_ACC_MKNOD };
 		if (push(out, &r) < 0)
 			return -ENOMEM;
 	}

@@ -349,3 +349,35 @@ restore_state() { # ID
 	[[ "$output" == *":memory:/$id"* ]]
 	assert_nothing_left "$id"
 }
+
+@test "a linux.devices entry adds no allow rule: linux.resources.devices alone decides access" {
+	if [ -z "$V2" ] && ! mountpoint -q /sys/fs/cgroup/devices; then
+		skip "no v1 devices hierarchy"
+	fi
+	local id probe
+	id=$(ctr_id kmsg)
+	# opening is what the device rules decide; nothing is written
+	probe='ls -l /dev/kmsg
+		for how in ">" "<"; do
+			if out=$(sh -c "exec 3$how/dev/kmsg" 2>&1); then echo "open$how ok"
+			else case $out in *"not permitted"*) echo "open$how denied";; *) echo "open$how: $out";; esac; fi
+		done'
+	update_config "$BUNDLE" '.linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1,
+		"minor": 11, "fileMode": 438, "uid": 0, "gid": 0}]
+		| .linux.resources.devices = [{"allow": false, "access": "rwm"}]'
+	set_args "$BUNDLE" sh -c "$probe"
+	run husk run -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "crw-rw-rw-"*"1,"*"11"*"/dev/kmsg" ]]
+	[[ "$output" == *"open> denied"* ]]
+	[[ "$output" == *"open< denied"* ]]
+	# an allow in resources is what opens it (for writing: reading
+	# /dev/kmsg also needs CAP_SYSLOG, which the container lacks)
+	update_config "$BUNDLE" '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1,
+		"minor": 11, "access": "w"}]'
+	run husk run -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"open> ok"* ]]
+}
