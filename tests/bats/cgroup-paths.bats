@@ -197,3 +197,16 @@ assert_cgroup_gone() { # PATH
 	[[ "$output" == *'\"machine\" is not a slice name'* ]]
 	assert_nothing_left "$id"
 }
+
+@test "--systemd-cgroup: a slice name of thousands of bytes fails naming linux.cgroupsPath" {
+	local id slice
+	id=$(ctr_id sdlong)
+	slice=$(printf 'a-%.0s' $(seq 1 2000))b.slice
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"$slice:pfx:name\""
+	run "$HUSK_BIN" --root "$HUSK_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	echo "$status $output"
+	[ "$status" -ne 0 ]
+	[ "$status" -lt 128 ]
+	[[ "$output" == *"linux.cgroupsPath: "*"too long"* ]]
+	assert_nothing_left "$id"
+}
