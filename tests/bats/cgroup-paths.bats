@@ -198,10 +198,11 @@ assert_cgroup_gone() { # PATH
 	assert_nothing_left "$id"
 }
 
-@test "--systemd-cgroup: a slice name of thousands of bytes fails naming linux.cgroupsPath" {
+@test "--systemd-cgroup: a slice name whose levels make a path of ~15 KB fails naming linux.cgroupsPath" {
 	local id slice
 	id=$(ctr_id sdlong)
-	slice=$(printf 'a-%.0s' $(seq 1 2000))b.slice
+	# under 256 bytes, but each dash opens a level: the path is ~15 KB
+	slice=$(printf 'a-%.0s' $(seq 1 120))b.slice
 	update_config "$BUNDLE" ".linux.cgroupsPath = \"$slice:pfx:name\""
 	run "$HUSK_BIN" --root "$HUSK_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$id"
 	echo "$status $output"
