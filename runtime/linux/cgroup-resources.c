@@ -590,7 +590,9 @@ int cgroup_apply_resources(const char *path, const struct oci_resources *res,
 	if (res == NULL)
 		return 0;
 	struct target t = { .path = path, .v2 = cgroup_mode() == CGROUP_V2 };
-	int r = validate(res, t.v2, err);
+	int r = cgroup_path_check(path, err);
+	if (r < 0 || (r = validate(res, t.v2, err)) < 0)
+		return r;
 	if (r < 0)
 		return r;
 	if (t.v2 && (r = v2_enable_needed(path, res, err)) < 0)
