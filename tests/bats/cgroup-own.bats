@@ -75,7 +75,8 @@ make_test_cgroup() {
 		for d in $(cg_roots); do
 			[ -d "$d$sub" ] && continue
 			mkdir "$d$sub"
-			if [ -e "$d$sub/cpuset.cpus" ]; then
+			# a new v1 cpuset takes no task until it has cpus and mems
+			if [ -z "$V2" ] && [ -e "$d$sub/cpuset.cpus" ]; then
 				cat "$d${sub%/*}/cpuset.cpus" >"$d$sub/cpuset.cpus"
 				cat "$d${sub%/*}/cpuset.mems" >"$d$sub/cpuset.mems"
 			fi
