@@ -28,6 +28,7 @@ static const struct oci_field state_fields[] = {
 	PUBLIC_FIELDS,
 	F_VAL("pidStartTime", pid_start_time, OCI_U64),
 	F_STR("cgroupPath", cgroup_path),
+	F_STR("cgroupCreated", cgroup_created),
 	F_VAL("rootless", rootless, OCI_BOOL),
 	F_VAL("systemdCgroup", systemd_cgroup, OCI_BOOL),
 };
@@ -39,6 +40,7 @@ static const struct oci_field record_fields[] = {
 	F_VAL_OPT("pid", pid, OCI_I32),
 	F_VAL("pidStartTime", pid_start_time, OCI_U64),
 	F_STR("cgroupPath", cgroup_path),
+	F_STR("cgroupCreated", cgroup_created),
 	F_STR("plannedCgroupPath", cgroup_planned),
 	F_VAL("rootless", rootless, OCI_BOOL),
 	F_VAL("systemdCgroup", systemd_cgroup, OCI_BOOL),
@@ -433,6 +435,13 @@ static int load(int rootfd, const char *id, bool lock, bool any, struct containe
 		if (decode_record(fd, CREATE_RECORD, &container_record_type, &state, &record_why) < 0)
 			state = calloc(1, sizeof(*state));
 		free(record_why);
+	}
+	/* a cgroupPath edited to name another cgroup is never acted on */
+	if (state->cgroup_path &&
+	    (r = cgroup_check_owned(state->cgroup_path, state->cgroup_created, err)) < 0) {
+		oci_free(&container_state_type, state);
+		close(fd);
+		return err_prefix(err, "container \"%s\"", id);
 	}
 	struct container *c = calloc(1, sizeof(*c));
 	if (c == NULL || state == NULL || (c->id = strdup(id)) == NULL) {

@@ -53,6 +53,7 @@ struct container_state {
 	/* create.json before the init exists: the cgroup create is about to
 	 * make, which may yet be someone else's (see lifecycle_delete) */
 	char *cgroup_planned;
+	char *cgroup_created; /* what husk made there: see cgroup_create */
 	bool rootless;
 	bool systemd_cgroup;
 };

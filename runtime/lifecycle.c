@@ -86,7 +86,7 @@ struct record {
  * overlap its work. The annotations are shared with cfg until create
  * succeeds. */
 static int record_container(void *arg, pid_t pid, uint64_t start_time, const char *cgroup_path,
-			    struct husk_error *err)
+			    const char *cgroup_created, struct husk_error *err)
 {
 	struct record *rec = arg;
 	const struct oci_config *cfg = rec->cfg;
@@ -102,6 +102,7 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 	now.pid_start_time = start_time;
 	/* made by now (make_cgroup runs before the init gets SYNC_GO) */
 	now.cgroup_path = (char *)cgroup_path;
+	now.cgroup_created = (char *)cgroup_created;
 	now.cgroup_planned = NULL;
 	if ((r = container_save_record(rec->dirfd, &now, err)) < 0)
 		return r;
@@ -130,6 +131,7 @@ static int record_container(void *arg, pid_t pid, uint64_t start_time, const cha
 	st->created = strdup(created);
 	st->pid_start_time = start_time;
 	st->cgroup_path = cgroup_path ? strdup(cgroup_path) : NULL;
+	st->cgroup_created = cgroup_created ? strdup(cgroup_created) : NULL;
 	st->rootless = rec->rootless;
 	st->systemd_cgroup = rec->g->systemd_cgroup;
 	st->annotations = cfg->annotations;
@@ -303,7 +305,7 @@ fail:
 		struct husk_error ignored;
 		kill(res->pid, SIGKILL);
 		if (res->has_cgroup)
-			cgroup_destroy(res->cgroup_path, &ignored);
+			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
 		close(res->sync_fd);
 		res->sync_fd = -1;
 	}
@@ -412,32 +414,8 @@ int lifecycle_kill(struct container *c, int sig, bool all, struct husk_error *er
 {
 	if (c->status == STATUS_STOPPED)
 		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
-	if (all && c->state->cgroup_path && sig == SIGKILL && cgroup_mode() == CGROUP_V2) {
-		/* cgroup.kill: the kernel kills every process, forks in flight too */
-		char file[PATH_MAX];
-		int fd = fmt_into(file, sizeof(file), err, "cgroupPath", "/sys/fs/cgroup%s/cgroup.kill",
-				  c->state->cgroup_path);
-		if (fd == 0)
-			fd = open(file, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			int r = write_all(fd, "1", 1);
-			close(fd);
-			if (r < 0)
-				return err_sys(err, -r, "write %s", file);
-			return 0;
-		}
-	}
-	if (all && c->state->cgroup_path) {
-		pid_t *pids = NULL;
-		size_t n = 0;
-		int r = cgroup_pids(c->state->cgroup_path, &pids, &n, err);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < n; i++)
-			kill(pids[i], sig);
-		free(pids);
-		return 0;
-	}
+	if (all && c->state->cgroup_path)
+		return cgroup_kill(c->state->cgroup_path, sig, err);
 	_cleanup_close_ int pidfd = container_pidfd(c);
 	if (pidfd < 0)
 		return err_set(err, ESRCH, "container \"%s\": container not running", c->id);
@@ -467,7 +445,7 @@ static int kill_everything(struct container *c, struct husk_error *err)
 	if (pidfd < 0)
 		return 0; /* gone, or never spawned (killed by PDEATHSIG if create died) */
 	if (cg)
-		cgroup_destroy(cg, &ignored);
+		cgroup_destroy(cg, c->state->cgroup_created, &ignored);
 	if (pidfd_send_signal(pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
 		return err_sys(err, errno, "container \"%s\": kill its init", c->id);
 	if (wait_pidfd(pidfd, 10000) == 0)
@@ -490,7 +468,7 @@ static int remove_planned_cgroup(const char *path, struct husk_error *err)
 			n = 0; /* not there (or not readable): nothing in it to kill */
 		free(pids);
 		if (n == 0)
-			return cgroup_destroy(path, err);
+			return cgroup_remove_planned(path, err);
 		nanosleep(&pause, NULL);
 	}
 	return err_set(err, EBUSY,
@@ -513,7 +491,8 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 		log_warn("container \"%s\": %s; removing what create.json records", c->id, c->damage);
 	if ((r = kill_everything(c, err)) < 0)
 		return r;
-	if (c->state->cgroup_path && (r = cgroup_destroy(c->state->cgroup_path, err)) < 0)
+	if (c->state->cgroup_path &&
+	    (r = cgroup_destroy(c->state->cgroup_path, c->state->cgroup_created, err)) < 0)
 		return err_prefix(err, "delete \"%s\"", c->id);
 	if (c->state->cgroup_planned && (r = remove_planned_cgroup(c->state->cgroup_planned, err)) < 0)
 		return err_prefix(err, "delete \"%s\"", c->id);

@@ -29,9 +29,14 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
+/* Rules from numbers and the cgroup dir (bounded by CGROUP_PATH_MAX): a
+ * checked format that never truncates. */
+#define CHECKED_FMT(buf, size, ...) \
+	fmt_into(buf, size, &(struct husk_error){ 0 }, "device rule", __VA_ARGS__)
 #define ANY (-1)
 
 /* access bits are BPF_DEVCG_ACC_* (mknod 1, read 2, write 4) on both versions */
@@ -115,7 +120,10 @@ static bool names_device(const struct dev_rule *rule, const struct dev_rule *imp
 	       overlap(rule->minor, implicit->minor);
 }
 
-/* The implicit allows: the table, then linux.devices (pipes have no rule). */
+/* The implicit allows: the table, then linux.devices (pipes have no rule)
+ * for mknod only, so that the init can make the node: whether the
+ * container may read or write it is for linux.resources.devices alone (as
+ * runc and crun, whose defaults allow mknod of every device). */
 static int implicit_list(const struct oci_config *cfg, struct rule_list *out)
 {
 	for (size_t i = 0; i < N_IMPLICIT; i++)
@@ -125,7 +133,8 @@ static int implicit_list(const struct oci_config *cfg, struct rule_list *out)
 		const struct oci_device *d = &cfg->linux->devices.items[i];
 		if (d->type == NULL || strcmp(d->type, "p") == 0)
 			continue;
-		struct dev_rule r = { true, d->type[0] == 'u' ? 'c' : d->type[0], d->major, d->minor, 7 };
+		struct dev_rule r = { true, d->type[0] == 'u' ? 'c' : d->type[0], d->major, d->minor,
+				      BPF_DEVCG_ACC_MKNOD };
 		if (push(out, &r) < 0)
 			return -ENOMEM;
 	}
@@ -183,7 +192,7 @@ out:
 static int v1_open(const char *dir, const char *file, struct husk_error *err)
 {
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	CHECKED_FMT(path, sizeof(path), "%s/%s", dir, file);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, errno, "linux.resources.devices: open %s", path);
@@ -193,9 +202,9 @@ static int v1_open(const char *dir, const char *file, struct husk_error *err)
 static void v1_number(int64_t v, char *out, size_t size)
 {
 	if (v == ANY)
-		snprintf(out, size, "*");
+		CHECKED_FMT(out, size, "*");
 	else
-		snprintf(out, size, "%" PRId64, v);
+		CHECKED_FMT(out, size, "%" PRId64, v);
 }
 
 /* Each write to devices.allow or devices.deny is one rule, so one open of
@@ -203,7 +212,10 @@ static void v1_number(int64_t v, char *out, size_t size)
 static int v1_apply(const char *path, const struct rule_list *rules, struct husk_error *err)
 {
 	char dir[4200], rule[128], major[24], minor[24], access[4];
-	snprintf(dir, sizeof(dir), CGROUP_ROOT "/devices%s", path);
+	const char *mount = cgroup_mount("devices");
+	if (fmt_into(dir, sizeof(dir), err, "cgroupPath", "%s%s", mount ? mount : CGROUP_ROOT "/devices",
+		     path) < 0)
+		return -err->code;
 	_cleanup_close_ int deny = v1_open(dir, "devices.deny", err);
 	if (deny < 0)
 		return deny;
@@ -214,7 +226,7 @@ static int v1_apply(const char *path, const struct rule_list *rules, struct husk
 	for (size_t i = 0; i < rules->len; i++) {
 		const struct dev_rule *d = &rules->items[i];
 		if (d->type == 'a') {
-			snprintf(rule, sizeof(rule), "a");
+			CHECKED_FMT(rule, sizeof(rule), "a");
 		} else {
 			size_t n = 0;
 			if (d->access & BPF_DEVCG_ACC_READ)
@@ -226,7 +238,7 @@ static int v1_apply(const char *path, const struct rule_list *rules, struct husk
 			access[n] = '\0';
 			v1_number(d->major, major, sizeof(major));
 			v1_number(d->minor, minor, sizeof(minor));
-			snprintf(rule, sizeof(rule), "%c %s:%s %s", d->type, major, minor, access);
+			CHECKED_FMT(rule, sizeof(rule), "%c %s:%s %s", d->type, major, minor, access);
 		}
 		/* the leading deny-all is written already */
 		if (i == 0 && !d->allow && d->type == 'a')
@@ -419,7 +431,10 @@ static int v2_apply(const char *path, const struct rule_list *rules, struct husk
 	struct prog p = { 0 };
 	int r;
 
-	snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
+	const char *mount = cgroup_mount("unified");
+	if (fmt_into(dir, sizeof(dir), err, "cgroupPath", "%s%s", mount ? mount : CGROUP_ROOT,
+		     path) < 0)
+		return -err->code;
 	_cleanup_close_ int cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0)
 		return err_sys(err, errno, "linux.resources.devices: open %s", dir);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
 
 static int read_small(const char *path, char *buf, size_t size)
@@ -47,35 +48,49 @@ static int wait_state(const char *file, const char *want, struct husk_error *err
 	return err_set(err, ETIMEDOUT, "%s did not reach \"%s\"", file, want);
 }
 
+/* The freezer file of the cgroup at path: v2 NAME, v1 freezer.state. */
+static int freezer_file(const char *path, const char *v2name, struct strbuf *out,
+			struct husk_error *err)
+{
+	bool v2 = cgroup_mode() == CGROUP_V2;
+	const char *mount = cgroup_mount(v2 ? "unified" : "freezer");
+	if (mount == NULL)
+		return err_set(err, ENOTSUP, "no freezer cgroup hierarchy is mounted");
+	sb_addf(out, "%s%s/%s", mount, path, v2 ? v2name : "freezer.state");
+	return sb_check(out, err, "cgroupPath");
+}
+
 int cgroup_freeze(const char *path, bool frozen, struct husk_error *err)
 {
-	char file[4200];
+	_cleanup_strbuf_ struct strbuf file = STRBUF_INIT;
 	int r;
 
 	if (path == NULL)
 		return err_set(err, ENOTSUP, "the container has no cgroup (rootless?): cannot freeze it");
+	if ((r = cgroup_path_check(path, err)) < 0 ||
+	    (r = freezer_file(path, "cgroup.freeze", &file, err)) < 0)
+		return r;
 	if (cgroup_mode() == CGROUP_V2) {
-		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/cgroup.freeze", path);
-		if ((r = write_small(file, frozen ? "1" : "0")) < 0)
-			return err_sys(err, -r, "write %s", file);
-		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/cgroup.events", path);
-		return wait_state(file, frozen ? "frozen 1" : "frozen 0", err);
+		if ((r = write_small(file.buf, frozen ? "1" : "0")) < 0)
+			return err_sys(err, -r, "write %s", file.buf);
+		sb_reset(&file);
+		if ((r = freezer_file(path, "cgroup.events", &file, err)) < 0)
+			return r;
+		return wait_state(file.buf, frozen ? "frozen 1" : "frozen 0", err);
 	}
-	snprintf(file, sizeof(file), "/sys/fs/cgroup/freezer%s/freezer.state", path);
-	if ((r = write_small(file, frozen ? "FROZEN" : "THAWED")) < 0)
-		return err_sys(err, -r, "write %s", file);
-	return wait_state(file, frozen ? "FROZEN" : "THAWED", err);
+	if ((r = write_small(file.buf, frozen ? "FROZEN" : "THAWED")) < 0)
+		return err_sys(err, -r, "write %s", file.buf);
+	return wait_state(file.buf, frozen ? "FROZEN" : "THAWED", err);
 }
 
 bool cgroup_is_frozen(const char *path)
 {
-	char file[4200], buf[4096];
-	if (path == NULL)
+	_cleanup_strbuf_ struct strbuf file = STRBUF_INIT;
+	struct husk_error ignored;
+	char buf[64];
+	if (path == NULL || cgroup_path_check(path, &ignored) < 0 ||
+	    freezer_file(path, "cgroup.freeze", &file, &ignored) < 0 ||
+	    read_small(file.buf, buf, sizeof(buf)) < 0)
 		return false;
-	if (cgroup_mode() == CGROUP_V2) {
-		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/cgroup.freeze", path);
-		return read_small(file, buf, sizeof(buf)) == 0 && buf[0] == '1';
-	}
-	snprintf(file, sizeof(file), "/sys/fs/cgroup/freezer%s/freezer.state", path);
-	return read_small(file, buf, sizeof(buf)) == 0 && strncmp(buf, "FROZEN", 6) == 0;
+	return cgroup_mode() == CGROUP_V2 ? buf[0] == '1' : strncmp(buf, "FROZEN", 6) == 0;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -22,30 +24,39 @@ struct target {
 	bool v2;
 };
 
-static void file_path(const struct target *t, const char *ctrl, const char *file, char *out,
-		      size_t size)
+/* The file in the hierarchy that holds ctrl (as the mount table says); a
+ * controller the host does not mount gets the path it would have, which
+ * does not exist. */
+static int file_path(const struct target *t, const char *ctrl, const char *file,
+		     struct strbuf *out, struct husk_error *err)
 {
-	if (t->v2)
-		snprintf(out, size, CGROUP_ROOT "%s/%s", t->path, file);
+	const char *mount = cgroup_mount(ctrl);
+	sb_reset(out);
+	if (mount)
+		sb_addf(out, "%s%s/%s", mount, t->path, file);
 	else
-		snprintf(out, size, CGROUP_ROOT "/%s%s/%s", ctrl, t->path, file);
+		sb_addf(out, CGROUP_ROOT "/%s%s/%s", ctrl, t->path, file);
+	return sb_check(out, err, "cgroupPath");
 }
 
 static int put(const struct target *t, const char *ctrl, const char *file, const char *value,
 	       const char *field, struct husk_error *err)
 {
-	char path[4096];
-	file_path(t, ctrl, file, path, sizeof(path));
+	_cleanup_strbuf_ struct strbuf pathb = STRBUF_INIT;
+	int r = file_path(t, ctrl, file, &pathb, err);
+	if (r < 0)
+		return r;
+	const char *path = pathb.buf;
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		return err_set(err, ENOTSUP, "linux.resources.%s: %s does not exist (no %s controller on "
 			       "this host?)", field, path, ctrl);
 	if (fd < 0)
 		return err_sys(err, errno, "linux.resources.%s: open %s", field, path);
-	int r = write_all(fd, value, strlen(value));
+	r = write_all(fd, value, strlen(value));
 	close(fd);
 	if (r < 0)
-		return err_sys(err, -r, "linux.resources.%s: write \"%s\" to %s", field, value, path);
+		return err_sys(err, -r, "linux.resources.%s: write \"%.200s\" to %s", field, value, path);
 	return 0;
 }
 
@@ -54,17 +65,16 @@ static int put_num(const struct target *t, const char *ctrl, const char *file, i
 {
 	char buf[32];
 	if (t->v2 && v == -1)
-		snprintf(buf, sizeof(buf), "max");
-	else
-		snprintf(buf, sizeof(buf), "%" PRId64, v);
-	return put(t, ctrl, file, buf, field, err);
+		return put(t, ctrl, file, "max", field, err);
+	int r = fmt_into(buf, sizeof(buf), err, field, "%" PRId64, v);
+	return r < 0 ? r : put(t, ctrl, file, buf, field, err);
 }
 
 static bool file_exists(const struct target *t, const char *ctrl, const char *file)
 {
-	char path[4096];
-	file_path(t, ctrl, file, path, sizeof(path));
-	return access(path, F_OK) == 0;
+	_cleanup_strbuf_ struct strbuf path = STRBUF_INIT;
+	struct husk_error ignored;
+	return file_path(t, ctrl, file, &path, &ignored) == 0 && access(path.buf, F_OK) == 0;
 }
 
 /* "0-3,5,7-8": numbers and ascending ranges, comma separated. */
@@ -97,7 +107,7 @@ static bool cpu_list_valid(const char *s)
 static bool pagesize_valid(const char *s)
 {
 	size_t n = strspn(s, "0123456789");
-	return n > 0 && (s[n] == 'K' || s[n] == 'M' || s[n] == 'G') && strcmp(s + n + 1, "B") == 0;
+	return n > 0 && n <= 20 && (s[n] == 'K' || s[n] == 'M' || s[n] == 'G') && strcmp(s + n + 1, "B") == 0;
 }
 
 static int validate(const struct oci_resources *res, bool v2, struct husk_error *err)
@@ -163,25 +173,42 @@ static int validate(const struct oci_resources *res, bool v2, struct husk_error 
 			return err_set(err, EINVAL, "linux.resources.hugepageLimits[%zu].pageSize: \"%s\" is "
 				       "not a size like 2MB", i, ps ? ps : "");
 	}
+	for (size_t i = 0; i < res->rdma.len; i++) {
+		/* a device name: the kernel's IB_DEVICE_NAME_MAX is 64 */
+		const char *k = res->rdma.keys[i];
+		if (*k == '\0' || strlen(k) > 64 || strpbrk(k, " \n"))
+			return err_set(err, EINVAL, "linux.resources.rdma: \"%.80s%s\" is not an RDMA "
+				       "device name (at most 64 bytes, no spaces)", k,
+				       strlen(k) > 80 ? "..." : "");
+	}
+	if (res->network) {
+		for (size_t i = 0; i < res->network->priorities.len; i++) {
+			const char *n = res->network->priorities.items[i].name;
+			if (n == NULL || *n == '\0' || strlen(n) >= 16 || strpbrk(n, " \n/"))
+				return err_set(err, EINVAL, "linux.resources.network.priorities[%zu].name: "
+					       "\"%.80s\" is not an interface name", i, n ? n : "");
+		}
+	}
 	if (res->unified.len > 0 && !v2)
 		return err_set(err, ENOTSUP, "linux.resources.unified: needs cgroup v2");
 	for (size_t i = 0; i < res->unified.len; i++) {
 		const char *k = res->unified.keys[i];
-		if (*k == '\0' || strchr(k, '/') || strstr(k, "..") || strchr(k, '.') == NULL)
-			return err_set(err, EINVAL, "linux.resources.unified: \"%s\" is not a cgroup file "
-				       "name", k);
+		if (*k == '\0' || strchr(k, '/') || strstr(k, "..") || strchr(k, '.') == NULL ||
+		    strlen(k) > NAME_MAX)
+			return err_set(err, EINVAL, "linux.resources.unified: \"%.200s\" is not a cgroup "
+				       "file name", k);
 	}
 	return 0;
 }
 
 static int64_t read_num(const struct target *t, const char *ctrl, const char *file)
 {
-	char path[4096];
+	_cleanup_strbuf_ struct strbuf path = STRBUF_INIT;
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	struct husk_error ignored;
-	file_path(t, ctrl, file, path, sizeof(path));
-	if (read_file_at(AT_FDCWD, path, 64, &buf, &len, &ignored) < 0)
+	if (file_path(t, ctrl, file, &path, &ignored) < 0 ||
+	    read_file_at(AT_FDCWD, path.buf, 64, &buf, &len, &ignored) < 0)
 		return -1;
 	return strtoll(buf, NULL, 10);
 }
@@ -271,10 +298,12 @@ static int apply_cpu(const struct target *t, const struct oci_cpu *c, struct hus
 		if ((c->has_quota && c->quota != 0) || (c->has_period && c->period != 0)) {
 			uint64_t period = c->has_period && c->period ? c->period : 100000;
 			if (c->has_quota && c->quota > 0)
-				snprintf(buf, sizeof(buf), "%" PRId64 " %" PRIu64, c->quota, period);
+				r = fmt_into(buf, sizeof(buf), err, "linux.resources.cpu.quota",
+					     "%" PRId64 " %" PRIu64, c->quota, period);
 			else
-				snprintf(buf, sizeof(buf), "max %" PRIu64, period);
-			if ((r = put(t, "cpu", "cpu.max", buf, c->has_quota ? "cpu.quota" : "cpu.period",
+				r = fmt_into(buf, sizeof(buf), err, "linux.resources.cpu.period",
+					     "max %" PRIu64, period);
+			if (r < 0 || (r = put(t, "cpu", "cpu.max", buf, c->has_quota ? "cpu.quota" : "cpu.period",
 				     err)) < 0)
 				return r;
 		}
@@ -324,14 +353,19 @@ static int apply_throttles(const struct target *t, const oci_throttle_devices *d
 	char buf[128], name[96];
 	for (size_t i = 0; i < devs->len; i++) {
 		const struct oci_throttle_device *d = &devs->items[i];
-		snprintf(name, sizeof(name), "blockIO.%s[%zu]", field, i);
+		int r = fmt_into(name, sizeof(name), err, "linux.resources.blockIO", "blockIO.%s[%zu]",
+				 field, i);
+		if (r < 0)
+			return r;
 		if (t->v2)
-			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %s=%" PRIu64, d->major,
-				 d->minor, v2key, d->rate);
+			r = fmt_into(buf, sizeof(buf), err, name, "%" PRId64 ":%" PRId64 " %s=%" PRIu64,
+				     d->major, d->minor, v2key, d->rate);
 		else
-			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
-				 d->rate);
-		int r = put(t, t->v2 ? "io" : "blkio", t->v2 ? "io.max" : v1file, buf, name, err);
+			r = fmt_into(buf, sizeof(buf), err, name, "%" PRId64 ":%" PRId64 " %" PRIu64,
+				     d->major, d->minor, d->rate);
+		if (r < 0)
+			return r;
+		r = put(t, t->v2 ? "io" : "blkio", t->v2 ? "io.max" : v1file, buf, name, err);
 		if (r < 0)
 			return r;
 	}
@@ -377,20 +411,22 @@ static int apply_blkio(const struct target *t, const struct oci_block_io *b, str
 	}
 	for (size_t i = 0; i < b->weightDevice.len; i++) {
 		const struct oci_weight_device *d = &b->weightDevice.items[i];
-		snprintf(name, sizeof(name), "blockIO.weightDevice[%zu]", i);
+		if ((r = fmt_into(name, sizeof(name), err, "linux.resources.blockIO",
+				  "blockIO.weightDevice[%zu]", i)) < 0)
+			return r;
 		if (d->has_weight) {
-			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRId64, d->major,
-				 d->minor, weight_value(convert, d->weight));
-			if ((r = put(t, ctrl, dev_file, buf, name, err)) < 0)
+			if ((r = fmt_into(buf, sizeof(buf), err, name, "%" PRId64 ":%" PRId64 " %" PRId64,
+					  d->major, d->minor, weight_value(convert, d->weight))) < 0 ||
+			    (r = put(t, ctrl, dev_file, buf, name, err)) < 0)
 				return r;
 		}
 		if (d->has_leafWeight) {
 			if (t->v2)
 				return err_set(err, ENOTSUP, "linux.resources.%s.leafWeight: cgroup v2 "
 					       "has no leaf weight", name);
-			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
-				 d->leafWeight);
-			if ((r = put(t, ctrl, "blkio.leaf_weight_device", buf, name, err)) < 0)
+			if ((r = fmt_into(buf, sizeof(buf), err, name, "%" PRId64 ":%" PRId64 " %u",
+					  d->major, d->minor, d->leafWeight)) < 0 ||
+			    (r = put(t, ctrl, "blkio.leaf_weight_device", buf, name, err)) < 0)
 				return r;
 		}
 	}
@@ -412,17 +448,20 @@ static int apply_rest(const struct target *t, const struct oci_resources *res,
 	char file[128], name[96], buf[256];
 	int r;
 	if (res->pids) {
-		snprintf(buf, sizeof(buf), "%" PRId64, res->pids->limit);
+		if ((r = fmt_into(buf, sizeof(buf), err, "linux.resources.pids.limit", "%" PRId64,
+				  res->pids->limit)) < 0)
+			return r;
 		if ((r = put(t, "pids", "pids.max", res->pids->limit > 0 ? buf : "max", "pids.limit",
 			       err)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < res->hugepageLimits.len; i++) {
 		const struct oci_hugepage_limit *h = &res->hugepageLimits.items[i];
-		snprintf(file, sizeof(file), "hugetlb.%s.%s", h->pageSize,
-			 t->v2 ? "max" : "limit_in_bytes");
-		snprintf(name, sizeof(name), "hugepageLimits[%zu]", i);
-		if ((r = put_num(t, "hugetlb", file, (int64_t)h->limit, name, err)) < 0)
+		if ((r = fmt_into(name, sizeof(name), err, "linux.resources.hugepageLimits",
+				  "hugepageLimits[%zu]", i)) < 0 ||
+		    (r = fmt_into(file, sizeof(file), err, name, "hugetlb.%s.%s", h->pageSize,
+				  t->v2 ? "max" : "limit_in_bytes")) < 0 ||
+		    (r = put_num(t, "hugetlb", file, (int64_t)h->limit, name, err)) < 0)
 			return r;
 	}
 	if (res->network) {
@@ -436,29 +475,38 @@ static int apply_rest(const struct target *t, const struct oci_resources *res,
 		}
 		for (size_t i = 0; i < res->network->priorities.len; i++) {
 			const struct oci_interface_priority *p = &res->network->priorities.items[i];
-			snprintf(name, sizeof(name), "network.priorities[%zu]", i);
+			if ((r = fmt_into(name, sizeof(name), err, "linux.resources.network",
+					  "network.priorities[%zu]", i)) < 0)
+				return r;
 			if (t->v2)
 				return err_set(err, ENOTSUP, "linux.resources.%s: cgroup v2 has no "
 					       "net_prio controller", name);
-			snprintf(buf, sizeof(buf), "%s %u", p->name ? p->name : "", p->priority);
-			if ((r = put(t, "net_prio", "net_prio.ifpriomap", buf, name, err)) < 0)
+			if ((r = fmt_into(buf, sizeof(buf), err, name, "%s %u", p->name ? p->name : "",
+					  p->priority)) < 0 ||
+			    (r = put(t, "net_prio", "net_prio.ifpriomap", buf, name, err)) < 0)
 				return r;
 		}
 	}
 	for (size_t i = 0; i < res->rdma.len; i++) {
 		const struct oci_rdma *d = &res->rdma.values[i];
-		size_t n = snprintf(buf, sizeof(buf), "%s", res->rdma.keys[i]);
+		_cleanup_strbuf_ struct strbuf line = STRBUF_INIT, field = STRBUF_INIT;
+		sb_add(&line, res->rdma.keys[i]);
 		if (d->has_hcaHandles)
-			n += snprintf(buf + n, sizeof(buf) - n, " hca_handle=%u", d->hcaHandles);
-		if (d->has_hcaObjects && n < sizeof(buf))
-			snprintf(buf + n, sizeof(buf) - n, " hca_object=%u", d->hcaObjects);
-		snprintf(name, sizeof(name), "rdma.%s", res->rdma.keys[i]);
-		if ((r = put(t, "rdma", "rdma.max", buf, name, err)) < 0)
+			sb_addf(&line, " hca_handle=%u", d->hcaHandles);
+		if (d->has_hcaObjects)
+			sb_addf(&line, " hca_object=%u", d->hcaObjects);
+		sb_addf(&field, "rdma.%s", res->rdma.keys[i]);
+		if ((r = sb_check(&line, err, "linux.resources.rdma")) < 0 ||
+		    (r = sb_check(&field, err, "linux.resources.rdma")) < 0 ||
+		    (r = put(t, "rdma", "rdma.max", line.buf, field.buf, err)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < res->unified.len; i++) {
-		snprintf(name, sizeof(name), "unified.%s", res->unified.keys[i]);
-		if ((r = put(t, "", res->unified.keys[i], res->unified.values[i], name, err)) < 0)
+		_cleanup_strbuf_ struct strbuf field = STRBUF_INIT;
+		sb_addf(&field, "unified.%s", res->unified.keys[i]);
+		if ((r = sb_check(&field, err, "linux.resources.unified")) < 0)
+			return r;
+		if ((r = put(t, "", res->unified.keys[i], res->unified.values[i], field.buf, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -467,27 +515,28 @@ static int apply_rest(const struct target *t, const struct oci_resources *res,
 /* Enable ctrl in cgroup.subtree_control of every ancestor of path. */
 static int v2_enable(const char *path, const char *ctrl, const char *field, struct husk_error *err)
 {
-	char dir[4096], value[64];
-	snprintf(dir, sizeof(dir), CGROUP_ROOT "%s", path);
-	snprintf(value, sizeof(value), "+%s", ctrl);
-	size_t root_len = strlen(CGROUP_ROOT);
-	char *last = strrchr(dir, '/');
-	if (last == NULL || (size_t)(last - dir) < root_len)
-		return 0;
-	for (char *p = dir + root_len;; p = strchr(p + 1, '/')) {
-		char saved = *p;
-		*p = '\0';
-		char file[4200];
-		snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
-		int fd = open(file, O_WRONLY | O_CLOEXEC);
-		int r = fd < 0 ? -errno : write_all(fd, value, strlen(value));
+	const char *mount = cgroup_mount(ctrl);
+	_cleanup_strbuf_ struct strbuf file = STRBUF_INIT, value = STRBUF_INIT;
+	sb_addf(&value, "+%s", ctrl);
+	int r = sb_check(&value, err, field);
+	if (r < 0)
+		return r;
+	/* each ancestor: the mount, then path up to (not including) its last component */
+	const char *last = strrchr(path, '/');
+	for (const char *p = path;; p = strchr(p + 1, '/')) {
+		sb_reset(&file);
+		sb_addf(&file, "%s%.*s/cgroup.subtree_control", mount ? mount : CGROUP_ROOT,
+			(int)(p - path), path);
+		if ((r = sb_check(&file, err, "cgroupPath")) < 0)
+			return r;
+		int fd = open(file.buf, O_WRONLY | O_CLOEXEC);
+		r = fd < 0 ? -errno : write_all(fd, value.buf, value.len);
 		if (fd >= 0)
 			close(fd);
-		*p = saved;
 		if (r < 0)
 			return err_sys(err, -r, "linux.resources.%s: enable the %s controller in %s",
-				       field, ctrl, file);
-		if (p == last)
+				       field, ctrl, file.buf);
+		if (p == last || last == NULL)
 			break;
 	}
 	return 0;
@@ -516,14 +565,15 @@ static int v2_enable_needed(const char *path, const struct oci_resources *res,
 	for (size_t i = 0; i < res->unified.len; i++) {
 		char ctrl[64];
 		const char *k = res->unified.keys[i];
-		size_t n = strcspn(k, ".");
-		snprintf(ctrl, sizeof(ctrl), "%.*s", (int)n, k);
+		_cleanup_strbuf_ struct strbuf name = STRBUF_INIT;
+		sb_addf(&name, "unified.%s", k);
+		int r = sb_check(&name, err, "linux.resources.unified");
+		if (r < 0 || (r = fmt_into(ctrl, sizeof(ctrl), err, name.buf, "%.*s",
+					   (int)strcspn(k, "."), k)) < 0)
+			return r;
 		if (strcmp(ctrl, "cgroup") == 0)
 			continue;
-		char name[96];
-		snprintf(name, sizeof(name), "unified.%s", k);
-		int r = v2_enable(path, ctrl, name, err);
-		if (r < 0)
+		if ((r = v2_enable(path, ctrl, name.buf, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -540,7 +590,9 @@ int cgroup_apply_resources(const char *path, const struct oci_resources *res,
 	if (res == NULL)
 		return 0;
 	struct target t = { .path = path, .v2 = cgroup_mode() == CGROUP_V2 };
-	int r = validate(res, t.v2, err);
+	int r = cgroup_path_check(path, err);
+	if (r < 0 || (r = validate(res, t.v2, err)) < 0)
+		return r;
 	if (r < 0)
 		return r;
 	if (t.v2 && (r = v2_enable_needed(path, res, err)) < 0)

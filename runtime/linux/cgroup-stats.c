@@ -1,5 +1,12 @@
 #include "runtime/linux/cgroup-stats.h"
 
+#include "common/strbuf.h"
+
+/* Kernel file names and the cgroup dir (bounded by CGROUP_PATH_MAX): a
+ * checked format that never truncates (an unfitting result reads nothing). */
+#define CHECKED_FMT(buf, ...) \
+	fmt_into(buf, sizeof(buf), &(struct husk_error){ 0 }, "cgroup file", __VA_ARGS__)
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -125,7 +132,9 @@ OCI_TYPE(stats_event_type, struct stats_event, event_fields);
 static int read_text(const char *dir, const char *file, char *buf, size_t size)
 {
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	struct husk_error ignored;
+	if (fmt_into(path, sizeof(path), &ignored, "cgroupPath", "%s/%s", dir, file) < 0)
+		return -ENAMETOOLONG;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -213,8 +222,8 @@ static char *read_all(const char *dir, const char *file)
 	char *buf = NULL;
 	size_t len;
 	struct husk_error ignored;
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_file_at(AT_FDCWD, path, 1 << 20, &buf, &len, &ignored) < 0)
+	if (fmt_into(path, sizeof(path), &ignored, "cgroupPath", "%s/%s", dir, file) < 0 ||
+	    read_file_at(AT_FDCWD, path, 1 << 20, &buf, &len, &ignored) < 0)
 		return NULL;
 	return buf;
 }
@@ -263,7 +272,7 @@ static bool blkio_v1(const char *dir, struct stats_blkio *b)
 	const char *use = NULL;
 	char file[128];
 	for (size_t p = 0; p < 3; p++) {
-		snprintf(file, sizeof(file), "%sio_service_bytes_recursive", prefixes[p]);
+		CHECKED_FMT(file, "%sio_service_bytes_recursive", prefixes[p]);
 		_cleanup_free_ char *text = read_all(dir, file);
 		if (text && use == NULL)
 			use = prefixes[p];
@@ -275,7 +284,7 @@ static bool blkio_v1(const char *dir, struct stats_blkio *b)
 	if (use == NULL)
 		return false;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(file, sizeof(file), "%s%s", use, files[i].file);
+		CHECKED_FMT(file, "%s%s", use, files[i].file);
 		_cleanup_free_ char *text = read_all(dir, file);
 		if (text)
 			parse_v1_blkio(text, files[i].to);
@@ -355,18 +364,18 @@ static void hugetlb_stats(const char *dir, bool v2, struct stats_data *d)
 		/* the size is what lies between: "2MB", not "2MB.rsvd" */
 		char size[32], file[128];
 		int n = (int)(len - 8 - slen);
-		snprintf(size, sizeof(size), "%.*s", n, name + 8);
+		CHECKED_FMT(size, "%.*s", n, name + 8);
 		if (strchr(size, '.'))
 			continue;
 		struct stats_hugetlb h = { 0 };
 		read_u64(dir, name, &h.usage);
 		if (v2) {
-			snprintf(file, sizeof(file), "hugetlb.%s.events", size);
+			CHECKED_FMT(file, "hugetlb.%s.events", size);
 			read_key(dir, file, "max", &h.failcnt);
 		} else {
-			snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", size);
+			CHECKED_FMT(file, "hugetlb.%s.max_usage_in_bytes", size);
 			read_u64(dir, file, &h.max);
-			snprintf(file, sizeof(file), "hugetlb.%s.failcnt", size);
+			CHECKED_FMT(file, "hugetlb.%s.failcnt", size);
 			read_u64(dir, file, &h.failcnt);
 		}
 		if (push_hugetlb(d, size, &h) < 0)
@@ -375,12 +384,22 @@ static void hugetlb_stats(const char *dir, bool v2, struct stats_data *d)
 	closedir(dh);
 }
 
+/* The cgroup's directory in ctrl's hierarchy (as the mount table says); a
+ * path that does not exist when the host does not mount it. */
+static void ctrl_dir(const char *ctrl, const char *path, char *dir, size_t size)
+{
+	const char *mount = cgroup_mount(ctrl);
+	struct husk_error ignored;
+	if (mount == NULL || fmt_into(dir, size, &ignored, "cgroupPath", "%s%s", mount, path) < 0)
+		fmt_into(dir, size, &ignored, "cgroupPath", "/nonexistent");
+}
+
 static void stats_v1(const char *path, struct stats_data *d)
 {
 	char dir[4200];
 	struct stats_cpu_usage *u = &d->cpu_.usage_;
 
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/cpuacct%s", path);
+	ctrl_dir("cpuacct", path, dir, sizeof(dir));
 	if (read_u64(dir, "cpuacct.usage", &u->total) == 0) {
 		read_u64(dir, "cpuacct.usage_sys", &u->kernel);
 		read_u64(dir, "cpuacct.usage_user", &u->user);
@@ -388,7 +407,7 @@ static void stats_v1(const char *path, struct stats_data *d)
 		d->cpu_.usage = u;
 		d->cpu = &d->cpu_;
 	}
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/cpu%s", path);
+	ctrl_dir("cpu", path, dir, sizeof(dir));
 	struct stats_throttling *t = &d->cpu_.throttling_;
 	if (read_key(dir, "cpu.stat", "nr_periods", &t->periods)) {
 		read_key(dir, "cpu.stat", "nr_throttled", &t->throttledPeriods);
@@ -396,7 +415,7 @@ static void stats_v1(const char *path, struct stats_data *d)
 		d->cpu_.throttling = t;
 		d->cpu = &d->cpu_;
 	}
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory%s", path);
+	ctrl_dir("memory", path, dir, sizeof(dir));
 	struct stats_memory_entry *m = &d->memory_.usage_;
 	if (read_u64(dir, "memory.usage_in_bytes", &m->usage) == 0) {
 		read_u64(dir, "memory.limit_in_bytes", &m->limit);
@@ -412,16 +431,16 @@ static void stats_v1(const char *path, struct stats_data *d)
 			d->memory_.swap = s;
 		}
 	}
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids%s", path);
+	ctrl_dir("pids", path, dir, sizeof(dir));
 	if (read_u64(dir, "pids.current", &d->pids_.current) == 0) {
 		if (read_u64(dir, "pids.max", &d->pids_.limit) == 0 && d->pids_.limit == UINT64_MAX)
 			d->pids_.limit = 0; /* runc reports "max" as 0 */
 		d->pids = &d->pids_;
 	}
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/blkio%s", path);
+	ctrl_dir("blkio", path, dir, sizeof(dir));
 	if (blkio_v1(dir, &d->blkio_))
 		d->blkio = &d->blkio_;
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/hugetlb%s", path);
+	ctrl_dir("hugetlb", path, dir, sizeof(dir));
 	hugetlb_stats(dir, false, d);
 }
 
@@ -430,7 +449,7 @@ static void stats_v2(const char *path, struct stats_data *d)
 	char dir[4200];
 	uint64_t usec;
 
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s", path);
+	ctrl_dir("unified", path, dir, sizeof(dir));
 	struct stats_cpu_usage *u = &d->cpu_.usage_;
 	if (read_key(dir, "cpu.stat", "usage_usec", &usec)) {
 		u->total = usec * 1000;
@@ -475,6 +494,9 @@ int cgroup_stats(const char *path, struct stats_data *data, struct husk_error *e
 {
 	if (path == NULL)
 		return err_set(err, ENOTSUP, "the container has no cgroup: no statistics");
+	int r = cgroup_path_check(path, err);
+	if (r < 0)
+		return r;
 	if (cgroup_mode() == CGROUP_V2)
 		stats_v2(path, data);
 	else
@@ -519,13 +541,20 @@ int oom_watch_open(const char *path, struct oom_watch *w, struct husk_error *err
 	*w = (struct oom_watch){ .fd = -1, .control_fd = -1, .v2 = cgroup_mode() == CGROUP_V2 };
 	if (path == NULL)
 		return err_set(err, ENOTSUP, "the container has no cgroup: no OOM events");
-	snprintf(w->dir, sizeof(w->dir), "/sys/fs/cgroup%s%s", w->v2 ? "" : "/memory", path);
+	int r = cgroup_path_check(path, err);
+	if (r < 0)
+		return r;
+	const char *mount = cgroup_mount(w->v2 ? "unified" : "memory");
+	if (mount == NULL)
+		return err_set(err, ENOTSUP, "no memory cgroup hierarchy is mounted: no OOM events");
+	if ((r = fmt_into(w->dir, sizeof(w->dir), err, "cgroupPath", "%s%s", mount, path)) < 0)
+		return r;
 	w->counted = oom_count(w, &w->seen);
 	char file[4300];
 	if (w->v2) {
 		/* the kernel signals a modification of memory.events on every
 		 * event it counts */
-		snprintf(file, sizeof(file), "%s/memory.events", w->dir);
+		CHECKED_FMT(file, "%s/memory.events", w->dir);
 		w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (w->fd < 0)
 			return err_sys(err, errno, "inotify for %s", file);
@@ -538,7 +567,7 @@ int oom_watch_open(const char *path, struct oom_watch *w, struct husk_error *err
 	}
 	/* v1: an eventfd the memory controller signals on OOM, registered
 	 * as "<eventfd> <memory.oom_control fd>" in cgroup.event_control */
-	snprintf(file, sizeof(file), "%s/memory.oom_control", w->dir);
+	CHECKED_FMT(file, "%s/memory.oom_control", w->dir);
 	w->control_fd = open(file, O_RDONLY | O_CLOEXEC);
 	w->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->control_fd < 0 || w->fd < 0) {
@@ -547,10 +576,10 @@ int oom_watch_open(const char *path, struct oom_watch *w, struct husk_error *err
 		return err_sys(err, e, "open %s and an eventfd", file);
 	}
 	char reg[64], ctl[4300];
-	snprintf(reg, sizeof(reg), "%d %d", w->fd, w->control_fd);
-	snprintf(ctl, sizeof(ctl), "%s/cgroup.event_control", w->dir);
+	CHECKED_FMT(reg, "%d %d", w->fd, w->control_fd);
+	CHECKED_FMT(ctl, "%s/cgroup.event_control", w->dir);
 	int cfd = open(ctl, O_WRONLY | O_CLOEXEC);
-	int r = cfd < 0 ? -errno : write_all(cfd, reg, strlen(reg));
+	r = cfd < 0 ? -errno : write_all(cfd, reg, strlen(reg));
 	if (cfd >= 0)
 		close(cfd);
 	if (r < 0) {

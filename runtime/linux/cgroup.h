@@ -13,13 +13,30 @@ enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
 /* Detected once per process (one statfs, two when not v2). */
 enum cgroup_mode cgroup_mode(void);
 
+/* Where a controller's hierarchy is mounted ("unified": the v2 tree of a
+ * hybrid host; on v2 every controller is the one tree), from the mount
+ * table read once per process; NULL when the host does not mount it. */
+const char *cgroup_mount(const char *controller);
+
+/* The longest cgroup path husk accepts: the hierarchy's mount and a file
+ * name still fit PATH_MAX. */
+#define CGROUP_PATH_MAX 3800
+
 /* The cgroup path of a container: linux.cgroupsPath when absolute, relative
  * to husk's own cgroup when relative, "/<id>" when absent. With systemd
  * (--systemd-cgroup) cgroupsPath is "slice:prefix:name" and the path is
  * the one systemd gives that scope; husk creates it itself, it does not
- * ask systemd for a transient unit. */
+ * ask systemd for a transient unit. The path is normalised ("//" and "."
+ * dropped); ".." anywhere, a path that is the root, or one over
+ * CGROUP_PATH_MAX is refused naming linux.cgroupsPath. */
 int cgroup_path_for(const struct oci_config *cfg, const char *id, bool systemd, char *out,
 		    size_t size, struct husk_error *err);
+/* A path read back (state.json): absolute, normalised, not the root. */
+int cgroup_path_check(const char *path, struct husk_error *err);
+/* Whether path is still the cgroup create made, per its record (below):
+ * a state.json edited to name another cgroup is refused. */
+int cgroup_check_owned(const char *path, const char *created, struct husk_error *err);
+
 /* What a new process needs to place itself in a container's cgroup. The
  * parent opens it; the child (single-threaded, before it runs anything of
  * the container) joins. Why not the parent writing the child's pid to
@@ -30,7 +47,7 @@ int cgroup_path_for(const struct oci_config *cfg, const char *id, bool systemd, 
  * CLONE_INTO_CGROUP places the child at birth. */
 #define CGROUP_MAX_HIERARCHIES 16
 struct cgroup_join {
-	int dirfd;                          /* v2: the cgroup, for CLONE_INTO_CGROUP */
+	int dirfd; /* v2 (or hybrid's v2 tree): the cgroup, for CLONE_INTO_CGROUP */
 	int tasks[CGROUP_MAX_HIERARCHIES]; /* v1: each hierarchy's tasks file */
 	size_t n_tasks;
 };
@@ -42,12 +59,23 @@ int cgroup_join_open(const char *path, struct cgroup_join *j, struct husk_error 
  * handles. */
 int cgroup_join_self(struct cgroup_join *j, bool placed, struct husk_error *err);
 void cgroup_join_close(struct cgroup_join *j);
-/* Create the cgroup, apply linux.resources and open its join handles. On
- * failure nothing is left behind. */
+/* Create the cgroup in every hierarchy (on hybrid hosts the v2 tree too),
+ * apply linux.resources and open its join handles. An existing cgroup is
+ * used only when it holds no process and is not frozen. *created: the
+ * record of what was made (malloc'd; state.json cgroupCreated), for
+ * cgroup_destroy. On failure nothing made is left behind. */
 int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_join *j,
-		  struct husk_error *err);
-/* Kill what is left and remove the cgroup (bounded retries on EBUSY). */
-int cgroup_destroy(const char *path, struct husk_error *err);
+		  char **created, struct husk_error *err);
+/* Kill what is left in the cgroup and remove exactly the directories its
+ * record says create made (bounded retries on EBUSY); a NULL record
+ * removes nothing. */
+/* The cgroup a killed create only planned (create.json): its leaf in each
+ * hierarchy, removed when it is an empty directory; parents are left, since
+ * nothing recorded which levels create made. */
+int cgroup_remove_planned(const char *path, struct husk_error *err);
+int cgroup_destroy(const char *path, const char *created, struct husk_error *err);
+/* Signal every process of the cgroup (v2 SIGKILL: cgroup.kill). */
+int cgroup_kill(const char *path, int sig, struct husk_error *err);
 /* The pids in the cgroup; *pids is malloc'd. */
 int cgroup_pids(const char *path, pid_t **pids, size_t *count, struct husk_error *err);
 

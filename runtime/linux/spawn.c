@@ -315,6 +315,8 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 {
 	struct sync_msg m;
 	int r;
+	bool pid_reported = false;
+	siginfo_t info;
 
 	/* an init that failed early said why before it went */
 	r = sync_send_fds(sync_fd, SYNC_GO, *pid, NULL, join->tasks, join->n_tasks);
@@ -327,7 +329,8 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	/* split: the state names the init forked into the pid namespace */
 	if (!split && o->on_spawned &&
 	    (r = o->on_spawned(o->on_spawned_arg, *pid, res->start_time,
-			       res->has_cgroup ? res->cgroup_path : NULL, err)) < 0)
+			       res->has_cgroup ? res->cgroup_path : NULL,
+			       res->has_cgroup ? res->cgroup_created : NULL, err)) < 0)
 		return r;
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
@@ -340,13 +343,28 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			if (!split)
 				return err_set(err, EPROTO, "unexpected message %d from the container init",
 					       m.type);
-			/* the set-up process forked the init and exits */
+			/* the set-up process forked the init and exits. The pid is
+			 * taken once, and only when it is a child of ours (the init
+			 * is forked with CLONE_PARENT): a process of the shared pid
+			 * namespace that took over the init must not get another
+			 * pid written into state.json. */
+			if (pid_reported)
+				return err_set(err, EPROTO, "the container init reported its pid twice");
+			pid_reported = true;
 			wait_child(*pid);
 			*pid = m.value;
+			memset(&info, 0, sizeof(info));
+			if (m.value <= 0 ||
+			    waitid(P_PID, (id_t)*pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+				return err_set(err, EPROTO,
+					       "the container init reported pid %lld, which is not a child of "
+					       "husk",
+					       (long long)m.value);
 			res->start_time = process_start_time(*pid);
 			if (o->on_spawned &&
 			    (r = o->on_spawned(o->on_spawned_arg, *pid, res->start_time,
-					       res->has_cgroup ? res->cgroup_path : NULL, err)) < 0)
+					       res->has_cgroup ? res->cgroup_path : NULL,
+					       res->has_cgroup ? res->cgroup_created : NULL, err)) < 0)
 				return r;
 			if (sync_send(sync_fd, SYNC_GO, *pid, NULL) < 0)
 				return err_set(err, EPIPE, "the container init exited during setup");
@@ -380,7 +398,14 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 				 sizeof(res->cgroup_path), err);
 	if (r < 0)
 		return r;
-	r = cgroup_create(res->cgroup_path, o->cfg, join, err);
+	_cleanup_free_ char *created = NULL;
+	r = cgroup_create(res->cgroup_path, o->cfg, join, &created, err);
+	if (r == 0 && (r = fmt_into(res->cgroup_created, sizeof(res->cgroup_created), err,
+				    "the record of the cgroups created", "%s", created)) < 0) {
+		struct husk_error ignored;
+		cgroup_join_close(join);
+		cgroup_destroy(res->cgroup_path, created, &ignored);
+	}
 	/* rootless: a v2 tree that is not delegated to us just means no cgroup */
 	res->has_cgroup = r == 0;
 	return o->rootless ? 0 : r;
@@ -413,6 +438,47 @@ static int check_root_path(const struct spawn_opts *o, struct husk_error *err)
 	return 0;
 }
 
+/* linux.sysctl: only keys of a namespace the container has its own copy
+ * of (as runc); any other is the host kernel's value. */
+static int check_sysctls(const struct oci_linux *lx, const struct ns_plan *plan,
+			 struct husk_error *err)
+{
+	static const char *const ipc_prefixes[] = { "kernel.msg", "kernel.shm", "fs.mqueue." };
+	for (size_t i = 0; lx && i < lx->sysctl.len; i++) {
+		const char *key = lx->sysctl.keys[i];
+		char name[256];
+		size_t n = strlen(key);
+		if (n >= sizeof(name))
+			return err_set(err, ENAMETOOLONG, "linux.sysctl: \"%.64s...\" (%zu bytes) is too long",
+				       key, n);
+		if (n == 0 || key[0] == '.' || key[0] == '/' || strstr(key, ".."))
+			return err_set(err, EINVAL, "linux.sysctl: invalid name \"%.200s\"", key);
+		/* "net/ipv4/ip_forward" is "net.ipv4.ip_forward" */
+		for (size_t k = 0; k <= n; k++)
+			name[k] = key[k] == '/' ? '.' : key[k];
+		int need = 0;
+		if (strcmp(name, "kernel.sem") == 0)
+			need = CLONE_NEWIPC;
+		for (size_t k = 0; k < sizeof(ipc_prefixes) / sizeof(ipc_prefixes[0]); k++)
+			if (strncmp(name, ipc_prefixes[k], strlen(ipc_prefixes[k])) == 0)
+				need = CLONE_NEWIPC;
+		if (strncmp(name, "net.", 4) == 0)
+			need = CLONE_NEWNET;
+		if (strcmp(name, "kernel.hostname") == 0 || strcmp(name, "kernel.domainname") == 0)
+			need = CLONE_NEWUTS;
+		if (need == 0)
+			return err_set(err, EPERM,
+				       "linux.sysctl: \"%s\" is not namespaced: setting it would change "
+				       "the host's kernel",
+				       key);
+		if (!ns_plan_has(plan, need))
+			return err_set(err, EPERM, "linux.sysctl: \"%s\" needs the container's own %s "
+				       "namespace", key,
+				       need == CLONE_NEWIPC ? "ipc" : need == CLONE_NEWNET ? "network" : "uts");
+	}
+	return 0;
+}
+
 static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 			struct husk_error *err)
 {
@@ -431,7 +497,7 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
 	int r;
 	if ((r = check_root_path(o, err)) < 0 || (r = hooks_validate(cfg->hooks, err)) < 0 ||
-	    (r = devices_validate(cfg->linux, err)) < 0)
+	    (r = devices_validate(cfg->linux, err)) < 0 || (r = check_sysctls(cfg->linux, plan, err)) < 0)
 		return r;
 	return process_validate(cfg->process, cfg->linux, err);
 }
@@ -502,14 +568,14 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	}
 
 	/* The container's processes join the cgroup, with its limits in
-	 * place, before any of them runs container code. On v2 clone3 places
+	 * place, before any of them runs container code. On v2 (and a hybrid host's v2 tree) clone3 places
 	 * the child at birth, and the slow path's stage joins before it forks
 	 * the init: both need the cgroup first. Otherwise (v1) the parent
 	 * creates it while the init mounts what does not depend on it, and
 	 * hands over the join handles with SYNC_GO. */
 	slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
 	join_pidns_fd = split_pidns_fd(&plan);
-	cgroup_first = slow || cgroup_mode() == CGROUP_V2;
+	cgroup_first = slow || cgroup_mode() != CGROUP_V1; /* hybrid: its v2 tree too */
 	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
 	child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
@@ -581,7 +647,7 @@ out:
 		}
 		if (res->has_cgroup) {
 			struct husk_error ignored;
-			cgroup_destroy(res->cgroup_path, &ignored);
+			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
 			res->has_cgroup = false;
 		}
 		unlinkat(o->state_dirfd, EXEC_FIFO, 0);

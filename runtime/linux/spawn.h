@@ -31,10 +31,11 @@ struct spawn_opts {
 	int listener_fd; /* connected to linux.seccomp.listenerPath, or -1 */
 	const int *idmap_fds; /* see idmapped_mounts_prepare */
 	/* Called once the init has all it needs from the parent, while it
-	 * sets itself up (cgroup_path NULL when none); an error fails the
+	 * sets itself up (cgroup_path NULL when none; cgroup_created the
+	 * record of what husk made, see cgroup_create); an error fails the
 	 * create. */
 	int (*on_spawned)(void *arg, pid_t pid, uint64_t start_time, const char *cgroup_path,
-			  struct husk_error *err);
+			  const char *cgroup_created, struct husk_error *err);
 	void *on_spawned_arg;
 };
 
@@ -42,6 +43,7 @@ struct spawn_result {
 	pid_t pid;
 	uint64_t start_time;
 	char cgroup_path[4096];
+	char cgroup_created[1024]; /* cgroup_create's record */
 	bool has_cgroup;
 	int sync_fd; /* open until the init execs: errors after start arrive here */
 };

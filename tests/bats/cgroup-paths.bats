@@ -32,6 +32,8 @@ cg_roots() {
 		for d in /sys/fs/cgroup/*/; do
 			[ -e "$d/tasks" ] && echo "${d%/}"
 		done
+		# a hybrid host's v2 tree
+		if [ -e /sys/fs/cgroup/unified/cgroup.procs ]; then echo /sys/fs/cgroup/unified; fi
 	fi
 }
 
@@ -111,12 +113,59 @@ assert_cgroup_gone() { # PATH
 }
 
 @test "cgroupsPath must not climb with .." {
-	local id
+	local id p
 	id=$(ctr_id dots)
-	update_config "$BUNDLE" '.linux.cgroupsPath = "/a/../../b"'
+	for p in /a/../../b /a/.. a/../b ../x /x/..; do
+		update_config "$BUNDLE" ".linux.cgroupsPath = \"$p\""
+		run husk create --bundle "$BUNDLE" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"linux.cgroupsPath: \\\"$p\\\" must not contain a \\\"..\\\" component"* ]]
+		assert_nothing_left "$id"
+	done
+}
+
+@test "a cgroupsPath that normalises to the root is refused at create, nothing left" {
+	local id p
+	id=$(ctr_id root)
+	for p in /. // /./ ./ . /// /.//./; do
+		update_config "$BUNDLE" ".linux.cgroupsPath = \"$p\""
+		run husk create --bundle "$BUNDLE" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"linux.cgroupsPath: \\\"$p\\\" is the root cgroup"* ]]
+		assert_nothing_left "$id"
+		[ ! -e "$HUSK_ROOT/$id" ]
+	done
+}
+
+@test "a cgroupsPath with // and . components is used normalised" {
+	local id parent
+	id=$(ctr_id norm)
+	parent=/husk-norm-${TEST_TMP##*.}
+	CREATED_DIRS+=("$parent")
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"/$parent//./ctr/\""
+	husk_nowait create --bundle "$BUNDLE" "$id"
+	assert_in_cgroup "$id" "$parent/ctr"
+	[ "$(husk state "$id" | jq -r .pid)" -gt 0 ]
+	husk delete --force "$id"
+	assert_cgroup_gone "$parent/ctr"
+	assert_cgroup_gone "$parent"
+}
+
+@test "a cgroupsPath over the length limit fails naming linux.cgroupsPath" {
+	local id long
+	id=$(ctr_id long)
+	long=$(printf '/%0200d' $(seq 1 25))
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"$long\""
 	run husk create --bundle "$BUNDLE" "$id"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *'linux.cgroupsPath: \"/a/../../b\" must not contain \"..\"'* ]]
+	[[ "$output" == *"linux.cgroupsPath: "*"is too long"* ]]
+	[[ "$output" != *cpuset* ]]
+	assert_nothing_left "$id"
+	# one component over NAME_MAX
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"/$(printf '%0300d' 1)\""
+	run husk create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.cgroupsPath: a component of"*"is longer than 255 bytes"* ]]
 	assert_nothing_left "$id"
 }
 
@@ -146,5 +195,19 @@ assert_cgroup_gone() { # PATH
 	run "$HUSK_BIN" --root "$HUSK_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'\"machine\" is not a slice name'* ]]
+	assert_nothing_left "$id"
+}
+
+@test "--systemd-cgroup: a slice name whose levels make a path of ~15 KB fails naming linux.cgroupsPath" {
+	local id slice
+	id=$(ctr_id sdlong)
+	# under 256 bytes, but each dash opens a level: the path is ~15 KB
+	slice=$(printf 'a-%.0s' $(seq 1 120))b.slice
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"$slice:pfx:name\""
+	run "$HUSK_BIN" --root "$HUSK_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	echo "$status $output"
+	[ "$status" -ne 0 ]
+	[ "$status" -lt 128 ]
+	[[ "$output" == *"linux.cgroupsPath: "*"too long"* ]]
 	assert_nothing_left "$id"
 }

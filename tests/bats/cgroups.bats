@@ -398,3 +398,16 @@ in_cgroup() {
 	husk run -d -b "$BUNDLE" "$id"
 	[ "$(cat "$(cg_file hugetlb hugetlb.2MB.limit_in_bytes hugetlb.2MB.max "$id")")" = 4194304 ]
 }
+
+@test "an rdma key over the device-name limit fails naming linux.resources.rdma" {
+	local id key
+	id=$(ctr_id rdmalong)
+	key=$(printf 'm%.0s' $(seq 1 300))
+	update_config "$BUNDLE" ".linux.resources.rdma = {\"$key\": {\"hcaHandles\": 1, \"hcaObjects\": 2}}"
+	run husk_nowait create --bundle "$BUNDLE" "$id"
+	echo "$status $output"
+	[ "$status" -ne 0 ]
+	[ "$status" -lt 128 ]
+	[[ "$output" == *"linux.resources.rdma: "*"is not an RDMA device name (at most 64 bytes"* ]]
+	assert_nothing_left "$id"
+}

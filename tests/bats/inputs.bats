@@ -86,7 +86,7 @@ fails_with() {
 	fails_with "process.rlimits[0].type: unknown rlimit \"RLIMIT_aaa" 'aaa"'
 	cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
 	update_config "$BUNDLE" ".linux.sysctl = {\"net.$LONG\": \"1\"}"
-	fails_with "linux.sysctl: \"net.aaa" '" too long'
+	fails_with "linux.sysctl: \"net.aaa" 'is too long'
 	cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
 	update_config "$BUNDLE" ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"$LONG\"]}"
 	fails_with "linux.seccomp.architectures[0]: unknown architecture \"aaa" 'aaa"'

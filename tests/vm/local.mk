@@ -8,7 +8,7 @@ VM_HARNESS = tests/vm/vm.bats
 # lsm.bats: the guest's kernel runs AppArmor
 VM_SUITES = tests/vm/vm-smoke.bats tests/bats/cgroups.bats tests/bats/devices.bats \
 	tests/bats/lifecycle.bats tests/bats/pause.bats tests/bats/events.bats tests/bats/exec.bats \
-	tests/bats/cgroup-paths.bats tests/bats/lsm.bats
+	tests/bats/cgroup-paths.bats tests/bats/cgroup-own.bats tests/bats/lsm.bats
 VM_ENV = HUSK_BUILDDIR='$(abs_top_builddir)' HUSK_SRCDIR='$(abs_top_srcdir)' \
 	HUSK_VM_SHARES='$(abs_top_builddir)'
 
