@@ -482,7 +482,7 @@ static void test_enosys(void)
 		"\"munmap\",\"brk\",\"madvise\",\"clone\",\"futex\",\"rt_sigprocmask\",\"rt_sigaction\","
 		"\"set_robust_list\",\"rseq\",\"exit\",\"exit_group\",\"getppid\"],"
 		"\"action\":\"SCMP_ACT_ALLOW\"}]}";
-#ifdef __SANITIZE_ADDRESS__
+#ifdef HUSK_SANITIZERS
 	/* ASan's thread start-up (sched_getaffinity, sigaltstack, ...) is
 	 * refused by such a profile; the native build covers this. */
 	printf("skipped under ASan: pthread_create under a profile that predates clone3\n");
