@@ -44,9 +44,12 @@ echo "ok 1 - husk builds with --enable-sanitizers" >>"$logs/build.log"
 #   leak-checked: LeakSanitizer runs at exit());
 # - abort_on_error=0, exitcode=66: a report ends husk with a code no test
 #   expects, and the report is in the bats output;
-# - log_path: every report also goes to a file per process, which this step
-#   checks (a report from a process whose stderr a test discards, such as
-#   the container init, still fails it);
+# - log_path: every report goes to a file per process, which this step
+#   checks, so a report fails it even when the test discards the output.
+#   The container init runs this sanitized code too (clone3 into its new
+#   namespaces, no exec in between) and works as is; after pivot_root it
+#   cannot reach this path, and ASan then reports on its stderr and exits
+#   66, which the test sees;
 # - allow_user_segv_handler=1: husk's own handlers stay in place.
 # UBSan: halt on the first report (the build has -fno-sanitize-recover).
 san_logs=$top/build-san/reports
