@@ -48,7 +48,7 @@ echo "ok 1 - husk builds with --enable-sanitizers" >>"$logs/build.log"
 #   checks, so a report fails it even when the test discards the output.
 #   The container init runs this sanitized code too (clone3 into its new
 #   namespaces, no exec in between) and works as is; after pivot_root it
-#   cannot reach this path, and ASan then reports on its stderr and exits
+#   cannot reach this path: ASan then says so on its stderr and exits
 #   66, which the test sees;
 # - allow_user_segv_handler=1: husk's own handlers stay in place.
 # UBSan: halt on the first report (the build has -fno-sanitize-recover).
