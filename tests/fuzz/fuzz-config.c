@@ -27,11 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct husk_error err;
 	struct oci_config *cfg = NULL;
 
-	if (oci_decode(&oci_config_type, (const char *)data, size, "config.json", (void **)&cfg,
-		       &err) < 0)
+	int r = oci_decode(&oci_config_type, (const char *)data, size, "config.json", (void **)&cfg,
+			   &err);
+	if (r < 0) {
+		FUZZ_CHECK_ERROR(r, &err, "config.json");
 		return 0;
-	if (cfg->ociVersion)
-		(void)oci_check_version("config.json", cfg->ociVersion, &err);
+	}
+	if (cfg->ociVersion && (r = oci_check_version("config.json", cfg->ociVersion, &err)) < 0)
+		FUZZ_CHECK_ERROR(r, &err, "config.json");
 	if (cfg->linux) {
 		(void)cgroup_check_resources(cfg->linux->resources, &err);
 		(void)devices_validate(cfg->linux, &err);

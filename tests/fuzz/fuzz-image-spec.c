@@ -37,15 +37,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	if (oci_decode(type, (const char *)data + 1, size - 1, "doc.json", &doc, &err) < 0)
+	int r = oci_decode(type, (const char *)data + 1, size - 1, "doc.json", &doc, &err);
+	if (r < 0) {
+		FUZZ_CHECK_ERROR(r, &err, "doc.json");
 		return 0;
+	}
 	if (type == &oci_index_type) {
 		const struct oci_index *idx = doc;
-		(void)oci_index_check(idx, "index.json", &err);
+		if ((r = oci_index_check(idx, "index.json", &err)) < 0)
+			FUZZ_CHECK_ERROR(r, &err, "index.json");
 		descriptors(&idx->manifests);
 	} else if (type == &oci_manifest_type) {
 		const struct oci_manifest *m = doc;
-		(void)oci_manifest_check(m, "manifest.json", &err);
+		if ((r = oci_manifest_check(m, "manifest.json", &err)) < 0)
+			FUZZ_CHECK_ERROR(r, &err, "manifest.json");
 		descriptors(&m->layers);
 		if (m->config)
 			descriptors(&(oci_descriptors){ .items = m->config, .len = 1 });

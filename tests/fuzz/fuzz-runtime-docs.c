@@ -24,8 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	if (oci_decode(type, (const char *)data + 1, size - 1, "doc.json", &doc, &err) < 0)
+	int r = oci_decode(type, (const char *)data + 1, size - 1, "doc.json", &doc, &err);
+	if (r < 0) {
+		FUZZ_CHECK_ERROR(r, &err, "doc.json");
 		return 0;
+	}
 	if (type == &oci_resources_type)
 		(void)cgroup_check_resources(doc, &err);
 	if (type == &oci_state_type && ((struct oci_state *)doc)->ociVersion)

@@ -44,4 +44,22 @@ static inline size_t fuzz_select(const uint8_t *data, size_t size, const char *k
 		}                                                                                  \
 	} while (0)
 
+/* A decoder's error, as a user reads it: it has a cause, names the
+ * document first ("config.json: process.args[2]: ..."), fits its buffer,
+ * and carries no control character from hostile input to a terminal or a
+ * log line. */
+#define FUZZ_CHECK_ERROR(r, err, source)                                                            \
+	do {                                                                                       \
+		FUZZ_ASSERT((r) < 0 && (err)->code > 0, "failure %d with error code %d", (r),       \
+			    (err)->code);                                                          \
+		FUZZ_ASSERT(memchr((err)->msg, '\0', sizeof((err)->msg)) != NULL,                  \
+			    "unterminated error message");                                         \
+		FUZZ_ASSERT(strncmp((err)->msg, source ": ", strlen(source ": ")) == 0,             \
+			    "error does not name %s: %s", source, (err)->msg);                     \
+		for (const char *c_ = (err)->msg; *c_; c_++)                                       \
+			FUZZ_ASSERT((unsigned char)*c_ >= 0x20 && *c_ != 0x7f,                      \
+				    "control character %#x in the error: %s", (unsigned char)*c_,    \
+				    (err)->msg);                                                   \
+	} while (0)
+
 #endif
