@@ -1,6 +1,5 @@
 #include "runtime/linux/enter.h"
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
