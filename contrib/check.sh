@@ -10,6 +10,14 @@ contrib/deps.sh test
 make -s -j"$(nproc)"
 status=0
 make -s check -j1 || status=$?
+# the fuzzers, 60 s each (TAP in tests/fuzz/build/fuzz.log), and the ASan +
+# UBSan build's unit tests and bats subset (tests/san/*.log; build-san/)
+if [ "${HUSK_CHECK_FUZZ:-1}" != 0 ]; then
+	make -s fuzz FUZZ_SECONDS="${HUSK_FUZZ_SECONDS:-60}" >/dev/null 2>&1 || { echo "make fuzz failed"; status=1; }
+fi
+if [ "${HUSK_CHECK_SAN:-1}" != 0 ]; then
+	tests/san/run.sh >/dev/null 2>&1 || { echo "the sanitizer build's tests failed"; status=1; }
+fi
 # its TAP goes to tests/vm/*.log, which the summary counts
 if [ "${HUSK_CHECK_VM:-1}" != 0 ]; then
 	make -s check-vm >/dev/null || { echo "make check-vm failed"; status=1; }

@@ -9,7 +9,8 @@ libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev"
 run="busybox-static jq iproute2 docker-registry skopeo curl python3"
 # apparmor: apparmor_parser loads the test profiles of lsm.bats in the v2
 # guest, whose Debian kernel runs AppArmor
-test="bats valgrind strace uidmap openssl zstd apparmor umoci debhelper lintian fakeroot dpkg-dev"
+# clang, libfuzzer-14-dev: make fuzz (tests/fuzz); debhelper, lintian: contrib/deb-check.sh
+test="bats valgrind strace uidmap openssl zstd apparmor umoci debhelper lintian fakeroot dpkg-dev clang libfuzzer-14-dev"
 case $what in
 build) pkgs="$build" ;;
 demo) pkgs="$build $run" ;;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "oci-spec/json.h"
+
 #define OCI_CUR struct oci_platform
 static const struct oci_field platform_fields[] = {
 	F_STR_REQ("architecture", architecture),
@@ -167,9 +169,13 @@ bool oci_digest_valid(const char *digest)
 static int check_descriptor(const struct oci_descriptor *d, const char *source, const char *where,
 			    struct husk_error *err)
 {
-	if (!oci_digest_valid(d->digest))
-		return err_set(err, EINVAL, "%s: %s.digest: \"%s\" is not a sha256 digest", source,
-			       where, d->digest);
+	if (!oci_digest_valid(d->digest)) {
+		/* quoted: the digest comes from a registry or a hand-edited store */
+		char quoted[6 * 100 + 8]; /* every byte may become \u00XX */
+		json_quote(d->digest, strlen(d->digest), 100, quoted, sizeof(quoted));
+		return err_set(err, EINVAL, "%s: %s.digest: %s is not a sha256 digest", source, where,
+			       quoted);
+	}
 	if (d->size < 0)
 		return err_set(err, EINVAL, "%s: %s.size: %lld is negative", source, where,
 			       (long long)d->size);

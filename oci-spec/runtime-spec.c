@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "oci-spec/json.h"
+
 #define OCI_CUR struct oci_root
 static const struct oci_field root_fields[] = {
 	F_STR_REQ("path", path),
@@ -475,9 +477,13 @@ OCI_TYPE(oci_features_type, struct oci_features, features_fields);
 int oci_check_version(const char *source, const char *version, struct husk_error *err)
 {
 	/* Every 1.x is accepted: minor versions only add optional fields. */
-	if (strncmp(version, "1.", 2) != 0 || version[2] < '0' || version[2] > '9')
-		return err_set(err, EINVAL, "%s: ociVersion: unsupported version \"%s\" (husk supports 1.x)",
-			       source, version);
+	if (strncmp(version, "1.", 2) != 0 || version[2] < '0' || version[2] > '9') {
+		/* quoted: control characters of a hostile config stay out of logs */
+		char quoted[6 * 40 + 8]; /* every byte may become \u00XX */
+		json_quote(version, strlen(version), 40, quoted, sizeof(quoted));
+		return err_set(err, EINVAL, "%s: ociVersion: unsupported version %s (husk supports 1.x)",
+			       source, quoted);
+	}
 	return 0;
 }
 

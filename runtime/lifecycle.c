@@ -560,7 +560,8 @@ int signal_parse(const char *s)
 		long off = 0;
 		if (s[5] == '+' || s[5] == '-') {
 			off = strtol(s + 5, &end, 10);
-			if (*end)
+			/* bounded before the sum: strtol saturates at LONG_MAX */
+			if (*end || off < -(SIGRTMAX - SIGRTMIN) || off > SIGRTMAX - SIGRTMIN)
 				return -EINVAL;
 		} else if (s[5]) {
 			return -EINVAL;

@@ -84,6 +84,19 @@ teardown() {
 	[ "$(container_status "$id")" = created ]
 }
 
+@test "kill refuses a real-time signal beyond RTMIN..RTMAX, however large the offset" {
+	local sig
+	# the sum once overflowed (UBSan in the sanitizer build; found by fuzz-parsers)
+	for sig in RTMIN+9223372036854775807 SIGRTMAX-99999999999999999999 RTMIN+31 RTMAX+1 RTMIN-1; do
+		run husk kill nosuch "$sig"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"\"$sig\" is not a signal"* ]]
+	done
+	run husk kill nosuch RTMIN+30
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+}
+
 @test "kill of a created container stops it" {
 	local id
 	id=$(ctr_id kcreated)

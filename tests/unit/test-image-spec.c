@@ -296,6 +296,23 @@ static void semantic_checks(void)
 		m->config->size = -1;
 		CHECK(oci_manifest_check(m, "m", &err) == -EINVAL, "negative size");
 		CHECK_STR(err.msg, "m: config.size: -1 is negative");
+		/* a registry's control characters (a terminal escape, DEL)
+		 * reach the message escaped, and a long digest is cut */
+		m->config->size = 3;
+		free(m->layers.items[0].digest);
+		m->layers.items[0].digest = strdup("sha256:\x1b[2J\x7f");
+		CHECK(oci_manifest_check(m, "m", &err) == -EINVAL, "digest with control characters");
+		CHECK_STR(err.msg, "m: layers[0].digest: \"sha256:\\u001b[2J\\u007f\" is not a sha256 digest");
+		free(m->layers.items[0].digest);
+		m->layers.items[0].digest = malloc(5001);
+		if (m->layers.items[0].digest) {
+			memset(m->layers.items[0].digest, 'a', 5000);
+			m->layers.items[0].digest[5000] = '\0';
+			CHECK(oci_manifest_check(m, "m", &err) == -EINVAL, "a 5000-byte digest");
+			CHECK(strstr(err.msg, "aaa...\" is not a sha256 digest") != NULL &&
+				      strlen(err.msg) < 200,
+			      "a 5000-byte digest cut in the message: %s", err.msg);
+		}
 	}
 	oci_free(&oci_manifest_type, m);
 }

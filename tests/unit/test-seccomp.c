@@ -82,6 +82,17 @@ static void on_signal(int sig)
 
 static int go_pipe[2] = { -1, -1 };
 
+/* Leave a filtered child with exit_group itself. Under ASan
+ * (--enable-sanitizers) a call to a noreturn function such as _exit first
+ * runs __asan_handle_no_return, whose sigaltstack the profile may refuse,
+ * and the child then dies with ASan's exit code instead of the errno it
+ * reports; a plain function making the syscall does not. */
+static int child_exit(int code)
+{
+	syscall(SYS_exit_group, code);
+	return code;
+}
+
 /* For "thread-before": a thread that exists before the install and makes
  * its syscall after it. */
 static void *waiting_thread_main(void *arg)
@@ -130,26 +141,26 @@ static int child_main(int argc, char **argv)
 
 	if (strcmp(scenario, "syscall") == 0 || strcmp(scenario, "trace") == 0) {
 		long r = syscall(nr, a[0], a[1], a[2]);
-		_exit(r < 0 ? errno : 0);
+		return child_exit(r < 0 ? errno : 0);
 	}
 	if (strcmp(scenario, "thread") == 0) {
 		pthread_t t;
 		thread_nr = nr;
 		if (pthread_create(&t, NULL, thread_main, NULL) != 0 || pthread_join(t, NULL) != 0)
-			_exit(CHILD_SETUP_FAILED);
-		_exit(thread_result);
+			return child_exit(CHILD_SETUP_FAILED);
+		return child_exit(thread_result);
 	}
 	if (strcmp(scenario, "thread-before") == 0) {
 		if (write(go_pipe[1], "x", 1) != 1 || pthread_join(waiting, NULL) != 0)
-			_exit(CHILD_SETUP_FAILED);
-		_exit(thread_result);
+			return child_exit(CHILD_SETUP_FAILED);
+		return child_exit(thread_result);
 	}
 #ifdef __x86_64__
 	if (strcmp(scenario, "int80") == 0) {
 		long r;
 		/* The i386 syscall ABI from a 64-bit process: AUDIT_ARCH_I386. */
 		__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr) : "memory");
-		_exit(r < 0 ? (int)-r : 0);
+		return child_exit(r < 0 ? (int)-r : 0);
 	}
 #endif
 	if (strcmp(scenario, "notify") == 0) {
@@ -157,12 +168,12 @@ static int child_main(int argc, char **argv)
 		if (seccomp_notify_send(argv[5], notify_fd, getpid(), cfg->linux->seccomp->listenerMetadata,
 					container_state, &err) < 0) {
 			fprintf(stderr, "child: %s\n", err.msg);
-			_exit(CHILD_SETUP_FAILED);
+			return child_exit(CHILD_SETUP_FAILED);
 		}
 		close(notify_fd);
-		_exit(mkdir(argv[6], 0700) < 0 ? errno : 0);
+		return child_exit(mkdir(argv[6], 0700) < 0 ? errno : 0);
 	}
-	_exit(CHILD_SETUP_FAILED);
+	return child_exit(CHILD_SETUP_FAILED);
 }
 
 /* ---- parent side ---- */
@@ -471,8 +482,15 @@ static void test_enosys(void)
 		"\"munmap\",\"brk\",\"madvise\",\"clone\",\"futex\",\"rt_sigprocmask\",\"rt_sigaction\","
 		"\"set_robust_list\",\"rseq\",\"exit\",\"exit_group\",\"getppid\"],"
 		"\"action\":\"SCMP_ACT_ALLOW\"}]}";
+#ifdef HUSK_SANITIZERS
+	/* ASan's thread start-up (sched_getaffinity, sigaltstack, ...) is
+	 * refused by such a profile; the native build covers this. */
+	printf("skipped under ASan: pthread_create under a profile that predates clone3\n");
+	(void)before_clone3;
+#else
 	st = RUN(before_clone3, NULL, "thread", nr_getppid);
 	EXPECT_EXIT(st, 0, "pthread_create under a profile that predates clone3");
+#endif
 }
 
 static size_t count_entries(const char *dir, char *name, size_t size)

@@ -1,0 +1,59 @@
+/* config.json, as `husk create` reads it: the runtime-spec decoder, the
+ * version check, and the checks that run before anything exists on the
+ * host (resources, device rules, linux.devices). Then the property husk
+ * relies on when it saves the config in the state directory and reads it
+ * back at exec and delete: whatever decodes, encodes to something that
+ * decodes again to the same encoding. */
+#include <stdio.h>
+
+#include "oci-spec/runtime-spec.h"
+#include "runtime/linux/cgroup.h"
+#include "runtime/linux/mounts.h"
+#include "tests/fuzz/fuzz.h"
+
+static char *encode(const struct oci_config *cfg, bool pretty)
+{
+	struct husk_error err;
+	char *out = NULL;
+	size_t len;
+	int r = oci_encode(&oci_config_type, cfg, pretty, &out, &len, &err);
+	FUZZ_ASSERT(r == 0, "encoding a decoded config failed: %s", err.msg);
+	FUZZ_ASSERT(strlen(out) == len, "encoded length %zu, string length %zu", len, strlen(out));
+	return out;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct husk_error err;
+	struct oci_config *cfg = NULL;
+
+	int r = oci_decode(&oci_config_type, (const char *)data, size, "config.json", (void **)&cfg,
+			   &err);
+	if (r < 0) {
+		FUZZ_CHECK_ERROR(r, &err, "config.json");
+		return 0;
+	}
+	if (cfg->ociVersion && (r = oci_check_version("config.json", cfg->ociVersion, &err)) < 0)
+		FUZZ_CHECK_ERROR(r, &err, "config.json");
+	if (cfg->linux) {
+		(void)cgroup_check_resources(cfg->linux->resources, &err);
+		(void)devices_validate(cfg->linux, &err);
+	}
+	(void)cgroup_check_devices(cfg, &err);
+
+	for (int pretty = 0; pretty <= 1; pretty++) {
+		char *first = encode(cfg, pretty);
+		struct oci_config *again = NULL;
+		int r = oci_decode(&oci_config_type, first, strlen(first), "config.json",
+				   (void **)&again, &err);
+		FUZZ_ASSERT(r == 0, "husk's own encoding does not decode: %s\n%s", err.msg, first);
+		char *second = encode(again, pretty);
+		FUZZ_ASSERT(strcmp(first, second) == 0, "encoding changed on a round trip:\n%s\n%s",
+			    first, second);
+		free(second);
+		oci_free(&oci_config_type, again);
+		free(first);
+	}
+	oci_free(&oci_config_type, cfg);
+	return 0;
+}
