@@ -10,6 +10,9 @@ run="busybox-static jq iproute2 docker-registry skopeo curl python3"
 # apparmor: apparmor_parser loads the test profiles of lsm.bats in the v2
 # guest, whose Debian kernel runs AppArmor
 test="bats valgrind strace uidmap openssl zstd apparmor"
+# tests/engines: podman (through conmon) and containerd (ctr, runc v2 shim)
+# driving husk
+test="$test podman conmon containerd"
 case $what in
 build) pkgs="$build" ;;
 demo) pkgs="$build $run" ;;

@@ -47,6 +47,8 @@ tests_tools_sessionkey_SOURCES = tests/tools/sessionkey.c
 tests_tools_sessionkey_LDFLAGS = -static
 
 TESTS += tests/unit/test-oci-spec tests/unit/test-common tests/unit/test-image-spec tests/bats/run.sh
+# podman and containerd driving husk (tests/engines/engines.bash)
+TESTS += tests/engines/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh
 SH_LOG_COMPILER = $(SHELL)
@@ -55,7 +57,7 @@ AM_TESTS_ENVIRONMENT = \
 	HUSK_SRCDIR='$(abs_top_srcdir)'; export HUSK_SRCDIR;
 
 EXTRA_DIST += tests/unit/memcheck.sh tests/unit/data tests/unit/malformed \
-	tests/bats
+	tests/bats tests/engines
 
 # seccomp: the filters are loaded by children that re-execute the test
 # natively (see the top of test-seccomp.c); the parent stays under valgrind.
