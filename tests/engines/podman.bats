@@ -130,7 +130,6 @@ wait_log() {
 	[ "$output" = paused ]
 	local pid
 	pid=$(pod inspect pz --format '{{.State.Pid}}')
-	grep -q '^State:.*(stopped)\|^State:.*D\|^State:' "/proc/$pid/status"
 	local freezer
 	freezer=$(awk -F: '$2 == "freezer" { print $3 }' "/proc/$pid/cgroup")
 	[ "$(cat "/sys/fs/cgroup/freezer$freezer/freezer.state")" = FROZEN ]
