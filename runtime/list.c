@@ -2,11 +2,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/fileutil.h"
 #include "runtime/lifecycle.h"
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
 
 static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
 {
@@ -42,8 +48,10 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	}
 	if (r < 0)
 		return r;
-	DIR *d = fdopendir(dup(rootfd));
-	if (d == NULL) {
+	/* sorted by id, as runc lists them */
+	struct dirent **names = NULL;
+	int count = scandirat(rootfd, ".", &names, NULL, by_name);
+	if (count < 0) {
 		close(rootfd);
 		return err_sys(err, errno, "list %s", g->root);
 	}
@@ -53,8 +61,8 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		printf("%-12s %-8s %-10s %-40s %-31s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
 		       "OWNER");
 	bool first = true;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	for (int i = 0; i < count; i++) {
+		const struct dirent *de = names[i];
 		if (de->d_name[0] == '.')
 			continue;
 		struct container *ct = NULL;
@@ -82,7 +90,9 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	}
 	if (json)
 		printf("]\n");
-	closedir(d);
+	for (int i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
 	close(rootfd);
 	return 0;
 }
