@@ -33,7 +33,9 @@ setup_file() {
 	# the shim runs the binary the sample names
 	ENG_RUNC_BINARY=$(sed -n 's/^ *BinaryName = "\(.*\)"$/\1/p' "$c/config.toml")
 	[ "$ENG_RUNC_BINARY" = "$HUSK_BIN" ]
-	eng_ns containerd --config "$c/config.toml" </dev/null >"$c/log" 2>&1 3>&- &
+	# nsenter execs containerd: $! is the daemon's pid (through a function
+	# it would be a subshell's, and the daemon would outlive the kill)
+	nsenter -t "$ENG_HOLDER" -m -- containerd --config "$c/config.toml" </dev/null >"$c/log" 2>&1 3>&- &
 	ENG_CONTAINERD=$!
 	local i
 	for i in $(seq 100); do
@@ -51,6 +53,7 @@ setup_file() {
 	img_tag "$layout" test "$IMG_MANIFEST" "$IMG_MANIFEST_SIZE"
 	tar -C "$layout" -cf "$ENG_TMP/image.tar" .
 	c_ctr images import --base-name localhost/husk-busybox "$ENG_TMP/image.tar" >/dev/null
+	[ "$(cat "/proc/$ENG_CONTAINERD/comm")" = containerd ]
 	export ENG_TMP ENG_HOLDER ENG_CGROUP ENG_CONTAINERD ENG_RUNC_BINARY
 }
 
@@ -66,6 +69,11 @@ teardown_file() {
 	done
 	if [ -n "${ENG_CONTAINERD:-}" ]; then
 		kill "$ENG_CONTAINERD" 2>/dev/null || true
+		local i
+		for i in $(seq 100); do
+			kill -0 "$ENG_CONTAINERD" 2>/dev/null || break
+			sleep 0.1
+		done
 		wait "$ENG_CONTAINERD" 2>/dev/null || true
 	fi
 	eng_teardown
