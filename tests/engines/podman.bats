@@ -58,6 +58,18 @@ pod() {
 		--cgroup-manager cgroupfs --events-backend file "$@"
 }
 
+# pod_tty ARGS: pod with a terminal on its side (script(1) gives it one);
+# the output has the terminal's \r removed
+pod_tty() {
+	local p=$ENG_TMP/podman cmd
+	cmd=$(printf '%q ' env CONTAINERS_CONF="$p/containers.conf" CONTAINERS_STORAGE_CONF="$p/storage.conf" \
+		CONTAINERS_REGISTRIES_CONF="$p/registries.conf" \
+		podman --root "$p/root" --runroot "$p/run" --storage-driver vfs \
+		--cgroup-manager cgroupfs --events-backend file "$@")
+	eng_ns script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
+	return "${PIPESTATUS[0]}"
+}
+
 # prun ARGS: podman run with the image, its cgroups under the run's parent
 IMG=localhost/husk-busybox:test
 prun() {
@@ -233,4 +245,27 @@ wait_log() {
 	run pod wait k2
 	[ "$output" = 137 ]
 	pod rm k1 k2
+}
+
+@test "podman: run -t gives the container a terminal through conmon's console socket" {
+	run pod_tty run --rm -t --network none --cgroup-parent "/$ENG_CGROUP" "$IMG" sh -c 'tty; test -t 1 && test -t 2 && echo all-ttys; exit 4'
+	echo "status $status: $output"
+	[ "$status" -eq 4 ]
+	[[ "${lines[0]}" =~ ^/dev/pts/[0-9]+$ ]]
+	[ "${lines[1]}" = all-ttys ]
+}
+
+@test "podman: restart runs the container's process again" {
+	prun -d --name rs "$IMG" sh -c 'echo run; sleep 1000'
+	wait_log rs run
+	local pid1
+	pid1=$(pod inspect rs --format '{{.State.Pid}}')
+	run pod restart -t 0 rs
+	[ "$status" -eq 0 ]
+	run pod inspect rs --format '{{.State.Status}}'
+	[ "$output" = running ]
+	[ "$(pod inspect rs --format '{{.State.Pid}}')" != "$pid1" ]
+	run pod logs rs
+	[ "$output" = "$(printf 'run\nrun')" ]
+	pod rm -f -t 0 rs
 }
