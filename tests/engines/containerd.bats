@@ -140,6 +140,10 @@ cg() {
 	pid=$(c_ctr tasks ls | awk '$1 == "pz" { print $2 }')
 	[ "$(cat "/sys/fs/cgroup/memory$(cg pz)/memory.limit_in_bytes")" = 67108864 ]
 	grep -q "^$pid\$" "/sys/fs/cgroup/memory$(cg pz)/cgroup.procs"
+	# task ps is husk ps --format json
+	run c_ctr tasks ps pz
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ (^|$'\n')$pid\  ]]
 	run c_ctr tasks pause pz
 	[ "$status" -eq 0 ]
 	run c_ctr tasks ls
@@ -180,4 +184,16 @@ cg() {
 	[[ "$output" == *"k2 "*STOPPED* ]]
 	c_ctr tasks delete k2
 	c_ctr containers delete k2
+}
+
+@test "containerd: ctr run -t gives the task a terminal" {
+	local cmd
+	cmd=$(printf '%q ' ctr --address "$ENG_TMP/containerd/sock" --namespace "$NS" run --rm -t $(crun_opts) \
+		--cgroup "$(cg tt)" "$IMG" tt sh -c 'tty; test -t 1 && echo all-ttys; exit 6')
+	run eng_ns script -qec "$cmd" /dev/null </dev/null
+	echo "status $status: $output"
+	[ "$status" -eq 6 ]
+	# script(1) echoes its empty stdin as ^@ on the raw terminal (with runc too)
+	[[ "$(tr -d '\r' <<<"${lines[0]}")" =~ ^(\^@)?/dev/pts/[0-9]+$ ]]
+	[ "$(tr -d '\r' <<<"${lines[1]}")" = all-ttys ]
 }
