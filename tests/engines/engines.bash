@@ -52,6 +52,10 @@ eng_setup() {
 		done
 	' sh "$ENG_TMP"
 	ls /sys/fs/cgroup >"$BATS_FILE_TMPDIR/cgroup-top.before"
+	# podman's cgroupfs code puts some conmon processes under
+	# /libpod_parent/conmon whatever --cgroup-parent says: removed at the
+	# end when the run made it
+	ls -d /sys/fs/cgroup/*/libpod_parent >"$BATS_FILE_TMPDIR/libpod-parent.before" 2>/dev/null || true
 }
 
 # eng_remove_cgroups: the run's cgroups in every hierarchy, deepest first
@@ -60,6 +64,13 @@ eng_remove_cgroups() {
 	for top in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
 		[ -d "$top$ENG_CGROUP" ] || continue
 		find "$top$ENG_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+	for d in /sys/fs/cgroup/*/libpod_parent; do
+		[ -d "$d" ] || continue
+		grep -qxF "$d" "$BATS_FILE_TMPDIR/libpod-parent.before" 2>/dev/null && continue
+		# cgroup directories (rmdir only removes empty ones), never the tmpfs
+		[ "$(stat -f -c %T "$d")" = tmpfs ] && continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
 	done
 }
 
