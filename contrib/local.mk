@@ -1,5 +1,8 @@
 # The set-up, test and demo scripts: .ci/run calls check.sh, so a tarball
 # needs them to be tested the way CI tests a clone.
+# Engine configuration samples (tests/engines runs podman and containerd
+# with them)
+EXTRA_DIST += contrib/engines
 EXTRA_DIST += contrib/check.sh contrib/demo.sh contrib/deps.sh contrib/test-summary.sh \
 	contrib/deb-check.sh debian
 

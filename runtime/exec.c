@@ -118,8 +118,12 @@ static int build_process(struct oci_config *cfg, const struct exec_flags *f, int
 	if ((f->process_label && (r = replace_str(&p->selinuxLabel, f->process_label)) < 0) ||
 	    (f->apparmor && (r = replace_str(&p->apparmorProfile, f->apparmor)) < 0))
 		goto nomem;
+	/* runc: without --process only --tty gives a terminal, whatever
+	 * config.json's process.terminal says */
 	if (f->tty)
 		p->terminal = true;
+	else if (!f->process_file)
+		p->terminal = false;
 	if (f->no_new_privs)
 		p->noNewPrivileges = true;
 	if (f->user || f->gids.len) {

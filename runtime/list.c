@@ -2,12 +2,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "runtime/lifecycle.h"
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
 
 static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
 {
@@ -43,12 +49,11 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	}
 	if (r < 0)
 		return r;
-	int listfd = dup(rootfd);
-	DIR *d = listfd < 0 ? NULL : fdopendir(listfd);
-	if (d == NULL) {
+	/* sorted by id, as runc lists them */
+	struct dirent **names = NULL;
+	int count = scandirat(rootfd, ".", &names, NULL, by_name);
+	if (count < 0) {
 		int e = errno;
-		if (listfd >= 0)
-			close(listfd);
 		close(rootfd);
 		return err_sys(err, e, "list %s", g->root);
 	}
@@ -58,8 +63,8 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		printf("%-12s %-8s %-10s %-40s %-31s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
 		       "OWNER");
 	bool first = true;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	for (int i = 0; i < count; i++) {
+		const struct dirent *de = names[i];
 		if (de->d_name[0] == '.')
 			continue;
 		struct container *ct = NULL;
@@ -102,7 +107,9 @@ static int list_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	}
 	if (json)
 		printf("]\n");
-	closedir(d);
+	for (int i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
 	close(rootfd);
 	return 0;
 }

@@ -26,6 +26,7 @@ husk_SOURCES = \
 	runtime/linux/cgroup.c runtime/linux/cgroup.h \
 	runtime/linux/cgroup-devices.c \
 	runtime/linux/cloned-exe.c runtime/linux/cloned-exe.h \
+	runtime/linux/copy-tree.c runtime/linux/copy-tree.h \
 	runtime/linux/cgroup-freeze.c \
 	runtime/linux/cgroup-resources.c \
 	runtime/linux/cgroup-stats.c runtime/linux/cgroup-stats.h \

@@ -88,10 +88,17 @@ int verb_getopt(const struct verb *v, int argc, char **argv, const struct option
 			return VERB_HELP_SHOWN;
 		}
 	}
+	/* As runc's CLI does, options may follow the container id (`update ID
+	 * --memory 1M`, `kill ID KILL --all`): getopt moves them in front,
+	 * up to a "--". Not for exec and ps, whose arguments after the id
+	 * are a command line and ps(1) options. */
+	bool in_order = v == &verb_exec || v == &verb_ps;
 	char shortopts[64] = "+";
 	if (v->shortopts)
 		snprintf(shortopts + 1, sizeof(shortopts) - 1, "%s", v->shortopts);
 	opterr = 0;
+	if (!in_order)
+		memmove(shortopts, shortopts + 1, strlen(shortopts));
 	int c = getopt_long_only(argc, argv, shortopts, opts, NULL);
 	if (c == '?') {
 		if (optopt)
@@ -272,7 +279,11 @@ int main(int argc, char **argv)
 		return 0;
 	if (r == VERB_USAGE_ERROR)
 		return HUSK_EXIT_USAGE;
-	if (r < 0)
-		return report_failure(r, &err);
+	if (r < 0) {
+		int code = report_failure(r, &err);
+		/* runc: an exec that fails before its process runs exits 255, so
+		 * engines tell it from the process's own exit status */
+		return current_verb == &verb_exec ? 255 : code;
+	}
 	return r;
 }

@@ -126,10 +126,10 @@ static int ps_run(struct husk_globals *g, int argc, char **argv, struct husk_err
 		return r;
 	pid_t *pids = NULL;
 	size_t n = 0;
-	if (ct->state->cgroup_path == NULL)
+	if (ct->status == STATUS_STOPPED)
+		; /* no processes: the header alone (or []), as runc shows it */
+	else if (ct->state->cgroup_path == NULL)
 		r = err_set(err, ENOTSUP, "container \"%s\" has no cgroup (rootless?)", ct->id);
-	else if (ct->status == STATUS_STOPPED)
-		r = err_set(err, ESRCH, "container \"%s\": container not running", ct->id);
 	else
 		r = cgroup_pids(ct->state->cgroup_path, &pids, &n, err);
 	if (r == 0 && json) {

@@ -66,6 +66,8 @@ check_PROGRAMS += tests/tools/deny-syscall
 tests_tools_deny_syscall_SOURCES = tests/tools/deny-syscall.c
 
 TESTS += tests/unit/test-oci-spec tests/unit/test-common tests/unit/test-image-spec tests/bats/run.sh
+# podman and containerd driving husk (tests/engines/engines.bash)
+TESTS += tests/engines/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh
 SH_LOG_COMPILER = $(SHELL)
@@ -74,7 +76,7 @@ AM_TESTS_ENVIRONMENT = \
 	HUSK_SRCDIR='$(abs_top_srcdir)'; export HUSK_SRCDIR;
 
 EXTRA_DIST += tests/unit/memcheck.sh tests/unit/data tests/unit/malformed \
-	tests/bats
+	tests/bats tests/engines
 
 # seccomp: the filters are loaded by children that re-execute the test
 # natively (see the top of test-seccomp.c); the parent stays under valgrind.

@@ -20,6 +20,7 @@
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "common/resolve.h"
+#include "runtime/linux/copy-tree.h"
 #include "common/strbuf.h"
 #include "runtime/linux/namespaces.h"
 
@@ -27,7 +28,7 @@
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
 
-enum opt_kind { OPT_ATTR, OPT_BIND, OPT_PROPAGATION };
+enum opt_kind { OPT_ATTR, OPT_BIND, OPT_PROPAGATION, OPT_TMPCOPYUP };
 
 /* A mount option: set/clear MOUNT_ATTR_* bits (recursive for the r*
  * forms), select bind, or a propagation type. */
@@ -87,6 +88,7 @@ static const struct mount_opt mount_opts[] = {
 	{ "rslave", OPT_PROPAGATION, 0, 0, true, MS_SLAVE },
 	{ "unbindable", OPT_PROPAGATION, 0, 0, false, MS_UNBINDABLE },
 	{ "runbindable", OPT_PROPAGATION, 0, 0, true, MS_UNBINDABLE },
+	{ "tmpcopyup", OPT_TMPCOPYUP, 0, 0, false, 0 },
 };
 #define N_MOUNT_OPTS (sizeof(mount_opts) / sizeof(mount_opts[0]))
 
@@ -99,6 +101,7 @@ const char *const mount_option_names[] = {
 	"rexec", "rnoatime", "ratime", "rrelatime", "rnorelatime", "rstrictatime",
 	"rnostrictatime", "rnodiratime", "rdiratime", "rnosymfollow", "rsymfollow", "bind", "rbind",
 	"private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+	"tmpcopyup",
 };
 const size_t mount_option_count = sizeof(mount_option_names) / sizeof(mount_option_names[0]);
 
@@ -109,6 +112,7 @@ struct parsed_mount {
 	unsigned rattr_set, rattr_clear;      /* for the whole tree */
 	unsigned long propagation;
 	bool propagation_recursive;
+	bool tmpcopyup;                       /* runc's extension: see do_fs_mount */
 	char data[4096];                      /* fs options: "mode=755,size=64k" */
 };
 
@@ -144,6 +148,9 @@ static int parse_options(const struct oci_mount *m, size_t index, struct parsed_
 		case OPT_PROPAGATION:
 			pm->propagation = opt->propagation;
 			pm->propagation_recursive = opt->recursive;
+			break;
+		case OPT_TMPCOPYUP:
+			pm->tmpcopyup = true;
 			break;
 		case OPT_ATTR:
 			if (opt->recursive) {
@@ -506,6 +513,18 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 		writable.attr_set &= ~MOUNT_ATTR_RDONLY;
 		writable.rattr_set &= ~MOUNT_ATTR_RDONLY;
 		pm = &writable;
+	}
+	/* tmpcopyup: the new tmpfs starts with what the image has at its
+	 * mount point. Filled while still detached (and writable: "ro" is
+	 * applied by attach), from the target fd the resolver gave, so
+	 * nothing in the image can redirect the copy. Other types ignore
+	 * it, as runc does. */
+	if (pm->tmpcopyup && strcmp(m->type, "tmpfs") == 0) {
+		char what[64];
+		snprintf(what, sizeof(what), "mounts[%zu]: tmpcopyup", index);
+		r = copy_tree(target, mnt, what, err);
+		if (r < 0)
+			return r;
 	}
 	r = attach(mnt, target, pm);
 	if (r < 0)

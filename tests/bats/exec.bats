@@ -125,17 +125,17 @@ start_receiver() {
 	husk kill "$EX" KILL
 	sleep 0.3
 	run husk exec "$EX" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *"container not running"* ]]
 	run husk exec nosuch true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *"does not exist"* ]]
 }
 
 @test "exec with an LSM label fails clearly on a host without one" {
 	[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] || skip "the host runs AppArmor"
 	run husk exec --apparmor unconfined "$EX" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *'--apparmor: process.apparmorProfile: \"unconfined\" asks for AppArmor, which this host does not run'* ]]
 }
 
@@ -179,7 +179,7 @@ start_receiver() {
 
 @test "exec --tty --detach without a console socket is refused" {
 	run husk exec --tty --detach "$EX" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *"--console-socket"* ]]
 }
 

@@ -385,3 +385,146 @@ require_cgroup_v1() {
 		esac
 	done
 }
+
+# tmpcopy_tree: a rootfs directory /data with entries of several owners,
+# modes, a symlink, a hard link, a fifo, an xattr and a nested directory
+tmpcopy_tree() {
+	local d=$BUNDLE/rootfs/data
+	mkdir -p "$d/sub/deeper"
+	echo one >"$d/plain"
+	echo secret >"$d/private"
+	chown 1000:2000 "$d/private"
+	chmod 0604 "$d/private"
+	echo tool >"$d/sub/setuid"
+	chmod 4755 "$d/sub/setuid"
+	echo deep >"$d/sub/deeper/file"
+	chown 33:33 "$d/sub/deeper"
+	chmod 0711 "$d/sub/deeper"
+	ln -s plain "$d/link"
+	chown -h 7:8 "$d/link"
+	ln "$d/plain" "$d/hardlink"
+	mkfifo -m 0640 "$d/fifo"
+	touch -h -d @1600000000 "$d/sub/deeper/file"
+	chown 5:6 "$d"
+	chmod 0750 "$d"
+}
+
+@test "tmpcopyup fills a tmpfs with the image directory's contents, owners, modes, links and times kept" {
+	tmpcopy_tree
+	add_mount '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "size=1m", "mode=755"]}'
+	run_sh "$BUNDLE" 'cd /data && stat -c "%n %u:%g %a %F" plain private sub/setuid sub/deeper sub/deeper/file link fifo;
+		readlink link; stat -c %Y sub/deeper/file; stat -c "%i" plain hardlink | uniq | wc -l;
+		cat private sub/deeper/file; awk "\$5 == \"/data\" {print \$9}" /proc/self/mountinfo;
+		echo new >plain && cat plain'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "plain 0:0 644 regular file" ]
+	[ "${lines[1]}" = "private 1000:2000 604 regular file" ]
+	[ "${lines[2]}" = "sub/setuid 0:0 4755 regular file" ]
+	[ "${lines[3]}" = "sub/deeper 33:33 711 directory" ]
+	[ "${lines[4]}" = "sub/deeper/file 0:0 644 regular file" ]
+	[ "${lines[5]}" = "link 7:8 777 symbolic link" ]
+	[ "${lines[6]}" = "fifo 0:0 640 fifo" ]
+	[ "${lines[7]}" = plain ]
+	[ "${lines[8]}" = 1600000000 ]
+	# plain and hardlink are one inode in the copy too
+	[ "${lines[9]}" = 1 ]
+	[ "${lines[10]}" = secret ]
+	[ "${lines[11]}" = deep ]
+	[ "${lines[12]}" = tmpfs ]
+	# the tmpfs is writable, and the image's file is untouched
+	[ "${lines[13]}" = new ]
+	[ "$(cat "$BUNDLE/rootfs/data/plain")" = one ]
+}
+
+@test "tmpcopyup keeps extended attributes" {
+	tmpcopy_tree
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.color", b"blue")' "$BUNDLE/rootfs/data/plain" ||
+		skip "the bundle's filesystem has no user xattrs"
+	# a file capability: cap_net_bind_service, permitted and effective
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "security.capability", bytes.fromhex("0100000200040000000000000000000000000000"))' \
+		"$BUNDLE/rootfs/data/sub/setuid"
+	add_mount '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}'
+	# busybox cannot read xattrs: look at the copy from the host through
+	# the init's root while the container waits
+	set_args "$BUNDLE" /bin/sleep 100
+	husk run -d -b "$BUNDLE" xattr
+	local pid
+	pid=$(husk state xattr | jq .pid)
+	run python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.color").decode()); print(os.getxattr(sys.argv[2], "security.capability").hex()); print(oct(os.stat(sys.argv[2]).st_mode))' \
+		"/proc/$pid/root/data/plain" "/proc/$pid/root/data/sub/setuid"
+	husk kill xattr KILL
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = blue ]
+	[ "${lines[1]}" = 0100000200040000000000000000000000000000 ]
+	# the owner, set first, did not clear the setuid bit
+	[ "${lines[2]}" = 0o104755 ]
+}
+
+@test "without tmpcopyup the tmpfs over an image directory is empty" {
+	tmpcopy_tree
+	add_mount '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}'
+	run_sh "$BUNDLE" 'ls -A /data | wc -l'
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
+}
+
+@test "tmpcopyup copies a symlink pointing out of the rootfs as a symlink, never what it points to" {
+	echo host-secret >"$TEST_TMP/outside"
+	mkdir -p "$BUNDLE/rootfs/data/dir"
+	ln -s "$TEST_TMP/outside" "$BUNDLE/rootfs/data/abs"
+	ln -s ../../../../../../../../.."$TEST_TMP/outside" "$BUNDLE/rootfs/data/dir/rel"
+	ln -s "$TEST_TMP" "$BUNDLE/rootfs/data/dirlink"
+	add_mount '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}'
+	run_sh "$BUNDLE" 'cd /data; stat -c "%n %F" abs dir/rel dirlink; readlink abs; ls dirlink/ 2>&1; cat abs 2>&1; echo end'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "abs symbolic link" ]
+	[ "${lines[1]}" = "dir/rel symbolic link" ]
+	[ "${lines[2]}" = "dirlink symbolic link" ]
+	[ "${lines[3]}" = "$TEST_TMP/outside" ]
+	[[ "$output" != *host-secret* ]]
+	[ "${lines[-1]}" = end ]
+}
+
+@test "tmpcopyup through a mount point that is a symlink to a host directory copies from inside the rootfs" {
+	# /data -> the host's temp dir: the resolver keeps the target inside
+	# the rootfs (a new /tmp/... directory there), so nothing of the host's
+	# directory is copied
+	mkdir -p "$TEST_TMP/hostdir"
+	echo host-secret >"$TEST_TMP/hostdir/file"
+	ln -s "$TEST_TMP/hostdir" "$BUNDLE/rootfs/data"
+	add_mount '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}'
+	run_sh "$BUNDLE" 'ls -A /data/ | wc -l; cat /data/file 2>&1; echo end'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[[ "$output" != *host-secret* ]]
+	[ -z "$(ls -A "$BUNDLE/rootfs$TEST_TMP/hostdir" 2>/dev/null)" ]
+}
+
+@test "tmpcopyup of more than fits in the tmpfs fails create naming the mount and the file" {
+	mkdir -p "$BUNDLE/rootfs/data"
+	head -c 300000 /dev/zero >"$BUNDLE/rootfs/data/big"
+	add_mount '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "size=64k"]}'
+	set_args "$BUNDLE" /bin/true
+	run husk create -b "$BUNDLE" big
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"tmpcopyup"*"big"*"No space left on device"* ]]
+	run husk list -q
+	[ -z "$output" ]
+}
+
+@test "tmpcopyup of a tree nested deeper than the limit fails naming it" {
+	local p=$BUNDLE/rootfs/data i
+	for i in $(seq 130); do p=$p/d; done
+	mkdir -p "$p"
+	add_mount '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}'
+	set_args "$BUNDLE" /bin/true
+	run husk run -b "$BUNDLE" deep
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"tmpcopyup"*"nested deeper than 128"* ]]
+}
+
+@test "features lists tmpcopyup among the mount options" {
+	run "$HUSK_BIN" features
+	[ "$status" -eq 0 ]
+	jq -e '.mountOptions | index("tmpcopyup")' <<<"$output"
+}
