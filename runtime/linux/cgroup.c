@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,14 +74,6 @@ static bool has_option(const char *options, const char *want)
 	return false;
 }
 
-static void drop_hierarchy(size_t i)
-{
-	free(hier[i].mount);
-	free(hier[i].options);
-	free(hier[i].dev);
-	hier[i] = hier[--n_hier];
-}
-
 /* One mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS" */
 static void scan_line(char *line, enum cgroup_mode mode)
 {
@@ -97,13 +90,6 @@ static void scan_line(char *line, enum cgroup_mode mode)
 				options = strtok_r(NULL, " ", &save);
 			break;
 		}
-	}
-	/* a later mount over (or above) a hierarchy hides it */
-	size_t mlen = strlen(mp);
-	for (size_t i = n_hier; i-- > 0;) {
-		const char *m = hier[i].mount;
-		if (strcmp(mp, "/") == 0 || (strncmp(m, mp, mlen) == 0 && (m[mlen] == '/' || m[mlen] == '\0')))
-			drop_hierarchy(i);
 	}
 	if (fstype == NULL || options == NULL || n_hier == CGROUP_MAX_HIERARCHIES)
 		return;
@@ -123,9 +109,6 @@ static void scan_line(char *line, enum cgroup_mode mode)
 		if (k == N_V1)
 			return;
 	}
-	for (size_t i = 0; i < n_hier; i++)
-		if (strcmp(hier[i].dev, dev) == 0)
-			return;
 	struct hierarchy h = { .mount = strdup(mp), .options = strdup(options), .dev = strdup(dev), .v2 = v2 };
 	if (h.mount == NULL || h.options == NULL || h.dev == NULL) {
 		free(h.mount);
@@ -153,6 +136,28 @@ static void scan_hierarchies(void)
 	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
 		scan_line(line, mode);
+	/* A hierarchy counts where its mount point reaches it: a mount over
+	 * it (or over /sys/fs/cgroup) hides it, a mount moved there shows it,
+	 * whatever the order of the mountinfo lines. The same hierarchy
+	 * mounted twice counts once. */
+	for (size_t i = 0; i < n_hier;) {
+		struct stat st;
+		unsigned maj = 0, min = 0;
+		bool dup = false;
+		for (size_t k = 0; k < i; k++)
+			dup |= strcmp(hier[k].dev, hier[i].dev) == 0;
+		if (dup || sscanf(hier[i].dev, "%u:%u", &maj, &min) != 2 || stat(hier[i].mount, &st) < 0 ||
+		    st.st_dev != makedev(maj, min)) {
+			/* keep the order: the first listed wins */
+			free(hier[i].mount);
+			free(hier[i].options);
+			free(hier[i].dev);
+			memmove(&hier[i], &hier[i + 1], (n_hier - i - 1) * sizeof(hier[0]));
+			n_hier--;
+			continue;
+		}
+		i++;
+	}
 }
 
 const char *cgroup_mount(const char *controller)
