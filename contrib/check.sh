@@ -14,6 +14,10 @@ make -s check -j1 || status=$?
 if [ "${HUSK_CHECK_VM:-1}" != 0 ]; then
 	make -s check-vm >/dev/null || { echo "make check-vm failed"; status=1; }
 fi
+# the Debian packages: built, linted, installed, smoke-tested, removed
+if [ "${HUSK_CHECK_DEB:-1}" != 0 ]; then
+	contrib/deb-check.sh >tests/deb-check.log 2>&1 || { echo "contrib/deb-check.sh failed"; status=1; }
+fi
 contrib/test-summary.sh
 # the tarball must build and pass its unit tests too
 if [ -n "${HUSK_DISTCHECK:-1}" ] && [ "${HUSK_DISTCHECK:-1}" != 0 ]; then

@@ -9,7 +9,7 @@ libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev"
 run="busybox-static jq iproute2 docker-registry skopeo curl python3"
 # apparmor: apparmor_parser loads the test profiles of lsm.bats in the v2
 # guest, whose Debian kernel runs AppArmor
-test="bats valgrind strace uidmap openssl zstd apparmor"
+test="bats valgrind strace uidmap openssl zstd apparmor debhelper lintian fakeroot dpkg-dev"
 case $what in
 build) pkgs="$build" ;;
 demo) pkgs="$build $run" ;;

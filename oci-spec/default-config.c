@@ -117,6 +117,24 @@ static int make_rootless(struct oci_config *cfg)
 	return 0;
 }
 
+void oci_config_drop_namespace(struct oci_config *cfg, const char *type)
+{
+	struct oci_linux *lx = cfg->linux;
+	size_t out = 0;
+	if (lx == NULL)
+		return;
+	for (size_t i = 0; i < lx->namespaces.len; i++) {
+		struct oci_namespace *ns = &lx->namespaces.items[i];
+		if (strcmp(ns->type, type) == 0) {
+			free(ns->type);
+			free(ns->path);
+			continue;
+		}
+		lx->namespaces.items[out++] = *ns;
+	}
+	lx->namespaces.len = out;
+}
+
 int oci_default_config(bool rootless, struct oci_config **out, struct husk_error *err)
 {
 	struct oci_config *cfg = NULL;

@@ -11,4 +11,7 @@
  * unprivileged user. Free with oci_free(&oci_config_type, ...). */
 int oci_default_config(bool rootless, struct oci_config **out, struct husk_error *err);
 
+/* Remove every linux.namespaces entry of that type. */
+void oci_config_drop_namespace(struct oci_config *cfg, const char *type);
+
 #endif

@@ -9,6 +9,7 @@
 #include "oci-spec/default-config.h"
 #include "oci-spec/runtime-spec.h"
 #include "runtime/husk.h"
+#include "runtime/linux/cgroup.h"
 
 static int spec_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
 {
@@ -40,6 +41,10 @@ static int spec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	int r = oci_default_config(rootless, &cfg, err);
 	if (r < 0)
 		return r;
+	/* as runc: a cgroup namespace only where the host is pure cgroup v2;
+	 * on v1 and hybrid hosts the container sees the host's cgroup paths */
+	if (cgroup_mode() != CGROUP_V2)
+		oci_config_drop_namespace(cfg, "cgroup");
 	_cleanup_free_ char *json = NULL;
 	size_t len;
 	r = oci_encode(&oci_config_type, cfg, true, &json, &len, err);

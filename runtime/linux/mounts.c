@@ -471,10 +471,22 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 	if (r < 0)
 		return err_set(err, -r, "mounts[%zu]: mount %s on %s: %s%s%s", index, m->type,
 			       m->destination, strerror(-r), why[0] ? ": " : "", why);
+	/* a read-only /dev tmpfs is populated first (its nodes, and the
+	 * mount points of /dev/pts, /dev/shm...) and made read-only at the
+	 * end, as runc does */
+	bool dev_tmpfs = strcmp(m->type, "tmpfs") == 0 && strcmp(m->destination, "/dev") == 0;
+	struct parsed_mount writable;
+	if (dev_tmpfs && ((pm->attr_set | pm->rattr_set) & MOUNT_ATTR_RDONLY)) {
+		ctx->dev_ro = (pm->rattr_set & MOUNT_ATTR_RDONLY) ? 2 : 1;
+		writable = *pm;
+		writable.attr_set &= ~MOUNT_ATTR_RDONLY;
+		writable.rattr_set &= ~MOUNT_ATTR_RDONLY;
+		pm = &writable;
+	}
 	r = attach(mnt, target, pm);
 	if (r < 0)
 		return err_sys(err, -r, "mounts[%zu]: mount %s on %s", index, m->type, m->destination);
-	if (strcmp(m->type, "tmpfs") == 0 && strcmp(m->destination, "/dev") == 0)
+	if (dev_tmpfs)
 		ctx->dev_is_tmpfs = true;
 	return 0;
 }
@@ -871,10 +883,14 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 	 * ("private", "slave", "unbindable") cannot leave the mounts under
 	 * "/" (the rootfs's parent among them) shared with the host, which
 	 * would also make pivot_root refuse. A shared rootfsPropagation is
-	 * applied to the new root after the pivot. */
+	 * applied to the new root after the pivot; an unbindable one last of
+	 * all (rootfs_finish): on "/" it would forbid the rootfs's own bind
+	 * below when the bundle lives on the host's root filesystem, and on
+	 * the new root the binds of masked and read-only paths. */
 	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return err_sys(err, errno, "set the propagation of / to rslave");
-	if (!(prop & MS_SHARED) && prop != (MS_SLAVE | MS_REC) && mount(NULL, "/", NULL, prop, NULL) < 0)
+	if (!(prop & (MS_SHARED | MS_UNBINDABLE)) && prop != (MS_SLAVE | MS_REC) &&
+	    mount(NULL, "/", NULL, prop, NULL) < 0)
 		return err_sys(err, errno, "linux.rootfsPropagation: set %s on /",
 			       cfg->linux->rootfsPropagation);
 
@@ -1039,7 +1055,16 @@ int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err)
 	for (size_t i = 0; lx && i < lx->readonlyPaths.len; i++)
 		if ((r = readonly_path(ctx->rootfd, lx->readonlyPaths.items[i], i, err)) < 0)
 			return r;
+	if (ctx->dev_ro) {
+		_cleanup_close_ int dev = resolve_in_root(ctx->rootfd, "/dev", O_PATH | O_DIRECTORY, NULL);
+		if (dev < 0 || setattr(dev, MOUNT_ATTR_RDONLY, 0, ctx->dev_ro == 2, 0) < 0)
+			return err_sys(err, dev < 0 ? -dev : errno, "mounts: remount /dev read-only");
+	}
 	if (ctx->cfg->root->readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0) < 0)
 		return err_sys(err, errno, "root.readonly: remount / read-only");
+	bool known;
+	unsigned long prop = lx && lx->rootfsPropagation ? propagation_flag(lx->rootfsPropagation, &known) : 0;
+	if ((prop & MS_UNBINDABLE) && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return err_sys(err, errno, "linux.rootfsPropagation \"%s\"", lx->rootfsPropagation);
 	return 0;
 }

@@ -20,6 +20,7 @@ struct rootfs_ctx {
 	bool userns;         /* in a new user namespace: no mknod */
 	bool no_pivot;
 	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */
+	unsigned dev_ro;     /* /dev asked for "ro" (1) or "rro" (2): made read-only last */
 	const int *idmap_fds; /* by mount index: an idmapped detached tree, or -1 */
 	size_t next_mount;    /* the first config mount not done yet */
 };

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -442,11 +443,13 @@ static int set_capabilities(const struct oci_capabilities *caps, struct husk_err
 		int v = capability_value(caps->ambient.items[i]);
 		if (v < 0)
 			continue;
+		/* as runc and crun: bundles made by `runc spec` list ambient
+		 * capabilities without inheritable ones, which the kernel refuses
+		 * to raise; that is a warning, not a failed container */
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)v, 0, 0) < 0)
-			return err_sys(err, errno,
-				       "process.capabilities.ambient: raise %s (it must also be "
-				       "permitted and inheritable)",
-				       caps->ambient.items[i]);
+			log_warn("process.capabilities.ambient: cannot raise %s (it must also be "
+				 "permitted and inheritable): %s",
+				 caps->ambient.items[i], strerror(errno));
 	}
 	return 0;
 }
@@ -461,6 +464,23 @@ static int drop_bounding(const struct oci_capabilities *caps, struct husk_error 
 		if (!keep && prctl(PR_CAPBSET_DROP, (unsigned long)v, 0, 0, 0) < 0 && errno != EINVAL)
 			return err_sys(err, errno, "process.capabilities.bounding: drop %s",
 				       cap_to_name(v));
+	}
+	return 0;
+}
+
+/* fchown the pty on stdin/stdout/stderr to uid, keeping its group. */
+static int own_pty(uid_t uid, struct husk_error *err)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return err_sys(err, errno, "process.terminal: stat fd %d", fd);
+		/* Unix98 pty peers: majors 136-143 */
+		if (!S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143 ||
+		    st.st_uid == uid)
+			continue;
+		if (fchown(fd, uid, (gid_t)-1) < 0)
+			return err_sys(err, errno, "process.terminal: give the pty to uid %u", uid);
 	}
 	return 0;
 }
@@ -480,6 +500,12 @@ int process_drop_privileges(const struct oci_process *p, struct husk_error *err)
 	} else if (setgroups(0, NULL) < 0 && errno != EPERM) {
 		return err_sys(err, errno, "setgroups");
 	}
+	/* the process's own pty belongs to its user (the group stays the
+	 * devpts gid=), as runc leaves it: a non-root shell can then chmod it
+	 * and mesg works. Only the pty husk made (terminal: true) is changed;
+	 * plain stdio may be a host file or the host's terminal. */
+	if (p->terminal && uid != 0 && (r = own_pty(uid, err)) < 0)
+		return r;
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return err_sys(err, errno, "keep capabilities across setuid");
 	if (setresgid(gid, gid, gid) < 0)

@@ -14,6 +14,7 @@ setup() {
 }
 
 teardown() {
+	[ -n "${ROOTFS_BUNDLE:-}" ] && rm -rf "$ROOTFS_BUNDLE"
 	teardown_common
 }
 
@@ -98,6 +99,36 @@ mount_line_of() {
 	run_sh "$BUNDLE" 'cat /proc/self/mountinfo'
 	[ "$status" -eq 0 ]
 	[[ "$(mount_line_of /)" != *" shared:"* ]]
+}
+
+@test "rootfsPropagation unbindable and runbindable with the bundle on the host's root filesystem" {
+	# the bundle's rootfs on the same mount as the host's "/" (not a
+	# mount of its own, as under a tmpfs /tmp): binding it must still work
+	local dir prop
+	[ "$(stat -c %m /var/tmp)" = / ] || skip "/var/tmp is not on the root filesystem here"
+	dir=$(mktemp -d /var/tmp/husk-unbindable.XXXXXX)
+	ROOTFS_BUNDLE=$dir
+	make_bundle "$dir"
+	for prop in unbindable runbindable; do
+		update_config "$dir" ".linux.rootfsPropagation = \"$prop\""
+		run_sh "$dir" 'cat /proc/self/mountinfo'
+		echo "$prop: $output"
+		[ "$status" -eq 0 ]
+		[[ "$(mount_line_of /)" == *" unbindable"* ]]
+	done
+}
+
+@test "a read-only /dev tmpfs is populated first and read-only in the container" {
+	update_config "$BUNDLE" '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]'
+	run_sh "$BUNDLE" 'ls /dev/pts/ptmx /dev/shm /dev/null >/dev/null && echo populated;
+		touch /dev/x 2>/dev/null || echo ro; echo ok >/dev/shm/x && cat /dev/shm/x;
+		awk "\$5 == \"/dev\" {print \$6}" /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = populated ]
+	[ "${lines[1]}" = ro ]
+	# its submounts keep their own options
+	[ "${lines[2]}" = ok ]
+	[[ "${lines[3]}" == ro,* ]]
 }
 
 @test "root.readonly" {
@@ -219,7 +250,7 @@ require_cgroup_v1() {
 	# every v1 hierarchy the host mounts under /sys/fs/cgroup
 	hierarchies=$(awk -F: '$2 != "" {sub(/^name=/, "", $2); print $2}' /proc/self/cgroup |
 		while read -r h; do [ -d "/sys/fs/cgroup/$h" ] && echo "$h"; done | sort | xargs)
-	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432}'
+	update_config "$BUNDLE" '.linux.resources.memory = {"limit": 33554432} | (if any(.linux.namespaces[]; .type == "cgroup") then . else .linux.namespaces += [{"type": "cgroup"}] end)'
 	local script='ls /sys/fs/cgroup | xargs; cat /sys/fs/cgroup/memory/memory.limit_in_bytes;
 		cat /sys/fs/cgroup/pids/cgroup.procs | wc -l'
 	run_sh "$BUNDLE" "$script"

@@ -25,6 +25,7 @@ ns_file() {
 
 @test "each namespace in the config is new: the ns links differ from the host's" {
 	local type file
+	update_config "$BUNDLE" '(if any(.linux.namespaces[]; .type == "cgroup") then . else .linux.namespaces += [{"type": "cgroup"}] end)'
 	for type in pid network ipc uts mount cgroup; do
 		file=$(ns_file "$type")
 		run_sh "$BUNDLE" "readlink /proc/self/ns/$file"
@@ -146,6 +147,7 @@ ns_file() {
 }
 
 @test "the container's cgroup is the root of its cgroup namespace" {
+	update_config "$BUNDLE" '(if any(.linux.namespaces[]; .type == "cgroup") then . else .linux.namespaces += [{"type": "cgroup"}] end)'
 	set_args "$BUNDLE" cat /proc/self/cgroup
 	run husk run -b "$BUNDLE" "$(ctr_id cgns)"
 	[ "$status" -eq 0 ]

@@ -57,6 +57,14 @@ run_tty() {
 	[ "${lines[1]}" = all-ttys ]
 }
 
+@test "a non-root process owns its pty, in the devpts group, as with runc" {
+	update_config "$BUNDLE" '.process.user = {"uid": 1000, "gid": 1000}'
+	run run_tty 'stat -c "%u:%g %a" "$(tty)"; echo written >"$(tty)"'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "1000:5 620" ]
+	[ "${lines[1]}" = written ]
+}
+
 @test "consoleSize sets the window size" {
 	update_config "$BUNDLE" '.process.consoleSize = {"height": 25, "width": 80}'
 	run run_tty 'stty size'
