@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "common/log.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -308,6 +309,91 @@ int cgroup_join_open(const char *path, struct cgroup_join *j, struct husk_error 
 		j->tasks[j->n_tasks++] = fd;
 	}
 	return 0;
+}
+
+/* Whether a v1 hierarchy (the directory a controller's name leads to:
+ * "cpu" -> "cpu,cpuacct") holds the controller a --cgroup names. */
+static bool v1_hierarchy_has(const char *controller, const char *want)
+{
+	char link[256], name[256];
+	struct husk_error ignored;
+	if (fmt_into(link, sizeof(link), &ignored, "cgroup", CGROUP_ROOT "/%s", controller) < 0)
+		return false;
+	ssize_t n = readlink(link, name, sizeof(name) - 1);
+	if (n < 0)
+		fmt_into(name, sizeof(name), &ignored, "cgroup", "%s", controller);
+	else
+		name[n] = '\0';
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	if (strncmp(want, "name=", 5) == 0)
+		want += 5;
+	size_t wl = strlen(want);
+	for (const char *c = base; *c;) {
+		size_t l = strcspn(c, ",");
+		if (l == wl && strncmp(c, want, wl) == 0)
+			return true;
+		c += l + (c[l] == ',');
+	}
+	return false;
+}
+
+int cgroup_join_open_sub(const char *path, const struct cgroup_sub *subs, size_t n_subs,
+			 struct cgroup_join *j, struct husk_error *err)
+{
+	_cleanup_strbuf_ struct strbuf file = STRBUF_INIT;
+	bool used[CGROUP_MAX_SUBS] = { false };
+	int r;
+
+	j->dirfd = -1;
+	j->n_tasks = 0;
+	if (n_subs > CGROUP_MAX_SUBS)
+		return err_set(err, E2BIG, "--cgroup: more than %d given", CGROUP_MAX_SUBS);
+	if (cgroup_mode() == CGROUP_V2) {
+		if (n_subs != 1 || subs[0].controller[0])
+			return err_set(err, EINVAL, "--cgroup: on cgroup v2 give one PATH, no CONTROLLER:");
+		sb_addf(&file, CGROUP_ROOT "%s/%s", path, subs[0].path);
+		if ((r = sb_check(&file, err, "--cgroup")) < 0)
+			return r;
+		j->dirfd = open(file.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (j->dirfd < 0)
+			return err_sys(err, errno, "--cgroup: open %s", file.buf);
+		return 0;
+	}
+	for (size_t i = 0; i < N_V1 && j->n_tasks < CGROUP_MAX_HIERARCHIES; i++) {
+		if (!v1_has(v1_controllers[i]))
+			continue;
+		const char *sub = NULL;
+		for (size_t k = 0; k < n_subs; k++) {
+			if (!subs[k].controller[0] || v1_hierarchy_has(v1_controllers[i], subs[k].controller)) {
+				used[k] = true;
+				/* a named controller wins over the path for every one */
+				if (sub == NULL || subs[k].controller[0])
+					sub = subs[k].path;
+			}
+		}
+		sb_reset(&file);
+		sb_addf(&file, CGROUP_ROOT "/%s%s%s%s/tasks", v1_controllers[i], path, sub ? "/" : "",
+			sub ? sub : "");
+		if ((r = sb_check(&file, err, "--cgroup")) < 0)
+			goto fail;
+		int fd = open(file.buf, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r = err_sys(err, errno, "%sopen %s", sub ? "--cgroup: " : "", file.buf);
+			goto fail;
+		}
+		j->tasks[j->n_tasks++] = fd;
+	}
+	for (size_t k = 0; k < n_subs; k++) {
+		if (!used[k]) {
+			r = err_set(err, ENOENT, "--cgroup: no cgroup hierarchy of the container has controller \"%s\"",
+				    subs[k].controller);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	cgroup_join_close(j);
+	return r;
 }
 
 int cgroup_join_self(struct cgroup_join *j, bool placed, struct husk_error *err)
