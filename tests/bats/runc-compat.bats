@@ -27,9 +27,9 @@ start_sleeper() {
 	start_sleeper
 	husk pause "$ID"
 	# the old husk hung here: bounded, so the test fails instead
-	run timeout 20 "$HUSK_BIN" --root "$HUSK_ROOT" exec "$ID" touch /tmp/ran
+	run timeout -s KILL 20 "$HUSK_BIN" --root "$HUSK_ROOT" exec "$ID" touch /tmp/ran
 	[ "$status" -ne 0 ]
-	[ "$status" -ne 124 ]
+	[ "$status" -ne 137 ]
 	[[ "$output" == *"cannot exec in a paused container"* ]]
 	husk resume "$ID"
 	run husk exec "$ID" ls /tmp/ran
@@ -147,4 +147,26 @@ ctr_cgroup_dir() {
 	# nothing ran, nothing was created
 	[ ! -e "/sys/fs/cgroup/memory/x" ]
 	[ ! -e "/sys/fs/cgroup/memory/$ID/x" ]
+}
+
+@test "a startContainer hook runs under the container's seccomp filter, as in runc" {
+	update_config "$BUNDLE" '.root.readonly = false
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+			{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+		| .hooks.startContainer = [{"path": "/bin/sh",
+			"args": ["sh", "-c", "mkdir /tmp/by-hook 2>/tmp/hook.err; echo $? >/tmp/hook.rc"]}]'
+	run_sh "$BUNDLE" 'cat /tmp/hook.rc /tmp/hook.err; ls -d /tmp/by-hook'
+	[ "$status" -ne 0 ]
+	[ "${lines[0]}" = 1 ]
+	[[ "${lines[1]}" == *"Operation not permitted"* ]]
+	[ ! -e "$BUNDLE/rootfs/tmp/by-hook" ]
+}
+
+@test "a createContainer hook runs with the container's rootfs as its working directory" {
+	update_config "$BUNDLE" '.hooks.createContainer = [{"path": "/bin/sh",
+		"args": ["sh", "-c", "pwd >'"$TEST_TMP"'/hook.cwd; ls >'"$TEST_TMP"'/hook.ls"]}]'
+	run_sh "$BUNDLE" true
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/hook.cwd")" = "$BUNDLE/rootfs" ]
+	grep -qx bin "$TEST_TMP/hook.ls"
 }
