@@ -174,3 +174,21 @@ ctr_cgroup_dir() {
 	[ "$(cat "$TEST_TMP/hook.cwd")" = "$BUNDLE/rootfs" ]
 	grep -qx bin "$TEST_TMP/hook.ls"
 }
+
+@test "--debug logs the main steps of create and exec (text and json); without it nothing extra" {
+	update_config "$BUNDLE" '.process.args = ["sleep", "1000"]'
+	ID=$(ctr_id dbg)
+	"$HUSK_BIN" --root "$HUSK_ROOT" --debug run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$TEST_TMP/create.err"
+	cat "$TEST_TMP/create.err"
+	grep -q "level=debug msg=\"create $ID: config loaded" "$TEST_TMP/create.err"
+	grep -q "level=debug msg=\"create $ID: cgroup [^ ]*$ID\"" "$TEST_TMP/create.err"
+	grep -q "level=debug msg=\"create $ID: init [0-9]* ready: .*process sleep prepared" "$TEST_TMP/create.err"
+	run husk --debug --log-format json exec "$ID" true
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^{"level":"debug","msg":"exec '"$ID"': ' <<<"$output")" -eq 2 ]
+	[[ "$output" == *'"msg":"exec '"$ID"': process '*' runs true"'* ]]
+	[[ "$output" == *'"msg":"exec '"$ID"': joining cgroup '* ]]
+	run husk exec "$ID" true
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
