@@ -55,6 +55,12 @@ check_PROGRAMS += tests/tools/sessionkey
 tests_tools_sessionkey_SOURCES = tests/tools/sessionkey.c
 tests_tools_sessionkey_LDFLAGS = -static
 
+# runc-compat.bats: a fresh procfs mount from a nested user namespace in a
+# --no-pivot container (static: the test rootfs is busybox only)
+check_PROGRAMS += tests/tools/userns-proc
+tests_tools_userns_proc_SOURCES = tests/tools/userns-proc.c
+tests_tools_userns_proc_LDFLAGS = -static
+
 TESTS += tests/unit/test-oci-spec tests/unit/test-common tests/unit/test-image-spec tests/bats/run.sh
 TEST_EXTENSIONS = .sh
 LOG_COMPILER = $(srcdir)/tests/unit/memcheck.sh

@@ -192,3 +192,24 @@ ctr_cgroup_dir() {
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 }
+
+@test "--no-pivot: the host's /proc is gone from the container's mount namespace, so a nested userns cannot mount procfs" {
+	local tool=$HUSK_BUILDDIR/tests/tools/userns-proc
+	[ -x "$tool" ] || skip "tests/tools/userns-proc is not built (make check builds it)"
+	cp "$tool" "$BUNDLE/rootfs/bin/userns-proc"
+	mkdir -p "$BUNDLE/rootfs/x"
+	# no user namespace of the container's own: the kernel's procfs
+	# visibility check applies in the process's nested one
+	update_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "user"))'
+	set_args "$BUNDLE" /bin/userns-proc /x
+	# the pivoted container: refused (its /proc has masked submounts)
+	run husk run -b "$BUNDLE" "$(ctr_id piv)"
+	echo "pivot: $status $output"
+	[ "$status" -ne 2 ] || skip "this kernel refuses the nested user namespace: $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"mount proc: Operation not permitted"* ]]
+	run husk run --no-pivot -b "$BUNDLE" "$(ctr_id nopiv)"
+	echo "no-pivot: $status $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"mount proc: Operation not permitted"* ]]
+}
