@@ -16,14 +16,20 @@
 #include "common/strbuf.h"
 #include "runtime/foreground.h"
 #include "runtime/lifecycle.h"
+#include "common/strbuf.h"
+#include "runtime/linux/cgroup.h"
 #include "runtime/linux/enter.h"
 #include "runtime/linux/lsm.h"
 #include "runtime/linux/terminal.h"
 
 struct exec_flags {
 	const char *process_file, *console_socket, *pid_file, *cwd, *user, *process_label, *apparmor;
-	bool tty, detach, no_new_privs;
+	bool tty, detach, no_new_privs, ignore_paused;
 	int preserve_fds;
+	/* --cgroup: controller and path strings owned here */
+	struct cgroup_sub subs[CGROUP_MAX_SUBS];
+	size_t n_subs;
+	int n_cgroup_args;
 	oci_strings env, caps, gids;
 };
 
@@ -35,6 +41,10 @@ static void exec_flags_free(struct exec_flags *f)
 		for (size_t i = 0; i < lists[k]->len; i++)
 			free(lists[k]->items[i]);
 		free(lists[k]->items);
+	}
+	for (size_t i = 0; i < f->n_subs; i++) {
+		free((char *)f->subs[i].controller);
+		free((char *)f->subs[i].path);
 	}
 }
 
@@ -73,6 +83,78 @@ static int parse_id(const char *s, uint32_t *out)
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* --cgroup [CONTROLLER[,CONTROLLER...]:]PATH, runc's syntax: PATH is
+ * below the container's cgroup (a leading '/' is that cgroup, as in runc);
+ * '..' is refused, so no spelling leaves it. */
+static int add_cgroup_arg(struct exec_flags *f, const char *arg, struct husk_error *err)
+{
+	_cleanup_strbuf_ struct strbuf path = STRBUF_INIT;
+	const char *colon = strchr(arg, ':');
+	const char *p = colon ? colon + 1 : arg;
+	int r;
+
+	if (colon && strchr(p, ':'))
+		return err_set(err, EINVAL, "--cgroup: \"%s\" is not [CONTROLLER:]PATH", arg);
+	if (strlen(arg) > 4096)
+		return err_set(err, ENAMETOOLONG, "--cgroup: longer than 4096 bytes");
+	for (const char *c = p; *c;) {
+		size_t l = strcspn(c, "/");
+		if (l == 2 && strncmp(c, "..", 2) == 0)
+			return err_set(err, EINVAL,
+				       "--cgroup: \"%s\": '..' would leave the container's cgroup", arg);
+		if (l && !(l == 1 && c[0] == '.')) {
+			if (path.len)
+				sb_addc(&path, '/');
+			sb_addn(&path, c, l);
+		}
+		c += l + (c[l] == '/');
+	}
+	if ((r = sb_check(&path, err, "--cgroup")) < 0)
+		return r;
+	if (path.len == 0)
+		return err_set(err, EINVAL, "--cgroup: \"%s\" names no sub-cgroup", arg);
+	char *controllers = colon ? strndup(arg, (size_t)(colon - arg)) : strdup("");
+	char *owned = sb_take(&path);
+	if (controllers == NULL || owned == NULL) {
+		free(controllers);
+		free(owned);
+		return err_sys(err, ENOMEM, "--cgroup");
+	}
+	f->n_cgroup_args++;
+	r = 0;
+	for (char *save = NULL, *c = colon ? strtok_r(controllers, ",", &save) : controllers; c;
+	     c = colon ? strtok_r(NULL, ",", &save) : NULL) {
+		for (const char *q = c; *q; q++)
+			if (!(*q >= 'a' && *q <= 'z') && !(*q >= '0' && *q <= '9') && *q != '_' && *q != '=') {
+				r = err_set(err, EINVAL, "--cgroup: \"%s\": \"%s\" is not a controller", arg, c);
+				goto out;
+			}
+		for (size_t i = 0; i < f->n_subs; i++)
+			if (strcmp(f->subs[i].controller, c) == 0) {
+				r = err_set(err, EINVAL, "--cgroup: controller \"%s\" given twice", c);
+				goto out;
+			}
+		if (f->n_subs == CGROUP_MAX_SUBS) {
+			r = err_set(err, E2BIG, "--cgroup: more than %d controllers", CGROUP_MAX_SUBS);
+			goto out;
+		}
+		char *cc = strdup(c), *pc = strdup(owned);
+		if (cc == NULL || pc == NULL) {
+			free(cc);
+			free(pc);
+			r = err_sys(err, ENOMEM, "--cgroup");
+			goto out;
+		}
+		f->subs[f->n_subs++] = (struct cgroup_sub){ .controller = cc, .path = pc };
+	}
+	if (colon && f->n_subs == 0)
+		r = err_set(err, EINVAL, "--cgroup: \"%s\": empty controller list", arg);
+out:
+	free(controllers);
+	free(owned);
+	return r;
 }
 
 /* The process to run: --process FILE, or the container's own process with
@@ -174,7 +256,7 @@ nomem:
 }
 
 enum { OPT_PROCESS = 256, OPT_CONSOLE, OPT_PIDFILE, OPT_PRESERVE, OPT_CWD, OPT_ENV, OPT_USER, OPT_GIDS,
-       OPT_CAP, OPT_NNP, OPT_LABEL, OPT_APPARMOR };
+       OPT_CAP, OPT_NNP, OPT_LABEL, OPT_APPARMOR, OPT_IGNORE_PAUSED, OPT_CGROUP };
 
 static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_error *err)
 {
@@ -193,6 +275,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		{ "no-new-privs", no_argument, NULL, OPT_NNP },
 		{ "process-label", required_argument, NULL, OPT_LABEL },
 		{ "apparmor", required_argument, NULL, OPT_APPARMOR },
+		{ "ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ 0 },
 	};
 	struct exec_flags f __attribute__((cleanup(exec_flags_free))) = { 0 };
@@ -235,12 +319,24 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		case OPT_NNP: f.no_new_privs = true; break;
 		case OPT_LABEL: f.process_label = optarg; break;
 		case OPT_APPARMOR: f.apparmor = optarg; break;
+		case OPT_IGNORE_PAUSED: f.ignore_paused = true; break;
+		case OPT_CGROUP:
+			if ((r = add_cgroup_arg(&f, optarg, err)) < 0)
+				return r;
+			break;
 		default:
 			return c;
 		}
 	}
 	if (argc - optind < 1)
 		return verb_usage_error(&verb_exec, "missing argument: expected a container id");
+	/* a bare PATH is for every controller: alone, as in runc */
+	for (size_t i = 0; i < f.n_subs; i++)
+		if (!f.subs[i].controller[0] && f.n_cgroup_args > 1) {
+			r = verb_usage_error(&verb_exec, "--cgroup: \"%s\" without CONTROLLER: must be the only --cgroup",
+					     f.subs[i].path);
+			return VERB_USAGE_ERROR;
+		}
 	const char *id = argv[optind];
 
 	int rootfd;
@@ -256,7 +352,7 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	struct tty_proxy tty = { .master = -1 };
 	struct enter_opts eo;
 	int sigfd;
-	sigset_t all, old;
+	sigset_t all, old, entering;
 	sigfillset(&all);
 
 	r = container_load(rootfd, id, false, &ct, err);
@@ -265,6 +361,13 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		return r;
 	if (ct->status == STATUS_STOPPED) {
 		r = err_set(err, ESRCH, "container \"%s\": container not running", id);
+		goto out;
+	}
+	/* the entering process would freeze in the cgroup at once; runc's
+	 * words and option */
+	if (ct->status == STATUS_PAUSED && !f.ignore_paused) {
+		r = err_set(err, EBUSY, "container \"%s\": cannot exec in a paused container "
+					 "(use --ignore-paused to wait for resume)", id);
 		goto out;
 	}
 	if ((r = container_config(ct, &cfg, err)) < 0 ||
@@ -303,7 +406,15 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 			console_fd = pair[1];
 		}
 	}
-	sigprocmask(SIG_BLOCK, &all, &old);
+	/* Until the process runs, SIGINT, SIGTERM and SIGHUP end husk (the
+	 * half-made process dies with it: PR_SET_PDEATHSIG): entering a
+	 * paused container (--ignore-paused) waits for resume, and must not
+	 * be unkillable meanwhile. Once it runs, they are forwarded. */
+	entering = all;
+	sigdelset(&entering, SIGINT);
+	sigdelset(&entering, SIGTERM);
+	sigdelset(&entering, SIGHUP);
+	sigprocmask(SIG_BLOCK, &entering, &old);
 	eo = (struct enter_opts){
 		.c = ct,
 		.cfg = cfg,
@@ -314,8 +425,11 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		.listener_fd = listener_fd,
 		.state_json = state_json,
 		.listener_metadata = cfg->linux && cfg->linux->seccomp ? cfg->linux->seccomp->listenerMetadata : NULL,
+		.cgroup_subs = f.subs,
+		.n_cgroup_subs = f.n_subs,
 	};
 	r = container_enter(&eo, &pid, err);
+	sigprocmask(SIG_BLOCK, &all, NULL);
 	/* the process has its own copy: the agent waits for the connection
 	 * to close (one state per connection) */
 	if (listener_fd >= 0)
@@ -375,7 +489,9 @@ const struct verb verb_exec = {
 		 "  -g, --additional-gids G  add a supplementary group (repeatable)\n"
 		 "  -c, --cap CAP            add a capability (repeatable; never inheritable)\n"
 		 "  --no-new-privs           set no_new_privs\n"
-		 "  --process-label L, --apparmor P   LSM labels (refused when the host has none)",
+		 "  --process-label L, --apparmor P   LSM labels (refused when the host has none)\n"
+		 "  --ignore-paused          exec in a paused container (waits until it is resumed)\n"
+		 "  --cgroup [CTRL[,CTRL]:]PATH  join this sub-cgroup of the container's (repeatable)",
 	/* -p (process, pid-file, preserve-fds, process-label) and -c (cap, console-socket,
 	 * cwd) are ambiguous as long-option prefixes */
 	.shortopts = "p:c:",

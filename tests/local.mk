@@ -65,6 +65,12 @@ tests_tools_sessionkey_LDFLAGS = -static
 check_PROGRAMS += tests/tools/deny-syscall
 tests_tools_deny_syscall_SOURCES = tests/tools/deny-syscall.c
 
+# runc-compat.bats: a fresh procfs mount from a nested user namespace in a
+# --no-pivot container (static: the test rootfs is busybox only)
+check_PROGRAMS += tests/tools/userns-proc
+tests_tools_userns_proc_SOURCES = tests/tools/userns-proc.c
+tests_tools_userns_proc_LDFLAGS = -static
+
 TESTS += tests/unit/test-oci-spec tests/unit/test-common tests/unit/test-image-spec tests/bats/run.sh
 # podman and containerd driving husk (tests/engines/engines.bash)
 TESTS += tests/engines/run.sh

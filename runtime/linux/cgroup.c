@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 
@@ -493,6 +494,75 @@ int cgroup_join_open(const char *path, struct cgroup_join *j, struct husk_error 
 			j->tasks[j->n_tasks++] = fd;
 	}
 	return 0;
+}
+
+int cgroup_join_open_sub(const char *path, const struct cgroup_sub *subs, size_t n_subs,
+			 struct cgroup_join *j, struct husk_error *err)
+{
+	_cleanup_strbuf_ struct strbuf file = STRBUF_INIT;
+	bool used[CGROUP_MAX_SUBS] = { false };
+	int r;
+
+	j->dirfd = -1;
+	j->n_tasks = 0;
+	if (n_subs > CGROUP_MAX_SUBS)
+		return err_set(err, E2BIG, "--cgroup: more than %d given", CGROUP_MAX_SUBS);
+	if (cgroup_mode() == CGROUP_V2) {
+		if (n_subs != 1 || subs[0].controller[0])
+			return err_set(err, EINVAL, "--cgroup: on cgroup v2 give one PATH, no CONTROLLER:");
+		sb_addf(&file, CGROUP_ROOT "%s/%s", path, subs[0].path);
+		if ((r = sb_check(&file, err, "--cgroup")) < 0)
+			return r;
+		j->dirfd = open(file.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (j->dirfd < 0)
+			return err_sys(err, errno, "--cgroup: open %s", file.buf);
+		return 0;
+	}
+	if ((r = cgroup_path_check(path, err)) < 0)
+		return r;
+	scan_hierarchies();
+	for (size_t i = 0; i < n_hier && j->n_tasks < CGROUP_MAX_HIERARCHIES; i++) {
+		const char *sub = NULL;
+		for (size_t k = 0; k < n_subs; k++) {
+			const char *ctl = subs[k].controller;
+			bool named = ctl[0] && !hier[i].v2 &&
+				     has_option(hier[i].options,
+						strcmp(ctl, "systemd") == 0 ? "name=systemd" : ctl);
+			if (!ctl[0] || named) {
+				used[k] = true;
+				/* a named controller wins over the path for every one */
+				if (sub == NULL || ctl[0])
+					sub = subs[k].path;
+			}
+		}
+		sb_reset(&file);
+		sb_addf(&file, "%s%s%s%s%s", hier[i].mount, path, sub ? "/" : "", sub ? sub : "",
+			hier[i].v2 ? "" : "/tasks");
+		if ((r = sb_check(&file, err, "--cgroup")) < 0)
+			goto fail;
+		/* the hybrid v2 tree: its directory, for CLONE_INTO_CGROUP */
+		int fd = hier[i].v2 ? open(file.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+				    : open(file.buf, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r = err_sys(err, errno, "%sopen %s", sub ? "--cgroup: " : "", file.buf);
+			goto fail;
+		}
+		if (hier[i].v2)
+			j->dirfd = fd;
+		else
+			j->tasks[j->n_tasks++] = fd;
+	}
+	for (size_t k = 0; k < n_subs; k++) {
+		if (!used[k]) {
+			r = err_set(err, ENOENT, "--cgroup: no cgroup hierarchy of the container has controller \"%s\"",
+				    subs[k].controller);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	cgroup_join_close(j);
+	return r;
 }
 
 int cgroup_join_self(struct cgroup_join *j, bool placed, struct husk_error *err)

@@ -54,6 +54,16 @@ struct cgroup_join {
 #define CGROUP_JOIN_NONE { .dirfd = -1, .n_tasks = 0 }
 /* Open the join handles of an existing container cgroup (exec). */
 int cgroup_join_open(const char *path, struct cgroup_join *j, struct husk_error *err);
+/* exec --cgroup [CONTROLLER:]PATH: a sub-cgroup of the container's to
+ * join instead. controller "" is every hierarchy (the only form on v2);
+ * path is relative, already checked to stay below the container's cgroup. */
+#define CGROUP_MAX_SUBS 16
+struct cgroup_sub {
+	const char *controller;
+	const char *path;
+};
+int cgroup_join_open_sub(const char *path, const struct cgroup_sub *subs, size_t n_subs,
+			 struct cgroup_join *j, struct husk_error *err);
 /* In the child: move the calling (single-threaded) process into the
  * cgroup, unless clone3 already put it there (placed), then close the
  * handles. */

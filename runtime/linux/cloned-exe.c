@@ -78,7 +78,7 @@ static off_t loaded_extent(void)
 	return end;
 }
 
-static int sealed_copy(int exefd, struct husk_error *err)
+static int sealed_copy_once(int exefd, struct husk_error *err)
 {
 	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	/* kernels with vm.memfd_noexec (6.3+) want the intent said; older
@@ -119,6 +119,21 @@ static int sealed_copy(int exefd, struct husk_error *err)
 		return err_sys(err, e, "protect the husk binary: seal the copy");
 	}
 	return memfd;
+}
+
+/* F_SEAL_WRITE fails with EBUSY while a page of the copy still has an
+ * extra reference, which a page waiting in another CPU's LRU batch can hold
+ * for a while (seen about once in a few hundred execs on 2 CPUs): make the
+ * copy again then, a few times, rather than fail the command. */
+static int sealed_copy(int exefd, struct husk_error *err)
+{
+	int fd = -EBUSY;
+	for (int attempt = 0; attempt < 5 && fd == -EBUSY; attempt++) {
+		fd = sealed_copy_once(exefd, err);
+		if (fd == -EBUSY)
+			usleep(1000);
+	}
+	return fd;
 }
 
 int cloned_exe_ensure(char **argv, struct husk_error *err)

@@ -228,8 +228,16 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	if (procfd < 0 || fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 		return err_set(err, EPERM, "exec: /proc is not procfs");
 	int flags = namespace_flags(eo->cfg);
-	if (eo->c->state->cgroup_path && (r = cgroup_join_open(eo->c->state->cgroup_path, &join, err)) < 0)
+	if (eo->n_cgroup_subs && !eo->c->state->cgroup_path)
+		return err_set(err, ENOENT, "--cgroup: the container has no cgroup");
+	if (eo->c->state->cgroup_path &&
+	    (r = eo->n_cgroup_subs ? cgroup_join_open_sub(eo->c->state->cgroup_path, eo->cgroup_subs,
+							   eo->n_cgroup_subs, &join, err)
+				   : cgroup_join_open(eo->c->state->cgroup_path, &join, err)) < 0)
 		return r;
+	log_debug("exec %s: joining cgroup %s%s and namespaces 0x%x of init %d", eo->c->id,
+		  eo->c->state->cgroup_path ? eo->c->state->cgroup_path : "(none)",
+		  eo->n_cgroup_subs ? " (a sub-cgroup of it)" : "", (unsigned)flags, (int)eo->c->state->pid);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = err_sys(err, errno, "socketpair");
 		goto out;
@@ -268,6 +276,8 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	}
 	r = 0;
 	*pid = child;
+	log_debug("exec %s: process %d runs %s", eo->c->id, (int)child,
+		  eo->proc->args.len ? eo->proc->args.items[0] : "?");
 out:
 	if (r < 0 && stage > 0) {
 		kill(stage, SIGKILL);

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "oci-spec/runtime-spec.h"
 #include "runtime/container.h"
+#include "runtime/linux/cgroup.h"
 #include "runtime/linux/seccomp.h"
 
 struct enter_opts {
@@ -21,6 +22,9 @@ struct enter_opts {
 	int listener_fd;
 	const char *state_json;
 	const char *listener_metadata;
+	/* exec --cgroup: sub-cgroups to join instead of the container's */
+	const struct cgroup_sub *cgroup_subs;
+	size_t n_cgroup_subs;
 };
 
 /* Start the process; returns once it has exec'd (or failed to: the error

@@ -143,7 +143,18 @@ static int run_container_hooks(struct init *in, const char *kind, const oci_hook
 				&in->o->cfg->annotations, &state, &in->err);
 	if (r < 0)
 		return r;
-	return hooks_run(kind, list, state, &in->err);
+	/* createContainer hooks run with the container's root as their
+	 * working directory, as in runc (their path is the host's) */
+	_cleanup_close_ int back = -1;
+	if (strcmp(kind, "createContainer") == 0 && in->rootfs.rootfd >= 0) {
+		back = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (back < 0 || fchdir(in->rootfs.rootfd) < 0)
+			return err_sys(&in->err, errno, "%s hooks: chdir to the rootfs", kind);
+	}
+	r = hooks_run(kind, list, state, &in->err);
+	if (back >= 0 && fchdir(back) < 0 && r == 0)
+		r = err_sys(&in->err, errno, "%s hooks: chdir back", kind);
+	return r;
 }
 
 /* Mark every fd past stdio and the preserved ones close-on-exec, and make
@@ -351,10 +362,8 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		_exit(1);
 	if (wait_for_start(&in) < 0)
 		goto exec_failed;
-	if (cfg->hooks &&
-	    run_container_hooks(&in, "startContainer", &cfg->hooks->startContainer, "created") < 0)
-		goto exec_failed;
-	/* after the hooks: a forked hook would inherit the exec label */
+	/* the hooks below inherit the exec label, as in runc: they run
+	 * confined like the process */
 	if (lsm_set_exec_labels(in.procfd, p, &in.err) < 0)
 		goto exec_failed;
 	close(in.procfd);
@@ -365,6 +374,12 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	if (process_drop_privileges(p, &in.err) < 0)
 		goto exec_failed;
 	if (o->seccomp && p->noNewPrivileges && install_seccomp(&in) < 0)
+		goto exec_failed;
+	/* startContainer hooks last, as runc runs them: under the seccomp
+	 * filter, with the process's user and capabilities, so a hook from
+	 * the image cannot do what the process could not */
+	if (cfg->hooks &&
+	    run_container_hooks(&in, "startContainer", &cfg->hooks->startContainer, "created") < 0)
 		goto exec_failed;
 
 	{

@@ -990,11 +990,85 @@ int rootfs_prepare_rest(struct rootfs_ctx *ctx, struct husk_error *err)
 	return config_devices(ctx, err);
 }
 
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void unescape_mountinfo(char *s)
+{
+	char *out = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* --no-pivot leaves the old root under the moved rootfs, in the container's
+ * mount namespace. A procfs or sysfs there (the host's, or husk's private
+ * procfs) is fully visible, and the kernel lets a process that makes a
+ * nested user namespace mount a fresh procfs because of it. Detach every
+ * one outside the rootfs first, as runc does; one that will not go is
+ * covered by an empty read-only tmpfs. */
+static int detach_proc_sys_outside(const char *rootfs, struct husk_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	char real[PATH_MAX];
+	size_t len, n = 0;
+	int r;
+
+	if (realpath(rootfs, real) == NULL)
+		return err_sys(err, errno, "--no-pivot: resolve the rootfs %s", rootfs);
+	size_t rl = strlen(real);
+	if ((r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &buf, &len, err)) < 0)
+		return r;
+	/* the mount points, newest (deepest) last */
+	char **points = calloc(len / 16 + 1, sizeof(char *));
+	if (points == NULL)
+		return err_sys(err, ENOMEM, "--no-pivot");
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[5] = { 0 }, *sep = strstr(line, " - ");
+		char *p = line;
+		for (int i = 0; i < 5 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ' ');
+			if (p)
+				*p++ = '\0';
+		}
+		if (sep == NULL || f[4] == NULL)
+			continue;
+		const char *type = sep + 3;
+		if (strncmp(type, "proc ", 5) != 0 && strncmp(type, "sysfs ", 6) != 0)
+			continue;
+		unescape_mountinfo(f[4]);
+		if (strncmp(f[4], real, rl) == 0 && (f[4][rl] == '\0' || f[4][rl] == '/' || rl == 1))
+			continue;
+		points[n++] = f[4];
+	}
+	r = 0;
+	while (n-- > 0 && r == 0) {
+		if (umount2(points[n], MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT)
+			continue;
+		int e = errno;
+		if (mount("tmpfs", points[n], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=0555,size=4k") < 0)
+			r = err_sys(err, e, "--no-pivot: detach %s (outside the rootfs)", points[n]);
+	}
+	free(points);
+	return r;
+}
+
 int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	if (fchdir(ctx->rootfd) < 0)
 		return err_sys(err, errno, "chdir to the rootfs");
 	if (ctx->no_pivot) {
+		int r = detach_proc_sys_outside(ctx->rootfs, err);
+		if (r < 0)
+			return r;
 		if (mount(ctx->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
 			return err_sys(err, errno, "move the rootfs to /");
 		if (chroot(".") < 0)

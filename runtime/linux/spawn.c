@@ -373,6 +373,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			_cleanup_free_ char *state = NULL;
 			if ((r = hook_state(o, "creating", *pid, &state, err)) < 0)
 				return r;
+			log_debug("create %s: running the prestart and createRuntime hooks", o->id);
 			if (o->cfg->hooks && (r = hooks_run("prestart", &o->cfg->hooks->prestart, state, err)) < 0)
 				return r;
 			if (o->cfg->hooks &&
@@ -382,6 +383,9 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			break;
 		}
 		case SYNC_READY:
+			log_debug("create %s: init %d ready: mounts done, root pivoted, createContainer "
+				  "hooks run, process %s prepared; waiting for start", o->id, (int)*pid,
+				  o->cfg->process && o->cfg->process->args.len ? o->cfg->process->args.items[0] : "?");
 			return 0;
 		default:
 			return err_set(err, EPROTO, "unexpected message %d from the container init", m.type);
@@ -406,6 +410,8 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 		cgroup_join_close(join);
 		cgroup_destroy(res->cgroup_path, created, &ignored);
 	}
+	if (r == 0)
+		log_debug("create %s: cgroup %s", o->id, res->cgroup_path);
 	/* rootless: a v2 tree that is not delegated to us just means no cgroup */
 	res->has_cgroup = r == 0;
 	return o->rootless ? 0 : r;
@@ -547,6 +553,8 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		return r;
 	if ((r = check_config(o, &plan, err)) < 0)
 		goto out;
+	log_debug("create %s: config loaded; new namespaces 0x%llx, joined %s", o->id,
+		  (unsigned long long)plan.new_flags, plan.join_any ? "some" : "none");
 	userns = ns_plan_has(&plan, CLONE_NEWUSER);
 	/* the init unshares it itself, after joining the container's cgroup */
 	new_cgroupns = plan.new_flags & CLONE_NEWCGROUP;
@@ -598,6 +606,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	close(sv[1]);
 	sv[1] = -1;
 	cgroup_join_close(&join);
+	log_debug("create %s: cloned %s %d", o->id, slow ? "the set-up process" : "the init", (int)child);
 
 	if (slow) {
 		stage_pid = child;

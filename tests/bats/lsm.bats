@@ -80,16 +80,16 @@ refused_at_create() {
 	update_config "$BUNDLE" '.process.args = ["sleep", "100"]'
 	husk_nowait run -d -b "$BUNDLE" "$id"
 	run husk exec --process-label system_u:system_r:container_t:s0 "$id" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *"--process-label: process.selinuxLabel: "* ]]
 	run husk exec --apparmor husk-test-profile "$id" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *"--apparmor: process.apparmorProfile: "* ]]
 	cat >"$TEST_TMP/process.json" <<-'JSON'
 	{"args": ["true"], "cwd": "/", "apparmorProfile": "from-file"}
 	JSON
 	run husk exec --process "$TEST_TMP/process.json" "$id"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *'process.apparmorProfile: \"from-file\"'* ]]
 	[ "$(container_status "$id")" = running ]
 	# only the init: no exec'd process was started
