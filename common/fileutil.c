@@ -231,6 +231,39 @@ static int rm_reserve(struct rm_level **levels, size_t *cap, size_t n)
 	return 0;
 }
 
+/* Open the directory name in fd to remove what it holds. Without
+ * privileges, a directory the image left without read or search access
+ * for its owner (the caller, or the open fails for another reason) is
+ * given it back first, through an O_PATH fd that never follows a
+ * symlink, and only if it is still the same directory then. */
+static int rm_open_dir(int fd, const char *name)
+{
+	int child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (child >= 0 || errno != EACCES)
+		return child;
+	int p = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st, again;
+	if (p < 0)
+		return -1;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", p);
+	if (fstat(p, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    chmod(proc, (st.st_mode & 07777) | S_IRWXU) < 0) {
+		close(p);
+		errno = EACCES;
+		return -1;
+	}
+	child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (child >= 0 && (fstat(child, &again) < 0 || again.st_dev != st.st_dev ||
+			   again.st_ino != st.st_ino)) {
+		close(child);
+		child = -1;
+		errno = EBUSY;
+	}
+	close(p);
+	return child;
+}
+
 int remove_tree_at(int dirfd, const char *name, const char *what, struct husk_error *err)
 {
 	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
@@ -276,7 +309,7 @@ int remove_tree_at(int dirfd, const char *name, const char *what, struct husk_er
 		struct rm_level *l = &levels[depth];
 		if (l->next < l->nsub) {
 			const char *sub = l->subdirs[l->next++];
-			int child = openat(cur, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int child = rm_open_dir(cur, sub);
 			if (child < 0) {
 				if (errno == ENOENT)
 					continue;
@@ -344,7 +377,13 @@ int remove_tree_at(int dirfd, const char *name, const char *what, struct husk_er
 		close(cur);
 		cur = parent;
 		const char *base = path.buf + l->name_at;
-		if (unlinkat(cur, base, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+		int q = unlinkat(cur, base, AT_REMOVEDIR);
+		/* a read-only directory (unpacked without privileges) that held
+		 * only directories: rm_scan had no file to make it writable for */
+		if (q < 0 && errno == EACCES && fstat(cur, &st) == 0 &&
+		    fchmod(cur, (st.st_mode & 07777) | S_IRWXU) == 0)
+			q = unlinkat(cur, base, AT_REMOVEDIR);
+		if (q < 0 && errno != ENOENT) {
 			r = err_sys(err, errno, "remove %s", path.buf);
 			break;
 		}

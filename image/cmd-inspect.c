@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "common/fileutil.h"
+#include "common/strbuf.h"
 #include "image/image.h"
 
 struct inspect_doc {
@@ -21,6 +22,29 @@ static const struct oci_field inspect_fields[] = {
 };
 static OCI_TYPE(inspect_type, struct inspect_doc, inspect_fields);
 #undef OCI_CUR
+
+/* The JSON encoder escapes C0 controls but writes DEL and the C1 controls
+ * (U+0080..U+009F, e.g. U+009B, a CSI) as they are: from a hostile config
+ * they would reach the terminal. They can only be inside strings, where
+ * \u00XX means the same. */
+static int print_json_safe(const char *json, struct husk_error *err)
+{
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)json; *p; p++) {
+		if (*p == 0x7f) {
+			sb_add(&out, "\\u007f");
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			sb_addf(&out, "\\u%04x", p[1]);
+			p++;
+		} else {
+			sb_addc(&out, (char)*p);
+		}
+	}
+	int r = sb_check(&out, err, "inspect");
+	if (r == 0)
+		printf("%s\n", out.buf);
+	return r;
+}
 
 static int inspect_run(struct image_globals *g, int argc, char **argv, struct husk_error *err)
 {
@@ -50,7 +74,7 @@ static int inspect_run(struct image_globals *g, int argc, char **argv, struct hu
 		size_t len;
 		r = oci_encode(&inspect_type, &doc, true, &json, &len, err);
 		if (r == 0)
-			printf("%s\n", json);
+			r = print_json_safe(json, err);
 	}
 	image_free(&img);
 	ref_free(&ref);

@@ -258,6 +258,22 @@ blob_digest() {
 	[ "$(jq -r .digest <<<"$output")" = "$(jq -r '.manifests[0].digest' "$STORE/index.json")" ]
 }
 
+@test "inspect escapes DEL and C1 controls (CSI U+009B) from a hostile config" {
+	L=$TEST_TMP/layout
+	oci_init "$L"
+	img_begin
+	tar_from_python "$TEST_TMP/c1.tar" 'add_file("f", b"f")'
+	img_layer "$L" "$TEST_TMP/c1.tar" gzip
+	img_commit "$L" c1 '{"Cmd":["/bin/true"],"Labels":{"x":"a\u009b31mred\u007fb\u001b"}}'
+	run "$HUSK_IMAGE_BIN" inspect "oci:$L:c1"
+	[ "$status" -eq 0 ]
+	# no raw C1 (UTF-8 c2 80..c2 9f) nor DEL reaches the terminal
+	run env LC_ALL=C grep -c $'\xc2[\x80-\x9f]\|\x7f' <<<"$output"
+	[ "$output" = 0 ]
+	run "$HUSK_IMAGE_BIN" inspect "oci:$L:c1"
+	[ "$(jq -r .config.config.Labels.x <<<"$output")" = $'a\xc2\x9b31mred\x7fb\x1b' ]
+}
+
 @test "config conversion: args, env, cwd, user and groups from the image's /etc/passwd, volumes, annotations" {
 	husk_image pull -q --tls-verify=false "docker://$REGISTRY/busybox:latest"
 	run husk_image unpack "docker://$REGISTRY/busybox:latest" "$TEST_TMP/b"

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,6 +116,68 @@ static void files_links_and_missing(void)
 	close(h);
 }
 
+/* Without privileges (a rootless unpack as a plain user), an image's
+ * read-only directory holding subdirectories, and a directory with no
+ * permissions at all, are the caller's own: the remover must still
+ * remove them (it may give the owner access back), as rm -rf does. */
+static int build_and_remove_locked(int nbfd)
+{
+	struct husk_error err = { 0 };
+	if (mkdirat(nbfd, "ro", 0755) < 0)
+		return 10;
+	int ro = openat(nbfd, "ro", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ro < 0 || mkdirat(ro, "sub", 0755) < 0 || mkdirat(ro, "locked", 0755) < 0)
+		return 11;
+	int sub = openat(ro, "sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int lk = openat(ro, "locked", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sub < 0 || lk < 0)
+		return 12;
+	close(openat(sub, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	close(openat(lk, "g", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	if (fchmod(lk, 0) < 0 || fchmod(ro, 0555) < 0)
+		return 13;
+	close(sub);
+	close(lk);
+	close(ro);
+	int r = remove_tree_at(nbfd, "ro", "ro", &err);
+	if (r < 0) {
+		fprintf(stderr, "remove ro: %s\n", err.msg);
+		return 1;
+	}
+	struct stat st;
+	return fstatat(nbfd, "ro", &st, AT_SYMLINK_NOFOLLOW) == 0 ? 2 : 0;
+}
+
+static void read_only_dirs_without_privileges(void)
+{
+	if (geteuid() != 0) {
+		CHECK(mkdirat(tmpfd, "nb", 0755) == 0, "mkdir nb");
+		int nb = openat(tmpfd, "nb", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		CHECK(build_and_remove_locked(nb) == 0, "read-only and locked directories removed");
+		close(nb);
+		remove_all_at(tmpfd, "nb");
+		return;
+	}
+	CHECK(mkdirat(tmpfd, "nb", 0755) == 0 && fchownat(tmpfd, "nb", 65534, 65534, 0) == 0,
+	      "mkdir nb");
+	int nb = openat(tmpfd, "nb", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(20);
+		_exit(build_and_remove_locked(nb));
+	}
+	int status = 0;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "as uid 65534, read-only and locked directories removed (child status %d)",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(nb);
+	struct husk_error err = { 0 };
+	remove_tree_at(tmpfd, "nb", "nb", &err);
+}
+
 static bool own_mount_ns;
 
 static void never_crosses_a_mount(void)
@@ -165,6 +229,7 @@ int main(void)
 	wide();
 	files_links_and_missing();
 	never_crosses_a_mount();
+	read_only_dirs_without_privileges();
 	close(tmpfd);
 	rmdir(tmpdir);
 	return unit_summary("test-remove");
