@@ -20,7 +20,7 @@ int create_option(const struct verb *v, int c, struct create_opts *co)
 	case 'f': {
 		char *end;
 		long n = strtol(optarg, &end, 10);
-		if (*end || n < 0 || n > 65536)
+		if (*end || end == optarg || n < 0 || n > 65536)
 			return verb_usage_error(v, "--preserve-fds: \"%s\" is not a count of fds", optarg);
 		if (preserve_fds_check(v, n) != 0)
 			return VERB_USAGE_ERROR;

@@ -54,6 +54,8 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* its own process group, so a timeout kills what it forked too */
+		setpgid(0, 0);
 		if (dup2(in[0], STDIN_FILENO) < 0)
 			_exit(126);
 		execve(h->path, argv, env);
@@ -63,11 +65,15 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 	free(args);
 	free(env);
 	close(in[0]);
+	/* both sides, so the group exists whoever runs first; after the exec
+	 * the parent's call fails harmlessly (the child has made it) */
+	setpgid(pid, pid);
 	int status = 0;
 	int pidfd = pidfd_open(pid, 0);
 	if (pidfd < 0) {
 		int e = errno;
 		close(in[1]);
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
@@ -108,6 +114,8 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 				close(in[1]);
 			sigaction(SIGPIPE, &old_pipe, NULL);
 			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+			/* the group is the hook's while it is unreaped: its pid is held */
+			kill(-pid, SIGKILL);
 			close(pidfd);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;
@@ -118,6 +126,8 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 				close(in[1]);
 			sigaction(SIGPIPE, &old_pipe, NULL);
 			pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+			/* the group is the hook's while it is unreaped: its pid is held */
+			kill(-pid, SIGKILL);
 			close(pidfd);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;

@@ -97,6 +97,24 @@ hook() {
 	assert_nothing_left "$ID" "$marker"
 }
 
+@test "a timed-out hook's children are killed with it" {
+	local marker="hookkids-${TEST_TMP##*.}"
+	# the hook's child (a shell running sleep, named by the marker) would be
+	# reparented and outlive the killed hook, holding husk's stdio open
+	update_config "$BUNDLE" '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "sh -c \"sleep 300; : '"$marker"'\" & wait"], "timeout": 1}]'
+	run husk_nowait create -b "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"createRuntime hook 0 (/bin/sh) timed out after 1 s"* ]]
+	local left
+	left=$(pgrep -f -- "$marker" || true)
+	if [ -n "$left" ]; then
+		kill -9 $left
+		echo "the hook's child $left outlived the timeout" >&2
+		return 1
+	fi
+	assert_nothing_left "$ID" "$marker"
+}
+
 @test "a hook that never reads a state larger than a pipe still meets its timeout" {
 	local marker="hookstuck-${TEST_TMP##*.}" big
 	# the state carries the annotations: 100 KiB, more than a pipe holds (64 KiB)

@@ -134,6 +134,17 @@ assert_attacker_reached_nothing() {
 	[ ! -e "$HUSK_ROOT/$id" ]
 }
 
+@test "run --preserve-fds with an empty count is a usage error, as for exec" {
+	local id
+	id=$(ctr_id pfd)
+	update_config "$BUNDLE" '.process.args = ["true"]'
+	run husk run --preserve-fds "" -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'--preserve-fds: "" is not a count of fds'* ]]
+	[ ! -e "$HUSK_ROOT/$id" ]
+}
+
 # linux.devices in a directory another container shares (a volume): that
 # container keeps renaming a symlink to a host file over the node's path
 # (tests/tools/replace-race). Before the fix husk set the node's mode by
