@@ -114,7 +114,7 @@ probe() {
 	[[ "$stderr" == *"timed out after 5s"* ]]
 	# the per-run directory is gone and no qemu uses it any more
 	[ -z "$(ls -A "$tmp")" ]
-	! pgrep -f "$tmp" >/dev/null
+	[ -z "$(pgrep -f "$tmp")" ]
 }
 
 @test "vm: two runs at once do not collide" {
