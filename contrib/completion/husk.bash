@@ -38,6 +38,20 @@ _husk_reply() {
 	fi
 }
 
+# _husk_verb_or_option: with no verb yet, the verbs or the global options;
+# an option after the verb, that verb's options. False when neither applies.
+_husk_verb_or_option() {
+	if [ -z "$verb" ] && [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(_husk_options "$bin")" -- "$cur")
+	elif [ -z "$verb" ]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(_husk_verbs "$bin")" -- "$cur")
+	elif [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(_husk_options "$bin" "$verb")" -- "$cur")
+	else
+		return 1
+	fi
+}
+
 # _husk_split GLOBAL-OPTS-WITH-ARG: find the verb and the global options
 # before it. Sets verb, verb_index and global (the global options as words).
 _husk_split() {
@@ -90,18 +104,7 @@ _husk() {
 		return
 		;;
 	esac
-	if [ -z "$verb" ]; then
-		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "$(_husk_options "$bin")" -- "$cur")
-		else
-			mapfile -t COMPREPLY < <(compgen -W "$(_husk_verbs "$bin")" -- "$cur")
-		fi
-		return
-	fi
-	if [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "$(_husk_options "$bin" "$verb")" -- "$cur")
-		return
-	fi
+	_husk_verb_or_option && return
 	# the first word after the verb that is not an option names a container
 	local i w seen=0
 	for ((i = verb_index + 1; i < cword; i++)); do
@@ -135,18 +138,7 @@ _husk_image() {
 		return
 		;;
 	esac
-	if [ -z "$verb" ]; then
-		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "$(_husk_options "$bin")" -- "$cur")
-		else
-			mapfile -t COMPREPLY < <(compgen -W "$(_husk_verbs "$bin")" -- "$cur")
-		fi
-		return
-	fi
-	if [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "$(_husk_options "$bin" "$verb")" -- "$cur")
-		return
-	fi
+	_husk_verb_or_option && return
 	local i seen=0
 	for ((i = verb_index + 1; i < cword; i++)); do
 		[[ ${words[i]} == -* ]] || seen=$((seen + 1))
