@@ -540,6 +540,10 @@ void container_free(struct container *c)
 		close(c->dirfd);
 	free(c->id);
 	free(c->damage);
+	/* plannedCgroupPath comes only from create.json: state_fields does
+	 * not hold it, so oci_free would not free it */
+	if (c->state)
+		free(c->state->cgroup_planned);
 	oci_free(&container_state_type, c->state);
 	oci_free(&oci_config_type, c->config);
 	free(c);
