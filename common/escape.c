@@ -35,9 +35,13 @@ static size_t utf8_seq(const unsigned char *p, unsigned *cp)
 	return n;
 }
 
+/* C0, DEL, C1, and the invisible characters that reorder or split what a
+ * terminal shows (bidi marks, embeddings, overrides and isolates; line and
+ * paragraph separators): a name holding U+202E can print as another name. */
 static bool is_ctl(unsigned cp)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 void sb_add_escaped(struct strbuf *sb, const char *s)
@@ -51,7 +55,11 @@ void sb_add_escaped(struct strbuf *sb, const char *s)
 			p++;
 			continue;
 		}
-		if (!is_ctl(cp)) {
+		if (cp == '\\') {
+			/* doubled, so that an escape in the output always
+			 * stands for a character that was escaped */
+			sb_add(sb, "\\\\");
+		} else if (!is_ctl(cp)) {
 			sb_addn(sb, p, n);
 		} else if (cp == '\n') {
 			sb_add(sb, "\\n");

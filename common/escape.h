@@ -8,12 +8,14 @@
 
 #include "common/strbuf.h"
 
-/* Append s with every control character (C0, DEL, C1) and every byte that
- * is not valid UTF-8 written as \n, \r, \t, \xHH or \u00HH. */
+/* Append s with every control character (C0, DEL, C1, the bidi and line
+ * separator characters) and every byte that is not valid UTF-8 written as
+ * \n, \r, \t, \xHH or \uHHHH, and a backslash doubled. */
 void sb_add_escaped(struct strbuf *sb, const char *s);
 /* The same into a new heap string; NULL when out of memory. */
 char *str_escape(const char *s);
-/* Whether s holds a character sb_add_escaped would escape. */
+/* Whether s holds a character sb_add_escaped would escape (a backslash
+ * aside: it is text, only doubled). */
 bool str_has_ctl(const char *s);
 
 #endif

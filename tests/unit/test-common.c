@@ -154,29 +154,36 @@ static void long_errors_keep_field_and_cause(void)
 	}
 }
 
-/* Control characters (C0, DEL, C1) and invalid UTF-8 come out escaped,
- * printable text (UTF-8 included) as it is. */
+/* Control characters (C0, DEL, C1, bidi and line separators) and invalid
+ * UTF-8 come out escaped, a backslash doubled, printable text (UTF-8
+ * included) as it is. */
 static void escapes_control_characters(void)
 {
 	static const struct {
 		const char *in, *want;
+		bool ctl;
 	} cases[] = {
-		{ "plain text", "plain text" },
-		{ "", "" },
-		{ "a\033]0;title\007b", "a\\x1b]0;title\\x07b" },
-		{ "line\r\nfake\tx", "line\\r\\nfake\\tx" },
-		{ "del\177", "del\\x7f" },
-		{ "c1 \xc2\x9b csi", "c1 \\u009b csi" },
-		{ "caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93" },
-		{ "bad \xff\xc3", "bad \\xff\\xc3" },
-		{ "overlong \xc0\xaf", "overlong \\xc0\\xaf" },
-		{ "surrogate \xed\xa0\x80", "surrogate \\xed\\xa0\\x80" },
+		{ "plain text", "plain text", false },
+		{ "", "", false },
+		{ "a\033]0;title\007b", "a\\x1b]0;title\\x07b", true },
+		{ "line\r\nfake\tx", "line\\r\\nfake\\tx", true },
+		{ "del\177", "del\\x7f", true },
+		{ "c1 \xc2\x9b csi", "c1 \\u009b csi", true },
+		{ "caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93", false },
+		{ "bad \xff\xc3", "bad \\xff\\xc3", true },
+		{ "overlong \xc0\xaf", "overlong \\xc0\\xaf", true },
+		{ "surrogate \xed\xa0\x80", "surrogate \\xed\\xa0\\x80", true },
+		/* "evil\u202egpj.exe" shows as "evilexe.jpg" */
+		{ "evil\xe2\x80\xaegpj.exe", "evil\\u202egpj.exe", true },
+		{ "iso\xe2\x81\xa6late\xe2\x81\xa9", "iso\\u2066late\\u2069", true },
+		{ "ls\xe2\x80\xa8x", "ls\\u2028x", true },
+		/* a literal "\x1b" must not read as an escaped ESC */
+		{ "back\\x1b", "back\\\\x1b", false },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *got = str_escape(cases[i].in);
 		same(got, cases[i].want);
-		CHECK(str_has_ctl(cases[i].in) == (strcmp(cases[i].in, cases[i].want) != 0),
-		      "str_has_ctl(case %zu)", i);
+		CHECK(str_has_ctl(cases[i].in) == cases[i].ctl, "str_has_ctl(case %zu)", i);
 		free(got);
 	}
 	/* a builder's cap still holds */
