@@ -80,6 +80,7 @@ int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
 			 struct husk_error *err)
 {
 	_cleanup_free_ char *list = NULL, *opts = NULL, *upper = NULL, *work = NULL;
+	_cleanup_close_ int upperfd = -1, workfd = -1;
 	char *lower[OVERLAY_LAYERS_MAX];
 	size_t n = 0, len;
 	int r = read_file_at(bundlefd, LAYERS_FILE, 1u << 20, &list, &len, err);
@@ -110,8 +111,17 @@ int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
 	}
 	if (r == 0 && n == 0)
 		r = err_set(err, EINVAL, "%s/%s lists no layers", bundle, LAYERS_FILE);
-	if (r == 0 && (asprintf(&upper, "%s/overlay/upper", bundle) < 0 ||
-		       asprintf(&work, "%s/overlay/work", bundle) < 0))
+	/* upper and work named through fds opened from the bundle's: a
+	 * directory on the bundle's path swapped for a symlink would
+	 * otherwise send the container's writes to a directory of the
+	 * swapper's choosing */
+	if (r == 0 && ((upperfd = openat(bundlefd, "overlay/upper",
+					 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		       (workfd = openat(bundlefd, "overlay/work",
+					O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0))
+		r = err_sys(err, errno, "%s/overlay/%s", bundle, upperfd < 0 ? "upper" : "work");
+	if (r == 0 && (asprintf(&upper, "/proc/self/fd/%d", upperfd) < 0 ||
+		       asprintf(&work, "/proc/self/fd/%d", workfd) < 0))
 		r = err_sys(err, ENOMEM, "mount options");
 	if (r == 0)
 		r = overlay_options(lower, n, upper, work, &opts, err);
@@ -185,9 +195,11 @@ int overlay_bundle_create(struct store *s, const struct image *img, int bundlefd
 static int unmount_rootfs(int bundlefd, const char *bundle, bool *mounted,
 			  struct husk_error *err)
 {
-	_cleanup_free_ char *rootfs = NULL;
-	if (asprintf(&rootfs, "%s/rootfs", bundle) < 0)
-		return err_sys(err, ENOMEM, "umount");
+	/* through the bundle's fd, not its path: a directory on the path
+	 * swapped for a symlink after the checks below would otherwise aim
+	 * the unmount at another rootfs */
+	char rootfs[64];
+	snprintf(rootfs, sizeof(rootfs), "/proc/self/fd/%d/rootfs", bundlefd);
 	/* mounted: rootfs is an overlay on another device than the bundle
 	 * (the bundle itself may sit on an overlayfs) */
 	struct stat bst, rst;
@@ -198,9 +210,9 @@ static int unmount_rootfs(int bundlefd, const char *bundle, bool *mounted,
 		   sf.f_type == OVERLAYFS_SUPER_MAGIC;
 	if (*mounted && umount2(rootfs, UMOUNT_NOFOLLOW) < 0) {
 		if (errno == EBUSY)
-			return err_set(err, EBUSY, "%s is busy: a container still uses it",
-				       rootfs);
-		return err_sys(err, errno, "umount %s", rootfs);
+			return err_set(err, EBUSY, "%s/rootfs is busy: a container still uses it",
+				       bundle);
+		return err_sys(err, errno, "umount %s/rootfs", bundle);
 	}
 	return 0;
 }
