@@ -10,9 +10,13 @@
 #include "oci-spec/runtime-spec.h"
 #include "runtime/husk.h"
 #include "runtime/linux/lsm.h"
+#include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/seccomp.h"
+
+/* flipped as each part lands */
+#define RDT_READY 0
 
 static const char *const hook_names[] = { "prestart",       "createRuntime", "createContainer",
 					  "startContainer", "poststart",     "poststop" };
@@ -73,6 +77,13 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 	struct oci_features_enabled disabled = { .enabled = false, .has_enabled = true };
 	struct oci_features_enabled enabled = { .enabled = true, .has_enabled = true };
 	struct oci_features_mount_ext mount_ext = { .idmap = &enabled };
+	/* what husk implements, as features.md asks, whatever this host has:
+	 * create says what the host lacks (no resctrl, a node not online) */
+	struct oci_features_intel_rdt rdt = {
+		.enabled = true, .has_enabled = true, .schemata = true, .has_schemata = true,
+		.monitoring = true, .has_monitoring = true,
+	};
+	struct oci_features_intel_rdt disabled_rdt = { .enabled = false, .has_enabled = true };
 	/* NULL-terminated name lists -> arrays */
 #define NAMES(list) { (char **)(list), count_names(list) }
 	const char *supported[16];
@@ -88,6 +99,10 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		seccomp.knownFlags = (oci_strings)NAMES(husk_seccomp_flags);
 		seccomp.supportedFlags = (oci_strings){ (char **)supported, nsupported };
 	}
+	struct oci_features_memory_policy mempolicy = {
+		.modes = NAMES(mempolicy_mode_names),
+		.flags = NAMES(mempolicy_flag_names),
+	};
 	struct oci_features_linux lx = {
 		.seccomp = &seccomp,
 		.namespaces = { (char **)namespaces, ns_kinds_count },
@@ -95,8 +110,10 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		/* enabled where husk can apply the labels: on this host */
 		.apparmor = lsm_apparmor_enabled() ? &enabled : &disabled,
 		.selinux = lsm_selinux_enabled() ? &enabled : &disabled,
-		.intelRdt = &disabled,
+		.intelRdt = RDT_READY ? &rdt : &disabled_rdt,
+		.memoryPolicy = &mempolicy,
 		.mountExtensions = &mount_ext,
+		.netDevices = &disabled,
 	};
 	struct oci_features f = {
 		.ociVersionMin = "1.0.0",

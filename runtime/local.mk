@@ -34,6 +34,7 @@ husk_SOURCES = \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \
 	runtime/linux/lsm.c runtime/linux/lsm.h \
+	runtime/linux/mempolicy.c runtime/linux/mempolicy.h \
 	runtime/linux/mounts.c runtime/linux/mounts.h \
 	runtime/linux/namespaces.c runtime/linux/namespaces.h \
 	runtime/linux/process.c runtime/linux/process.h \

@@ -23,6 +23,7 @@
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/process.h"
 
@@ -504,6 +505,9 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	int r;
 	if ((r = check_root_path(o, err)) < 0 || (r = hooks_validate(cfg->hooks, err)) < 0 ||
 	    (r = devices_validate(cfg->linux, err)) < 0 || (r = check_sysctls(cfg->linux, plan, err)) < 0)
+		return r;
+	if (cfg->linux && cfg->linux->memoryPolicy &&
+	    (r = mempolicy_validate(cfg->linux->memoryPolicy, err)) < 0)
 		return r;
 	return process_validate(cfg->process, cfg->linux, err);
 }
