@@ -113,7 +113,7 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		.intelRdt = RDT_READY ? &rdt : &disabled_rdt,
 		.memoryPolicy = &mempolicy,
 		.mountExtensions = &mount_ext,
-		.netDevices = &disabled,
+		.netDevices = &enabled,
 	};
 	struct oci_features f = {
 		.ociVersionMin = "1.0.0",

@@ -110,3 +110,143 @@ STACK_POLICY="sed -n 's/^[0-9a-f]* \\(.*\\) stack.*/\\1/p' /proc/self/numa_maps"
 	[[ "$output" == *'linux.memoryPolicy: set_mempolicy(MPOL_BIND, nodes \"1000\"): Invalid argument'* ]]
 	assert_nothing_left "$id"
 }
+
+# A network namespace of the test's own, holding the devices it moves:
+# husk runs in it (nsenter --net: the mounts stay the host's), so the
+# host's interfaces are never touched.
+make_netns() {
+	command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
+	NETNS=husk-t-${TEST_TMP##*.}
+	ip netns add "$NETNS"
+	in_netns ip link add v0 type veth peer name v0p || skip "this kernel has no veth interfaces"
+	in_netns ip addr add 10.9.8.7/24 dev v0
+	in_netns ip -6 addr add fd00::7/64 dev v0 nodad
+	in_netns ip link set v0 up
+}
+
+in_netns() {
+	ip netns exec "$NETNS" "$@"
+}
+
+# husk in the test's network namespace
+husk_ns() {
+	nsenter --net="/run/netns/$NETNS" "$HUSK_BIN" --root "$HUSK_ROOT" "$@"
+}
+
+netdevices() {
+	update_config "$BUNDLE" ".linux.netDevices = $1"
+}
+
+# wait_gone DEV: the device leaves the test's namespace (the kernel frees a
+# network namespace, and destroys its virtual devices, in the background)
+wait_gone() {
+	local i
+	for i in $(seq 100); do
+		in_netns ip link show "$1" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	echo "$1 is still in $NETNS" >&2
+	return 1
+}
+
+@test "netDevices: a veth end moves in renamed, up, with its addresses; delete lets the kernel destroy it" {
+	make_netns
+	local id=$(ctr_id netdev)
+	netdevices '{"v0": {"name": "ctr0"}}'
+	set_args "$BUNDLE" /bin/sh -c 'ip -o link show ctr0; ip -o addr show ctr0; ls /sys/class/net'
+	husk_ns create -b "$BUNDLE" "$id" </dev/null >"$TEST_TMP/ctr.out" 2>&1
+	# moved at create, before the process runs: gone from the test's namespace
+	run in_netns ip link show v0
+	[ "$status" -ne 0 ]
+	husk start "$id"
+	wait_for_status "$id" stopped
+	cat "$TEST_TMP/ctr.out"
+	grep -q '^[0-9]*: ctr0@.*[<,]UP[,>]' "$TEST_TMP/ctr.out"
+	grep -q 'inet 10.9.8.7/24 .*scope global ctr0' "$TEST_TMP/ctr.out"
+	grep -q 'inet6 fd00::7/64 scope global' "$TEST_TMP/ctr.out"
+	[ "$(grep -cx 'ctr0\|lo' "$TEST_TMP/ctr.out")" -eq 2 ]
+	husk delete "$id"
+	# a virtual device dies with the namespace, and its peer with it
+	wait_gone v0p
+	run in_netns ip link show v0
+	[ "$status" -ne 0 ]
+}
+
+@test "netDevices: without a name the host's is kept; a name with %d gets its number from the kernel" {
+	make_netns
+	in_netns ip link add v1 type veth peer name v1p
+	netdevices '{"v0": {}, "v1": {"name": "eth%d"}}'
+	set_args "$BUNDLE" /bin/sh -c 'ls /sys/class/net'
+	husk_ns run -b "$BUNDLE" "$(ctr_id netdevname)" </dev/null >"$TEST_TMP/out" 2>&1
+	cat "$TEST_TMP/out"
+	[ "$(sort "$TEST_TMP/out" | tr '\n' ' ')" = "eth0 lo v0 " ]
+}
+
+@test "netDevices: a device that does not exist is a clear error naming it; nothing moves or is left" {
+	make_netns
+	local id=$(ctr_id nodev)
+	netdevices '{"v0": {"name": "ctr0"}, "nope0": {}}'
+	run husk_ns run -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.netDevices: device \"nope0\" does not exist in the runtime'* ]]
+	assert_nothing_left "$id"
+	# the one that exists stayed, as it was
+	run in_netns ip -o addr show v0
+	[[ "$output" == *"inet 10.9.8.7/24"* ]]
+}
+
+@test "netDevices: the loopback, a bridge port, a name taken twice, bad names and no network namespace are refused" {
+	make_netns
+	local id=$(ctr_id badnetdev) devs want
+	in_netns ip link add v1 type veth peer name v1p
+	in_netns ip link add br0 type bridge
+	in_netns ip link set v1 master br0
+	while IFS='|' read -r devs want; do
+		netdevices "$devs"
+		run husk_ns run -b "$BUNDLE" "$id"
+		echo "$devs: $status $output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"$want"* ]]
+		assert_nothing_left "$id"
+	done <<-'EOF2'
+	{"lo": {}}|linux.netDevices: device \"lo\" is a loopback device
+	{"v1": {}}|linux.netDevices: device \"v1\" is in use: it is a port of \"br0\"
+	{"v0": {"name": "x"}, "v1p": {"name": "x"}}|would both be named \"x\" in the container
+	{"v0": {}, "v1p": {"name": "v0"}}|would both be named \"v0\" in the container
+	{"v0": {"name": "a/b"}}|linux.netDevices[\"v0\"].name: \"a/b\" is not a network device name
+	{"v0": {"name": "0123456789abcdef"}}|is not a network device name
+	{"v0": {"name": "e%s"}}|is not a network device name
+	{"v0": {"name": ".."}}|is not a network device name
+	{"a:b": {}}|linux.netDevices: \"a:b\" is not a network device name
+	EOF2
+	netdevices '{"v0": {}}'
+	update_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "network"))'
+	run husk_ns run -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.netDevices: moving devices needs a network namespace of the container'* ]]
+	# joining the runtime's own namespace is no better
+	update_config "$BUNDLE" ".linux.namespaces += [{\"type\": \"network\", \"path\": \"/run/netns/$NETNS\"}]"
+	run husk_ns run -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the network namespace the container joins is the runtime's own"* ]]
+	assert_nothing_left "$id"
+	run in_netns ip -o link show v0
+	[ "$status" -eq 0 ]
+}
+
+@test "netDevices: a create that fails after the move puts the device back, named, addressed and up" {
+	make_netns
+	local id=$(ctr_id netdevback)
+	netdevices '{"v0": {"name": "ctr0"}}'
+	update_config "$BUNDLE" '.hooks.createRuntime = [{"path": "/bin/false"}]'
+	run husk_ns run -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *createRuntime* ]]
+	assert_nothing_left "$id"
+	run in_netns ip -o link show v0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"<"*UP*">"* ]]
+	run in_netns ip -o addr show v0
+	[[ "$output" == *"inet 10.9.8.7/24"* ]]
+	[[ "$output" == *"inet6 fd00::7/64"* ]]
+}
