@@ -15,9 +15,6 @@
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/seccomp.h"
 
-/* flipped as each part lands */
-#define RDT_READY 0
-
 static const char *const hook_names[] = { "prestart",       "createRuntime", "createContainer",
 					  "startContainer", "poststart",     "poststop" };
 
@@ -83,7 +80,6 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		.enabled = true, .has_enabled = true, .schemata = true, .has_schemata = true,
 		.monitoring = true, .has_monitoring = true,
 	};
-	struct oci_features_intel_rdt disabled_rdt = { .enabled = false, .has_enabled = true };
 	/* NULL-terminated name lists -> arrays */
 #define NAMES(list) { (char **)(list), count_names(list) }
 	const char *supported[16];
@@ -110,7 +106,7 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		/* enabled where husk can apply the labels: on this host */
 		.apparmor = lsm_apparmor_enabled() ? &enabled : &disabled,
 		.selinux = lsm_selinux_enabled() ? &enabled : &disabled,
-		.intelRdt = RDT_READY ? &rdt : &disabled_rdt,
+		.intelRdt = &rdt,
 		.memoryPolicy = &mempolicy,
 		.mountExtensions = &mount_ext,
 		.netDevices = &enabled,

@@ -33,6 +33,7 @@ husk_SOURCES = \
 	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \
+	runtime/linux/intelrdt.c runtime/linux/intelrdt.h \
 	runtime/linux/lsm.c runtime/linux/lsm.h \
 	runtime/linux/mempolicy.c runtime/linux/mempolicy.h \
 	runtime/linux/mounts.c runtime/linux/mounts.h \

@@ -23,6 +23,7 @@
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/intelrdt.h"
 #include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/netdev.h"
@@ -312,24 +313,37 @@ static int child_gone(const struct spawn_opts *o, pid_t pid, const char *who,
 }
 
 /* Parent side of the conversation once the init exists. */
+/* What the parent did to the host for the init, undone when create fails. */
+struct init_extras {
+	struct netdev_moves moves;
+	bool rdt; /* in its resctrl groups */
+};
+
 /* The init is known by pid: record it (on_spawned), then move the
- * network devices into its namespace, before any hook runs. */
+ * network devices into its namespace and put it in its resctrl group,
+ * before any hook runs. */
 static int init_spawned(const struct spawn_opts *o, pid_t pid, struct spawn_result *res,
-			struct netdev_moves *moves, struct husk_error *err)
+			struct init_extras *x, struct husk_error *err)
 {
+	const struct oci_linux *lx = o->cfg->linux;
 	int r;
 	if (o->on_spawned &&
 	    (r = o->on_spawned(o->on_spawned_arg, pid, res->start_time,
 			       res->has_cgroup ? res->cgroup_path : NULL,
 			       res->has_cgroup ? res->cgroup_created : NULL, err)) < 0)
 		return r;
-	if (o->cfg->linux && o->cfg->linux->netDevices.len)
-		return netdev_move_all(o->cfg->linux, pid, moves, err);
+	if (lx && lx->netDevices.len && (r = netdev_move_all(lx, pid, &x->moves, err)) < 0)
+		return r;
+	if (lx && lx->intelRdt) {
+		if ((r = intelrdt_apply(NULL, lx->intelRdt, o->id, pid, err)) < 0)
+			return r;
+		x->rdt = true;
+	}
 	return 0;
 }
 
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool split,
-		      struct cgroup_join *join, struct spawn_result *res, struct netdev_moves *moves,
+		      struct cgroup_join *join, struct spawn_result *res, struct init_extras *x,
 		      struct husk_error *err)
 {
 	struct sync_msg m;
@@ -346,7 +360,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			       : child_gone(o, *pid, "the container init", res, err);
 	res->start_time = process_start_time(*pid);
 	/* split: the state names the init forked into the pid namespace */
-	if (!split && (r = init_spawned(o, *pid, res, moves, err)) < 0)
+	if (!split && (r = init_spawned(o, *pid, res, x, err)) < 0)
 		return r;
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
@@ -377,7 +391,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 					       "husk",
 					       (long long)m.value);
 			res->start_time = process_start_time(*pid);
-			if ((r = init_spawned(o, *pid, res, moves, err)) < 0)
+			if ((r = init_spawned(o, *pid, res, x, err)) < 0)
 				return r;
 			if (sync_send(sync_fd, SYNC_GO, *pid, NULL) < 0)
 				return err_set(err, EPIPE, "the container init exited during setup");
@@ -523,6 +537,9 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 		return r;
 	if ((r = netdev_validate(cfg->linux, plan, err)) < 0)
 		return r;
+	if (cfg->linux && cfg->linux->intelRdt &&
+	    (r = intelrdt_validate(NULL, cfg->linux->intelRdt, o->id, err)) < 0)
+		return r;
 	return process_validate(cfg->process, cfg->linux, err);
 }
 
@@ -559,7 +576,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	pid_t pid = -1, stage_pid = -1;
 	struct cgroup_join join = CGROUP_JOIN_NONE;
 	struct sync_msg m = { 0 };
-	struct netdev_moves moves = { 0 };
+	struct init_extras extras = { 0 };
 	bool placed, userns, new_cgroupns, slow, cgroup_first;
 	int join_pidns_fd = -1;
 	pid_t child;
@@ -657,7 +674,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 
 	if (!cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
-	r = drive_init(o, sv[0], &pid, join_pidns_fd >= 0, &join, res, &moves, err);
+	r = drive_init(o, sv[0], &pid, join_pidns_fd >= 0, &join, res, &extras, err);
 	if (r < 0)
 		goto out;
 	res->pid = pid;
@@ -671,10 +688,12 @@ out:
 		}
 		if (pid > 0) {
 			/* while its namespace lives: the devices go back where they were */
-			netdev_move_back(&moves, pid);
+			netdev_move_back(&extras.moves, pid);
 			kill(pid, SIGKILL);
 			wait_child(pid);
 		}
+		if (extras.rdt)
+			intelrdt_remove(NULL, o->cfg->linux->intelRdt, o->id);
 		if (res->has_cgroup) {
 			struct husk_error ignored;
 			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
@@ -690,6 +709,6 @@ out:
 		close(fifo_fd);
 	cgroup_join_close(&join);
 	ns_plan_close(&plan);
-	netdev_moves_free(&moves);
+	netdev_moves_free(&extras.moves);
 	return r;
 }

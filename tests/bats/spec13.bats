@@ -250,3 +250,40 @@ wait_gone() {
 	[[ "$output" == *"inet 10.9.8.7/24"* ]]
 	[[ "$output" == *"inet6 fd00::7/64"* ]]
 }
+
+@test "intelRdt: on a host without resctrl it is a clear error naming the field, leaving nothing" {
+	grep -q ' - resctrl ' /proc/self/mountinfo && skip "this host has resctrl mounted"
+	local id=$(ctr_id rdt) rdt
+	for rdt in '{"closID": "guaranteed", "l3CacheSchema": "L3:0=7f0"}' '{"enableMonitoring": true}' \
+		'{"schemata": ["L3:0=f", "MB:0=50"]}' '{}'; do
+		update_config "$BUNDLE" ".linux.intelRdt = $rdt"
+		run husk run -b "$BUNDLE" "$id"
+		echo "$rdt: $status $output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"linux.intelRdt: no resctrl filesystem is mounted on this host"* ]]
+		assert_nothing_left "$id"
+	done
+	# a field that is wrong in itself is named first
+	update_config "$BUNDLE" '.linux.intelRdt = {"memBwSchema": "L3:0=1"}'
+	run husk run -b "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.intelRdt.memBwSchema: \"L3:0=1\" must be one line starting with \"MB:\"'* ]]
+}
+
+@test "features: ociVersionMax 1.3.0, memoryPolicy modes and flags, netDevices, intelRdt" {
+	run husk features
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.ociVersionMax == "1.3.0"
+		and (.linux.memoryPolicy.modes | sort) == ["MPOL_BIND", "MPOL_DEFAULT", "MPOL_INTERLEAVE", "MPOL_LOCAL", "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE"]
+		and (.linux.memoryPolicy.flags | sort) == ["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]
+		and .linux.netDevices.enabled == true
+		and .linux.intelRdt == {"enabled": true, "schemata": true, "monitoring": true}'
+}
+
+@test "spec writes ociVersion 1.3.0, and configs of 1.0 still run" {
+	[ "$(jq -r .ociVersion "$BUNDLE/config.json")" = 1.3.0 ]
+	update_config "$BUNDLE" '.ociVersion = "1.0.2"'
+	run_sh "$BUNDLE" 'echo ran'
+	[ "$status" -eq 0 ]
+	[ "$output" = ran ]
+}
