@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -342,6 +343,17 @@ static int init_spawned(const struct spawn_opts *o, pid_t pid, struct spawn_resu
 	return 0;
 }
 
+/* An init that failed while the parent worked for it (and so made the
+ * parent's step fail: its /proc entry gone) said why first: report that. */
+static int init_error_first(int sync_fd, int r, struct husk_error *err)
+{
+	struct pollfd p = { .fd = sync_fd, .events = POLLIN };
+	struct sync_msg m;
+	if (poll(&p, 1, 0) == 1 && sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR)
+		return err_set(err, EINVAL, "%s", m.text);
+	return r;
+}
+
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool split,
 		      struct cgroup_join *join, struct spawn_result *res, struct init_extras *x,
 		      struct husk_error *err)
@@ -361,7 +373,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	res->start_time = process_start_time(*pid);
 	/* split: the state names the init forked into the pid namespace */
 	if (!split && (r = init_spawned(o, *pid, res, x, err)) < 0)
-		return r;
+		return init_error_first(sync_fd, r, err);
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
 		if (r < 0)
@@ -392,7 +404,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 					       (long long)m.value);
 			res->start_time = process_start_time(*pid);
 			if ((r = init_spawned(o, *pid, res, x, err)) < 0)
-				return r;
+				return init_error_first(sync_fd, r, err);
 			if (sync_send(sync_fd, SYNC_GO, *pid, NULL) < 0)
 				return err_set(err, EPIPE, "the container init exited during setup");
 			break;
