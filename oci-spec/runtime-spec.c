@@ -332,6 +332,8 @@ static const struct oci_field intel_rdt_fields[] = {
 	F_STR("closID", closID),
 	F_STR("l3CacheSchema", l3CacheSchema),
 	F_STR("memBwSchema", memBwSchema),
+	F_ARR("schemata", schemata, OCI_STR),
+	F_VAL("enableMonitoring", enableMonitoring, OCI_BOOL),
 	F_VAL("enableCMT", enableCMT, OCI_BOOL),
 	F_VAL("enableMBM", enableMBM, OCI_BOOL),
 };
@@ -361,6 +363,15 @@ static const struct oci_field net_device_fields[] = {
 static OCI_TYPE(net_device_type, struct oci_net_device, net_device_fields);
 #undef OCI_CUR
 
+#define OCI_CUR struct oci_memory_policy
+static const struct oci_field memory_policy_fields[] = {
+	F_STR_REQ("mode", mode),
+	F_STR("nodes", nodes),
+	F_ARR("flags", flags, OCI_STR),
+};
+static OCI_TYPE(memory_policy_type, struct oci_memory_policy, memory_policy_fields);
+#undef OCI_CUR
+
 #define OCI_CUR struct oci_linux
 static const struct oci_field linux_fields[] = {
 	F_ARR_OBJ("uidMappings", uidMappings, id_mapping_type),
@@ -379,6 +390,7 @@ static const struct oci_field linux_fields[] = {
 	F_OBJ("personality", personality, personality_type),
 	F_MAP_OBJ("timeOffsets", timeOffsets, time_offset_type),
 	F_MAP_OBJ("netDevices", netDevices, net_device_type),
+	F_OBJ("memoryPolicy", memoryPolicy, memory_policy_type),
 };
 static OCI_TYPE(linux_type, struct oci_linux, linux_fields);
 #undef OCI_CUR
@@ -447,6 +459,24 @@ static const struct oci_field features_mount_ext_fields[] = {
 static OCI_TYPE(features_mount_ext_type, struct oci_features_mount_ext, features_mount_ext_fields);
 #undef OCI_CUR
 
+#define OCI_CUR struct oci_features_intel_rdt
+static const struct oci_field features_intel_rdt_fields[] = {
+	F_VAL_OPT("enabled", enabled, OCI_BOOL),
+	F_VAL_OPT("schemata", schemata, OCI_BOOL),
+	F_VAL_OPT("monitoring", monitoring, OCI_BOOL),
+};
+static OCI_TYPE(features_intel_rdt_type, struct oci_features_intel_rdt, features_intel_rdt_fields);
+#undef OCI_CUR
+
+#define OCI_CUR struct oci_features_memory_policy
+static const struct oci_field features_memory_policy_fields[] = {
+	F_ARR("modes", modes, OCI_STR),
+	F_ARR("flags", flags, OCI_STR),
+};
+static OCI_TYPE(features_memory_policy_type, struct oci_features_memory_policy,
+		features_memory_policy_fields);
+#undef OCI_CUR
+
 #define OCI_CUR struct oci_features_linux
 static const struct oci_field features_linux_fields[] = {
 	F_ARR("namespaces", namespaces, OCI_STR),
@@ -455,8 +485,10 @@ static const struct oci_field features_linux_fields[] = {
 	F_OBJ("seccomp", seccomp, features_seccomp_type),
 	F_OBJ("apparmor", apparmor, features_enabled_type),
 	F_OBJ("selinux", selinux, features_enabled_type),
-	F_OBJ("intelRdt", intelRdt, features_enabled_type),
+	F_OBJ("intelRdt", intelRdt, features_intel_rdt_type),
+	F_OBJ("memoryPolicy", memoryPolicy, features_memory_policy_type),
 	F_OBJ("mountExtensions", mountExtensions, features_mount_ext_type),
+	F_OBJ("netDevices", netDevices, features_enabled_type),
 };
 static OCI_TYPE(features_linux_type, struct oci_features_linux, features_linux_fields);
 #undef OCI_CUR

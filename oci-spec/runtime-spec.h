@@ -1,11 +1,11 @@
-/* runtime-spec 1.2: config.json, the state document and features.json.
+/* runtime-spec 1.3: config.json, the state document and features.json.
  * Field names follow the JSON keys (camelCase kept where C allows). */
 #ifndef HUSK_OCI_RUNTIME_SPEC_H
 #define HUSK_OCI_RUNTIME_SPEC_H
 
 #include "oci-spec/schema.h"
 
-#define OCI_RUNTIME_SPEC_VERSION "1.2.0"
+#define OCI_RUNTIME_SPEC_VERSION "1.3.0"
 
 struct oci_root {
 	char *path;
@@ -279,8 +279,19 @@ struct oci_intel_rdt {
 	char *closID;
 	char *l3CacheSchema;
 	char *memBwSchema;
+	oci_strings schemata; /* 1.3: one line of the schemata file each */
+	bool enableMonitoring; /* 1.3: a monitoring group of the container's own */
+	/* 1.1 and 1.2 spelled the monitoring as two flags: still read, and
+	 * either one means enableMonitoring */
 	bool enableCMT;
 	bool enableMBM;
+};
+
+/* linux.memoryPolicy (1.3): set_mempolicy(2) for the container process */
+struct oci_memory_policy {
+	char *mode;  /* MPOL_* */
+	char *nodes; /* a node list, "0-3,7" */
+	oci_strings flags; /* MPOL_F_* */
 };
 
 struct oci_personality {
@@ -314,6 +325,7 @@ struct oci_linux {
 	struct oci_personality *personality;
 	OCI_MAP(struct oci_time_offset) timeOffsets;
 	OCI_MAP(struct oci_net_device) netDevices;
+	struct oci_memory_policy *memoryPolicy;
 };
 
 struct oci_config {
@@ -366,6 +378,17 @@ struct oci_features_mount_ext {
 	struct oci_features_enabled *idmap;
 };
 
+struct oci_features_intel_rdt {
+	bool enabled, has_enabled;
+	bool schemata, has_schemata;
+	bool monitoring, has_monitoring;
+};
+
+struct oci_features_memory_policy {
+	oci_strings modes;
+	oci_strings flags;
+};
+
 struct oci_features_linux {
 	oci_strings namespaces;
 	oci_strings capabilities;
@@ -373,8 +396,10 @@ struct oci_features_linux {
 	struct oci_features_seccomp *seccomp;
 	struct oci_features_enabled *apparmor;
 	struct oci_features_enabled *selinux;
-	struct oci_features_enabled *intelRdt;
+	struct oci_features_intel_rdt *intelRdt;
+	struct oci_features_memory_policy *memoryPolicy;
 	struct oci_features_mount_ext *mountExtensions;
+	struct oci_features_enabled *netDevices;
 };
 
 struct oci_features {

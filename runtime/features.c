@@ -10,6 +10,7 @@
 #include "oci-spec/runtime-spec.h"
 #include "runtime/husk.h"
 #include "runtime/linux/lsm.h"
+#include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/seccomp.h"
@@ -73,6 +74,12 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 	struct oci_features_enabled disabled = { .enabled = false, .has_enabled = true };
 	struct oci_features_enabled enabled = { .enabled = true, .has_enabled = true };
 	struct oci_features_mount_ext mount_ext = { .idmap = &enabled };
+	/* what husk implements, as features.md asks, whatever this host has:
+	 * create says what the host lacks (no resctrl, a node not online) */
+	struct oci_features_intel_rdt rdt = {
+		.enabled = true, .has_enabled = true, .schemata = true, .has_schemata = true,
+		.monitoring = true, .has_monitoring = true,
+	};
 	/* NULL-terminated name lists -> arrays */
 #define NAMES(list) { (char **)(list), count_names(list) }
 	const char *supported[16];
@@ -88,6 +95,10 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		seccomp.knownFlags = (oci_strings)NAMES(husk_seccomp_flags);
 		seccomp.supportedFlags = (oci_strings){ (char **)supported, nsupported };
 	}
+	struct oci_features_memory_policy mempolicy = {
+		.modes = NAMES(mempolicy_mode_names),
+		.flags = NAMES(mempolicy_flag_names),
+	};
 	struct oci_features_linux lx = {
 		.seccomp = &seccomp,
 		.namespaces = { (char **)namespaces, ns_kinds_count },
@@ -95,8 +106,10 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		/* enabled where husk can apply the labels: on this host */
 		.apparmor = lsm_apparmor_enabled() ? &enabled : &disabled,
 		.selinux = lsm_selinux_enabled() ? &enabled : &disabled,
-		.intelRdt = &disabled,
+		.intelRdt = &rdt,
+		.memoryPolicy = &mempolicy,
 		.mountExtensions = &mount_ext,
+		.netDevices = &enabled,
 	};
 	struct oci_features f = {
 		.ociVersionMin = "1.0.0",

@@ -18,6 +18,7 @@
 #include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/intelrdt.h"
 #include "runtime/linux/lsm.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/namespaces.h"
@@ -306,6 +307,8 @@ fail:
 		kill(res->pid, SIGKILL);
 		if (res->has_cgroup)
 			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
+		if (cfg->linux && cfg->linux->intelRdt)
+			intelrdt_remove(NULL, cfg->linux->intelRdt, co->id);
 		close(res->sync_fd);
 		res->sync_fd = -1;
 	}
@@ -503,7 +506,10 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 		log_warn("container \"%s\": poststop hooks not run: the saved config (%s in its "
 			 "state directory) cannot be read: %s",
 			 c->id, CONFIG_COPY, cfg_err.msg);
-	else if (cfg->hooks && cfg->hooks->poststop.len) {
+	/* the resctrl groups made for it (the init is dead: they are empty) */
+	if (cfg && cfg->linux && cfg->linux->intelRdt)
+		intelrdt_remove(NULL, cfg->linux->intelRdt, c->id);
+	if (cfg && cfg->hooks && cfg->hooks->poststop.len) {
 		_cleanup_free_ char *state = NULL;
 		struct husk_error hook_err = { 0 };
 		if (hook_state_json(c->id, "stopped", 0, c->state->bundle, &c->state->annotations, &state,

@@ -33,9 +33,12 @@ husk_SOURCES = \
 	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \
+	runtime/linux/intelrdt.c runtime/linux/intelrdt.h \
 	runtime/linux/lsm.c runtime/linux/lsm.h \
+	runtime/linux/mempolicy.c runtime/linux/mempolicy.h \
 	runtime/linux/mounts.c runtime/linux/mounts.h \
 	runtime/linux/namespaces.c runtime/linux/namespaces.h \
+	runtime/linux/netdev.c runtime/linux/netdev.h \
 	runtime/linux/process.c runtime/linux/process.h \
 	runtime/linux/seccomp.c runtime/linux/seccomp.h \
 	runtime/linux/spawn.c runtime/linux/spawn.h \

@@ -21,6 +21,14 @@ tests_unit_test_remove_SOURCES = tests/unit/test-remove.c tests/unit/unit.h
 tests_unit_test_remove_LDADD = libcommon.a
 TESTS += tests/unit/test-remove
 
+# runtime/linux/intelrdt.c against a resctrl tree of the test's own
+check_PROGRAMS += tests/unit/test-intelrdt
+tests_unit_test_intelrdt_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_intelrdt_SOURCES = tests/unit/test-intelrdt.c tests/unit/unit.h \
+	runtime/linux/intelrdt.c runtime/linux/intelrdt.h
+tests_unit_test_intelrdt_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
+TESTS += tests/unit/test-intelrdt
+
 check_PROGRAMS += tests/unit/test-image-spec
 tests_unit_test_image_spec_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_image_spec_SOURCES = tests/unit/test-image-spec.c tests/unit/unit.h

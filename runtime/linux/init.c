@@ -23,6 +23,7 @@
 #include "runtime/linux/enter.h"
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/lsm.h"
+#include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/process.h"
 #include "runtime/linux/spawn.h"
@@ -344,6 +345,10 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		close(o->console_fd);
 	if (rootfs_finish(&in.rootfs, &in.err) < 0 ||
 	    process_apply_limits(p, cfg->linux, in.procfd, &in.err) < 0)
+		fail(&in);
+	/* last of the setup: the policy also places what the init allocates */
+	if (cfg->linux && cfg->linux->memoryPolicy &&
+	    mempolicy_apply(cfg->linux->memoryPolicy, &in.err) < 0)
 		fail(&in);
 	umask(p->user && p->user->has_umask ? p->user->umask : 022);
 	if (process_chdir(p, &in.err) < 0 || process_find_executable(p, exe, sizeof(exe), &in.err) < 0)

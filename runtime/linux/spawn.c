@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,7 +24,10 @@
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/intelrdt.h"
+#include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
+#include "runtime/linux/netdev.h"
 #include "runtime/linux/process.h"
 
 #ifndef CLONE_NEWTIME
@@ -310,8 +314,49 @@ static int child_gone(const struct spawn_opts *o, pid_t pid, const char *who,
 }
 
 /* Parent side of the conversation once the init exists. */
+/* What the parent did to the host for the init, undone when create fails. */
+struct init_extras {
+	struct netdev_moves moves;
+	bool rdt; /* in its resctrl groups */
+};
+
+/* The init is known by pid: record it (on_spawned), then move the
+ * network devices into its namespace and put it in its resctrl group,
+ * before any hook runs. */
+static int init_spawned(const struct spawn_opts *o, pid_t pid, struct spawn_result *res,
+			struct init_extras *x, struct husk_error *err)
+{
+	const struct oci_linux *lx = o->cfg->linux;
+	int r;
+	if (o->on_spawned &&
+	    (r = o->on_spawned(o->on_spawned_arg, pid, res->start_time,
+			       res->has_cgroup ? res->cgroup_path : NULL,
+			       res->has_cgroup ? res->cgroup_created : NULL, err)) < 0)
+		return r;
+	if (lx && lx->netDevices.len && (r = netdev_move_all(lx, pid, &x->moves, err)) < 0)
+		return r;
+	if (lx && lx->intelRdt) {
+		if ((r = intelrdt_apply(NULL, lx->intelRdt, o->id, pid, err)) < 0)
+			return r;
+		x->rdt = true;
+	}
+	return 0;
+}
+
+/* An init that failed while the parent worked for it (and so made the
+ * parent's step fail: its /proc entry gone) said why first: report that. */
+static int init_error_first(int sync_fd, int r, struct husk_error *err)
+{
+	struct pollfd p = { .fd = sync_fd, .events = POLLIN };
+	struct sync_msg m;
+	if (poll(&p, 1, 0) == 1 && sync_recv(sync_fd, &m) == 0 && m.type == SYNC_ERROR)
+		return err_set(err, EINVAL, "%s", m.text);
+	return r;
+}
+
 static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool split,
-		      struct cgroup_join *join, struct spawn_result *res, struct husk_error *err)
+		      struct cgroup_join *join, struct spawn_result *res, struct init_extras *x,
+		      struct husk_error *err)
 {
 	struct sync_msg m;
 	int r;
@@ -327,11 +372,8 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			       : child_gone(o, *pid, "the container init", res, err);
 	res->start_time = process_start_time(*pid);
 	/* split: the state names the init forked into the pid namespace */
-	if (!split && o->on_spawned &&
-	    (r = o->on_spawned(o->on_spawned_arg, *pid, res->start_time,
-			       res->has_cgroup ? res->cgroup_path : NULL,
-			       res->has_cgroup ? res->cgroup_created : NULL, err)) < 0)
-		return r;
+	if (!split && (r = init_spawned(o, *pid, res, x, err)) < 0)
+		return init_error_first(sync_fd, r, err);
 	for (;;) {
 		r = sync_recv(sync_fd, &m);
 		if (r < 0)
@@ -361,11 +403,8 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 					       "husk",
 					       (long long)m.value);
 			res->start_time = process_start_time(*pid);
-			if (o->on_spawned &&
-			    (r = o->on_spawned(o->on_spawned_arg, *pid, res->start_time,
-					       res->has_cgroup ? res->cgroup_path : NULL,
-					       res->has_cgroup ? res->cgroup_created : NULL, err)) < 0)
-				return r;
+			if ((r = init_spawned(o, *pid, res, x, err)) < 0)
+				return init_error_first(sync_fd, r, err);
 			if (sync_send(sync_fd, SYNC_GO, *pid, NULL) < 0)
 				return err_set(err, EPIPE, "the container init exited during setup");
 			break;
@@ -505,6 +544,14 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	if ((r = check_root_path(o, err)) < 0 || (r = hooks_validate(cfg->hooks, err)) < 0 ||
 	    (r = devices_validate(cfg->linux, err)) < 0 || (r = check_sysctls(cfg->linux, plan, err)) < 0)
 		return r;
+	if (cfg->linux && cfg->linux->memoryPolicy &&
+	    (r = mempolicy_validate(cfg->linux->memoryPolicy, err)) < 0)
+		return r;
+	if ((r = netdev_validate(cfg->linux, plan, err)) < 0)
+		return r;
+	if (cfg->linux && cfg->linux->intelRdt &&
+	    (r = intelrdt_validate(NULL, cfg->linux->intelRdt, o->id, err)) < 0)
+		return r;
 	return process_validate(cfg->process, cfg->linux, err);
 }
 
@@ -541,6 +588,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	pid_t pid = -1, stage_pid = -1;
 	struct cgroup_join join = CGROUP_JOIN_NONE;
 	struct sync_msg m = { 0 };
+	struct init_extras extras = { 0 };
 	bool placed, userns, new_cgroupns, slow, cgroup_first;
 	int join_pidns_fd = -1;
 	pid_t child;
@@ -638,7 +686,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 
 	if (!cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
 		goto out;
-	r = drive_init(o, sv[0], &pid, join_pidns_fd >= 0, &join, res, err);
+	r = drive_init(o, sv[0], &pid, join_pidns_fd >= 0, &join, res, &extras, err);
 	if (r < 0)
 		goto out;
 	res->pid = pid;
@@ -651,9 +699,13 @@ out:
 			wait_child(stage_pid);
 		}
 		if (pid > 0) {
+			/* while its namespace lives: the devices go back where they were */
+			netdev_move_back(&extras.moves, pid);
 			kill(pid, SIGKILL);
 			wait_child(pid);
 		}
+		if (extras.rdt)
+			intelrdt_remove(NULL, o->cfg->linux->intelRdt, o->id);
 		if (res->has_cgroup) {
 			struct husk_error ignored;
 			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
@@ -669,5 +721,6 @@ out:
 		close(fifo_fd);
 	cgroup_join_close(&join);
 	ns_plan_close(&plan);
+	netdev_moves_free(&extras.moves);
 	return r;
 }

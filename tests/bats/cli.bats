@@ -16,7 +16,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^husk\ version\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 	[[ "${lines[1]}" =~ ^commit:\ [0-9a-f]{40}$|^commit:\ unknown$ ]]
-	[ "${lines[2]}" = "spec: 1.2.0" ]
+	[ "${lines[2]}" = "spec: 1.3.0" ]
 	[[ "${lines[3]}" == *"+SECCOMP"* ]]
 	[[ "${lines[3]}" == *"+CAP"* ]]
 }
@@ -67,7 +67,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	run jq -r '.ociVersion, .root.path, .process.args[0], .process.terminal, (.linux.namespaces | map(.type) | join(",")), .mounts[0].destination' "$TEST_TMP/config.json"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "1.2.0" ]
+	[ "${lines[0]}" = "1.3.0" ]
 	[ "${lines[1]}" = "rootfs" ]
 	[ "${lines[2]}" = "sh" ]
 	[ "${lines[3]}" = "true" ]
@@ -79,7 +79,7 @@ teardown() {
 	fi
 	[ "${lines[5]}" = "/proc" ]
 	# runc's formatting: tab indentation
-	grep -q $'^\t"ociVersion": "1.2.0",$' "$TEST_TMP/config.json"
+	grep -q $'^\t"ociVersion": "1.3.0",$' "$TEST_TMP/config.json"
 }
 
 @test "spec output decodes and re-encodes byte for byte" {
@@ -146,7 +146,7 @@ teardown() {
 @test "features is valid JSON with the supported ociVersion range" {
 	run "$HUSK_BIN" features
 	[ "$status" -eq 0 ]
-	echo "$output" | jq -e '.ociVersionMin == "1.0.0" and .ociVersionMax == "1.2.0"'
+	echo "$output" | jq -e '.ociVersionMin == "1.0.0" and .ociVersionMax == "1.3.0"'
 }
 
 @test "--log-format json writes one JSON object per line" {

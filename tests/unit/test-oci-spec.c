@@ -133,6 +133,11 @@ static void full_config_values(void)
 		      lx->timeOffsets.values[1].nanosecs == 5,
 	      "timeOffsets");
 	CHECK_STR(lx->netDevices.values[0].name, "ctr1");
+	CHECK(lx->intelRdt->schemata.len == 2 && lx->intelRdt->enableMonitoring, "intelRdt 1.3");
+	CHECK_STR(lx->intelRdt->schemata.items[1], "MB:0=70");
+	CHECK_STR(lx->memoryPolicy->mode, "MPOL_BIND");
+	CHECK_STR(lx->memoryPolicy->nodes, "0-3,7");
+	CHECK(lx->memoryPolicy->flags.len == 1, "memoryPolicy.flags");
 	oci_free(&oci_config_type, c);
 }
 
