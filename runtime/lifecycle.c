@@ -401,11 +401,22 @@ int lifecycle_start(struct container *c, struct husk_error *err)
 			 c->id, CONFIG_COPY, cfg_err.msg);
 	else if (cfg->hooks && cfg->hooks->poststart.len) {
 		_cleanup_free_ char *state = NULL;
-		struct husk_error hook_err = { 0 };
-		if (hook_state_json(c->id, "running", c->state->pid, c->state->bundle,
-				    &c->state->annotations, &state, &hook_err) == 0 &&
-		    hooks_run("poststart", &cfg->hooks->poststart, state, &hook_err) < 0)
-			log_warn("%s", hook_err.msg);
+		int r = hook_state_json(c->id, "running", c->state->pid, c->state->bundle,
+					&c->state->annotations, &state, err);
+		if (r == 0)
+			r = hooks_run("poststart", &cfg->hooks->poststart, state, err);
+		if (r < 0) {
+			/* runtime-spec 1.3 (as runc 1.2): a failed poststart hook is
+			 * an error and stops the container (its init, as runc:
+			 * delete removes whatever else its cgroup holds and runs
+			 * the poststop hooks) */
+			if (pidfd_send_signal(pidfd, SIGKILL, NULL, 0) == 0)
+				wait_pidfd(pidfd, 10000);
+			c->status = STATUS_STOPPED;
+			free(c->state->status);
+			c->state->status = strdup("stopped");
+			return err_prefix(err, "start \"%s\" (the container was stopped)", c->id);
+		}
 	}
 	return 0;
 }
@@ -506,10 +517,12 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 	else if (cfg->hooks && cfg->hooks->poststop.len) {
 		_cleanup_free_ char *state = NULL;
 		struct husk_error hook_err = { 0 };
+		/* every one runs, each failure a warning (runtime-spec) */
 		if (hook_state_json(c->id, "stopped", 0, c->state->bundle, &c->state->annotations, &state,
-				    &hook_err) == 0 &&
-		    hooks_run("poststop", &cfg->hooks->poststop, state, &hook_err) < 0)
-			log_warn("%s", hook_err.msg);
+				    &hook_err) < 0)
+			log_warn("poststop hooks not run: %s", hook_err.msg);
+		else
+			hooks_run_all("poststop", &cfg->hooks->poststop, state);
 	}
 	/* Neither record is readable, yet create got as far as config.json:
 	 * whatever init and cgroup it made cannot be proven ours. Clear the
