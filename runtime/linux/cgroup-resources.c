@@ -229,8 +229,17 @@ static int apply_memory(const struct target *t, const struct oci_memory *m, stru
 				       "the container's current memory usage %" PRId64
 				       " (checkBeforeUpdate)", m->limit, used);
 	}
-	if (m->has_kernel || m->has_kernelTCP)
-		log_debug("linux.resources.memory.kernel/kernelTCP: ignored (deprecated by the kernel)");
+	if (m->has_kernel)
+		log_debug("linux.resources.memory.kernel: ignored (deprecated by the kernel)");
+	/* kernelTCP: v1 only, and only where the kernel still has the file
+	 * (as runc 1.1, 0 leaves it alone); elsewhere a warning, not an error */
+	bool kernel_tcp = m->has_kernelTCP && m->kernelTCP != 0;
+	if (kernel_tcp && (t->v2 || !file_exists(t, "memory", "memory.kmem.tcp.limit_in_bytes"))) {
+		log_warn("linux.resources.memory.kernelTCP: ignored: %s",
+			 t->v2 ? "cgroup v2 has no TCP memory limit"
+			       : "this kernel has no memory.kmem.tcp.limit_in_bytes");
+		kernel_tcp = false;
+	}
 	if (m->has_reservation &&
 	    (r = put_num(t, "memory", t->v2 ? "memory.low" : "memory.soft_limit_in_bytes",
 			 m->reservation, "memory.reservation", err)) < 0)
@@ -275,6 +284,9 @@ static int apply_memory(const struct target *t, const struct oci_memory *m, stru
 		return r;
 	if (m->has_swap && !swap_first &&
 	    (r = put_num(t, "memory", "memory.memsw.limit_in_bytes", m->swap, "memory.swap", err)) < 0)
+		return r;
+	if (kernel_tcp && (r = put_num(t, "memory", "memory.kmem.tcp.limit_in_bytes", m->kernelTCP,
+				       "memory.kernelTCP", err)) < 0)
 		return r;
 	if (m->has_swappiness && (r = put_num(t, "memory", "memory.swappiness",
 					      (int64_t)m->swappiness, "memory.swappiness", err)) < 0)

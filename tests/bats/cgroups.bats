@@ -89,6 +89,37 @@ member" ]
 	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.swappiness")" = 10 ]
 }
 
+@test "memory.kernelTCP lands in memory.kmem.tcp.limit_in_bytes on v1; update changes it" {
+	[ -z "$V2" ] || skip "cgroup v2 has no TCP memory limit"
+	need_file memory memory.kmem.tcp.limit_in_bytes
+	local id f
+	id=$(ctr_id ktcp)
+	update_config "$BUNDLE" '.linux.resources.memory = {"kernelTCP": 16777216}'
+	run husk_nowait run -d -b "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *kernelTCP* ]]
+	f=/sys/fs/cgroup/memory/$id/memory.kmem.tcp.limit_in_bytes
+	[ "$(cat "$f")" = 16777216 ]
+	husk update --kernel-memory-tcp 32M "$id"
+	[ "$(cat "$f")" = 33554432 ]
+	echo '{"memory": {"kernelTCP": 8388608}}' | husk update -r - "$id"
+	[ "$(cat "$f")" = 8388608 ]
+	[ "$(jq .linux.resources.memory.kernelTCP "$HUSK_ROOT/$id/config.json")" = 8388608 ]
+}
+
+@test "memory.kernelTCP where the kernel has no TCP limit file is a warning, not an error" {
+	if [ -z "$V2" ] && [ -f /sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes ]; then
+		skip "this host's memory hierarchy has memory.kmem.tcp.limit_in_bytes"
+	fi
+	local id
+	id=$(ctr_id ktcpw)
+	update_config "$BUNDLE" '.linux.resources.memory = {"kernelTCP": 16777216}'
+	run husk_nowait run -d -b "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *warn*"linux.resources.memory.kernelTCP: ignored"* ]]
+	[ "$(container_status "$id")" = running ]
+}
+
 @test "cpu burst, idle, mems and realtime, memory disableOOMKiller and swap land in the cgroup" {
 	need_file cpu cpu.cfs_burst_us cpu.max.burst
 	local id
