@@ -330,12 +330,25 @@ static int apply_cpu(const struct target *t, const struct oci_cpu *c, struct hus
 		if (c->has_shares && c->shares != 0 &&
 		    (r = put_num(t, "cpu", "cpu.shares", (int64_t)c->shares, "cpu.shares", err)) < 0)
 			return r;
+		/* The kernel judges each write against the other value as it is:
+		 * a shorter period with the old quota can exceed what the parent
+		 * allows (EINVAL) where the new pair would not. Then the quota
+		 * goes first and the period after it, as runc does. */
+		bool period_again = false;
+		bool set_quota = c->has_quota && c->quota != 0;
 		if (c->has_period && c->period != 0 &&
 		    (r = put_num(t, "cpu", "cpu.cfs_period_us", (int64_t)c->period, "cpu.period",
-				 err)) < 0)
-			return r;
-		if (c->has_quota && c->quota != 0 &&
+				 err)) < 0) {
+			if (r != -EINVAL || !set_quota)
+				return r;
+			period_again = true;
+		}
+		if (set_quota &&
 		    (r = put_num(t, "cpu", "cpu.cfs_quota_us", c->quota, "cpu.quota", err)) < 0)
+			return r;
+		if (period_again &&
+		    (r = put_num(t, "cpu", "cpu.cfs_period_us", (int64_t)c->period, "cpu.period",
+				 err)) < 0)
 			return r;
 		if (c->has_burst && (r = put_num(t, "cpu", "cpu.cfs_burst_us", (int64_t)c->burst,
 						 "cpu.burst", err)) < 0)

@@ -13,6 +13,14 @@ setup() {
 
 teardown() {
 	teardown_common
+	# a parent cgroup a test made, in every hierarchy it may be in
+	local d
+	if [ -n "${CG_PARENT:-}" ]; then
+		for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
+			[ -d "$d" ] && rmdir "$d"
+		done
+	fi
+	return 0
 }
 
 # cg_file CTRL V1FILE V2FILE ID: the path of a container's cgroup file.
@@ -317,6 +325,38 @@ member" ]
 	run husk update --pids-limit 5 "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *stopped* ]]
+}
+
+@test "update lowers cpu period and quota where the parent's limit refuses the period first (v1)" {
+	[ -z "$V2" ] || skip "cgroup v2 takes quota and period in one write to cpu.max"
+	need_file cpu cpu.cfs_period_us
+	local id dir
+	id=$(ctr_id cpuper)
+	CG_PARENT=$id-parent
+	# the parent allows half a CPU; the container has all of that
+	mkdir "/sys/fs/cgroup/cpu/$CG_PARENT"
+	echo 100000 >"/sys/fs/cgroup/cpu/$CG_PARENT/cpu.cfs_period_us"
+	echo 50000 >"/sys/fs/cgroup/cpu/$CG_PARENT/cpu.cfs_quota_us"
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"/$CG_PARENT/ctr\" |
+		.linux.resources.cpu = {\"period\": 100000, \"quota\": 50000}"
+	husk run -d -b "$BUNDLE" "$id"
+	dir=/sys/fs/cgroup/cpu/$CG_PARENT/ctr
+	[ "$(cat "$dir/cpu.cfs_quota_us")" = 50000 ]
+	# period 50000 beside the old quota 50000 would be a whole CPU: the
+	# kernel refuses that order (EINVAL); quota first, then period, works
+	husk update --cpu-period 50000 --cpu-quota 25000 "$id"
+	[ "$(cat "$dir/cpu.cfs_period_us")" = 50000 ]
+	[ "$(cat "$dir/cpu.cfs_quota_us")" = 25000 ]
+	[ "$(jq .linux.resources.cpu.period "$HUSK_ROOT/$id/config.json")" = 50000 ]
+	# the period alone (the quota kept from the config) the other way up
+	husk update --cpu-period 100000 "$id"
+	[ "$(cat "$dir/cpu.cfs_period_us")" = 100000 ]
+	[ "$(cat "$dir/cpu.cfs_quota_us")" = 25000 ]
+	# a pair the parent cannot hold in either order is still an error
+	run husk update --cpu-period 100000 --cpu-quota 80000 "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.cpu.quota"*"Invalid argument"* ]]
+	husk delete --force "$id"
 }
 
 @test "update with checkBeforeUpdate refuses a memory limit below the current usage" {
