@@ -688,14 +688,6 @@ static bool host_cgroup_v2(void)
 	return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == 0x63677270; /* CGROUP2 */
 }
 
-static bool has_namespace(const struct oci_config *cfg, const char *type)
-{
-	for (size_t i = 0; cfg->linux && i < cfg->linux->namespaces.len; i++)
-		if (strcmp(cfg->linux->namespaces.items[i].type, type) == 0)
-			return true;
-	return false;
-}
-
 static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t index,
 		    struct husk_error *err)
 {
@@ -711,7 +703,7 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t in
 			v2.type = "cgroup2";
 			return do_fs_mount(ctx, &v2, index, &pm, err);
 		}
-		return do_cgroup_v1_mount(ctx, m, index, &pm, has_namespace(ctx->cfg, "cgroup"), err);
+		return do_cgroup_v1_mount(ctx, m, index, &pm, config_lists_namespace(ctx->cfg, "cgroup"), err);
 	}
 	return do_fs_mount(ctx, m, index, &pm, err);
 }
@@ -916,12 +908,38 @@ static unsigned long propagation_flag(const char *name, bool *ok)
 	return 0;
 }
 
+static int rootfs_path(struct rootfs_ctx *ctx, struct husk_error *err)
+{
+	const struct oci_config *cfg = ctx->cfg;
+	return cfg->root->path[0] == '/'
+		       ? fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s", cfg->root->path)
+		       : fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s/%s",
+				  ctx->bundle, cfg->root->path);
+}
+
 int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	const struct oci_config *cfg = ctx->cfg;
 	unsigned long prop = MS_SLAVE | MS_REC;
 	bool ok;
 
+	if (ctx->host_mntns) {
+		/* The mount table is the host's: nothing may be mounted on it
+		 * or change its propagation. spawn's checks refused every
+		 * field that needs a mount; this one is the last guard. */
+		if (cfg->mounts.len || ctx->no_pivot || cfg->root->readonly ||
+		    (cfg->linux && (cfg->linux->rootfsPropagation || cfg->linux->devices.len ||
+				    cfg->linux->maskedPaths.len || cfg->linux->readonlyPaths.len)))
+			return err_set(err, EINVAL, "linux.namespaces: the config needs mounts, and "
+						    "has no mount namespace of its own");
+		int r = rootfs_path(ctx, err);
+		if (r < 0)
+			return r;
+		ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ctx->rootfd < 0)
+			return err_sys(err, errno, "root.path: %s", ctx->rootfs);
+		return 0;
+	}
 	if (cfg->linux && cfg->linux->rootfsPropagation) {
 		prop = propagation_flag(cfg->linux->rootfsPropagation, &ok);
 		if (!ok)
@@ -944,10 +962,7 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 		return err_sys(err, errno, "linux.rootfsPropagation: set %s on /",
 			       cfg->linux->rootfsPropagation);
 
-	int r = cfg->root->path[0] == '/'
-			? fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s", cfg->root->path)
-			: fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s/%s",
-				   ctx->bundle, cfg->root->path);
+	int r = rootfs_path(ctx, err);
 	if (r < 0)
 		return r;
 	/* pivot_root needs the rootfs to be a mount point (and refuses a
@@ -977,6 +992,8 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 int rootfs_prepare_rest(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	const struct oci_config *cfg = ctx->cfg;
+	if (ctx->host_mntns)
+		return 0; /* no mounts, no /dev of its own, no devices (rootfs_prepare) */
 	for (; ctx->next_mount < cfg->mounts.len; ctx->next_mount++) {
 		int r = do_mount(ctx, &cfg->mounts.items[ctx->next_mount], ctx->next_mount, err);
 		if (r < 0)
@@ -1065,7 +1082,12 @@ int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	if (fchdir(ctx->rootfd) < 0)
 		return err_sys(err, errno, "chdir to the rootfs");
-	if (ctx->no_pivot) {
+	if (ctx->host_mntns) {
+		/* as runc without a mount namespace: a chroot, the host's mount
+		 * table untouched */
+		if (chroot(".") < 0)
+			return err_sys(err, errno, "chroot to the rootfs");
+	} else if (ctx->no_pivot) {
 		int r = detach_proc_sys_outside(ctx->rootfs, err);
 		if (r < 0)
 			return r;
@@ -1169,6 +1191,9 @@ int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	const struct oci_linux *lx = ctx->cfg->linux;
 	int r;
+
+	if (ctx->host_mntns)
+		return 0; /* nothing to mask, nothing read-only (rootfs_prepare) */
 
 	if (lx && lx->maskedPaths.len) {
 		_cleanup_close_ int nullfd = open_verified_null(ctx->rootfd, err);

@@ -19,6 +19,8 @@ struct rootfs_ctx {
 			      * init sets up outside the one it joins) */
 	bool userns;         /* in a new user namespace: no mknod */
 	bool no_pivot;
+	bool host_mntns;     /* no mount namespace of its own (the runtime's is
+			      * inherited): nothing is mounted, only a chroot */
 	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */
 	unsigned dev_ro;     /* /dev asked for "ro" (1) or "rro" (2): made read-only last */
 	const int *idmap_fds; /* by mount index: an idmapped detached tree, or -1 */
@@ -39,7 +41,8 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err);
 /* Once in the cgroup (and its namespace): the other config mounts, /dev
  * and linux.devices. Then the hooks. */
 int rootfs_prepare_rest(struct rootfs_ctx *ctx, struct husk_error *err);
-/* pivot_root (or MS_MOVE + chroot with --no-pivot) into the rootfs. */
+/* pivot_root (or MS_MOVE + chroot with --no-pivot) into the rootfs; in the
+ * runtime's mount namespace, chroot alone. */
 int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err);
 /* After the pivot: masked and read-only paths, then root.readonly. */
 int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err);

@@ -213,3 +213,55 @@ ctr_cgroup_dir() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"mount proc: Operation not permitted"* ]]
 }
+
+# no_mount_ns: the bundle's config without a "mount" namespace entry
+no_mount_ns() {
+	update_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "mount"))'
+}
+
+@test "without a mount namespace the container has the runtime's, chrooted into its rootfs; the host's mount table is untouched" {
+	no_mount_ns
+	update_config "$BUNDLE" '.mounts = [] | .linux.maskedPaths = [] | .linux.readonlyPaths = [] |
+		.root.readonly = false | .process.args = ["sleep", "1000"]'
+	echo "in the rootfs" >"$BUNDLE/rootfs/marker"
+	local before pid
+	before=$(cat /proc/self/mountinfo)
+	ID=$(ctr_id nomnt)
+	husk_nowait run -d -b "$BUNDLE" "$ID"
+	pid=$(husk state "$ID" | jq -r .pid)
+	# the mount namespace is inherited (runtime-spec), the root is the rootfs
+	[ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]
+	[ "$(stat -L -c %d:%i "/proc/$pid/root")" = "$(stat -c %d:%i "$BUNDLE/rootfs")" ]
+	# exec takes the init's root too, not the host's
+	run husk exec "$ID" cat /marker
+	[ "$status" -eq 0 ]
+	[ "$output" = "in the rootfs" ]
+	run husk exec "$ID" ls /proc
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	husk delete --force "$ID"
+	assert_nothing_left "$ID"
+	diff <(echo "$before") /proc/self/mountinfo
+}
+
+@test "without a mount namespace, masked/read-only paths, mounts and root.readonly are refused naming the field; nothing is left, nothing mounted" {
+	no_mount_ns
+	cp "$BUNDLE/config.json" "$TEST_TMP/config.orig"
+	local before case filter want
+	before=$(cat /proc/self/mountinfo)
+	for case in \
+		'.mounts = [] => linux.maskedPaths: unable to restrict sys entries without a private mount namespace' \
+		'.mounts = [] | .linux.maskedPaths = [] => linux.readonlyPaths: unable to restrict sys entries without a private mount namespace' \
+		'.linux.maskedPaths = [] | .linux.readonlyPaths = [] => mounts: needs a mount namespace of the container' \
+		'.mounts = [] | .linux.maskedPaths = [] | .linux.readonlyPaths = [] | .root.readonly = true => root.readonly: needs a mount namespace of the container'; do
+		filter=${case%% => *} want=${case#* => }
+		cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
+		update_config "$BUNDLE" "$filter"
+		ID=$(ctr_id nomnt)
+		run husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"$want"* ]]
+		assert_nothing_left "$ID" "" "$TEST_TMP/pid"
+		diff <(echo "$before") /proc/self/mountinfo
+	done
+}
