@@ -191,7 +191,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	bool dir_created = false, spawned = false;
 	struct husk_seccomp *seccomp = NULL;
 	int listener_fd = -1;
-	int *idmap_fds = NULL;
+	int *source_trees = NULL;
 	int r;
 
 	res->sync_fd = -1;
@@ -236,7 +236,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		}
 	}
 
-	if ((r = idmapped_mounts_prepare(cfg, bundle, &idmap_fds, err)) < 0)
+	if ((r = mount_sources_prepare(cfg, bundle, &source_trees, err)) < 0)
 		goto fail;
 
 	rec = (struct record){ .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd,
@@ -254,7 +254,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		.systemd_cgroup = g->systemd_cgroup,
 		.seccomp = seccomp,
 		.listener_fd = listener_fd,
-		.idmap_fds = idmap_fds,
+		.source_trees = source_trees,
 		.on_spawned = record_container,
 		.on_spawned_arg = &rec,
 	};
@@ -267,8 +267,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if (listener_fd >= 0)
 		close(listener_fd);
 	listener_fd = -1;
-	idmapped_mounts_close(cfg, idmap_fds);
-	idmap_fds = NULL;
+	mount_sources_close(cfg, source_trees);
+	source_trees = NULL;
 	if (r < 0)
 		goto fail;
 	spawned = true;
@@ -314,7 +314,7 @@ fail:
 	seccomp_free(seccomp);
 	if (listener_fd >= 0)
 		close(listener_fd);
-	idmapped_mounts_close(cfg, idmap_fds);
+	mount_sources_close(cfg, source_trees);
 	if (dir_created) {
 		struct husk_error ignored;
 		container_dir_remove(rootfd, co->id, dirfd, &ignored);

@@ -291,7 +291,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	in.rootfs.rootfd = -1;
 	in.rootfs.procfd = -1;
 	in.rootfs.pidns_fd = join_pidns_fd;
-	in.rootfs.idmap_fds = o->idmap_fds;
+	in.rootfs.source_trees = o->source_trees;
 	/* Without a user namespace the first mounts need nothing from the
 	 * parent: do them while it creates the cgroup. In one, they wait for
 	 * the id maps. */

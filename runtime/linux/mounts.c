@@ -360,18 +360,40 @@ static int idmap_userns(const struct oci_mount *m, size_t index, struct husk_err
 	return r < 0 ? r : fd;
 }
 
-int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, int **fds,
-			    struct husk_error *err)
+/* A detached clone of source, made a slave (a clone of a shared mount
+ * would otherwise be the host mount's peer, and mounts under it in the
+ * container would reach the host). */
+static int clone_source(const char *source, bool recursive, size_t index, const char *name,
+			struct husk_error *err)
+{
+	int fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+						     (recursive ? AT_RECURSIVE : 0));
+	if (fd < 0)
+		return err_sys(err, errno, "mounts[%zu]: source %s", index, name);
+	struct mount_attr slave = { .propagation = MS_SLAVE };
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0) {
+		int e = errno;
+		close(fd);
+		return err_sys(err, e, "mounts[%zu]: make the clone of %s a slave", index, name);
+	}
+	return fd;
+}
+
+int mount_sources_prepare(const struct oci_config *cfg, const char *bundle, int **fds,
+			  struct husk_error *err)
 {
 	*fds = NULL;
+	/* in a user namespace the init may not reach what the runtime can */
+	bool all_binds = config_lists_namespace(cfg, "user") && config_lists_namespace(cfg, "mount");
 	bool any = false;
 	for (size_t i = 0; i < cfg->mounts.len; i++)
-		any |= cfg->mounts.items[i].uidMappings.len || cfg->mounts.items[i].gidMappings.len;
+		any |= all_binds || cfg->mounts.items[i].uidMappings.len ||
+		       cfg->mounts.items[i].gidMappings.len;
 	if (!any)
 		return 0;
 	int *out = malloc(cfg->mounts.len * sizeof(int));
 	if (out == NULL)
-		return err_sys(err, ENOMEM, "idmapped mounts");
+		return err_sys(err, ENOMEM, "mount sources");
 	for (size_t i = 0; i < cfg->mounts.len; i++)
 		out[i] = -1;
 	*fds = out;
@@ -379,26 +401,34 @@ int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, in
 		const struct oci_mount *m = &cfg->mounts.items[i];
 		struct parsed_mount pm;
 		char source[PATH_MAX];
-		if (!m->uidMappings.len && !m->gidMappings.len)
+		bool idmap = m->uidMappings.len || m->gidMappings.len;
+		if (!idmap && !all_binds)
 			continue;
 		int r = parse_options(m, i, &pm, err);
 		if (r < 0)
 			return r;
-		if (!pm.bind || m->source == NULL)
+		if (idmap && (!pm.bind || m->source == NULL))
 			return err_set(err, EINVAL, "mounts[%zu]: uidMappings need a bind mount", i);
-		if (!m->uidMappings.len || !m->gidMappings.len)
+		if (idmap && (!m->uidMappings.len || !m->gidMappings.len))
 			return err_set(err, EINVAL, "mounts[%zu]: give both uidMappings and gidMappings", i);
+		if (!pm.bind || m->source == NULL)
+			continue; /* not a bind (or no source: do_bind_mount says so) */
 		if ((r = bind_source(bundle, m->source, i, source, sizeof(source), err)) < 0)
 			return r;
+		if ((out[i] = clone_source(source, pm.rbind, i, m->source, err)) < 0) {
+			int e = out[i];
+			out[i] = -1;
+			/* a rootless runtime may not clone mounts, and reaches no
+			 * more than its user namespace: the init binds it */
+			if (!idmap && e == -EPERM)
+				continue;
+			return e;
+		}
+		if (!idmap)
+			continue;
 		int userns = idmap_userns(m, i, err);
 		if (userns < 0)
 			return userns;
-		out[i] = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							     (pm.rbind ? AT_RECURSIVE : 0));
-		if (out[i] < 0) {
-			close(userns);
-			return err_sys(err, errno, "mounts[%zu]: source %s", i, m->source);
-		}
 		struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
 		r = mount_setattr(out[i], "", AT_EMPTY_PATH | (pm.rbind ? AT_RECURSIVE : 0), &attr,
 				  sizeof(attr));
@@ -412,7 +442,7 @@ int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, in
 	return 0;
 }
 
-void idmapped_mounts_close(const struct oci_config *cfg, int *fds)
+void mount_sources_close(const struct oci_config *cfg, int *fds)
 {
 	for (size_t i = 0; fds && i < cfg->mounts.len; i++)
 		if (fds[i] >= 0)
@@ -456,22 +486,27 @@ static int do_bind_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size
 	int r = bind_source(ctx->bundle, m->source, index, source, sizeof(source), err);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int srcfd = open(source, O_PATH | O_CLOEXEC);
-	if (srcfd < 0 || fstat(srcfd, &st) < 0)
-		return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
+	/* the parent's clone when it made one (the source may be out of the
+	 * user namespace's reach); otherwise cloned here */
+	_cleanup_close_ int tree = -1;
+	if (ctx->source_trees && ctx->source_trees[index] >= 0) {
+		tree = fcntl(ctx->source_trees[index], F_DUPFD_CLOEXEC, 0);
+		if (tree < 0 || fstat(tree, &st) < 0)
+			return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
+	} else {
+		_cleanup_close_ int srcfd = open(source, O_PATH | O_CLOEXEC);
+		if (srcfd < 0 || fstat(srcfd, &st) < 0)
+			return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
+		tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+						    (pm->rbind ? AT_RECURSIVE : 0));
+		if (tree < 0)
+			return err_sys(err, errno, "mounts[%zu]: bind %s", index, m->source);
+	}
 
 	_cleanup_close_ int target = -1;
 	r = target = create_in_root(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, err);
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
-	_cleanup_close_ int tree = -1;
-	if (ctx->idmap_fds && ctx->idmap_fds[index] >= 0)
-		tree = dup(ctx->idmap_fds[index]);
-	else
-		tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-						    (pm->rbind ? AT_RECURSIVE : 0));
-	if (tree < 0)
-		return err_sys(err, errno, "mounts[%zu]: bind %s", index, m->source);
 	r = attach(tree, target, pm);
 	if (r < 0)
 		return err_sys(err, -r, "mounts[%zu]: bind %s on %s", index, m->source, m->destination);

@@ -23,16 +23,22 @@ struct rootfs_ctx {
 			      * inherited): nothing is mounted, only a chroot */
 	bool dev_is_tmpfs;   /* /dev is a fresh tmpfs: populate it */
 	unsigned dev_ro;     /* /dev asked for "ro" (1) or "rro" (2): made read-only last */
-	const int *idmap_fds; /* by mount index: an idmapped detached tree, or -1 */
+	const int *source_trees; /* by mount index: a detached clone of the bind
+				 * source made by the parent, or -1 */
 	size_t next_mount;    /* the first config mount not done yet */
 };
 
-/* In the parent (host privileges): for each mount with uidMappings or
- * gidMappings, a detached idmapped clone of its source. *fds gets one
- * entry per mount (-1 when none); free with idmapped_mounts_close. */
-int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, int **fds,
-			    struct husk_error *err);
-void idmapped_mounts_close(const struct oci_config *cfg, int *fds);
+/* In the parent (host privileges), before any namespace is made: a
+ * detached clone of the source of each bind mount that has uidMappings or
+ * gidMappings (idmapped), and, in a container with a user namespace, of
+ * every other bind mount too, so a source only the runtime can reach (a
+ * 0700 directory on its path) is bound all the same, as runc does. The
+ * clones are slaves: nothing mounted in the container propagates back.
+ * *fds gets one entry per mount (-1 when none); free with
+ * mount_sources_close. */
+int mount_sources_prepare(const struct oci_config *cfg, const char *bundle, int **fds,
+			  struct husk_error *err);
+void mount_sources_close(const struct oci_config *cfg, int *fds);
 
 /* Propagation, rootfs bind, and the config mounts before the first cgroup
  * mount: none of it depends on the container's cgroup, so the init does it

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # runc 1.1 behaviours husk matches (issue 13): exec on a paused container,
 # exec --cgroup, hook order and working directory, --debug, bind sources
-# only the runtime reaches, --no-pivot's host /proc and /sys.
+# only the runtime reaches, --no-pivot's host /proc and /sys, a config
+# without a mount namespace.
 
 load helpers
 
@@ -264,4 +265,32 @@ no_mount_ns() {
 		assert_nothing_left "$ID" "" "$TEST_TMP/pid"
 		diff <(echo "$before") /proc/self/mountinfo
 	done
+}
+
+@test "a bind source only the runtime can reach (under a 0700 directory of root's) is bound in a user-namespaced container" {
+	# the container's root (host uid 100000) reaches the rootfs, but not
+	# the source: its parent directory is root's, mode 0700
+	chmod 755 "$TEST_TMP"
+	mkdir -m 0700 "$TEST_TMP/private"
+	mkdir -m 0755 "$TEST_TMP/private/shared"
+	echo data >"$TEST_TMP/private/shared/file"
+	mkdir "$BUNDLE/rootfs/data"
+	update_config "$BUNDLE" '.process.args = ["sh", "-c", "ls /data; cat /data/file; grep \" /data \" /proc/mounts"]
+		| .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .mounts += [{"destination": "/data", "type": "bind",
+			"source": "'"$TEST_TMP/private/shared"'", "options": ["bind", "ro"]}]'
+	run husk run -b "$BUNDLE" "$(ctr_id reach)"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = file ]
+	[ "${lines[1]}" = data ]
+	[[ "${lines[2]}" == *" /data "*" ro,"* ]]
+	# a source that does not exist still fails, naming the mount
+	update_config "$BUNDLE" '.mounts[-1].source = "'"$TEST_TMP/private/missing"'"'
+	ID=$(ctr_id reach)
+	run husk run -b "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mounts["*"]: source $TEST_TMP/private/missing: No such file or directory"* ]]
+	assert_nothing_left "$ID"
 }
