@@ -192,7 +192,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	bool dir_created = false, spawned = false;
 	struct husk_seccomp *seccomp = NULL;
 	int listener_fd = -1;
-	int *idmap_fds = NULL;
+	int *source_trees = NULL;
 	int r;
 
 	res->sync_fd = -1;
@@ -237,7 +237,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		}
 	}
 
-	if ((r = idmapped_mounts_prepare(cfg, bundle, &idmap_fds, err)) < 0)
+	if ((r = mount_sources_prepare(cfg, bundle, &source_trees, err)) < 0)
 		goto fail;
 
 	rec = (struct record){ .g = g, .cfg = cfg, .id = co->id, .bundle = bundle, .dirfd = dirfd,
@@ -255,7 +255,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		.systemd_cgroup = g->systemd_cgroup,
 		.seccomp = seccomp,
 		.listener_fd = listener_fd,
-		.idmap_fds = idmap_fds,
+		.source_trees = source_trees,
 		.on_spawned = record_container,
 		.on_spawned_arg = &rec,
 	};
@@ -268,8 +268,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	if (listener_fd >= 0)
 		close(listener_fd);
 	listener_fd = -1;
-	idmapped_mounts_close(cfg, idmap_fds);
-	idmap_fds = NULL;
+	mount_sources_close(cfg, source_trees);
+	source_trees = NULL;
 	if (r < 0)
 		goto fail;
 	spawned = true;
@@ -317,7 +317,7 @@ fail:
 	seccomp_free(seccomp);
 	if (listener_fd >= 0)
 		close(listener_fd);
-	idmapped_mounts_close(cfg, idmap_fds);
+	mount_sources_close(cfg, source_trees);
 	if (dir_created) {
 		struct husk_error ignored;
 		container_dir_remove(rootfd, co->id, dirfd, &ignored);
@@ -404,11 +404,22 @@ int lifecycle_start(struct container *c, struct husk_error *err)
 			 c->id, CONFIG_COPY, cfg_err.msg);
 	else if (cfg->hooks && cfg->hooks->poststart.len) {
 		_cleanup_free_ char *state = NULL;
-		struct husk_error hook_err = { 0 };
-		if (hook_state_json(c->id, "running", c->state->pid, c->state->bundle,
-				    &c->state->annotations, &state, &hook_err) == 0 &&
-		    hooks_run("poststart", &cfg->hooks->poststart, state, &hook_err) < 0)
-			log_warn("%s", hook_err.msg);
+		int r = hook_state_json(c->id, "running", c->state->pid, c->state->bundle,
+					&c->state->annotations, &state, err);
+		if (r == 0)
+			r = hooks_run("poststart", &cfg->hooks->poststart, state, err);
+		if (r < 0) {
+			/* runtime-spec 1.3 (as runc 1.2): a failed poststart hook is
+			 * an error and stops the container (its init, as runc:
+			 * delete removes whatever else its cgroup holds and runs
+			 * the poststop hooks) */
+			if (pidfd_send_signal(pidfd, SIGKILL, NULL, 0) == 0)
+				wait_pidfd(pidfd, 10000);
+			c->status = STATUS_STOPPED;
+			free(c->state->status);
+			c->state->status = strdup("stopped");
+			return err_prefix(err, "start \"%s\" (the container was stopped)", c->id);
+		}
 	}
 	return 0;
 }
@@ -512,10 +523,12 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 	if (cfg && cfg->hooks && cfg->hooks->poststop.len) {
 		_cleanup_free_ char *state = NULL;
 		struct husk_error hook_err = { 0 };
+		/* every one runs, each failure a warning (runtime-spec) */
 		if (hook_state_json(c->id, "stopped", 0, c->state->bundle, &c->state->annotations, &state,
-				    &hook_err) == 0 &&
-		    hooks_run("poststop", &cfg->hooks->poststop, state, &hook_err) < 0)
-			log_warn("%s", hook_err.msg);
+				    &hook_err) < 0)
+			log_warn("poststop hooks not run: %s", hook_err.msg);
+		else
+			hooks_run_all("poststop", &cfg->hooks->poststop, state);
 	}
 	/* Neither record is readable, yet create got as far as config.json:
 	 * whatever init and cgroup it made cannot be proven ours. Clear the

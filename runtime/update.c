@@ -26,6 +26,7 @@ enum {
 	OPT_CPUSET_MEMS,
 	OPT_PIDS_LIMIT,
 	OPT_BLKIO_WEIGHT,
+	OPT_KERNEL_MEMORY_TCP,
 };
 
 /* "512M", "1g", "1024", "-1" -> bytes (1024-based units). */
@@ -101,6 +102,7 @@ static void merge(struct oci_resources *dst, struct oci_resources *src)
 		TAKE(memory, swappiness);
 		TAKE(memory, disableOOMKiller);
 		TAKE(memory, checkBeforeUpdate);
+		TAKE(memory, kernelTCP);
 	}
 	TAKE_OBJ(cpu);
 	if (src->cpu) {
@@ -150,21 +152,24 @@ static int ensure(void **p, size_t size)
 static int flag_value(struct oci_resources *u, int opt, const char *arg)
 {
 	int64_t v = 0;
-	int r = opt == OPT_MEMORY || opt == OPT_MEMORY_RESERVATION || opt == OPT_MEMORY_SWAP
+	int r = opt == OPT_MEMORY || opt == OPT_MEMORY_RESERVATION || opt == OPT_MEMORY_SWAP ||
+				opt == OPT_KERNEL_MEMORY_TCP
 			? parse_bytes(arg, &v)
 			: (opt == OPT_CPUSET_CPUS || opt == OPT_CPUSET_MEMS ? 0 : parse_int(arg, &v));
 	if (r < 0)
 		return r;
 	switch (opt) {
-	case OPT_MEMORY: case OPT_MEMORY_RESERVATION: case OPT_MEMORY_SWAP:
+	case OPT_MEMORY: case OPT_MEMORY_RESERVATION: case OPT_MEMORY_SWAP: case OPT_KERNEL_MEMORY_TCP:
 		if (ensure((void **)&u->memory, sizeof(*u->memory)) < 0)
 			return -ENOMEM;
 		if (opt == OPT_MEMORY)
 			u->memory->limit = v, u->memory->has_limit = true;
 		else if (opt == OPT_MEMORY_RESERVATION)
 			u->memory->reservation = v, u->memory->has_reservation = true;
-		else
+		else if (opt == OPT_MEMORY_SWAP)
 			u->memory->swap = v, u->memory->has_swap = true;
+		else
+			u->memory->kernelTCP = v, u->memory->has_kernelTCP = true;
 		return 0;
 	case OPT_PIDS_LIMIT:
 		if (ensure((void **)&u->pids, sizeof(*u->pids)) < 0)
@@ -210,6 +215,7 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 		{ "cpuset-mems", required_argument, NULL, OPT_CPUSET_MEMS },
 		{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
 		{ "blkio-weight", required_argument, NULL, OPT_BLKIO_WEIGHT },
+		{ "kernel-memory-tcp", required_argument, NULL, OPT_KERNEL_MEMORY_TCP },
 		{ 0 },
 	};
 	const char *resources_file = NULL;
@@ -231,7 +237,7 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 			resources_file = optarg;
 			continue;
 		}
-		if (c < OPT_MEMORY || c > OPT_BLKIO_WEIGHT) {
+		if (c < OPT_MEMORY || c > OPT_KERNEL_MEMORY_TCP) {
 			oci_free(&oci_resources_type, flags);
 			return c;
 		}
@@ -316,5 +322,6 @@ const struct verb verb_update = {
 		 "  --cpu-rt-runtime N, --cpu-rt-period N\n"
 		 "  --cpuset-cpus LIST, --cpuset-mems LIST\n"
 		 "  --pids-limit N         0 or less is unlimited\n"
-		 "  --blkio-weight N",
+		 "  --blkio-weight N\n"
+		 "  --kernel-memory-tcp BYTES  TCP buffer limit (cgroup v1 kernels that have it)",
 };

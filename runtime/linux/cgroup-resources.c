@@ -229,8 +229,17 @@ static int apply_memory(const struct target *t, const struct oci_memory *m, stru
 				       "the container's current memory usage %" PRId64
 				       " (checkBeforeUpdate)", m->limit, used);
 	}
-	if (m->has_kernel || m->has_kernelTCP)
-		log_debug("linux.resources.memory.kernel/kernelTCP: ignored (deprecated by the kernel)");
+	if (m->has_kernel)
+		log_debug("linux.resources.memory.kernel: ignored (deprecated by the kernel)");
+	/* kernelTCP: v1 only, and only where the kernel still has the file
+	 * (as runc 1.1, 0 leaves it alone); elsewhere a warning, not an error */
+	bool kernel_tcp = m->has_kernelTCP && m->kernelTCP != 0;
+	if (kernel_tcp && (t->v2 || !file_exists(t, "memory", "memory.kmem.tcp.limit_in_bytes"))) {
+		log_warn("linux.resources.memory.kernelTCP: ignored: %s",
+			 t->v2 ? "cgroup v2 has no TCP memory limit"
+			       : "this kernel has no memory.kmem.tcp.limit_in_bytes");
+		kernel_tcp = false;
+	}
 	if (m->has_reservation &&
 	    (r = put_num(t, "memory", t->v2 ? "memory.low" : "memory.soft_limit_in_bytes",
 			 m->reservation, "memory.reservation", err)) < 0)
@@ -276,6 +285,9 @@ static int apply_memory(const struct target *t, const struct oci_memory *m, stru
 	if (m->has_swap && !swap_first &&
 	    (r = put_num(t, "memory", "memory.memsw.limit_in_bytes", m->swap, "memory.swap", err)) < 0)
 		return r;
+	if (kernel_tcp && (r = put_num(t, "memory", "memory.kmem.tcp.limit_in_bytes", m->kernelTCP,
+				       "memory.kernelTCP", err)) < 0)
+		return r;
 	if (m->has_swappiness && (r = put_num(t, "memory", "memory.swappiness",
 					      (int64_t)m->swappiness, "memory.swappiness", err)) < 0)
 		return r;
@@ -318,12 +330,25 @@ static int apply_cpu(const struct target *t, const struct oci_cpu *c, struct hus
 		if (c->has_shares && c->shares != 0 &&
 		    (r = put_num(t, "cpu", "cpu.shares", (int64_t)c->shares, "cpu.shares", err)) < 0)
 			return r;
+		/* The kernel judges each write against the other value as it is:
+		 * a shorter period with the old quota can exceed what the parent
+		 * allows (EINVAL) where the new pair would not. Then the quota
+		 * goes first and the period after it, as runc does. */
+		bool period_again = false;
+		bool set_quota = c->has_quota && c->quota != 0;
 		if (c->has_period && c->period != 0 &&
 		    (r = put_num(t, "cpu", "cpu.cfs_period_us", (int64_t)c->period, "cpu.period",
-				 err)) < 0)
-			return r;
-		if (c->has_quota && c->quota != 0 &&
+				 err)) < 0) {
+			if (r != -EINVAL || !set_quota)
+				return r;
+			period_again = true;
+		}
+		if (set_quota &&
 		    (r = put_num(t, "cpu", "cpu.cfs_quota_us", c->quota, "cpu.quota", err)) < 0)
+			return r;
+		if (period_again &&
+		    (r = put_num(t, "cpu", "cpu.cfs_period_us", (int64_t)c->period, "cpu.period",
+				 err)) < 0)
 			return r;
 		if (c->has_burst && (r = put_num(t, "cpu", "cpu.cfs_burst_us", (int64_t)c->burst,
 						 "cpu.burst", err)) < 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -137,6 +138,23 @@ fail:
 	_exit(127);
 }
 
+/* A container without a mount namespace of its own (it has the runtime's)
+ * is its init's chroot: the entering process takes the same root, through
+ * the host's procfs, while the pidfd proves the pid is still the init's. */
+static int enter_init_root(int procfd, int pidfd, pid_t pid, struct husk_error *err)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "%d/root", (int)pid);
+	_cleanup_close_ int root = openat(procfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return err_sys(err, errno, "exec: open the root of init %d", (int)pid);
+	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+		return err_sys(err, errno, "exec: the container's init");
+	if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return err_sys(err, errno, "exec: chroot to the container's root");
+	return 0;
+}
+
 /* The first child, in husk's pid namespace: processes of the container
  * cannot see it (issue 11: a container holding CAP_SYS_PTRACE, which
  * PR_SET_DUMPABLE does not stop, read host files through the fds of an
@@ -165,6 +183,8 @@ static _Noreturn void enter_stage(const struct enter_opts *eo, struct cgroup_joi
 	if ((aff && aff->initial && aff->initial[0] &&
 	     process_set_affinity(0, aff->initial, "process.execCPUAffinity.initial", &err) < 0) ||
 	    cgroup_join_self(join, placed, &err) < 0)
+		goto fail;
+	if (!(flags & CLONE_NEWNS) && enter_init_root(procfd, pidfd, eo->c->state->pid, &err) < 0)
 		goto fail;
 	/* one call: the user namespace first, then the rest with its
 	 * privileges; the pid and time namespaces apply to the children */

@@ -14,13 +14,14 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/log.h"
 
 static int run_one(const char *kind, size_t index, const struct oci_hook *h, const char *state,
 		   struct husk_error *err)
 {
 	int in[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
-		return err_sys(err, errno, "%s hook %zu: pipe", kind, index);
+		return err_sys(err, errno, "%s hook %zu (%s): pipe", kind, index, h->path);
 
 	char *default_args[] = { h->path, NULL };
 	char **argv = h->args.len ? h->args.items : default_args;
@@ -33,7 +34,7 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 		free(env);
 		close(in[0]);
 		close(in[1]);
-		return err_sys(err, ENOMEM, "%s hook %zu", kind, index);
+		return err_sys(err, ENOMEM, "%s hook %zu (%s)", kind, index, h->path);
 	}
 	if (h->args.len) {
 		memcpy(args, argv, h->args.len * sizeof(char *));
@@ -48,7 +49,7 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 		free(env);
 		close(in[0]);
 		close(in[1]);
-		return err_sys(err, e, "%s hook %zu: fork", kind, index);
+		return err_sys(err, e, "%s hook %zu (%s): fork", kind, index, h->path);
 	}
 	if (pid == 0) {
 		sigset_t none;
@@ -155,7 +156,7 @@ static int run_one(const char *kind, size_t index, const struct oci_hook *h, con
 	close(pidfd);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
-			return err_sys(err, errno, "%s hook %zu: wait", kind, index);
+			return err_sys(err, errno, "%s hook %zu (%s): wait", kind, index, h->path);
 	}
 	if (WIFSIGNALED(status))
 		return err_set(err, ECANCELED, "%s hook %zu (%s) was killed by signal %d", kind, index,
@@ -175,6 +176,19 @@ int hooks_run(const char *kind, const oci_hook_list *hooks, const char *state_js
 			return r;
 	}
 	return 0;
+}
+
+size_t hooks_run_all(const char *kind, const oci_hook_list *hooks, const char *state_json)
+{
+	size_t failed = 0;
+	for (size_t i = 0; i < hooks->len; i++) {
+		struct husk_error err = { 0 };
+		if (run_one(kind, i, &hooks->items[i], state_json, &err) < 0) {
+			log_warn("%s", err.msg);
+			failed++;
+		}
+	}
+	return failed;
 }
 
 int hooks_validate(const struct oci_hooks *hooks, struct husk_error *err)

@@ -25,6 +25,7 @@
 #include "runtime/linux/lsm.h"
 #include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
+#include "runtime/linux/namespaces.h"
 #include "runtime/linux/process.h"
 #include "runtime/linux/spawn.h"
 #include "runtime/linux/terminal.h"
@@ -87,7 +88,8 @@ static int open_private_procfs(struct init *in)
  * both. Its fd works as before. */
 static void park_private_procfs(struct init *in)
 {
-	if (in->o->no_pivot ||
+	/* in the runtime's mount namespace "/proc" is the host's */
+	if (in->o->no_pivot || in->rootfs.host_mntns ||
 	    move_mount(in->procfd, "", AT_FDCWD, "/proc", MOVE_MOUNT_F_EMPTY_PATH) == 0)
 		return;
 	log_debug("attach the private procfs over the old root's /proc: %s", strerror(errno));
@@ -286,10 +288,11 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	in.rootfs.bundle = o->bundle;
 	in.rootfs.userns = userns;
 	in.rootfs.no_pivot = o->no_pivot;
+	in.rootfs.host_mntns = !config_lists_namespace(cfg, "mount");
 	in.rootfs.rootfd = -1;
 	in.rootfs.procfd = -1;
 	in.rootfs.pidns_fd = join_pidns_fd;
-	in.rootfs.idmap_fds = o->idmap_fds;
+	in.rootfs.source_trees = o->source_trees;
 	/* Without a user namespace the first mounts need nothing from the
 	 * parent: do them while it creates the cgroup. In one, they wait for
 	 * the id maps. */

@@ -360,18 +360,40 @@ static int idmap_userns(const struct oci_mount *m, size_t index, struct husk_err
 	return r < 0 ? r : fd;
 }
 
-int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, int **fds,
-			    struct husk_error *err)
+/* A detached clone of source, made a slave (a clone of a shared mount
+ * would otherwise be the host mount's peer, and mounts under it in the
+ * container would reach the host). */
+static int clone_source(const char *source, bool recursive, size_t index, const char *name,
+			struct husk_error *err)
+{
+	int fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+						     (recursive ? AT_RECURSIVE : 0));
+	if (fd < 0)
+		return err_sys(err, errno, "mounts[%zu]: source %s", index, name);
+	struct mount_attr slave = { .propagation = MS_SLAVE };
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0) {
+		int e = errno;
+		close(fd);
+		return err_sys(err, e, "mounts[%zu]: make the clone of %s a slave", index, name);
+	}
+	return fd;
+}
+
+int mount_sources_prepare(const struct oci_config *cfg, const char *bundle, int **fds,
+			  struct husk_error *err)
 {
 	*fds = NULL;
+	/* in a user namespace the init may not reach what the runtime can */
+	bool all_binds = config_lists_namespace(cfg, "user") && config_lists_namespace(cfg, "mount");
 	bool any = false;
 	for (size_t i = 0; i < cfg->mounts.len; i++)
-		any |= cfg->mounts.items[i].uidMappings.len || cfg->mounts.items[i].gidMappings.len;
+		any |= all_binds || cfg->mounts.items[i].uidMappings.len ||
+		       cfg->mounts.items[i].gidMappings.len;
 	if (!any)
 		return 0;
 	int *out = malloc(cfg->mounts.len * sizeof(int));
 	if (out == NULL)
-		return err_sys(err, ENOMEM, "idmapped mounts");
+		return err_sys(err, ENOMEM, "mount sources");
 	for (size_t i = 0; i < cfg->mounts.len; i++)
 		out[i] = -1;
 	*fds = out;
@@ -379,26 +401,34 @@ int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, in
 		const struct oci_mount *m = &cfg->mounts.items[i];
 		struct parsed_mount pm;
 		char source[PATH_MAX];
-		if (!m->uidMappings.len && !m->gidMappings.len)
+		bool idmap = m->uidMappings.len || m->gidMappings.len;
+		if (!idmap && !all_binds)
 			continue;
 		int r = parse_options(m, i, &pm, err);
 		if (r < 0)
 			return r;
-		if (!pm.bind || m->source == NULL)
+		if (idmap && (!pm.bind || m->source == NULL))
 			return err_set(err, EINVAL, "mounts[%zu]: uidMappings need a bind mount", i);
-		if (!m->uidMappings.len || !m->gidMappings.len)
+		if (idmap && (!m->uidMappings.len || !m->gidMappings.len))
 			return err_set(err, EINVAL, "mounts[%zu]: give both uidMappings and gidMappings", i);
+		if (!pm.bind || m->source == NULL)
+			continue; /* not a bind (or no source: do_bind_mount says so) */
 		if ((r = bind_source(bundle, m->source, i, source, sizeof(source), err)) < 0)
 			return r;
+		if ((out[i] = clone_source(source, pm.rbind, i, m->source, err)) < 0) {
+			int e = out[i];
+			out[i] = -1;
+			/* a rootless runtime may not clone mounts, and reaches no
+			 * more than its user namespace: the init binds it */
+			if (!idmap && e == -EPERM)
+				continue;
+			return e;
+		}
+		if (!idmap)
+			continue;
 		int userns = idmap_userns(m, i, err);
 		if (userns < 0)
 			return userns;
-		out[i] = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							     (pm.rbind ? AT_RECURSIVE : 0));
-		if (out[i] < 0) {
-			close(userns);
-			return err_sys(err, errno, "mounts[%zu]: source %s", i, m->source);
-		}
 		struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
 		r = mount_setattr(out[i], "", AT_EMPTY_PATH | (pm.rbind ? AT_RECURSIVE : 0), &attr,
 				  sizeof(attr));
@@ -412,7 +442,7 @@ int idmapped_mounts_prepare(const struct oci_config *cfg, const char *bundle, in
 	return 0;
 }
 
-void idmapped_mounts_close(const struct oci_config *cfg, int *fds)
+void mount_sources_close(const struct oci_config *cfg, int *fds)
 {
 	for (size_t i = 0; fds && i < cfg->mounts.len; i++)
 		if (fds[i] >= 0)
@@ -456,22 +486,27 @@ static int do_bind_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size
 	int r = bind_source(ctx->bundle, m->source, index, source, sizeof(source), err);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int srcfd = open(source, O_PATH | O_CLOEXEC);
-	if (srcfd < 0 || fstat(srcfd, &st) < 0)
-		return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
+	/* the parent's clone when it made one (the source may be out of the
+	 * user namespace's reach); otherwise cloned here */
+	_cleanup_close_ int tree = -1;
+	if (ctx->source_trees && ctx->source_trees[index] >= 0) {
+		tree = fcntl(ctx->source_trees[index], F_DUPFD_CLOEXEC, 0);
+		if (tree < 0 || fstat(tree, &st) < 0)
+			return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
+	} else {
+		_cleanup_close_ int srcfd = open(source, O_PATH | O_CLOEXEC);
+		if (srcfd < 0 || fstat(srcfd, &st) < 0)
+			return err_sys(err, errno, "mounts[%zu]: source %s", index, m->source);
+		tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+						    (pm->rbind ? AT_RECURSIVE : 0));
+		if (tree < 0)
+			return err_sys(err, errno, "mounts[%zu]: bind %s", index, m->source);
+	}
 
 	_cleanup_close_ int target = -1;
 	r = target = create_in_root(ctx->rootfd, m->destination, S_ISDIR(st.st_mode), 0755, err);
 	if (r < 0)
 		return err_prefix(err, "mounts[%zu]", index);
-	_cleanup_close_ int tree = -1;
-	if (ctx->idmap_fds && ctx->idmap_fds[index] >= 0)
-		tree = dup(ctx->idmap_fds[index]);
-	else
-		tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-						    (pm->rbind ? AT_RECURSIVE : 0));
-	if (tree < 0)
-		return err_sys(err, errno, "mounts[%zu]: bind %s", index, m->source);
 	r = attach(tree, target, pm);
 	if (r < 0)
 		return err_sys(err, -r, "mounts[%zu]: bind %s on %s", index, m->source, m->destination);
@@ -688,14 +723,6 @@ static bool host_cgroup_v2(void)
 	return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == 0x63677270; /* CGROUP2 */
 }
 
-static bool has_namespace(const struct oci_config *cfg, const char *type)
-{
-	for (size_t i = 0; cfg->linux && i < cfg->linux->namespaces.len; i++)
-		if (strcmp(cfg->linux->namespaces.items[i].type, type) == 0)
-			return true;
-	return false;
-}
-
 static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t index,
 		    struct husk_error *err)
 {
@@ -711,7 +738,7 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t in
 			v2.type = "cgroup2";
 			return do_fs_mount(ctx, &v2, index, &pm, err);
 		}
-		return do_cgroup_v1_mount(ctx, m, index, &pm, has_namespace(ctx->cfg, "cgroup"), err);
+		return do_cgroup_v1_mount(ctx, m, index, &pm, config_lists_namespace(ctx->cfg, "cgroup"), err);
 	}
 	return do_fs_mount(ctx, m, index, &pm, err);
 }
@@ -916,12 +943,38 @@ static unsigned long propagation_flag(const char *name, bool *ok)
 	return 0;
 }
 
+static int rootfs_path(struct rootfs_ctx *ctx, struct husk_error *err)
+{
+	const struct oci_config *cfg = ctx->cfg;
+	return cfg->root->path[0] == '/'
+		       ? fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s", cfg->root->path)
+		       : fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s/%s",
+				  ctx->bundle, cfg->root->path);
+}
+
 int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	const struct oci_config *cfg = ctx->cfg;
 	unsigned long prop = MS_SLAVE | MS_REC;
 	bool ok;
 
+	if (ctx->host_mntns) {
+		/* The mount table is the host's: nothing may be mounted on it
+		 * or change its propagation. spawn's checks refused every
+		 * field that needs a mount; this one is the last guard. */
+		if (cfg->mounts.len || ctx->no_pivot || cfg->root->readonly ||
+		    (cfg->linux && (cfg->linux->rootfsPropagation || cfg->linux->devices.len ||
+				    cfg->linux->maskedPaths.len || cfg->linux->readonlyPaths.len)))
+			return err_set(err, EINVAL, "linux.namespaces: the config needs mounts, and "
+						    "has no mount namespace of its own");
+		int r = rootfs_path(ctx, err);
+		if (r < 0)
+			return r;
+		ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ctx->rootfd < 0)
+			return err_sys(err, errno, "root.path: %s", ctx->rootfs);
+		return 0;
+	}
 	if (cfg->linux && cfg->linux->rootfsPropagation) {
 		prop = propagation_flag(cfg->linux->rootfsPropagation, &ok);
 		if (!ok)
@@ -944,10 +997,7 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 		return err_sys(err, errno, "linux.rootfsPropagation: set %s on /",
 			       cfg->linux->rootfsPropagation);
 
-	int r = cfg->root->path[0] == '/'
-			? fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s", cfg->root->path)
-			: fmt_into(ctx->rootfs, sizeof(ctx->rootfs), err, "root.path", "%s/%s",
-				   ctx->bundle, cfg->root->path);
+	int r = rootfs_path(ctx, err);
 	if (r < 0)
 		return r;
 	/* pivot_root needs the rootfs to be a mount point (and refuses a
@@ -977,6 +1027,8 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct husk_error *err)
 int rootfs_prepare_rest(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	const struct oci_config *cfg = ctx->cfg;
+	if (ctx->host_mntns)
+		return 0; /* no mounts, no /dev of its own, no devices (rootfs_prepare) */
 	for (; ctx->next_mount < cfg->mounts.len; ctx->next_mount++) {
 		int r = do_mount(ctx, &cfg->mounts.items[ctx->next_mount], ctx->next_mount, err);
 		if (r < 0)
@@ -1065,7 +1117,12 @@ int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	if (fchdir(ctx->rootfd) < 0)
 		return err_sys(err, errno, "chdir to the rootfs");
-	if (ctx->no_pivot) {
+	if (ctx->host_mntns) {
+		/* as runc without a mount namespace: a chroot, the host's mount
+		 * table untouched */
+		if (chroot(".") < 0)
+			return err_sys(err, errno, "chroot to the rootfs");
+	} else if (ctx->no_pivot) {
 		int r = detach_proc_sys_outside(ctx->rootfs, err);
 		if (r < 0)
 			return r;
@@ -1169,6 +1226,9 @@ int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err)
 {
 	const struct oci_linux *lx = ctx->cfg->linux;
 	int r;
+
+	if (ctx->host_mntns)
+		return 0; /* nothing to mask, nothing read-only (rootfs_prepare) */
 
 	if (lx && lx->maskedPaths.len) {
 		_cleanup_close_ int nullfd = open_verified_null(ctx->rootfd, err);

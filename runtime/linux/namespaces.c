@@ -37,6 +37,14 @@ const struct ns_kind *ns_kind_by_type(const char *type)
 	return NULL;
 }
 
+bool config_lists_namespace(const struct oci_config *cfg, const char *type)
+{
+	for (size_t i = 0; cfg->linux && i < cfg->linux->namespaces.len; i++)
+		if (strcmp(cfg->linux->namespaces.items[i].type, type) == 0)
+			return true;
+	return false;
+}
+
 void ns_plan_close(struct ns_plan *plan)
 {
 	for (size_t i = 0; i < ns_kinds_count; i++) {

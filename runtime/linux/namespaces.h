@@ -19,6 +19,8 @@ extern const struct ns_kind ns_kinds[];
 extern const size_t ns_kinds_count;
 
 const struct ns_kind *ns_kind_by_type(const char *type);
+/* linux.namespaces has an entry of this type ("mount"), new or joined. */
+bool config_lists_namespace(const struct oci_config *cfg, const char *type);
 
 /* What the config asks for: new namespaces (clone flags) and namespaces to
  * join (fds opened and type-checked up front, so a bad path fails before

@@ -524,6 +524,44 @@ static int check_sysctls(const struct oci_linux *lx, const struct ns_plan *plan,
 	return 0;
 }
 
+/* Without a mount namespace of its own the container shares the runtime's
+ * mount table (runtime-spec: an unlisted namespace is inherited), and is
+ * only chrooted into its rootfs, as runc's is. runc refuses masked and
+ * read-only paths there; everything else that needs a mount husk refuses
+ * too (runc 1.1 would mount it onto the host's table). */
+static int check_host_mntns(const struct spawn_opts *o, const struct ns_plan *plan,
+			    struct husk_error *err)
+{
+	const struct oci_config *cfg = o->cfg;
+	const struct oci_linux *lx = cfg->linux;
+	const char *field = NULL;
+	if (ns_plan_has(plan, CLONE_NEWNS))
+		return 0;
+	if (lx && (lx->maskedPaths.len || lx->readonlyPaths.len))
+		return err_set(err, EINVAL, "%s: unable to restrict sys entries without a private "
+			       "mount namespace (linux.namespaces has no \"mount\" entry)",
+			       lx->maskedPaths.len ? "linux.maskedPaths" : "linux.readonlyPaths");
+	if (cfg->mounts.len)
+		field = "mounts";
+	else if (cfg->root && cfg->root->readonly)
+		field = "root.readonly";
+	else if (lx && lx->rootfsPropagation)
+		field = "linux.rootfsPropagation";
+	else if (lx && lx->devices.len)
+		field = "linux.devices";
+	else if (cfg->process && cfg->process->terminal)
+		field = "process.terminal (the console is a mount)";
+	else if (o->no_pivot)
+		field = "--no-pivot";
+	else if (ns_plan_has(plan, CLONE_NEWUSER))
+		field = "linux.namespaces: a user namespace";
+	if (field)
+		return err_set(err, EINVAL, "%s: needs a mount namespace of the container's own "
+			       "(linux.namespaces has no \"mount\" entry, and husk never mounts "
+			       "onto the host's mount table)", field);
+	return 0;
+}
+
 static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 			struct husk_error *err)
 {
@@ -533,14 +571,14 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	if (cfg->process->terminal && o->console_fd < 0)
 		return err_set(err, EINVAL,
 			       "process.terminal is true but no --console-socket was given");
-	if (!ns_plan_has(plan, CLONE_NEWNS))
-		return err_set(err, EINVAL, "linux.namespaces: a mount namespace is required");
+	int r;
+	if ((r = check_host_mntns(o, plan, err)) < 0)
+		return r;
 	if ((cfg->hostname || cfg->domainname) && !ns_plan_has(plan, CLONE_NEWUTS))
 		return err_set(err, EINVAL, "%s: setting it needs a uts namespace",
 			       cfg->hostname ? "hostname" : "domainname");
 	if (cfg->linux && cfg->linux->timeOffsets.len && !(plan->new_flags & CLONE_NEWTIME))
 		return err_set(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
-	int r;
 	if ((r = check_root_path(o, err)) < 0 || (r = hooks_validate(cfg->hooks, err)) < 0 ||
 	    (r = devices_validate(cfg->linux, err)) < 0 || (r = check_sysctls(cfg->linux, plan, err)) < 0)
 		return r;

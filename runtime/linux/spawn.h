@@ -29,7 +29,7 @@ struct spawn_opts {
 	bool systemd_cgroup; /* cgroupsPath is slice:prefix:name */
 	const struct husk_seccomp *seccomp; /* compiled linux.seccomp, or NULL */
 	int listener_fd; /* connected to linux.seccomp.listenerPath, or -1 */
-	const int *idmap_fds; /* see idmapped_mounts_prepare */
+	const int *source_trees; /* see mount_sources_prepare */
 	/* Called once the init has all it needs from the parent, while it
 	 * sets itself up (cgroup_path NULL when none; cgroup_created the
 	 * record of what husk made, see cgroup_create); an error fails the

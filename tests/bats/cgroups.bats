@@ -13,6 +13,14 @@ setup() {
 
 teardown() {
 	teardown_common
+	# a parent cgroup a test made, in every hierarchy it may be in
+	local d
+	if [ -n "${CG_PARENT:-}" ]; then
+		for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
+			[ -d "$d" ] && rmdir "$d"
+		done
+	fi
+	return 0
 }
 
 # cg_file CTRL V1FILE V2FILE ID: the path of a container's cgroup file.
@@ -87,6 +95,37 @@ member" ]
 	husk run -d -b "$BUNDLE" "$id"
 	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.memsw.limit_in_bytes")" = 134217728 ]
 	[ "$(cat "/sys/fs/cgroup/memory/$id/memory.swappiness")" = 10 ]
+}
+
+@test "memory.kernelTCP lands in memory.kmem.tcp.limit_in_bytes on v1; update changes it" {
+	[ -z "$V2" ] || skip "cgroup v2 has no TCP memory limit"
+	need_file memory memory.kmem.tcp.limit_in_bytes
+	local id f
+	id=$(ctr_id ktcp)
+	update_config "$BUNDLE" '.linux.resources.memory = {"kernelTCP": 16777216}'
+	run husk_nowait run -d -b "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *kernelTCP* ]]
+	f=/sys/fs/cgroup/memory/$id/memory.kmem.tcp.limit_in_bytes
+	[ "$(cat "$f")" = 16777216 ]
+	husk update --kernel-memory-tcp 32M "$id"
+	[ "$(cat "$f")" = 33554432 ]
+	echo '{"memory": {"kernelTCP": 8388608}}' | husk update -r - "$id"
+	[ "$(cat "$f")" = 8388608 ]
+	[ "$(jq .linux.resources.memory.kernelTCP "$HUSK_ROOT/$id/config.json")" = 8388608 ]
+}
+
+@test "memory.kernelTCP where the kernel has no TCP limit file is a warning, not an error" {
+	if [ -z "$V2" ] && [ -f /sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes ]; then
+		skip "this host's memory hierarchy has memory.kmem.tcp.limit_in_bytes"
+	fi
+	local id
+	id=$(ctr_id ktcpw)
+	update_config "$BUNDLE" '.linux.resources.memory = {"kernelTCP": 16777216}'
+	run husk_nowait run -d -b "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *warn*"linux.resources.memory.kernelTCP: ignored"* ]]
+	[ "$(container_status "$id")" = running ]
 }
 
 @test "cpu burst, idle, mems and realtime, memory disableOOMKiller and swap land in the cgroup" {
@@ -286,6 +325,38 @@ member" ]
 	run husk update --pids-limit 5 "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *stopped* ]]
+}
+
+@test "update lowers cpu period and quota where the parent's limit refuses the period first (v1)" {
+	[ -z "$V2" ] || skip "cgroup v2 takes quota and period in one write to cpu.max"
+	need_file cpu cpu.cfs_period_us
+	local id dir
+	id=$(ctr_id cpuper)
+	CG_PARENT=$id-parent
+	# the parent allows half a CPU; the container has all of that
+	mkdir "/sys/fs/cgroup/cpu/$CG_PARENT"
+	echo 100000 >"/sys/fs/cgroup/cpu/$CG_PARENT/cpu.cfs_period_us"
+	echo 50000 >"/sys/fs/cgroup/cpu/$CG_PARENT/cpu.cfs_quota_us"
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"/$CG_PARENT/ctr\" |
+		.linux.resources.cpu = {\"period\": 100000, \"quota\": 50000}"
+	husk run -d -b "$BUNDLE" "$id"
+	dir=/sys/fs/cgroup/cpu/$CG_PARENT/ctr
+	[ "$(cat "$dir/cpu.cfs_quota_us")" = 50000 ]
+	# period 50000 beside the old quota 50000 would be a whole CPU: the
+	# kernel refuses that order (EINVAL); quota first, then period, works
+	husk update --cpu-period 50000 --cpu-quota 25000 "$id"
+	[ "$(cat "$dir/cpu.cfs_period_us")" = 50000 ]
+	[ "$(cat "$dir/cpu.cfs_quota_us")" = 25000 ]
+	[ "$(jq .linux.resources.cpu.period "$HUSK_ROOT/$id/config.json")" = 50000 ]
+	# the period alone (the quota kept from the config) the other way up
+	husk update --cpu-period 100000 "$id"
+	[ "$(cat "$dir/cpu.cfs_period_us")" = 100000 ]
+	[ "$(cat "$dir/cpu.cfs_quota_us")" = 25000 ]
+	# a pair the parent cannot hold in either order is still an error
+	run husk update --cpu-period 100000 --cpu-quota 80000 "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.cpu.quota"*"Invalid argument"* ]]
+	husk delete --force "$id"
 }
 
 @test "update with checkBeforeUpdate refuses a memory limit below the current usage" {

@@ -163,18 +163,52 @@ hook() {
 	done
 }
 
-@test "failing poststart and poststop hooks only warn" {
-	update_config "$BUNDLE" '.hooks.poststart = [{"path": "/bin/false"}] | .hooks.poststop = [{"path": "/bin/false"}]'
+@test "a failing poststop hook is a warning naming it; the remaining poststop hooks run and delete succeeds" {
+	update_config "$BUNDLE" ".hooks.poststop = [$(hook first), {\"path\": \"/bin/false\"},
+		{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"exit 4\"]}, $(hook last)]"
 	set_args "$BUNDLE" sleep 100
 	husk_nowait create -b "$BUNDLE" "$ID"
-	run husk start "$ID"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *warn*poststart*"/bin/false"* ]]
-	[ "$(container_status "$ID")" = running ]
+	husk start "$ID"
 	run husk delete --force "$ID"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *warn*poststop*"/bin/false"* ]]
-	[ ! -e "$HUSK_ROOT/$ID" ]
+	[[ "$output" == *warn*"poststop hook 1 (/bin/false) exited with status 1"* ]]
+	[[ "$output" == *warn*"poststop hook 2 (/bin/sh) exited with status 4"* ]]
+	run cat "$TEST_TMP/log"
+	[ "${lines[0]}" = "first stopped env-first" ]
+	[ "${lines[1]}" = "last stopped env-last" ]
+	[ "${#lines[@]}" -eq 2 ]
+	assert_nothing_left "$ID"
+}
+
+@test "a failing poststart hook fails start naming it and stops the container (runtime-spec 1.3)" {
+	update_config "$BUNDLE" ".hooks.poststart = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"exit 7\"]},
+		$(hook poststart)] | .hooks.poststop = [$(hook poststop)]"
+	set_args "$BUNDLE" sleep 100
+	husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
+	local pid
+	pid=$(cat "$TEST_TMP/pid")
+	run husk start "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"start "*"$ID"*"stopped"*"poststart hook 0 (/bin/sh) exited with status 7"* ]]
+	# stopped, not left running: its init is gone
+	[ "$(container_status "$ID")" = stopped ]
+	process_gone "$pid"
+	# the first failure ends the poststart hooks, as runc's
+	[ ! -e "$TEST_TMP/log" ]
+	husk delete "$ID"
+	[ "$(cat "$TEST_TMP/log")" = "poststop stopped env-poststop" ]
+	assert_nothing_left "$ID"
+}
+
+@test "run fails when a poststart hook fails, removes the container and runs poststop" {
+	update_config "$BUNDLE" '.hooks.poststart = [{"path": "/bin/false"}]'
+	update_config "$BUNDLE" ".hooks.poststop = [$(hook poststop)]"
+	set_args "$BUNDLE" sleep 9137
+	run husk_nowait run -b "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"poststart hook 0 (/bin/false) exited with status 1"* ]]
+	[ "$(cat "$TEST_TMP/log")" = "poststop stopped env-poststop" ]
+	assert_nothing_left "$ID" "sleep 9137"
 }
 
 @test "a failing startContainer hook stops the container before its process runs" {

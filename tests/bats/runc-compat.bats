@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # runc 1.1 behaviours husk matches (issue 13): exec on a paused container,
 # exec --cgroup, hook order and working directory, --debug, bind sources
-# only the runtime reaches, --no-pivot's host /proc and /sys.
+# only the runtime reaches, --no-pivot's host /proc and /sys, a config
+# without a mount namespace.
 
 load helpers
 
@@ -212,4 +213,84 @@ ctr_cgroup_dir() {
 	echo "no-pivot: $status $output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"mount proc: Operation not permitted"* ]]
+}
+
+# no_mount_ns: the bundle's config without a "mount" namespace entry
+no_mount_ns() {
+	update_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "mount"))'
+}
+
+@test "without a mount namespace the container has the runtime's, chrooted into its rootfs; the host's mount table is untouched" {
+	no_mount_ns
+	update_config "$BUNDLE" '.mounts = [] | .linux.maskedPaths = [] | .linux.readonlyPaths = [] |
+		.root.readonly = false | .process.args = ["sleep", "1000"]'
+	echo "in the rootfs" >"$BUNDLE/rootfs/marker"
+	local before pid
+	before=$(cat /proc/self/mountinfo)
+	ID=$(ctr_id nomnt)
+	husk_nowait run -d -b "$BUNDLE" "$ID"
+	pid=$(husk state "$ID" | jq -r .pid)
+	# the mount namespace is inherited (runtime-spec), the root is the rootfs
+	[ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]
+	[ "$(stat -L -c %d:%i "/proc/$pid/root")" = "$(stat -c %d:%i "$BUNDLE/rootfs")" ]
+	# exec takes the init's root too, not the host's
+	run husk exec "$ID" cat /marker
+	[ "$status" -eq 0 ]
+	[ "$output" = "in the rootfs" ]
+	run husk exec "$ID" ls /proc
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	husk delete --force "$ID"
+	assert_nothing_left "$ID"
+	diff <(echo "$before") /proc/self/mountinfo
+}
+
+@test "without a mount namespace, masked/read-only paths, mounts and root.readonly are refused naming the field; nothing is left, nothing mounted" {
+	no_mount_ns
+	cp "$BUNDLE/config.json" "$TEST_TMP/config.orig"
+	local before case filter want
+	before=$(cat /proc/self/mountinfo)
+	for case in \
+		'.mounts = [] => linux.maskedPaths: unable to restrict sys entries without a private mount namespace' \
+		'.mounts = [] | .linux.maskedPaths = [] => linux.readonlyPaths: unable to restrict sys entries without a private mount namespace' \
+		'.linux.maskedPaths = [] | .linux.readonlyPaths = [] => mounts: needs a mount namespace of the container' \
+		'.mounts = [] | .linux.maskedPaths = [] | .linux.readonlyPaths = [] | .root.readonly = true => root.readonly: needs a mount namespace of the container'; do
+		filter=${case%% => *} want=${case#* => }
+		cp "$TEST_TMP/config.orig" "$BUNDLE/config.json"
+		update_config "$BUNDLE" "$filter"
+		ID=$(ctr_id nomnt)
+		run husk_nowait create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"$want"* ]]
+		assert_nothing_left "$ID" "" "$TEST_TMP/pid"
+		diff <(echo "$before") /proc/self/mountinfo
+	done
+}
+
+@test "a bind source only the runtime can reach (under a 0700 directory of root's) is bound in a user-namespaced container" {
+	# the container's root (host uid 100000) reaches the rootfs, but not
+	# the source: its parent directory is root's, mode 0700
+	chmod 755 "$TEST_TMP"
+	mkdir -m 0700 "$TEST_TMP/private"
+	mkdir -m 0755 "$TEST_TMP/private/shared"
+	echo data >"$TEST_TMP/private/shared/file"
+	mkdir "$BUNDLE/rootfs/data"
+	update_config "$BUNDLE" '.process.args = ["sh", "-c", "ls /data; cat /data/file; grep \" /data \" /proc/mounts"]
+		| .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .mounts += [{"destination": "/data", "type": "bind",
+			"source": "'"$TEST_TMP/private/shared"'", "options": ["bind", "ro"]}]'
+	run husk run -b "$BUNDLE" "$(ctr_id reach)"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = file ]
+	[ "${lines[1]}" = data ]
+	[[ "${lines[2]}" == *" /data "*" ro,"* ]]
+	# a source that does not exist still fails, naming the mount
+	update_config "$BUNDLE" '.mounts[-1].source = "'"$TEST_TMP/private/missing"'"'
+	ID=$(ctr_id reach)
+	run husk run -b "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mounts["*"]: source $TEST_TMP/private/missing: No such file or directory"* ]]
+	assert_nothing_left "$ID"
 }
