@@ -45,8 +45,10 @@ void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* The namespaces the init is in: every kind the config lists. */
-static int namespace_flags(const struct oci_config *cfg)
+/* The namespaces to enter: every kind the config lists, but the mount
+ * namespace when the init's is ours (a "mount" entry naming the runtime's
+ * own, see ns_plan_build): that container is only its init's chroot. */
+static int namespace_flags(const struct oci_config *cfg, int procfd, pid_t pid)
 {
 	int flags = 0;
 	for (size_t i = 0; cfg->linux && i < cfg->linux->namespaces.len; i++) {
@@ -54,6 +56,13 @@ static int namespace_flags(const struct oci_config *cfg)
 		if (k)
 			flags |= k->flag;
 	}
+	char path[32];
+	struct stat init_ns, own_ns;
+	snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
+	if ((flags & CLONE_NEWNS) && fstatat(procfd, path, &init_ns, 0) == 0 &&
+	    stat("/proc/self/ns/mnt", &own_ns) == 0 && init_ns.st_dev == own_ns.st_dev &&
+	    init_ns.st_ino == own_ns.st_ino)
+		flags &= ~CLONE_NEWNS;
 	return flags;
 }
 
@@ -247,7 +256,7 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	_cleanup_close_ int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (procfd < 0 || fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 		return err_set(err, EPERM, "exec: /proc is not procfs");
-	int flags = namespace_flags(eo->cfg);
+	int flags = namespace_flags(eo->cfg, procfd, eo->c->state->pid);
 	if (eo->n_cgroup_subs && !eo->c->state->cgroup_path)
 		return err_set(err, ENOENT, "--cgroup: the container has no cgroup");
 	if (eo->c->state->cgroup_path &&

@@ -262,7 +262,7 @@ static void fork_into_pidns(struct init *in, int pidns_fd)
 }
 
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
-			      bool new_cgroupns, int join_pidns_fd)
+			      bool host_mntns, bool new_cgroupns, int join_pidns_fd)
 {
 	const struct oci_config *cfg = o->cfg;
 	const struct oci_process *p = cfg->process;
@@ -288,7 +288,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	in.rootfs.bundle = o->bundle;
 	in.rootfs.userns = userns;
 	in.rootfs.no_pivot = o->no_pivot;
-	in.rootfs.host_mntns = !config_lists_namespace(cfg, "mount");
+	in.rootfs.host_mntns = host_mntns;
 	in.rootfs.rootfd = -1;
 	in.rootfs.procfd = -1;
 	in.rootfs.pidns_fd = join_pidns_fd;

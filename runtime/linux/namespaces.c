@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +55,22 @@ void ns_plan_close(struct ns_plan *plan)
 	}
 }
 
+/* Whether the mount namespace of fd is the runtime's own or the host
+ * init's: a "mount" entry whose path names one of them is no namespace of
+ * the container's own. */
+static bool is_host_mntns(int fd)
+{
+	static const char *const hosts[] = { "/proc/self/ns/mnt", "/proc/1/ns/mnt" };
+	struct stat st, host;
+	if (fstat(fd, &st) < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		if (stat(hosts[i], &host) == 0 && host.st_dev == st.st_dev &&
+		    host.st_ino == st.st_ino)
+			return true;
+	return false;
+}
+
 int ns_plan_build(const struct oci_config *cfg, struct ns_plan *plan, struct husk_error *err)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -92,6 +109,12 @@ int ns_plan_build(const struct oci_config *cfg, struct ns_plan *plan, struct hus
 			ns_plan_close(plan);
 			return err_set(err, EINVAL, "linux.namespaces[%zu]: %s is not a %s namespace", i, ns->path,
 				       ns->type);
+		}
+		if (kind->flag == CLONE_NEWNS && is_host_mntns(fd)) {
+			/* joining it would pivot the host's root: it is shared,
+			 * as if unlisted (the container is only chrooted) */
+			close(fd);
+			continue;
 		}
 		plan->join_fd[k] = fd;
 		plan->join_any = true;

@@ -234,7 +234,8 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 		child_fail(sync_fd, &err);
 	}
 	if (init == 0)
-		container_init(o, sync_fd, fifo_fd, userns, new_cgroupns, join_pidns_fd);
+		container_init(o, sync_fd, fifo_fd, userns, !ns_plan_has(plan, CLONE_NEWNS), new_cgroupns,
+			       join_pidns_fd);
 	sync_send(sync_fd, SYNC_INIT_PID, init, NULL);
 	_exit(0);
 }
@@ -687,7 +688,8 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			child_fail(sv[1], &join_err);
 		if (slow)
 			stage(o, &plan, sv[1], fifo_fd, new_cgroupns, join_pidns_fd);
-		container_init(o, sv[1], fifo_fd, userns, new_cgroupns, -1);
+		container_init(o, sv[1], fifo_fd, userns, !ns_plan_has(&plan, CLONE_NEWNS), new_cgroupns,
+			       -1);
 	}
 	close(sv[1]);
 	sv[1] = -1;

@@ -89,8 +89,10 @@ int sync_recv_fds(int fd, struct sync_msg *m, int *fds, size_t max_fds, size_t *
  * shared with other containers. The process set up outside it, is already
  * rooted in the container (pivoted) and holds nothing of the host when it
  * forks the init into it (issue 11): see container_init. */
+/* host_mntns: the container has no mount namespace of its own (none
+ * listed, or the one listed is the runtime's or the host's): only chroot. */
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
-			      bool new_cgroupns, int join_pidns_fd);
+			      bool host_mntns, bool new_cgroupns, int join_pidns_fd);
 
 /* Close every fd from `from` up except those in keep (reordered; -1
  * entries and fds below `from` are ignored). Returns 0 or -errno. */

@@ -267,6 +267,34 @@ no_mount_ns() {
 	done
 }
 
+@test "a mount entry whose path is the runtime's own mount namespace is no namespace of the container's: chroot only, mounts refused, the host's table untouched" {
+	# joining it would mean mounting and pivot_root in the host's table
+	update_config "$BUNDLE" '.linux.namespaces |= map(if .type == "mount" then .path = "/proc/'"$$"'/ns/mnt" else . end)'
+	cp "$BUNDLE/config.json" "$TEST_TMP/config.orig"
+	local before pid
+	before=$(cat /proc/self/mountinfo)
+	ID=$(ctr_id joinhost)
+	run husk_nowait create -b "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.maskedPaths: unable to restrict sys entries without a private mount namespace"* ]]
+	assert_nothing_left "$ID"
+	diff <(echo "$before") /proc/self/mountinfo
+	update_config "$BUNDLE" '.mounts = [] | .linux.maskedPaths = [] | .linux.readonlyPaths = [] |
+		.root.readonly = false | .process.args = ["sleep", "1000"]'
+	echo "in the rootfs" >"$BUNDLE/rootfs/marker"
+	husk_nowait run -d -b "$BUNDLE" "$ID"
+	pid=$(husk state "$ID" | jq -r .pid)
+	[ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]
+	[ "$(stat -L -c %d:%i "/proc/$pid/root")" = "$(stat -c %d:%i "$BUNDLE/rootfs")" ]
+	run husk exec "$ID" cat /marker
+	echo "exec: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "in the rootfs" ]
+	husk delete --force "$ID"
+	assert_nothing_left "$ID"
+	diff <(echo "$before") /proc/self/mountinfo
+}
+
 @test "a bind source only the runtime can reach (under a 0700 directory of root's) is bound in a user-namespaced container" {
 	# the container's root (host uid 100000) reaches the rootfs, but not
 	# the source: its parent directory is root's, mode 0700
