@@ -7,6 +7,8 @@
  * lines: later lines win); an existing group must already hold the schema
  * asked for. Without one, the group must exist. enableMonitoring (or the
  * 1.2 enableCMT/enableMBM) adds a monitoring group mon_groups/<id> in it.
+ * The group named after the container and the monitoring group are made,
+ * never taken over: one already there is someone else's, an error.
  * The init's pid goes in the tasks file of each.
  *
  * Every function takes the resctrl mount point as a parameter, so the unit
