@@ -267,6 +267,25 @@ wait_gone() {
 	[[ "$output" == *"inet6 fd00::7/64"* ]]
 }
 
+@test "netDevices: a create that fails after the init is set up (the pid file) puts the device back too" {
+	make_netns
+	local id=$(ctr_id netdevpid)
+	netdevices '{"v0": {"name": "ctr0"}}'
+	# the pid file is written once the init is set up, the device moved
+	run husk_ns create -b "$BUNDLE" --pid-file "$TEST_TMP/no/such/dir/pid" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"pid"* ]]
+	assert_nothing_left "$id"
+	# not destroyed with the container's namespace: back, as it was
+	run in_netns ip -o link show v0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"<"*UP*">"* ]]
+	run in_netns ip -o addr show v0
+	[[ "$output" == *"inet 10.9.8.7/24"* ]]
+	run in_netns ip -o link show v0p
+	[ "$status" -eq 0 ]
+}
+
 @test "intelRdt: on a host without resctrl it is a clear error naming the field, leaving nothing" {
 	grep -q ' - resctrl ' /proc/self/mountinfo && skip "this host has resctrl mounted"
 	local id=$(ctr_id rdt) rdt
