@@ -109,6 +109,7 @@ kernel_at_least() {
 	{"mode": "MPOL_BIND", "nodes": "0-"}|linux.memoryPolicy.nodes: \"0-\" is not a node list
 	{"mode": "MPOL_BIND", "nodes": "3-1"}|linux.memoryPolicy.nodes: \"3-1\" is not a node list
 	{"mode": "MPOL_BIND", "nodes": "0,,1"}|is not a node list
+	{"mode": "MPOL_BIND", "nodes": "0\n1"}|linux.memoryPolicy.nodes: \"0
 	{"mode": "MPOL_BIND", "nodes": "1024"}|linux.memoryPolicy.nodes: \"1024\" is not a node list (like 0-3,7, nodes below 1024)
 	{"mode": "MPOL_BIND", "nodes": "99999999999999999999999"}|is not a node list
 	{"mode": "MPOL_BIND", "nodes": "0-4294967296000"}|is not a node list
