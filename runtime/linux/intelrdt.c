@@ -379,6 +379,44 @@ out:
 	return r;
 }
 
+int intelrdt_join(const char *root, const struct oci_intel_rdt *rdt, const char *id, pid_t pid,
+		  struct husk_error *err)
+{
+	char found[PATH_MAX], what[PATH_MAX + 64], pidtext[32], mon[NAME_MAX + 16];
+	const char *group = group_name(rdt, id);
+	int r;
+	if (root == NULL) {
+		if ((r = intelrdt_find_root(found, sizeof(found))) < 0)
+			return err_sys(err, -r, FIELD ": find the resctrl mount");
+		root = found;
+	}
+	snprintf(pidtext, sizeof(pidtext), "%d\n", (int)pid);
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_sys(err, errno, FIELD ": open %s", root);
+	int gfd = openat(rootfd, group, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(rootfd);
+	if (gfd < 0)
+		return err_sys(err, errno, FIELD ": open the resctrl group %s/%s", root, group);
+	snprintf(what, sizeof(what), "%s/%s/tasks", root, group);
+	/* O_CREAT aside, write_file only writes: the files are there */
+	r = write_file(gfd, "tasks", pidtext, what, err);
+	if (r == 0 && monitoring(rdt)) {
+		int mfd;
+		snprintf(mon, sizeof(mon), "mon_groups/%s", id);
+		snprintf(what, sizeof(what), "%s/%s/mon_groups/%s/tasks", root, group, id);
+		mfd = openat(gfd, mon, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (mfd < 0)
+			r = err_sys(err, errno, FIELD ".enableMonitoring: open %s/%s/%s", root, group, mon);
+		else {
+			r = write_file(mfd, "tasks", pidtext, what, err);
+			close(mfd);
+		}
+	}
+	close(gfd);
+	return r;
+}
+
 void intelrdt_remove(const char *root, const struct oci_intel_rdt *rdt, const char *id)
 {
 	char found[PATH_MAX], path[PATH_MAX * 2];

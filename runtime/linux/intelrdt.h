@@ -45,6 +45,11 @@ int intelrdt_schemata(const struct oci_intel_rdt *rdt, char *out, size_t size,
 int intelrdt_apply(const char *root, const struct oci_intel_rdt *rdt, const char *id, pid_t pid,
 		   struct husk_error *err);
 
+/* exec: put pid in the groups apply put the init in (the container's, and
+ * its monitoring group), as runc does, making nothing. */
+int intelrdt_join(const char *root, const struct oci_intel_rdt *rdt, const char *id, pid_t pid,
+		  struct husk_error *err);
+
 /* Remove what apply makes for the container: its monitoring group, and the
  * group named after it (never a closID group, which others may share). */
 void intelrdt_remove(const char *root, const struct oci_intel_rdt *rdt, const char *id);

@@ -306,6 +306,22 @@ wait_gone() {
 	[[ "$output" == *'linux.intelRdt.memBwSchema: \"L3:0=1\" must be one line starting with \"MB:\"'* ]]
 }
 
+@test "intelRdt: the init and an exec'd process are in the container's own group; delete removes it" {
+	local root
+	root=$(awk '$(NF-2) == "resctrl" || $9 == "resctrl" {print $5; exit}' /proc/self/mountinfo)
+	[ -n "$root" ] || skip "this host has no resctrl mounted (Intel RDT / AMD QoS)"
+	local id=$(ctr_id rdtexec)
+	update_config "$BUNDLE" '.linux.intelRdt = {}'
+	set_args "$BUNDLE" sleep 30
+	husk create -b "$BUNDLE" --pid-file "$TEST_TMP/init.pid" "$id"
+	grep -qx "$(cat "$TEST_TMP/init.pid")" "$root/$id/tasks"
+	husk start "$id"
+	husk exec -d --pid-file "$TEST_TMP/exec.pid" "$id" sleep 30 >/dev/null 2>&1
+	grep -qx "$(cat "$TEST_TMP/exec.pid")" "$root/$id/tasks"
+	husk delete -f "$id"
+	[ ! -e "$root/$id" ]
+}
+
 @test "features: ociVersionMax 1.3.0, memoryPolicy modes and flags, netDevices, intelRdt" {
 	run husk features
 	[ "$status" -eq 0 ]

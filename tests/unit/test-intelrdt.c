@@ -247,6 +247,35 @@ static void not_ours(void)
 	CHECK_STR(get("pool/mon_groups/c9/tasks"), "1\n");
 }
 
+/* exec: a process entering the container joins its groups (as runc's exec
+ * does), making nothing */
+static void join_exec(void)
+{
+	struct husk_error err = { 0 };
+	struct oci_intel_rdt r = rdt_of(NULL, "L3:0=f", NULL);
+	r.enableMonitoring = true;
+	dir("cx");
+	dir("cx/mon_groups");
+	dir("cx/mon_groups/cx");
+	put("cx/tasks", "");
+	put("cx/mon_groups/cx/tasks", "");
+	CHECK(intelrdt_join(root, &r, "cx", 4343, &err) == 0, "%s", err.msg);
+	CHECK_STR(get("cx/tasks"), "4343\n");
+	CHECK_STR(get("cx/mon_groups/cx/tasks"), "4343\n");
+	CHECK_STR(get("cx/schemata"), ""); /* no schema written by exec */
+	/* a closID group */
+	r = rdt_of("pool2", NULL, NULL);
+	dir("pool2");
+	put("pool2/tasks", "");
+	CHECK(intelrdt_join(root, &r, "cy", 55, &err) == 0, "%s", err.msg);
+	CHECK_STR(get("pool2/tasks"), "55\n");
+	/* the group gone meanwhile: an error naming it, nothing made */
+	r = rdt_of(NULL, NULL, NULL);
+	CHECK(intelrdt_join(root, &r, "gone", 5, &err) < 0, "a group that is not there");
+	CHECK(strstr(err.msg, "linux.intelRdt: open the resctrl group") != NULL, "%s", err.msg);
+	CHECK(!exists("gone"), "exec makes no group");
+}
+
 int main(void)
 {
 	snprintf(root, sizeof(root), "/tmp/husk-rdt.XXXXXX");
@@ -260,6 +289,7 @@ int main(void)
 	no_resctrl();
 	groups();
 	not_ours();
+	join_exec();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd) != 0)
