@@ -80,7 +80,7 @@ int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
 			 struct husk_error *err)
 {
 	_cleanup_free_ char *list = NULL, *opts = NULL, *upper = NULL, *work = NULL;
-	_cleanup_close_ int upperfd = -1, workfd = -1;
+	_cleanup_close_ int overlayfd = -1, upperfd = -1, workfd = -1;
 	char *lower[OVERLAY_LAYERS_MAX];
 	size_t n = 0, len;
 	int r = read_file_at(bundlefd, LAYERS_FILE, 1u << 20, &list, &len, err);
@@ -114,10 +114,15 @@ int overlay_bundle_mount(struct store *s, int bundlefd, const char *bundle,
 	/* upper and work named through fds opened from the bundle's: a
 	 * directory on the bundle's path swapped for a symlink would
 	 * otherwise send the container's writes to a directory of the
-	 * swapper's choosing */
-	if (r == 0 && ((upperfd = openat(bundlefd, "overlay/upper",
+	 * swapper's choosing; no component followed as a symlink (overlay
+	 * itself neither: pointed at another bundle's, it would share its
+	 * upper) */
+	if (r == 0 && (overlayfd = openat(bundlefd, "overlay",
+					  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		r = err_sys(err, errno, "%s/overlay", bundle);
+	if (r == 0 && ((upperfd = openat(overlayfd, "upper",
 					 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-		       (workfd = openat(bundlefd, "overlay/work",
+		       (workfd = openat(overlayfd, "work",
 					O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0))
 		r = err_sys(err, errno, "%s/overlay/%s", bundle, upperfd < 0 ? "upper" : "work");
 	if (r == 0 && (asprintf(&upper, "/proc/self/fd/%d", upperfd) < 0 ||

@@ -22,6 +22,7 @@
 #include "runtime/linux/lsm.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/namespaces.h"
+#include "runtime/linux/netdev.h"
 #include "runtime/linux/terminal.h"
 
 int open_root(const struct husk_globals *g, bool create, int *fd, struct husk_error *err)
@@ -280,6 +281,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		goto fail;
 	if ((r = commit_init(res->sync_fd, err)) < 0)
 		goto fail;
+	netdev_moves_free(&res->moves);
 	free(creating.cgroup_planned);
 	creating.cgroup_planned = NULL;
 
@@ -304,6 +306,9 @@ fail:
 	free(creating.cgroup_planned);
 	if (spawned) {
 		struct husk_error ignored;
+		/* while its namespace lives: the devices go back where they were
+		 * (a virtual one would die with it) */
+		netdev_move_back(&res->moves, res->pid);
 		kill(res->pid, SIGKILL);
 		if (res->has_cgroup)
 			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);

@@ -29,6 +29,14 @@ tests_unit_test_intelrdt_SOURCES = tests/unit/test-intelrdt.c tests/unit/unit.h 
 tests_unit_test_intelrdt_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
 TESTS += tests/unit/test-intelrdt
 
+# runtime/linux/netdev.c's netlink answers, in a network namespace of its own
+check_PROGRAMS += tests/unit/test-netdev
+tests_unit_test_netdev_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_netdev_SOURCES = tests/unit/test-netdev.c tests/unit/unit.h \
+	runtime/linux/namespaces.c runtime/linux/namespaces.h
+tests_unit_test_netdev_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
+TESTS += tests/unit/test-netdev
+
 check_PROGRAMS += tests/unit/test-image-spec
 tests_unit_test_image_spec_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_image_spec_SOURCES = tests/unit/test-image-spec.c tests/unit/unit.h

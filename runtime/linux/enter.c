@@ -20,6 +20,7 @@
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "runtime/linux/cgroup.h"
+#include "runtime/linux/intelrdt.h"
 #include "runtime/linux/lsm.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/process.h"
@@ -293,6 +294,10 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	child = m.value;
 	waitpid(stage, NULL, 0);
 	stage = -1;
+	/* in the container's resctrl groups before it runs, as runc's exec */
+	if (eo->cfg->linux && eo->cfg->linux->intelRdt &&
+	    (r = intelrdt_join(NULL, eo->cfg->linux->intelRdt, eo->c->id, child, err)) < 0)
+		goto out;
 	if (sync_send(sv[0], SYNC_GO, child, NULL) < 0) {
 		r = err_set(err, EPIPE, "exec: the new process died");
 		goto out;

@@ -296,11 +296,19 @@ int intelrdt_apply(const char *root, const struct oci_intel_rdt *rdt, const char
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_sys(err, errno, FIELD ": open %s", root);
-	/* a closID names a group that may exist; the container's own is made */
-	bool make = want[0] || !(rdt->closID && rdt->closID[0]);
+	/* a closID names a group that may exist; the container's own is made
+	 * here, never taken over: one already there is someone else's (delete
+	 * would remove it, and move their tasks out) */
+	bool own = !(rdt->closID && rdt->closID[0]), make = want[0] || own;
 	if (make && mkdirat(rootfd, group, 0755) == 0)
 		made = true;
-	else if (make && errno != EEXIST) {
+	else if (make && errno == EEXIST && own) {
+		r = err_set(err, EEXIST,
+			    FIELD ": a resctrl group named \"%s\" exists already (%s/%s): it is not "
+				  "this container's (set closID to join a group of one's own)",
+			    group, root, group);
+		goto out;
+	} else if (make && errno != EEXIST) {
 		r = err_sys(err, errno, FIELD ": make the resctrl group %s/%s", root, group);
 		goto out;
 	}
@@ -330,11 +338,19 @@ int intelrdt_apply(const char *root, const struct oci_intel_rdt *rdt, const char
 				    group);
 			goto out;
 		}
-		if (mkdirat(mon, id, 0755) == 0)
+		/* made here, never taken over, as the group above */
+		if (mkdirat(mon, id, 0755) == 0) {
 			made_mon = true;
-		else if (errno != EEXIST) {
-			r = err_sys(err, errno, FIELD ".enableMonitoring: make %s/%s/mon_groups/%s", root,
-				    group, id);
+		} else {
+			r = errno == EEXIST
+				    ? err_set(err, EEXIST,
+					      FIELD ".enableMonitoring: a monitoring group named \"%s\" "
+						    "exists already (%s/%s/mon_groups/%s): it is not this "
+						    "container's",
+					      id, root, group, id)
+				    : err_sys(err, errno,
+					      FIELD ".enableMonitoring: make %s/%s/mon_groups/%s", root,
+					      group, id);
 			close(mon);
 			goto out;
 		}
@@ -360,6 +376,44 @@ out:
 	if (r < 0 && made)
 		unlinkat(rootfd, group, AT_REMOVEDIR);
 	close(rootfd);
+	return r;
+}
+
+int intelrdt_join(const char *root, const struct oci_intel_rdt *rdt, const char *id, pid_t pid,
+		  struct husk_error *err)
+{
+	char found[PATH_MAX], what[PATH_MAX + 64], pidtext[32], mon[NAME_MAX + 16];
+	const char *group = group_name(rdt, id);
+	int r;
+	if (root == NULL) {
+		if ((r = intelrdt_find_root(found, sizeof(found))) < 0)
+			return err_sys(err, -r, FIELD ": find the resctrl mount");
+		root = found;
+	}
+	snprintf(pidtext, sizeof(pidtext), "%d\n", (int)pid);
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_sys(err, errno, FIELD ": open %s", root);
+	int gfd = openat(rootfd, group, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(rootfd);
+	if (gfd < 0)
+		return err_sys(err, errno, FIELD ": open the resctrl group %s/%s", root, group);
+	snprintf(what, sizeof(what), "%s/%s/tasks", root, group);
+	/* O_CREAT aside, write_file only writes: the files are there */
+	r = write_file(gfd, "tasks", pidtext, what, err);
+	if (r == 0 && monitoring(rdt)) {
+		int mfd;
+		snprintf(mon, sizeof(mon), "mon_groups/%s", id);
+		snprintf(what, sizeof(what), "%s/%s/mon_groups/%s/tasks", root, group, id);
+		mfd = openat(gfd, mon, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (mfd < 0)
+			r = err_sys(err, errno, FIELD ".enableMonitoring: open %s/%s/%s", root, group, mon);
+		else {
+			r = write_file(mfd, "tasks", pidtext, what, err);
+			close(mfd);
+		}
+	}
+	close(gfd);
 	return r;
 }
 

@@ -7,6 +7,8 @@
  * lines: later lines win); an existing group must already hold the schema
  * asked for. Without one, the group must exist. enableMonitoring (or the
  * 1.2 enableCMT/enableMBM) adds a monitoring group mon_groups/<id> in it.
+ * The group named after the container and the monitoring group are made,
+ * never taken over: one already there is someone else's, an error.
  * The init's pid goes in the tasks file of each.
  *
  * Every function takes the resctrl mount point as a parameter, so the unit
@@ -42,6 +44,11 @@ int intelrdt_schemata(const struct oci_intel_rdt *rdt, char *out, size_t size,
  * On an error what it made is removed. */
 int intelrdt_apply(const char *root, const struct oci_intel_rdt *rdt, const char *id, pid_t pid,
 		   struct husk_error *err);
+
+/* exec: put pid in the groups apply put the init in (the container's, and
+ * its monitoring group), as runc does, making nothing. */
+int intelrdt_join(const char *root, const struct oci_intel_rdt *rdt, const char *id, pid_t pid,
+		  struct husk_error *err);
 
 /* Remove what apply makes for the container: its monitoring group, and the
  * group named after it (never a closID group, which others may share). */

@@ -88,10 +88,10 @@ static int parse_nodes(const char *list, unsigned long *mask, bool *any)
 		*any = true;
 		if (*end == ',' && end[1] != '\0')
 			end++;
-		else if (*end != '\0' && *end != '\n')
+		else if (*end == '\n' && end[1] == '\0')
+			break; /* the end of a sysfs file's line; nothing may follow */
+		else if (*end != '\0')
 			return -1;
-		else if (*end == '\n')
-			break;
 		s = end;
 	}
 	return 0;

@@ -98,11 +98,17 @@ static int nl_recv(int fd, const struct nlreq *req, int (*cb)(const struct nlmsg
 {
 	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
+		/* the kernel's answers only: in a namespace the container
+		 * joins, its processes with CAP_NET_ADMIN can send here too */
+		if (fromlen != sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;
 		int len = (int)n;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != req->h.nlmsg_seq)

@@ -732,6 +732,8 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	res->pid = pid;
 	res->sync_fd = sv[0];
 	sv[0] = -1;
+	res->moves = extras.moves;
+	extras.moves = (struct netdev_moves){ 0 };
 out:
 	if (r < 0) {
 		if (stage_pid > 0) {

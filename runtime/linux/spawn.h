@@ -14,6 +14,7 @@
 #include "oci-spec/runtime-spec.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/namespaces.h"
+#include "runtime/linux/netdev.h"
 #include "runtime/linux/seccomp.h"
 
 struct spawn_opts {
@@ -46,6 +47,9 @@ struct spawn_result {
 	char cgroup_created[1024]; /* cgroup_create's record */
 	bool has_cgroup;
 	int sync_fd; /* open until the init execs: errors after start arrive here */
+	/* the network devices moved into the init's namespace: create moves
+	 * them back if it fails after the spawn, and frees them */
+	struct netdev_moves moves;
 };
 
 int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct husk_error *err);

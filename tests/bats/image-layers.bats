@@ -123,6 +123,29 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 	[ ! -e "$TEST_TMP/ov" ]
 }
 
+@test "mount: an overlay directory swapped for a symlink to another bundle's is refused, its upper untouched" {
+	require_overlay
+	cp -a "$L" "$TEST_TMP/L"
+	# the layout is the store: its layer cache holds the lower layers
+	export H="$HUSK_IMAGE_BIN --store $TEST_TMP/L" T=$TEST_TMP
+	run in_mount_ns '$H unpack --overlay "oci:$T/L:realistic" "$T/a" >/dev/null
+		$H unpack --overlay "oci:$T/L:realistic" "$T/b" >/dev/null
+		$H umount "$T/a"
+		$H umount "$T/b"
+		# a: its overlay directory now points at b'"'"'s
+		mv "$T/a/overlay" "$T/a-overlay"
+		ln -s ../b/overlay "$T/a/overlay"
+		rc=0
+		$H mount "$T/a" || rc=$?
+		echo "rc=$rc"
+		if [ "$rc" -eq 0 ]; then echo written >"$T/a/rootfs/planted"; $H umount "$T/a"; fi
+		ls "$T/b/overlay/upper"'
+	echo "$output"
+	[[ "$output" == *"rc=1"* ]]
+	[[ "$output" == *"$TEST_TMP/a/overlay"* ]]
+	[[ "$output" != *planted* ]]
+}
+
 @test "a failed unpack never removes what is mounted in its rootfs meanwhile" {
 	require_root
 	command -v strace >/dev/null || skip "strace is not installed"

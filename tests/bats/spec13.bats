@@ -109,6 +109,7 @@ kernel_at_least() {
 	{"mode": "MPOL_BIND", "nodes": "0-"}|linux.memoryPolicy.nodes: \"0-\" is not a node list
 	{"mode": "MPOL_BIND", "nodes": "3-1"}|linux.memoryPolicy.nodes: \"3-1\" is not a node list
 	{"mode": "MPOL_BIND", "nodes": "0,,1"}|is not a node list
+	{"mode": "MPOL_BIND", "nodes": "0\n1"}|linux.memoryPolicy.nodes: \"0
 	{"mode": "MPOL_BIND", "nodes": "1024"}|linux.memoryPolicy.nodes: \"1024\" is not a node list (like 0-3,7, nodes below 1024)
 	{"mode": "MPOL_BIND", "nodes": "99999999999999999999999"}|is not a node list
 	{"mode": "MPOL_BIND", "nodes": "0-4294967296000"}|is not a node list
@@ -267,6 +268,25 @@ wait_gone() {
 	[[ "$output" == *"inet6 fd00::7/64"* ]]
 }
 
+@test "netDevices: a create that fails after the init is set up (the pid file) puts the device back too" {
+	make_netns
+	local id=$(ctr_id netdevpid)
+	netdevices '{"v0": {"name": "ctr0"}}'
+	# the pid file is written once the init is set up, the device moved
+	run husk_ns create -b "$BUNDLE" --pid-file "$TEST_TMP/no/such/dir/pid" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"pid"* ]]
+	assert_nothing_left "$id"
+	# not destroyed with the container's namespace: back, as it was
+	run in_netns ip -o link show v0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"<"*UP*">"* ]]
+	run in_netns ip -o addr show v0
+	[[ "$output" == *"inet 10.9.8.7/24"* ]]
+	run in_netns ip -o link show v0p
+	[ "$status" -eq 0 ]
+}
+
 @test "intelRdt: on a host without resctrl it is a clear error naming the field, leaving nothing" {
 	grep -q ' - resctrl ' /proc/self/mountinfo && skip "this host has resctrl mounted"
 	local id=$(ctr_id rdt) rdt
@@ -284,6 +304,22 @@ wait_gone() {
 	run husk run -b "$BUNDLE" "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'linux.intelRdt.memBwSchema: \"L3:0=1\" must be one line starting with \"MB:\"'* ]]
+}
+
+@test "intelRdt: the init and an exec'd process are in the container's own group; delete removes it" {
+	local root
+	root=$(awk '$(NF-2) == "resctrl" || $9 == "resctrl" {print $5; exit}' /proc/self/mountinfo)
+	[ -n "$root" ] || skip "this host has no resctrl mounted (Intel RDT / AMD QoS)"
+	local id=$(ctr_id rdtexec)
+	update_config "$BUNDLE" '.linux.intelRdt = {}'
+	set_args "$BUNDLE" sleep 30
+	husk create -b "$BUNDLE" --pid-file "$TEST_TMP/init.pid" "$id"
+	grep -qx "$(cat "$TEST_TMP/init.pid")" "$root/$id/tasks"
+	husk start "$id"
+	husk exec -d --pid-file "$TEST_TMP/exec.pid" "$id" sleep 30 >/dev/null 2>&1
+	grep -qx "$(cat "$TEST_TMP/exec.pid")" "$root/$id/tasks"
+	husk delete -f "$id"
+	[ ! -e "$root/$id" ]
 }
 
 @test "features: ociVersionMax 1.3.0, memoryPolicy modes and flags, netDevices, intelRdt" {

@@ -1,6 +1,7 @@
 /* config.json, as `husk create` reads it: the runtime-spec decoder, the
  * version check, and the checks that run before anything exists on the
- * host (resources, device rules, linux.devices). Then the property husk
+ * host (resources, device rules, linux.devices, the memory policy, the
+ * resctrl schemata text, network device names). Then the property husk
  * relies on when it saves the config in the state directory and reads it
  * back at exec and delete: whatever decodes, encodes to something that
  * decodes again to the same encoding. */
@@ -8,7 +9,10 @@
 
 #include "oci-spec/runtime-spec.h"
 #include "runtime/linux/cgroup.h"
+#include "runtime/linux/intelrdt.h"
+#include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
+#include "runtime/linux/netdev.h"
 #include "tests/fuzz/fuzz.h"
 
 static char *encode(const struct oci_config *cfg, bool pretty)
@@ -20,6 +24,34 @@ static char *encode(const struct oci_config *cfg, bool pretty)
 	FUZZ_ASSERT(r == 0, "encoding a decoded config failed: %s", err.msg);
 	FUZZ_ASSERT(strlen(out) == len, "encoded length %zu, string length %zu", len, strlen(out));
 	return out;
+}
+
+/* the 1.3 fields' decoders: an error names its field; what is accepted
+ * holds what the kernel takes */
+static void check_spec13(const struct oci_linux *lx)
+{
+	struct husk_error err;
+	if (lx->memoryPolicy) {
+		struct mempolicy pol;
+		int r = mempolicy_parse(lx->memoryPolicy, "0-3", &pol, &err);
+		FUZZ_ASSERT(r == 0 || (err.code > 0 && strncmp(err.msg, "linux.memoryPolicy", 18) == 0),
+			    "memoryPolicy error: %s", err.msg);
+	}
+	if (lx->intelRdt) {
+		char text[INTELRDT_SCHEMATA_MAX + 2];
+		int r = intelrdt_schemata(lx->intelRdt, text, sizeof(text), &err);
+		FUZZ_ASSERT(r == 0 ? strlen(text) <= INTELRDT_SCHEMATA_MAX
+				   : err.code > 0 && strncmp(err.msg, "linux.intelRdt", 14) == 0,
+			    "intelRdt schemata: %d %s", r, r ? err.msg : text);
+	}
+	for (size_t i = 0; i < lx->netDevices.len; i++) {
+		const char *names[] = { lx->netDevices.keys[i], lx->netDevices.values[i].name };
+		for (int k = 0; k < 2; k++)
+			if (names[k] && netdev_name_ok(names[k], k))
+				FUZZ_ASSERT(strlen(names[k]) >= 1 && strlen(names[k]) <= 15 &&
+						    !strpbrk(names[k], "/: \n"),
+					    "network device name \"%s\" accepted", names[k]);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfg->linux) {
 		(void)cgroup_check_resources(cfg->linux->resources, &err);
 		(void)devices_validate(cfg->linux, &err);
+		check_spec13(cfg->linux);
 	}
 	(void)cgroup_check_devices(cfg, &err);
 

@@ -207,6 +207,75 @@ static void groups(void)
 	CHECK(strstr(err.msg, "linux.intelRdt.enableMonitoring: open") != NULL, "%s", err.msg);
 }
 
+/* Groups made by someone else: a group already named after the container
+ * (no closID), or a monitoring group already named after it, is neither
+ * joined nor, on delete or a failed create, removed. */
+static void not_ours(void)
+{
+	struct husk_error err = { 0 };
+	struct oci_intel_rdt r;
+
+	dir("theirs");
+	put("theirs/tasks", "1\n");
+	put("theirs/schemata", "L3:0=f\n");
+	r = rdt_of(NULL, NULL, NULL);
+	CHECK(intelrdt_apply(root, &r, "theirs", 77, &err) < 0, "a group named after the id exists");
+	CHECK(strstr(err.msg, "linux.intelRdt: a resctrl group named \"theirs\" exists already") !=
+		      NULL,
+	      "%s", err.msg);
+	CHECK_STR(get("theirs/tasks"), "1\n");
+	r = rdt_of(NULL, "L3:0=f", NULL);
+	CHECK(intelrdt_apply(root, &r, "theirs", 77, &err) < 0, "... with the same schema");
+	CHECK_STR(get("theirs/tasks"), "1\n");
+	CHECK(exists("theirs"), "someone else's group stays");
+	/* a container named like one of the root's own entries */
+	r = rdt_of(NULL, NULL, NULL);
+	CHECK(intelrdt_apply(root, &r, "info", 77, &err) < 0, "a container named info");
+	CHECK(!exists("info/tasks"), "nothing written in info/");
+
+	/* a monitoring group of that name in the closID group */
+	dir("pool");
+	dir("pool/mon_groups");
+	dir("pool/mon_groups/c9");
+	put("pool/mon_groups/c9/tasks", "1\n");
+	r = rdt_of("pool", NULL, NULL);
+	r.enableMonitoring = true;
+	CHECK(intelrdt_apply(root, &r, "c9", 77, &err) < 0, "a monitoring group named after the id");
+	CHECK(strstr(err.msg, "linux.intelRdt.enableMonitoring: a monitoring group named \"c9\" "
+			      "exists already") != NULL,
+	      "%s", err.msg);
+	CHECK_STR(get("pool/mon_groups/c9/tasks"), "1\n");
+}
+
+/* exec: a process entering the container joins its groups (as runc's exec
+ * does), making nothing */
+static void join_exec(void)
+{
+	struct husk_error err = { 0 };
+	struct oci_intel_rdt r = rdt_of(NULL, "L3:0=f", NULL);
+	r.enableMonitoring = true;
+	dir("cx");
+	dir("cx/mon_groups");
+	dir("cx/mon_groups/cx");
+	put("cx/tasks", "");
+	put("cx/mon_groups/cx/tasks", "");
+	CHECK(intelrdt_join(root, &r, "cx", 4343, &err) == 0, "%s", err.msg);
+	CHECK_STR(get("cx/tasks"), "4343\n");
+	CHECK_STR(get("cx/mon_groups/cx/tasks"), "4343\n");
+	CHECK_STR(get("cx/schemata"), ""); /* no schema written by exec */
+	/* a closID group */
+	r = rdt_of("pool2", NULL, NULL);
+	dir("pool2");
+	put("pool2/tasks", "");
+	CHECK(intelrdt_join(root, &r, "cy", 55, &err) == 0, "%s", err.msg);
+	CHECK_STR(get("pool2/tasks"), "55\n");
+	/* the group gone meanwhile: an error naming it, nothing made */
+	r = rdt_of(NULL, NULL, NULL);
+	CHECK(intelrdt_join(root, &r, "gone", 5, &err) < 0, "a group that is not there");
+	CHECK(strstr(err.msg, "linux.intelRdt: open the resctrl group") != NULL, "%s", err.msg);
+	CHECK(!exists("gone"), "exec makes no group");
+}
+
 int main(void)
 {
 	snprintf(root, sizeof(root), "/tmp/husk-rdt.XXXXXX");
@@ -219,6 +288,8 @@ int main(void)
 	schemata_text();
 	no_resctrl();
 	groups();
+	not_ours();
+	join_exec();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd) != 0)
