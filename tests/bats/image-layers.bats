@@ -58,10 +58,10 @@ require_overlay() {
 	[ -f "$TEST_TMP/b/rootfs/bin/su" ]
 	require_overlay
 	cp -a "$L" "$TEST_TMP/L"
-	export H=$HUSK_IMAGE_BIN T=$TEST_TMP
-	run in_mount_ns '"$H" unpack --overlay "oci:$T/L:realistic" "$T/ov"
+	export H="$HUSK_IMAGE_BIN --store $STORE" T=$TEST_TMP
+	run in_mount_ns '$H unpack --overlay "oci:$T/L:realistic" "$T/ov"
 		stat -c %a "$T/ov"
-		"$H" umount --rm "$T/ov"'
+		$H umount --rm "$T/ov"'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 700 ]
 	[ ! -e "$TEST_TMP/ov" ]
@@ -80,8 +80,8 @@ require_overlay() {
 @test "umount --rm removes a 4096-deep tree a container made in the bundle" {
 	require_overlay
 	cp -a "$L" "$TEST_TMP/L"
-	export H=$HUSK_IMAGE_BIN T=$TEST_TMP
-	run in_mount_ns '"$H" unpack --overlay "oci:$T/L:realistic" "$T/ov" >/dev/null
+	export H="$HUSK_IMAGE_BIN --store $STORE" T=$TEST_TMP
+	run in_mount_ns '$H unpack --overlay "oci:$T/L:realistic" "$T/ov" >/dev/null
 		# as a container would: 4096 levels, far past PATH_MAX
 		python3 -c "
 import os, sys
@@ -94,7 +94,7 @@ for i in range(4096):
 os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 " "$T/ov/rootfs"
 		ulimit -n 128
-		"$H" umount --rm "$T/ov"'
+		$H umount --rm "$T/ov"'
 	[ "$status" -eq 0 ]
 	[ ! -e "$TEST_TMP/ov" ]
 }
@@ -102,19 +102,19 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 @test "umount --rm never crosses a mount point: a tmpfs mounted in the bundle keeps its files" {
 	require_overlay
 	cp -a "$L" "$TEST_TMP/L"
-	export H=$HUSK_IMAGE_BIN T=$TEST_TMP
-	run in_mount_ns '"$H" unpack --overlay "oci:$T/L:realistic" "$T/ov" >/dev/null
+	export H="$HUSK_IMAGE_BIN --store $STORE" T=$TEST_TMP
+	run in_mount_ns '$H unpack --overlay "oci:$T/L:realistic" "$T/ov" >/dev/null
 		mkdir "$T/ov/overlay/mnt"
 		mount -t tmpfs husk-test "$T/ov/overlay/mnt"
 		mkdir "$T/ov/overlay/mnt/sub"
 		echo precious >"$T/ov/overlay/mnt/sub/marker"
 		rc=0
-		"$H" umount --rm "$T/ov" || rc=$?
+		$H umount --rm "$T/ov" || rc=$?
 		echo "rc=$rc"
 		cat "$T/ov/overlay/mnt/sub/marker"
 		umount "$T/ov/overlay/mnt"
 		rmdir "$T/ov/overlay/mnt"
-		"$H" umount --rm "$T/ov"'
+		$H umount --rm "$T/ov"'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$TEST_TMP/ov/overlay/mnt is a mount point"* ]]
@@ -149,11 +149,11 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 @test "a failed unpack never removes what is mounted in its rootfs meanwhile" {
 	require_root
 	command -v strace >/dev/null || skip "strace is not installed"
-	export H=$HUSK_IMAGE_BIN T=$TEST_TMP L
+	export H="$HUSK_IMAGE_BIN --store $STORE" T=$TEST_TMP L
 	run in_mount_ns '# the xattr of "tagged" fails the unpack; strace holds it back
 		# long enough to mount a tmpfs in the rootfs first
 		strace -f -qq -o /dev/null -e trace=fsetxattr -e inject=fsetxattr:delay_enter=5000000 \
-			"$H" unpack "oci:$L:bad-xattr" "$T/b" >"$T/out" 2>&1 &
+			$H unpack "oci:$L:bad-xattr" "$T/b" >"$T/out" 2>&1 &
 		pid=$!
 		for i in $(seq 400); do [ -e "$T/b/rootfs/fine" ] && break; sleep 0.05; done
 		mkdir "$T/b/rootfs/m"
@@ -285,11 +285,11 @@ os.close(os.open(\"bottom\", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
 	# once, not looked at 20000 times)
 	require_overlay
 	cp -a "$L" "$TEST_TMP/L"
-	export H=$HUSK_IMAGE_BIN T=$TEST_TMP
-	run in_mount_ns 'timeout 20 "$H" unpack --overlay "oci:$T/L:opaque-many" "$T/ov"
+	export H="$HUSK_IMAGE_BIN --store $STORE" T=$TEST_TMP
+	run in_mount_ns 'timeout 20 $H unpack --overlay "oci:$T/L:opaque-many" "$T/ov"
 		ls "$T/ov/rootfs/d" | grep -c upper-
 		ls "$T/ov/rootfs/d" | grep -c lower- || true
-		"$H" umount --rm "$T/ov"'
+		$H umount --rm "$T/ov"'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 1000 ]
@@ -393,14 +393,14 @@ xattr_hex() {
 	run in_mount_ns 'for round in 1 2 3 4 5 6; do
 			b=$T/k$round
 			# the cache is emptied each round, so the kill can land in it
-			"$H" --store "$T/L" gc >/dev/null
-			"$H" --store "$T/L" unpack --overlay "oci:$T/L:bulk" "$b" >/dev/null 2>&1 &
+			$H --store "$T/L" gc >/dev/null
+			$H --store "$T/L" unpack --overlay "oci:$T/L:bulk" "$b" >/dev/null 2>&1 &
 			pid=$!
 			sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 			kill -KILL "$pid" 2>/dev/null || true
 			wait "$pid" || true
 			if [ -f "$b/overlay/layers" ]; then
-				"$H" umount --rm "$b"
+				$H umount --rm "$b"
 			elif [ -e "$b" ]; then
 				# killed before the mount: plain directories only
 				if grep -q " $b" /proc/self/mountinfo; then echo "mounted: $b"; exit 1; fi
@@ -408,11 +408,11 @@ xattr_hex() {
 			fi
 			[ ! -e "$b" ] || { echo "left: $b"; exit 1; }
 		done
-		"$H" --store "$T/L" gc
-		"$H" --store "$T/L" unpack --overlay "oci:$T/L:bulk" "$T/after" >/dev/null
+		$H --store "$T/L" gc
+		$H --store "$T/L" unpack --overlay "oci:$T/L:bulk" "$T/after" >/dev/null
 		ls "$T/after/rootfs/d0" | wc -l
-		"$H" umount --rm "$T/after"
-		"$H" --store "$T/L" gc >/dev/null
+		$H umount --rm "$T/after"
+		$H --store "$T/L" gc >/dev/null
 		find "$T/L/layers" -name ".tmp*"
 		grep " $T" /proc/self/mountinfo || true'
 	echo "$output"
@@ -423,11 +423,11 @@ xattr_hex() {
 
 @test "a full disk: the unpack fails naming the entry and the cause, and leaves nothing" {
 	require_root
-	export H=$HUSK_IMAGE_BIN T=$TEST_TMP L
+	export H="$HUSK_IMAGE_BIN --store $STORE" T=$TEST_TMP L
 	mkdir "$TEST_TMP/small"
 	run in_mount_ns 'mount -t tmpfs -o size=2m husk-test "$T/small"
 		rc=0
-		"$H" unpack "oci:$L:bulk" "$T/small/b" || rc=$?
+		$H unpack "oci:$L:bulk" "$T/small/b" || rc=$?
 		echo "rc=$rc"
 		ls -A "$T/small"
 		df --output=used "$T/small" | tail -1'
