@@ -35,13 +35,16 @@ static size_t utf8_seq(const unsigned char *p, unsigned *cp)
 	return n;
 }
 
-/* C0, DEL, C1, and the invisible characters that reorder or split what a
- * terminal shows (bidi marks, embeddings, overrides and isolates; line and
- * paragraph separators): a name holding U+202E can print as another name. */
+/* C0, DEL, C1, and the invisible characters that reorder, split or hide
+ * in what a terminal shows (bidi marks, embeddings, overrides and isolates;
+ * line and paragraph separators; zero-width space, word joiner, BOM): a
+ * name holding U+202E or U+200B can print as another name. The zero-width
+ * joiners (U+200C, U+200D) stay: emoji sequences are made of them. */
 static bool is_ctl(unsigned cp)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
-	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200b ||
+	       cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || cp == 0x2060 ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
 }
 
 void sb_add_escaped(struct strbuf *sb, const char *s)

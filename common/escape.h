@@ -8,9 +8,9 @@
 
 #include "common/strbuf.h"
 
-/* Append s with every control character (C0, DEL, C1, the bidi and line
- * separator characters) and every byte that is not valid UTF-8 written as
- * \n, \r, \t, \xHH or \uHHHH, and a backslash doubled. */
+/* Append s with every control character (C0, DEL, C1, the bidi, line
+ * separator and zero-width characters) and every byte that is not valid
+ * UTF-8 written as \n, \r, \t, \xHH or \uHHHH, and a backslash doubled. */
 void sb_add_escaped(struct strbuf *sb, const char *s);
 /* The same into a new heap string; NULL when out of memory. */
 char *str_escape(const char *s);

@@ -177,6 +177,9 @@ static void escapes_control_characters(void)
 		{ "evil\xe2\x80\xaegpj.exe", "evil\\u202egpj.exe", true },
 		{ "iso\xe2\x81\xa6late\xe2\x81\xa9", "iso\\u2066late\\u2069", true },
 		{ "ls\xe2\x80\xa8x", "ls\\u2028x", true },
+		{ "zw\xe2\x80\x8bsp\xef\xbb\xbf", "zw\\u200bsp\\ufeff", true },
+		/* an emoji's zero-width joiner is text */
+		{ "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", false },
 		/* a literal "\x1b" must not read as an escaped ESC */
 		{ "back\\x1b", "back\\\\x1b", false },
 	};
