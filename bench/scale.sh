@@ -413,15 +413,21 @@ mkdir -p "$OUT"
 {
 	echo "bench/scale.sh: SCALE_MAX=$SCALE_MAX REPS=$REPS, $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "husk $("$HUSK" --version | head -1 | awk '{print $NF}'); $(runc --version 2>/dev/null | head -1); $(crun --version 2>/dev/null | head -1)"
+	if [ -n "${SCALE_HIDE_UNIFIED:-}" ]; then
+		echo "cgroups: v1 (SCALE_HIDE_UNIFIED: the host's v2 tree hidden in a private mount namespace)"
+	else
+		echo "cgroups: $(if [ -e /sys/fs/cgroup/cgroup.controllers ]; then echo v2; elif [ -d /sys/fs/cgroup/unified ]; then echo hybrid; else echo v1; fi)"
+	fi
 	for n in "${names[@]}"; do [ -z "${NA[$n]:-}" ] || echo "$n: not measured: ${NA[$n]}"; done
 	echo
 	echo "Per-container verbs, ms (median of $REPS) with N containers already there"
-	printf '%-8s %6s %10s %10s %10s %10s\n' verb N husk runc crun husk/runc
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "NaN" && b != "NaN" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+	printf '%-8s %6s %10s %10s %10s %10s %10s\n' verb N husk runc crun husk/runc husk/crun
 	for op in state list create exec delete; do
 		for size in $SIZES; do
 			h=$(med_ms "$op,husk,$size") r=$(med_ms "$op,runc,$size") c=$(med_ms "$op,crun,$size")
-			printf '%-8s %6s %10s %10s %10s %10s\n' "$op" "$size" "$h" "$r" "$c" \
-				"$(awk -v a="$h" -v b="$r" 'BEGIN { if (a != "NaN" && b != "NaN" && b > 0) printf "%.2f", a / b; else print "-" }')"
+			printf '%-8s %6s %10s %10s %10s %10s %10s\n' "$op" "$size" "$h" "$r" "$c" \
+				"$(ratio "$h" "$r")" "$(ratio "$h" "$c")"
 		done
 	done
 	echo
@@ -518,7 +524,7 @@ gnuplot <<EOF
 set terminal svg size 1400,800 dynamic font "sans,11"
 set output "$OUT/scale.svg"
 set datafile missing "NaN"
-set multiplot layout 2,4 title "bench/scale.sh (SCALE_MAX=$SCALE_MAX, medians of $REPS): time per operation, ms"
+set multiplot layout 2,4 title "bench/scale.sh: time per operation (ms, medians of $REPS)"
 set key top left
 set grid
 set xlabel "containers already there"
