@@ -64,7 +64,13 @@ if [ -z "${HUSK_BENCH_INNER:-}" ]; then
 	OUT=$(realpath "$OUT")
 	exec unshare --mount --propagation private env HUSK_BENCH_INNER=1 SCALE_OUT="$OUT" "$0" "$@"
 fi
-[ -z "${SCALE_HIDE_UNIFIED:-}" ] || umount /sys/fs/cgroup/unified 2>/dev/null || true
+if [ -n "${SCALE_HIDE_UNIFIED:-}" ]; then
+	# and a tmpfs of ours in its place: crun then writes its cgroup.procs
+	# files there, which would otherwise land in the host's /sys/fs/cgroup
+	# tmpfs, hidden under its unified mount
+	umount /sys/fs/cgroup/unified 2>/dev/null || true
+	mount -t tmpfs -o size=16m,mode=0755 husk-scale-unified /sys/fs/cgroup/unified
+fi
 
 # sizes
 NMAX=$SCALE_MAX
