@@ -49,6 +49,56 @@ SCALE_MAX=${SCALE_MAX:-1000}
 REPS=${REPS:-5}
 OUT=${SCALE_OUT:-$here/results}
 
+# plot_results: scale.svg from the .dat files in OUT
+plot_results() {
+	# one line per runtime with figures (crun may have none)
+	local k ops_plot=
+	for k in 0 1 2; do
+		awk -v c=$((2 + k)) '!/^#/ { for (i = c; i <= NF; i += 3) if ($i != "NaN") found = 1 } END { exit !found }' \
+			"$OUT/scale-ops.dat" || continue
+		ops_plot+="${ops_plot:+, }\"$OUT/scale-ops.dat\" using 1:(column(col(op, $k))) with linespoints lw 2 pt 7 ps 0.5 title \"$(echo husk runc crun | cut -d' ' -f$((k + 1)))\""
+	done
+gnuplot <<EOF
+set terminal svg size 1400,800 dynamic font "sans,11"
+set output "$OUT/scale.svg"
+set datafile missing "NaN"
+set multiplot layout 2,4 title "bench/scale.sh: time per operation (ms, medians)"
+set key top left
+set grid
+set xlabel "containers already there"
+set ylabel "ms"
+set yrange [0:*]
+col(op, rt) = 2 + 3 * op + rt
+do for [op = 0:4] {
+	set title word("state list create exec delete", op + 1)
+	plot $ops_plot
+}
+set title "husk-image store"
+set xlabel "images in the store"
+plot "$OUT/scale-store.dat" using 1:2 with linespoints lw 2 pt 7 ps 0.5 title "list", \
+     "" using 1:3 with linespoints lw 2 pt 7 ps 0.5 title "pull one", \
+     "" using 1:4 with linespoints lw 2 pt 7 ps 0.5 title "rm one", \
+     "" using 1:5 with linespoints lw 2 pt 7 ps 0.5 title "gc"
+set title "pull from a registry"
+set xlabel "layers in the image"
+plot "$OUT/scale-layers.dat" using 1:2 with linespoints lw 2 pt 7 ps 0.5 title "husk-image pull", \
+     "" using 1:3 with linespoints lw 2 pt 7 ps 0.5 title "husk-image unpack", \
+     "" using 1:4 with linespoints lw 2 pt 7 ps 0.5 title "skopeo copy"
+set title "unpack one layer"
+set format x "%.0s%c"
+stats "$OUT/scale-entries.dat" using 1 nooutput
+set xtics STATS_max / 2
+set xlabel "entries in the layer"
+plot "$OUT/scale-entries.dat" using 1:2 with linespoints lw 2 pt 7 ps 0.5 title "husk-image unpack", \
+     "" using 1:3 with linespoints lw 2 pt 7 ps 0.5 title "tar -xzf"
+unset multiplot
+EOF
+}
+if [ -n "${SCALE_PLOT_ONLY:-}" ]; then
+	plot_results
+	exit 0
+fi
+
 [ "$(id -u)" = 0 ] || { echo "scale.sh: needs root" >&2; exit 1; }
 for tool in jq python3 gnuplot /usr/bin/time busybox; do
 	command -v "$tool" >/dev/null || { echo "scale.sh: $tool is not installed" >&2; exit 1; }
@@ -521,41 +571,5 @@ mkdir -p "$OUT"
 	for l in $LAYER_SIZES; do echo "$l $(med_ms "lpull,$l") $(med_ms "lunpack,$l") $(med_ms "lskopeo,$l")"; done
 } >"$OUT/scale-layers.dat"
 
-# one line per runtime that took part
-ops_plot=
-for k in "${present[@]}"; do
-	ops_plot+="${ops_plot:+, }\"$OUT/scale-ops.dat\" using 1:(column(col(op, $k))) with linespoints lw 2 title \"${names[$k]}\""
-done
-gnuplot <<EOF
-set terminal svg size 1400,800 dynamic font "sans,11"
-set output "$OUT/scale.svg"
-set datafile missing "NaN"
-set multiplot layout 2,4 title "bench/scale.sh: time per operation (ms, medians of $REPS)"
-set key top left
-set grid
-set xlabel "containers already there"
-set ylabel "ms"
-set yrange [0:*]
-col(op, rt) = 2 + 3 * op + rt
-do for [op = 0:4] {
-	set title word("state list create exec delete", op + 1)
-	plot $ops_plot
-}
-set title "husk-image store"
-set xlabel "images in the store"
-plot "$OUT/scale-store.dat" using 1:2 with linespoints lw 2 title "list", \
-     "" using 1:3 with linespoints lw 2 title "pull one", \
-     "" using 1:4 with linespoints lw 2 title "rm one", \
-     "" using 1:5 with linespoints lw 2 title "gc"
-set title "pull from a registry"
-set xlabel "layers in the image"
-plot "$OUT/scale-layers.dat" using 1:2 with linespoints lw 2 title "husk-image pull", \
-     "" using 1:3 with linespoints lw 2 title "husk-image unpack", \
-     "" using 1:4 with linespoints lw 2 title "skopeo copy"
-set title "unpack one layer"
-set xlabel "entries in the layer"
-plot "$OUT/scale-entries.dat" using 1:2 with linespoints lw 2 title "husk-image unpack", \
-     "" using 1:3 with linespoints lw 2 title "tar -xzf"
-unset multiplot
-EOF
+plot_results
 cat "$OUT/scale.txt"
