@@ -128,7 +128,7 @@ SIZES="0 $((NMAX / 10)) $NMAX"
 BURST=$((NMAX < 100 ? NMAX : 100))
 PROCS=$NMAX
 LAYERS_MAX=$((NMAX < 100 ? NMAX : 100))
-LAYER_SIZES="1 $((LAYERS_MAX / 10)) $LAYERS_MAX"
+LAYER_SIZES=$(printf '%s\n' 1 $((LAYERS_MAX / 10)) "$LAYERS_MAX" | sort -nu | tr '\n' ' ')
 ENTRIES_MAX=$((500 * NMAX))
 ENTRY_SIZES="$((ENTRIES_MAX / 100)) $((ENTRIES_MAX / 10)) $ENTRIES_MAX"
 BUNDLES=$BURST
@@ -146,7 +146,7 @@ bins=("$work/bin/husk" runc crun)
 declare -A NA # runtime -> why it does not take part
 
 cleanup() {
-	local k rt root id left
+	local rc=$? k rt root id left bad=
 	trap '' INT TERM HUP
 	set +e
 	for k in 0 1 2; do
@@ -155,18 +155,22 @@ cleanup() {
 		"$rt" --root "$root" list -q 2>/dev/null | xargs -r -P 4 -n 1 \
 			"$rt" --root "$root" delete --force >/dev/null 2>&1
 		left=$("$rt" --root "$root" list -q 2>/dev/null | wc -l)
-		[ "$left" = 0 ] || echo "scale.sh: ${names[$k]} left $left containers in $root" >&2
+		[ "$left" = 0 ] || { echo "scale.sh: ${names[$k]} left $left containers in $root" >&2; bad=1; }
 	done
 	# a cgroup whose runtime died before making its state (empty: rmdir)
-	# (runc puts some below the caller's own cgroup: look a few levels down)
-	find /sys/fs/cgroup -maxdepth 5 -depth -type d -name "$PFX-*" 2>/dev/null | while read -r id; do
-		rmdir "$id" 2>/dev/null || echo "scale.sh: cgroup $id left" >&2
-	done
+	# (runc puts some below the caller's own cgroup: look a few levels down;
+	# a hidden unified tree is our tmpfs, gone with this mount namespace)
+	while read -r id; do
+		rmdir "$id" 2>/dev/null || { echo "scale.sh: cgroup $id left" >&2; bad=1; }
+	done < <(find /sys/fs/cgroup -maxdepth 5 -depth -type d -name "$PFX-*" \
+		${SCALE_HIDE_UNIFIED:+-not -path '/sys/fs/cgroup/unified/*'} 2>/dev/null)
 	stop_registry
 	# overlay bundles and the read-only bind go with the tmpfs (and with
 	# this mount namespace)
 	umount -R -l "$work" 2>/dev/null
-	rmdir "$work" 2>/dev/null
+	rmdir "$work" 2>/dev/null || { echo "scale.sh: $work left" >&2; bad=1; }
+	# a run that went well but left something behind failed
+	[ "$rc" != 0 ] || [ -z "$bad" ] || exit 1
 }
 trap cleanup EXIT
 trap 'exit 130' INT
