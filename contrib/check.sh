@@ -26,6 +26,20 @@ fi
 if [ "${HUSK_CHECK_DEB:-1}" != 0 ]; then
 	contrib/deb-check.sh >tests/deb-check.log 2>&1 || { echo "contrib/deb-check.sh failed"; status=1; }
 fi
+# the scale benchmark end to end at a small size (a smoke run: nothing it
+# measures is checked, and it must leave nothing behind)
+if [ "${HUSK_CHECK_BENCH:-1}" != 0 ]; then
+	out=$(mktemp -d)
+	# (the closing line is what contrib/test-summary.sh counts)
+	if SCALE_MAX=10 REPS=1 SCALE_OUT="$out" bench/scale.sh >tests/bench-scale.log 2>&1; then
+		echo "bench/scale.sh smoke run: 1 passed, 0 failed" >>tests/bench-scale.log
+	else
+		echo "bench/scale.sh smoke run: 0 passed, 1 failed" >>tests/bench-scale.log
+		echo "bench/scale.sh failed (tests/bench-scale.log)"
+		status=1
+	fi
+	rm -rf "$out"
+fi
 contrib/test-summary.sh
 # the tarball must build and pass its unit tests too
 if [ -n "${HUSK_DISTCHECK:-1}" ] && [ "${HUSK_DISTCHECK:-1}" != 0 ]; then

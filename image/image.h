@@ -223,9 +223,12 @@ int unpack_one_layer(struct store *s, const struct image *img, size_t i, int roo
 
 /* ---- the layer cache and overlay bundles (layer-cache.c, overlay.c) ---- */
 /* A set of digests (gc's marks). */
+/* A set of digests (or any strings): a balanced tree (tsearch), so gc's
+ * marking and sweeping stay O(n log n) in the blobs of the store, whatever
+ * digests a manifest lists. */
 struct digest_set {
-	char **digests;
-	size_t len, cap;
+	void *root;
+	size_t len;
 };
 bool digest_set_has(const struct digest_set *set, const char *digest);
 int digest_set_add(struct digest_set *set, const char *digest);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <search.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -648,37 +649,35 @@ int store_lookup(struct store *s, const char *name, struct oci_descriptor **out,
 	return r;
 }
 
+static int digest_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 bool digest_set_has(const struct digest_set *set, const char *digest)
 {
-	for (size_t i = 0; i < set->len; i++)
-		if (strcmp(set->digests[i], digest) == 0)
-			return true;
-	return false;
+	return tfind(digest, &set->root, digest_cmp) != NULL;
 }
 
 int digest_set_add(struct digest_set *set, const char *digest)
 {
 	if (digest_set_has(set, digest))
 		return 0;
-	if (set->len == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		char **grown = realloc(set->digests, cap * sizeof(*grown));
-		if (grown == NULL)
-			return -ENOMEM;
-		set->digests = grown;
-		set->cap = cap;
-	}
-	if ((set->digests[set->len] = strdup(digest)) == NULL)
+	char *copy = strdup(digest);
+	if (copy == NULL)
 		return -ENOMEM;
+	if (tsearch(copy, &set->root, digest_cmp) == NULL) {
+		free(copy);
+		return -ENOMEM;
+	}
 	set->len++;
 	return 0;
 }
 
 void digest_set_free(struct digest_set *set)
 {
-	for (size_t i = 0; i < set->len; i++)
-		free(set->digests[i]);
-	free(set->digests);
+	if (set->root)
+		tdestroy(set->root, free);
 	*set = (struct digest_set){ 0 };
 }
 

@@ -568,7 +568,7 @@ int hook_state_json(const char *id, const char *status, pid_t pid, const char *b
 
 /* The name /etc/passwd gives uid, as runc's list looks it up. husk is a
  * static program and does not load NSS modules for a column of `list`. */
-static char *passwd_name(uid_t uid)
+static char *passwd_lookup(uid_t uid)
 {
 	_cleanup_free_ char *passwd = NULL;
 	size_t len;
@@ -587,6 +587,22 @@ static char *passwd_name(uid_t uid)
 			return strndup(line, (size_t)(c1 - line));
 	}
 	return NULL;
+}
+
+/* The same, remembering the last answer: list asks once per container,
+ * mostly for the same uid, and /etc/passwd may be long. */
+static char *passwd_name(uid_t uid)
+{
+	static uid_t last_uid;
+	static char *last_name; /* NULL: none yet, or uid has no name */
+	static bool known;
+	if (!known || last_uid != uid) {
+		free(last_name);
+		last_name = passwd_lookup(uid);
+		last_uid = uid;
+		known = true;
+	}
+	return last_name ? strdup(last_name) : NULL;
 }
 
 void container_fill_owner(struct container *ct)

@@ -11,12 +11,16 @@
 #include "runtime/lifecycle.h"
 #include "runtime/linux/cgroup.h"
 
+static int pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* pids is sorted: every line of ps -ef (the whole host) is looked up */
 static bool has_pid(const pid_t *pids, size_t n, pid_t pid)
 {
-	for (size_t i = 0; i < n; i++)
-		if (pids[i] == pid)
-			return true;
-	return false;
+	return n > 0 && bsearch(&pid, pids, n, sizeof(*pids), pid_cmp) != NULL;
 }
 
 /* The col-th whitespace-separated word of line (NULL when it has fewer),
@@ -39,7 +43,7 @@ static const char *word_at(const char *line, int col, size_t *len)
 
 /* Run ps(1) with the given options and keep the header and the lines of
  * our pids, found by the PID column of the header. */
-static int ps_table(char **ps_args, int nargs, const pid_t *pids, size_t n, struct husk_error *err)
+static int ps_table(char **ps_args, int nargs, pid_t *pids, size_t n, struct husk_error *err)
 {
 	/* "ps", -ef or the caller's options, NULL: built before the fork */
 	_cleanup_free_ char **argv = calloc((size_t)nargs + 3, sizeof(char *));
@@ -96,6 +100,7 @@ static int ps_table(char **ps_args, int nargs, const pid_t *pids, size_t n, stru
 	if (column < 0)
 		return err_set(err, EINVAL, "ps: its output has no PID column");
 	printf("%s\n", line);
+	qsort(pids, n, sizeof(*pids), pid_cmp);
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
 		w = word_at(line, column, &wlen);
 		if (w && has_pid(pids, n, (pid_t)atoi(w)))

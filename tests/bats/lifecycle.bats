@@ -457,3 +457,13 @@ teardown() {
 	run husk list
 	[[ "${lines[1]}" =~ \ $uid$ ]]
 }
+
+@test "list names each container's own owner when owners alternate" {
+	local id uid=54321
+	set_args "$BUNDLE" sleep 100
+	for id in a b c d; do husk_nowait create -b "$BUNDLE" "$(ctr_id "own$id")"; done
+	chown "$uid" "$HUSK_ROOT/$(ctr_id ownb)" "$HUSK_ROOT/$(ctr_id ownd)"
+	run husk list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'map(.owner) | join(" ")' <<<"$output")" = "$(id -un) $uid $(id -un) $uid" ]
+}

@@ -75,6 +75,23 @@ freezer_file() {
 	[[ "$output" != *"bats"* ]]
 }
 
+@test "ps shows every process of a container with many, and only those" {
+	id=$(ctr_id many)
+	set_args "$BUNDLE" sh -c 'for i in $(seq 40); do sleep 1000 & done; wait'
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	for _ in $(seq 100); do
+		[ "$(husk ps --format json "$id" | jq length)" -ge 41 ] && break
+		sleep 0.1
+	done
+	pids=$(husk ps --format json "$id" | jq -r '.[]' | sort -n)
+	[ "$(echo "$pids" | wc -l)" -eq 41 ]
+	run husk ps "$id" -o pid,comm
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]:1}" | awk '{print $1}' | sort -n)" = "$pids" ]
+	[ "$(printf '%s\n' "${lines[@]:1}" | grep -c sleep)" -eq 40 ]
+	husk delete --force "$id"
+}
+
 @test "ps of a missing container says does not exist" {
 	run husk ps nosuch
 	[ "$status" -eq 1 ]
