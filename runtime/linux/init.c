@@ -172,6 +172,22 @@ static int prepare_fds(struct init *in)
 	return 0;
 }
 
+/* The pty, its master handed to create, which sends it to the console
+ * socket: the init never holds that connection (issue 11). */
+static int setup_terminal(struct init *in)
+{
+	const struct oci_process *p = in->o->cfg->process;
+	int master = -1, peer = -1;
+	if (terminal_open(in->rootfs.rootfd, p->consoleSize, true, &master, &peer, &in->err) < 0)
+		return -1;
+	int r = sync_hand_over(in->sync_fd, SYNC_PTY, master, &in->err);
+	close(master);
+	if (r == 0)
+		r = terminal_attach(peer, &in->err);
+	close(peer);
+	return r;
+}
+
 /* Block until `start` opens exec.fifo for reading. The write end stays open
  * (close-on-exec): `start` returns when it closes at our execve, or reads
  * the error that stopped us before it. */
@@ -226,8 +242,7 @@ static void fork_into_pidns(struct init *in, int pidns_fd)
 		close(in->procfd);
 	in->procfd = in->rootfs.procfd = -1;
 	log_close();
-	int keep[] = { in->sync_fd, in->fifo_fd, in->o->console_fd, in->o->listener_fd,
-		       in->rootfs.rootfd, pidns_fd };
+	int keep[] = { in->sync_fd, in->fifo_fd, in->o->listener_fd, in->rootfs.rootfd, pidns_fd };
 	int r = close_fds_except(3u + (unsigned)in->o->preserve_fds, keep,
 				 sizeof(keep) / sizeof(keep[0]));
 	if (r < 0) {
@@ -338,10 +353,8 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		fail(&in);
 	if (join_pidns_fd >= 0)
 		fork_into_pidns(&in, join_pidns_fd);
-	if (p->terminal && terminal_setup(o->console_fd, in.rootfs.rootfd, p->consoleSize, true, &in.err) < 0)
+	if (p->terminal && setup_terminal(&in) < 0)
 		fail(&in);
-	if (o->console_fd >= 0)
-		close(o->console_fd);
 	if (rootfs_finish(&in.rootfs, &in.err) < 0 ||
 	    process_apply_limits(p, cfg->linux, in.procfd, &in.err) < 0)
 		fail(&in);

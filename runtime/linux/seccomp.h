@@ -65,6 +65,13 @@ size_t seccomp_program_len(const struct husk_seccomp *s);
 int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, const char *metadata,
 			const char *state_json, struct husk_error *err);
 
+/* The same over sock, connected by seccomp_listener_connect: what husk
+ * outside the container does with the notify fd a process handed it. */
+int seccomp_notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
+			   const char *state_json, struct husk_error *err);
+/* 0 when fd is a seccomp listener (a notify fd), else -EBADF. */
+int seccomp_check_notify_fd(int fd);
+
 /* The same in steps, for a process that can no longer reach the host path
  * (a container's init, an exec'd process): connect before it enters the
  * container, then seccomp_process_state and seccomp_install_and_send in it. */

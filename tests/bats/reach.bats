@@ -17,6 +17,8 @@ setup() {
 }
 
 teardown() {
+	[ -z "${RECV_PID:-}" ] || kill "$RECV_PID" 2>/dev/null || true
+	[ -z "${AGENT_PID:-}" ] || kill "$AGENT_PID" 2>/dev/null || true
 	teardown_common
 }
 
@@ -218,4 +220,64 @@ assert_attacker_reached_nothing() {
 	[ "${lines[0]}" = reach-attack ]
 	[ "${lines[1]}" -gt 1 ]
 	assert_attacker_reached_nothing
+}
+
+# The connections an exec makes for the process (issue 11): to the
+# --console-socket (the pty master goes there) and to the seccomp agent at
+# linux.seccomp.listenerPath (the notify fd goes there). Before the fix the
+# entering process, already in the container's pid namespace, held both
+# until it had set up its terminal and installed its filter: the attacker,
+# taking each socket fd of it with pidfd_getfd, found the test's listener
+# paths as their peers and could have sent the receiver anything. Now husk
+# outside the container holds them: the process hands the pty master and
+# the notify fd back over its sync socket, and husk sends them on.
+@test "exec: an entering process holds no connection to the console socket or the seccomp agent" {
+	local recvtty=${HUSK_BUILDDIR}/tests/tools/recvtty agent=${HUSK_BUILDDIR}/tests/tools/seccomp-agent
+	[ -x "$recvtty" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	[ -x "$agent" ] || skip "tests/tools/seccomp-agent is not built (make check builds it)"
+	[ "$(husk features | jq -r .linux.seccomp.enabled)" = true ] || skip "husk is built without seccomp"
+	local id i n sock=$TEST_TMP/console.sock agent_sock=$TEST_TMP/agent.sock
+	mkdir -p "$TEST_TMP/agent"
+	"$agent" "$agent_sock" "$TEST_TMP/agent" </dev/null >"$TEST_TMP/agent.err" 2>&1 &
+	AGENT_PID=$!
+	for i in $(seq 100); do
+		grep -q ready "$TEST_TMP/agent.err" && break
+		sleep 0.05
+	done
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "'"$agent_sock"'",
+		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]}'
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id" "$TEST_TMP" "$HUSK_ROOT"
+	# the attacker's own state reached the agent
+	[ "$(cat "$TEST_TMP/agent/fds.0")" = 1 ]
+	for i in $(seq 60); do
+		# (a fresh file: the last one says ready until the shell opens this)
+		rm -f "$TEST_TMP/recv.err"
+		"$recvtty" "$sock" >"$TEST_TMP/tty.out" 2>"$TEST_TMP/recv.err" &
+		RECV_PID=$!
+		for n in $(seq 200); do
+			grep -q ready "$TEST_TMP/recv.err" 2>/dev/null && break
+			sleep 0.05
+		done
+		grep -q ready "$TEST_TMP/recv.err"
+		husk exec -t --console-socket "$sock" "$id" sh -c 'test -t 0 && test -t 1 && echo "tty '"$i"'"'
+		wait "$RECV_PID"
+		RECV_PID=
+		[ "$(tr -d '\r' <"$TEST_TMP/tty.out")" = "tty $i" ]
+		# and in the foreground: husk holds the pty itself
+		run husk exec -t "$id" sh -c 'test -t 1 && echo "fg $PPID"' </dev/null
+		[ "$status" -eq 0 ]
+		[ "$(tr -d '\r' <<<"$output")" = "fg 0" ]
+	done
+	# every process's notify fd reached the agent, with its state
+	[ "$(cat "$TEST_TMP/agent/fds.120")" = 1 ]
+	[ "$(jq -r .fds[0] "$TEST_TMP/agent/state.120.json")" = seccompFd ]
+	[ "$(jq -r .state.id "$TEST_TMP/agent/state.120.json")" = "$id" ]
+	[ ! -e "$TEST_TMP/agent/state.121.json" ]
+	# and answered their getppid (the shell's $PPID; 110 on x86_64)
+	[ "$(uname -m)" != x86_64 ] || grep -q '^nr=110 ' "$TEST_TMP/agent/requests"
+	assert_attacker_reached_nothing
+	# the attacker took socket fds of the processes it saw
+	run grep -o '[0-9]* sockets$' "$TEST_TMP/report/log"
+	[ "${output% sockets}" -gt 0 ]
 }
