@@ -365,7 +365,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 {
 	struct sync_msg m;
 	int r;
-	bool pid_reported = false, pty_done = false;
+	bool pid_reported = false, pty_done = false, seccomp_done = false;
 	siginfo_t info;
 	int fds[CGROUP_MAX_HIERARCHIES];
 	size_t n_fds = 0;
@@ -391,7 +391,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 		r = sync_recv_fds(sync_fd, &m, fds, CGROUP_MAX_HIERARCHIES, &n_fds);
 		if (r < 0)
 			return child_gone(o, *pid, "the container init", res, err);
-		if (n_fds && m.type != SYNC_PTY) {
+		if (n_fds && m.type != SYNC_PTY && m.type != SYNC_SECCOMP_FD) {
 			for (size_t i = 0; i < n_fds; i++)
 				close(fds[i]);
 			return err_set(err, EPROTO, "unexpected fds from the container init");
@@ -442,12 +442,23 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			sync_send(sync_fd, SYNC_HOOKS_DONE, 0, NULL);
 			break;
 		}
-		case SYNC_PTY: {
+		case SYNC_PTY:
+		case SYNC_SECCOMP_FD: {
+			/* the agent hears of the init as of an exec'd process */
+			_cleanup_free_ char *state = NULL;
 			struct handover h = { .console_fd = o->console_fd, .pty_master = -1,
-					      .listener_fd = -1, .pty_done = pty_done };
+					      .listener_fd = o->listener_fd, .pid = *pid,
+					      .listener_metadata = o->cfg->linux && o->cfg->linux->seccomp
+									   ? o->cfg->linux->seccomp->listenerMetadata
+									   : NULL,
+					      .pty_done = pty_done, .seccomp_done = seccomp_done };
+			if (m.type == SYNC_SECCOMP_FD && (r = hook_state(o, "creating", *pid, &state, err)) < 0)
+				return r;
+			h.state_json = state;
 			r = handover_forward(sync_fd, &m, fds, n_fds, &h, err);
 			n_fds = 0;
-			pty_done = true;
+			pty_done = h.pty_done;
+			seccomp_done = h.seccomp_done;
 			if (r < 0)
 				return r;
 			break;
@@ -670,6 +681,8 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		close(o->state_dirfd);
 		if (o->console_fd >= 0)
 			close(o->console_fd);
+		if (o->listener_fd >= 0)
+			close(o->listener_fd);
 		struct husk_error join_err = { 0 };
 		if (cgroup_join_self(&join, placed, &join_err) < 0)
 			child_fail(sv[1], &join_err);

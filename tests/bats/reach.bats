@@ -281,3 +281,60 @@ assert_attacker_reached_nothing() {
 	run grep -o '[0-9]* sockets$' "$TEST_TMP/report/log"
 	[ "${output% sockets}" -gt 0 ]
 }
+
+# The same for a container's init, in a pid namespace other containers
+# share (the attacker's): it used to hold the seccomp agent's connection
+# from its clone until `start` installed the filter, parked in full view.
+# Now a filter with SCMP_ACT_NOTIFY goes in before the init parks and
+# create sends the notify fd on; the pty master goes through create too.
+@test "a container init in a shared pid namespace holds no connection to the console socket or the seccomp agent" {
+	local recvtty=${HUSK_BUILDDIR}/tests/tools/recvtty agent=${HUSK_BUILDDIR}/tests/tools/seccomp-agent
+	[ -x "$recvtty" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	[ -x "$agent" ] || skip "tests/tools/seccomp-agent is not built (make check builds it)"
+	[ "$(husk features | jq -r .linux.seccomp.enabled)" = true ] || skip "husk is built without seccomp"
+	local id pid i n vid socks=$TEST_TMP/socks
+	mkdir -p "$socks" "$TEST_TMP/agent"
+	"$agent" "$socks/agent.sock" "$TEST_TMP/agent" </dev/null >"$TEST_TMP/agent.err" 2>&1 &
+	AGENT_PID=$!
+	for i in $(seq 100); do
+		grep -q ready "$TEST_TMP/agent.err" && break
+		sleep 0.05
+	done
+	id=$(ctr_id atk)
+	# (only the sockets' directory: a parked init holds its exec.fifo by design)
+	reach_attacker "$BUNDLE" "$id" "$socks"
+	pid=$(husk state "$id" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .process.terminal = true
+		| .process.args = ["sh", "-c", "test -t 0 && test -t 1 && echo \"tty $PPID\""]
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "'"$socks/agent.sock"'",
+			"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]}'
+	for i in $(seq 30); do
+		vid=$(ctr_id "v$i")
+		rm -f "$TEST_TMP/recv.err"
+		"$recvtty" "$socks/console.sock" >"$TEST_TMP/tty.out" 2>"$TEST_TMP/recv.err" &
+		RECV_PID=$!
+		for n in $(seq 200); do
+			grep -q ready "$TEST_TMP/recv.err" 2>/dev/null && break
+			sleep 0.05
+		done
+		grep -q ready "$TEST_TMP/recv.err"
+		husk_nowait create --console-socket "$socks/console.sock" --pid-file "$TEST_TMP/v.pid" \
+			-b "$TEST_TMP/victim" "$vid"
+		husk start "$vid"
+		wait "$RECV_PID"
+		RECV_PID=
+		# its parent is outside the shared pid namespace: 0, as the agent let through
+		[ "$(tr -d '\r' <"$TEST_TMP/tty.out")" = "tty 0" ]
+		# the agent got its notify fd, with its state
+		[ "$(cat "$TEST_TMP/agent/fds.$((i - 1))")" = 1 ]
+		[ "$(jq -r .pid "$TEST_TMP/agent/state.$((i - 1)).json")" = "$(cat "$TEST_TMP/v.pid")" ]
+		[ "$(jq -r .state.id "$TEST_TMP/agent/state.$((i - 1)).json")" = "$vid" ]
+		husk delete --force "$vid"
+	done
+	[ ! -e "$TEST_TMP/agent/state.30.json" ]
+	assert_attacker_reached_nothing
+	run grep -o '[0-9]* sockets$' "$TEST_TMP/report/log"
+	[ "${output% sockets}" -gt 0 ]
+}
