@@ -223,11 +223,13 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, int *pty_master, st
 	pid_t stage = -1, child = -1;
 	struct cgroup_join join = CGROUP_JOIN_NONE;
 	bool placed;
-	struct handover h = { .console_fd = eo->console_fd, .pty_master = -1,
+	struct handover h = { .want_pty = eo->proc->terminal, .console_fd = eo->console_fd,
+			      .pty_master = -1,
 			      .listener_fd = eo->listener_fd, .state_json = eo->state_json,
 			      .listener_metadata = eo->listener_metadata };
 	int fds[CGROUP_MAX_HIERARCHIES];
 	size_t n_fds;
+	siginfo_t info;
 
 	*pty_master = -1;
 	if ((r = process_validate(eo->proc, eo->cfg->linux, err)) < 0)
@@ -271,6 +273,17 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, int *pty_master, st
 	if (r < 0 || m.type != SYNC_INIT_PID) {
 		r = r == 0 && m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
 						   : err_set(err, EPIPE, "exec: the new process died");
+		goto out;
+	}
+	/* The process can be seen (and its socket taken) from the moment it
+	 * exists: a pid is taken only when it names a child of ours (the
+	 * process is forked with CLONE_PARENT), never any pid a message says,
+	 * which husk would write to --pid-file and kill on failure. */
+	memset(&info, 0, sizeof(info));
+	if (m.value <= 0 || m.value == stage ||
+	    waitid(P_PID, (id_t)m.value, &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+		r = err_set(err, EPROTO, "exec: the new process was reported as pid %d, which is not a "
+					 "child of husk", m.value);
 		goto out;
 	}
 	child = m.value;

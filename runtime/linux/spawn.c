@@ -132,9 +132,11 @@ int handover_forward(int sync_fd, const struct sync_msg *m, int *fds, size_t n,
 	for (size_t i = 1; i < n; i++)
 		close(fds[i]);
 	if (m->type == SYNC_PTY) {
-		if (fd < 0 || h->pty_done || terminal_check_master(fd) < 0)
+		if (fd < 0 || !h->want_pty || h->pty_done || terminal_check_master(fd) < 0)
 			r = err_set(err, EPROTO, "the container process handed over %s",
-				    h->pty_done ? "a second pty master" : "something that is not a pty master");
+				    !h->want_pty ? "a pty master, having no terminal"
+				    : h->pty_done ? "a second pty master"
+						  : "something that is not a pty master");
 		else if (h->console_fd >= 0 && (r = send_fd(h->console_fd, fd, "/dev/ptmx")) < 0)
 			r = err_sys(err, -r, "terminal: send the pty master to the console socket");
 		else if (h->console_fd < 0) {
@@ -446,7 +448,8 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 		case SYNC_SECCOMP_FD: {
 			/* the agent hears of the init as of an exec'd process */
 			_cleanup_free_ char *state = NULL;
-			struct handover h = { .console_fd = o->console_fd, .pty_master = -1,
+			struct handover h = { .want_pty = o->cfg->process->terminal,
+					      .console_fd = o->console_fd, .pty_master = -1,
 					      .listener_fd = o->listener_fd, .pid = *pid,
 					      .listener_metadata = o->cfg->linux && o->cfg->linux->seccomp
 									   ? o->cfg->linux->seccomp->listenerMetadata

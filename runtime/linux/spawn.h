@@ -96,6 +96,7 @@ int sync_hand_over(int sync_fd, int type, int fd, struct husk_error *err);
 
 /* Where husk outside sends what a process hands over. */
 struct handover {
+	bool want_pty;    /* the process has a terminal */
 	int console_fd;   /* the console socket's connection; -1: keep the master */
 	int pty_master;   /* the master kept (console_fd -1), or -1 */
 	int listener_fd;  /* connected to linux.seccomp.listenerPath, or -1 */

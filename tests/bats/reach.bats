@@ -19,6 +19,7 @@ setup() {
 teardown() {
 	[ -z "${RECV_PID:-}" ] || kill "$RECV_PID" 2>/dev/null || true
 	[ -z "${AGENT_PID:-}" ] || kill "$AGENT_PID" 2>/dev/null || true
+	[ -z "${CANARY_PID:-}" ] || kill "$CANARY_PID" 2>/dev/null || true
 	teardown_common
 }
 
@@ -337,4 +338,65 @@ assert_attacker_reached_nothing() {
 	assert_attacker_reached_nothing
 	run grep -o '[0-9]* sockets$' "$TEST_TMP/report/log"
 	[ "${output% sockets}" -gt 0 ]
+}
+
+# The one socket an entering process keeps is its sync socket to husk. A
+# container holding CAP_SYS_PTRACE can take it (pidfd_getfd) and speak for
+# the process: the attacker sends "I am pid CANARY" (a host process husk
+# would write to --pid-file and SIGKILL on failure), "here is my pty
+# master" and "here is my seccomp listener" (both an fd of its own "/").
+# husk takes a pid only of a child of its own and an fd only of the kind
+# asked for, once: an exec either runs with its real pty or fails naming
+# what it refused; the console socket never gets anything but a pty, and
+# the canary lives.
+@test "exec: messages forged on an entering process's sync socket are refused" {
+	local recvtty=${HUSK_BUILDDIR}/tests/tools/recvtty
+	[ -x "$recvtty" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	local id i n rc ran=0 refused=0 canary sock=$TEST_TMP/console.sock
+	sleep 1000 </dev/null >/dev/null 2>&1 &
+	canary=$!
+	CANARY_PID=$canary
+	update_config "$BUNDLE" '.process.env += ["REACH_FORGE='"$canary"'"]'
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	for i in $(seq 60); do
+		# (a refused exec leaves the socket: recvtty got no pty to unlink it)
+		rm -f "$TEST_TMP/recv.err" "$sock"
+		"$recvtty" "$sock" >"$TEST_TMP/tty.out" 2>"$TEST_TMP/recv.err" &
+		RECV_PID=$!
+		for n in $(seq 200); do
+			grep -q ready "$TEST_TMP/recv.err" 2>/dev/null && break
+			sleep 0.05
+		done
+		grep -q ready "$TEST_TMP/recv.err"
+		run husk exec -t --console-socket "$sock" --pid-file "$TEST_TMP/e.pid" "$id" sh -c 'echo "tty '"$i"'"'
+		rc=0
+		wait "$RECV_PID" || rc=$?
+		RECV_PID=
+		cat "$TEST_TMP/recv.err"
+		# never anything but a pty at the console socket
+		[ "$rc" -ne 3 ]
+		if [ "$status" -eq 0 ]; then
+			[ "$(tr -d '\r' <"$TEST_TMP/tty.out")" = "tty $i" ]
+			[ "$(cat "$TEST_TMP/e.pid")" != "$canary" ]
+			ran=$((ran + 1))
+		else
+			echo "$output"
+			[[ "$output" == *"handed over"* || "$output" == *"not a child of husk"* ||
+			   "$output" == *"unexpected message"* || "$output" == *"the new process died"* ]]
+			refused=$((refused + 1))
+		fi
+		kill -0 "$canary"
+	done
+	touch "$TEST_TMP/report/log.stop"
+	for i in $(seq 200); do
+		grep -q '^done' "$TEST_TMP/report/log" && break
+		sleep 0.1
+	done
+	echo "$ran ran, $refused refused; $(grep -c '^forged' "$TEST_TMP/report/log") forgeries"
+	kill -0 "$canary"
+	kill "$canary"
+	CANARY_PID=
+	[ "$(grep -c '^forged' "$TEST_TMP/report/log")" -gt 0 ]
+	[ "$ran" -gt 0 ]
 }

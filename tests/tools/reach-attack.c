@@ -10,7 +10,12 @@
  *   - each socket fd, taken with pidfd_getfd(2) (what CAP_SYS_PTRACE
  *     allows): its peer's or its own bound path starting with a PREFIX
  *     (a connection to a host listener: the console socket, a seccomp
- *     agent), reported as "leak PID N peer|name PATH".
+ *     agent), reported as "leak PID N peer|name PATH";
+ *   - with REACH_FORGE=PID in the environment, each unnamed SOCK_SEQPACKET
+ *     socket (husk's sync socket with the process) gets forged messages
+ *     for the husk outside: "the process is pid PID", "here is the pty
+ *     master", "here is the seccomp listener" (the last two carrying an fd
+ *     of "/"), each reported as "forged PID N".
  * MARKER is a host path outside the container. Each success is one line in
  * REPORT ("hit root|cwd|fd PID [N LINK]", "leak PID N LINK"); at the end
  * "scanned P processes F fds S sockets" then "done". It stops after SECONDS or when
@@ -51,6 +56,34 @@ static int reaches_marker(int dir, const char *path)
 #define SYS_pidfd_getfd 438
 #endif
 
+/* husk's sync messages (runtime/linux/spawn.h): type, value, text */
+enum { FORGE_INIT_PID = 3, FORGE_PTY = 10, FORGE_SECCOMP_FD = 11 };
+
+static void forge(int sock, int type, int value, int fd)
+{
+	struct {
+		int type, value;
+		char text[8];
+	} m = { type, value, "" };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* A copy of the process's socket fd n, then its peer's and its own path:
  * a host listener's path means the process holds a connection to it. */
 static void scan_socket(int pidfd, const char *pid, const char *n, char **prefixes, int n_prefixes)
@@ -64,6 +97,20 @@ static void scan_socket(int pidfd, const char *pid, const char *n, char **prefix
 		memset(&addr, 0, sizeof(addr));
 		int r = side == 0 ? getpeername(fd, (struct sockaddr *)&addr, &len)
 				  : getsockname(fd, (struct sockaddr *)&addr, &len);
+		int type = 0;
+		socklen_t tlen = sizeof(type);
+		const char *forge_pid = getenv("REACH_FORGE");
+		if (side == 0 && r == 0 && addr.sun_family == AF_UNIX && len <= sizeof(sa_family_t) &&
+		    forge_pid && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+		    type == SOCK_SEQPACKET) {
+			int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			forge(fd, FORGE_INIT_PID, atoi(forge_pid), -1);
+			forge(fd, FORGE_PTY, 0, root);
+			forge(fd, FORGE_SECCOMP_FD, 0, root);
+			if (root >= 0)
+				close(root);
+			fprintf(report, "forged %s %s\n", pid, n);
+		}
 		if (r < 0 || addr.sun_family != AF_UNIX || len <= sizeof(sa_family_t) ||
 		    addr.sun_path[0] == '\0')
 			continue;
