@@ -103,10 +103,18 @@ static void scan_socket(int pidfd, const char *pid, const char *n, char **prefix
 		if (side == 0 && r == 0 && addr.sun_family == AF_UNIX && len <= sizeof(sa_family_t) &&
 		    forge_pid && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
 		    type == SOCK_SEQPACKET) {
+			/* husk reads one at a time and gives up at the first it
+			 * refuses: which goes first turns with each socket */
+			static unsigned turn;
 			int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			forge(fd, FORGE_INIT_PID, atoi(forge_pid), -1);
-			forge(fd, FORGE_PTY, 0, root);
-			forge(fd, FORGE_SECCOMP_FD, 0, root);
+			for (unsigned k = 0; k < 3; k++) {
+				switch ((turn + k) % 3) {
+				case 0: forge(fd, FORGE_INIT_PID, atoi(forge_pid), -1); break;
+				case 1: forge(fd, FORGE_PTY, 0, root); break;
+				default: forge(fd, FORGE_SECCOMP_FD, 0, root); break;
+				}
+			}
+			turn++;
 			if (root >= 0)
 				close(root);
 			fprintf(report, "forged %s %s\n", pid, n);
