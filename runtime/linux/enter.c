@@ -229,7 +229,6 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, int *pty_master, st
 			      .listener_metadata = eo->listener_metadata };
 	int fds[CGROUP_MAX_HIERARCHIES];
 	size_t n_fds;
-	siginfo_t info;
 
 	*pty_master = -1;
 	if ((r = process_validate(eo->proc, eo->cfg->linux, err)) < 0)
@@ -279,9 +278,7 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, int *pty_master, st
 	 * exists: a pid is taken only when it names a child of ours (the
 	 * process is forked with CLONE_PARENT), never any pid a message says,
 	 * which husk would write to --pid-file and kill on failure. */
-	memset(&info, 0, sizeof(info));
-	if (m.value <= 0 || m.value == stage ||
-	    waitid(P_PID, (id_t)m.value, &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+	if (!is_our_child(m.value, stage)) {
 		r = err_set(err, EPROTO, "exec: the new process was reported as pid %d, which is not a "
 					 "child of husk", m.value);
 		goto out;

@@ -287,6 +287,16 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 	_exit(0);
 }
 
+/* pid names a child of ours other than `except` (unreaped: the init is forked
+ * with CLONE_PARENT), not merely what a message says. */
+bool is_our_child(long long pid, pid_t except)
+{
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	return pid > 0 && pid != except &&
+	       waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 static int wait_child(pid_t pid)
 {
 	int status;
@@ -368,7 +378,6 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	struct sync_msg m;
 	int r;
 	bool pid_reported = false, pty_done = false, seccomp_done = false;
-	siginfo_t info;
 	int fds[CGROUP_MAX_HIERARCHIES];
 	size_t n_fds = 0;
 
@@ -413,15 +422,16 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			if (pid_reported)
 				return err_set(err, EPROTO, "the container init reported its pid twice");
 			pid_reported = true;
-			wait_child(*pid);
-			*pid = m.value;
-			memset(&info, 0, sizeof(info));
-			if (m.value <= 0 ||
-			    waitid(P_PID, (id_t)*pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+			/* checked before it is taken: the caller kills *pid on
+			 * failure (and the set-up process, still *pid, is reaped
+			 * only once the new one is known to be ours) */
+			if (!is_our_child(m.value, *pid))
 				return err_set(err, EPROTO,
 					       "the container init reported pid %lld, which is not a child of "
 					       "husk",
 					       (long long)m.value);
+			wait_child(*pid);
+			*pid = m.value;
 			res->start_time = process_start_time(*pid);
 			if (o->on_spawned &&
 			    (r = o->on_spawned(o->on_spawned_arg, *pid, res->start_time,
@@ -715,6 +725,15 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			r = m.type == SYNC_ERROR
 				    ? err_set(err, EINVAL, "%s", m.text)
 				    : child_gone(o, stage_pid, "the namespace setup process", res, err);
+			goto out;
+		}
+		/* an init born in a shared pid namespace can be seen, and its
+		 * sync socket taken, before the set-up process reports it: only a
+		 * child of ours is recorded (and killed on failure) */
+		if (!is_our_child(m.value, stage_pid)) {
+			r = err_set(err, EPROTO,
+				    "the container init was reported as pid %lld, which is not a child "
+				    "of husk", (long long)m.value);
 			goto out;
 		}
 		pid = m.value;

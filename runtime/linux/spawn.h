@@ -122,6 +122,10 @@ int handover_forward(int sync_fd, const struct sync_msg *m, int *fds, size_t n,
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
 			      bool new_cgroupns, int join_pidns_fd);
 
+/* pid (from a message of a process the container can reach) names an
+ * unreaped child of ours other than `except`. */
+bool is_our_child(long long pid, pid_t except);
+
 /* Close every fd from `from` up except those in keep (reordered; -1
  * entries and fds below `from` are ignored). Returns 0 or -errno. */
 int close_fds_except(unsigned from, int *keep, size_t n);

@@ -400,3 +400,48 @@ assert_attacker_reached_nothing() {
 	[ "$(grep -c '^forged' "$TEST_TMP/report/log")" -gt 0 ]
 	[ "$ran" -gt 0 ]
 }
+
+# The same forgeries against containers created into the attacker's pid
+# namespace: their init can be seen from its fork there, before the
+# process outside reports its pid to husk. Before the fix husk took the
+# reported pid before checking it, and its failure path SIGKILLed it.
+@test "create into a shared pid namespace: forged messages on the init's sync socket are refused" {
+	local id pid i vid ran=0 refused=0 canary
+	sleep 1000 </dev/null >/dev/null 2>&1 &
+	canary=$!
+	CANARY_PID=$canary
+	update_config "$BUNDLE" '.process.env += ["REACH_FORGE='"$canary"'"]'
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .process.args = ["true"]'
+	for i in $(seq 40); do
+		vid=$(ctr_id "v$i")
+		run husk_nowait create --pid-file "$TEST_TMP/v.pid" -b "$TEST_TMP/victim" "$vid"
+		if [ "$status" -eq 0 ]; then
+			[ "$(cat "$TEST_TMP/v.pid")" != "$canary" ]
+			[ "$(husk state "$vid" | jq -r .pid)" != "$canary" ]
+			ran=$((ran + 1))
+		else
+			echo "$output"
+			# refused at whichever step the forgery reached, cleanly
+			[[ "$output" == *"level=error"* ]]
+			[ ! -e "$HUSK_ROOT/$vid" ]
+			refused=$((refused + 1))
+		fi
+		husk delete --force "$vid" 2>/dev/null || true
+		kill -0 "$canary"
+	done
+	touch "$TEST_TMP/report/log.stop"
+	for i in $(seq 200); do
+		grep -q '^done' "$TEST_TMP/report/log" && break
+		sleep 0.1
+	done
+	echo "$ran created, $refused refused; $(grep -c '^forged' "$TEST_TMP/report/log") forgeries"
+	kill -0 "$canary"
+	kill "$canary"
+	CANARY_PID=
+	[ "$(grep -c '^forged' "$TEST_TMP/report/log")" -gt 0 ]
+}
