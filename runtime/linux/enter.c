@@ -270,8 +270,10 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, int *pty_master, st
 	struct sync_msg m;
 	r = sync_recv(sv[0], &m);
 	if (r < 0 || m.type != SYNC_INIT_PID) {
-		r = r == 0 && m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
-						   : err_set(err, EPIPE, "exec: the new process died");
+		r = r < 0 ? err_set(err, EPIPE, "exec: the new process died")
+		    : m.type == SYNC_ERROR
+			? err_set(err, EINVAL, "%s", m.text)
+			: err_set(err, EPROTO, "exec: unexpected message %d from the new process", m.type);
 		goto out;
 	}
 	/* The process can be seen (and its socket taken) from the moment it
