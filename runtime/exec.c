@@ -346,7 +346,7 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 	struct oci_config *cfg = NULL;
 	struct oci_process *proc = NULL;
 	struct husk_seccomp *seccomp = NULL;
-	int pair[2] = { -1, -1 }, console_fd = -1, listener_fd = -1;
+	int console_fd = -1, listener_fd = -1;
 	char *state_json = NULL;
 	pid_t pid = -1;
 	struct tty_proxy tty = { .master = -1 };
@@ -394,18 +394,16 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 					  &ct->state->annotations, &state_json, err)) < 0))
 			goto out;
 	}
-	if (proc->terminal) {
-		if (f.console_socket) {
-			if ((r = console_socket_connect(f.console_socket, &console_fd, err)) < 0)
-				goto out;
-		} else if (!f.detach) {
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-				r = err_sys(err, errno, "socketpair");
-				goto out;
-			}
-			console_fd = pair[1];
-		}
+	/* a terminal's master goes to the console socket, or in the
+	 * foreground stays with husk, which relays it */
+	if (proc->terminal && !f.console_socket && f.detach) {
+		r = err_set(err, EINVAL, "exec: a terminal needs --console-socket (or run in the "
+					 "foreground)");
+		goto out;
 	}
+	if (proc->terminal && f.console_socket &&
+	    (r = console_socket_connect(f.console_socket, &console_fd, err)) < 0)
+		goto out;
 	/* Until the process runs, SIGINT, SIGTERM and SIGHUP end husk (the
 	 * half-made process dies with it: PR_SET_PDEATHSIG): entering a
 	 * paused container (--ignore-paused) waits for resume, and must not
@@ -428,13 +426,16 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		.cgroup_subs = f.subs,
 		.n_cgroup_subs = f.n_subs,
 	};
-	r = container_enter(&eo, &pid, err);
+	r = container_enter(&eo, &pid, &tty.master, err);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	/* the process has its own copy: the agent waits for the connection
-	 * to close (one state per connection) */
+	/* the agent has the state: it waits for the connection to close
+	 * (one state per connection); so does the console socket's receiver */
 	if (listener_fd >= 0)
 		close(listener_fd);
 	listener_fd = -1;
+	if (console_fd >= 0)
+		close(console_fd);
+	console_fd = -1;
 	if (r < 0)
 		goto out_mask;
 	if (f.pid_file) {
@@ -445,11 +446,8 @@ static int exec_run(struct husk_globals *g, int argc, char **argv, struct husk_e
 		r = 0;
 		goto out_mask;
 	}
-	if (pair[0] >= 0) {
-		char name[64];
-		if (recv_fd(pair[0], &tty.master, name, sizeof(name)) == 0)
-			tty_proxy_begin(&tty);
-	}
+	if (tty.master >= 0)
+		tty_proxy_begin(&tty);
 	sigfd = signalfd(-1, &all, SFD_CLOEXEC);
 	r = wait_container(pid, sigfd, -1, tty.master >= 0 ? &tty : NULL);
 	close(sigfd);
@@ -459,8 +457,6 @@ out_mask:
 out:
 	if (tty.master >= 0)
 		close(tty.master);
-	if (pair[0] >= 0)
-		close(pair[0]);
 	if (console_fd >= 0)
 		close(console_fd);
 	if (listener_fd >= 0)

@@ -263,7 +263,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	rec.rootless = so.rootless;
 	r = container_spawn(&so, res, err);
 	st = rec.st;
-	/* the init has its own copies now */
+	/* the init has its own copy of the filter; the notify fd went to
+	 * the agent over listener_fd during the spawn */
 	seccomp_free(seccomp);
 	seccomp = NULL;
 	if (listener_fd >= 0)

@@ -67,18 +67,31 @@ static int namespace_flags(const struct oci_config *cfg, int procfd, pid_t pid)
 	return flags;
 }
 
+/* Load the filter; a notify fd goes to husk outside, which sends it to
+ * the agent (sync_hand_over). */
+static int install_filter(const struct husk_seccomp *s, int sync_fd, struct husk_error *err)
+{
+	int notify_fd = -1;
+	int r = seccomp_install(s, seccomp_uses_notify(s) ? &notify_fd : NULL, err);
+	if (r < 0 || notify_fd < 0)
+		return r;
+	r = sync_hand_over(sync_fd, SYNC_SECCOMP_FD, notify_fd, err);
+	close(notify_fd);
+	return r;
+}
+
 /* The process that runs the container's program. It is born in the
  * container's pid namespace, so processes of the container can see it: by
- * then it holds nothing of the host (enter_stage closed it all) and its
- * root and cwd are the container's. */
+ * then it holds nothing of the host (enter_stage closed it all; the
+ * console socket and the seccomp agent's connection stay with husk, which
+ * gets the pty master and the notify fd from it) and its root and cwd are
+ * the container's. Its fds: stdio, the preserved ones, the sync socket. */
 static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 {
 	const struct oci_process *p = eo->proc;
 	struct husk_error err = { 0 };
 	struct sync_msg m;
 	char exe[4096];
-	char *process_state = NULL;
-	size_t process_state_len = 0;
 	char **argv, **envp;
 	unsigned first;
 	struct oci_process rest;
@@ -89,18 +102,19 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 	prctl(PR_SET_DUMPABLE, 0);
 	if (sync_recv(sync_fd, &m) < 0 || m.type != SYNC_GO)
 		_exit(1);
-	/* the agent's copy of the state names this process by its host pid */
-	if (eo->listener_fd >= 0 &&
-	    seccomp_process_state((pid_t)m.value, eo->listener_metadata, eo->state_json,
-				  &process_state, &process_state_len, &err) < 0)
-		goto fail;
 	if (p->terminal) {
+		int master = -1, peer = -1, r;
 		_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (terminal_setup(eo->console_fd, rootfd, p->consoleSize, false, &err) < 0)
+		if (terminal_open(rootfd, p->consoleSize, false, &master, &peer, &err) < 0)
+			goto fail;
+		r = sync_hand_over(sync_fd, SYNC_PTY, master, &err);
+		close(master);
+		if (r == 0)
+			r = terminal_attach(peer, &err);
+		close(peer);
+		if (r < 0)
 			goto fail;
 	}
-	if (eo->console_fd >= 0)
-		close(eo->console_fd);
 	/* oomScoreAdj went in before the fork (it needs the host's procfs) */
 	rest = *p;
 	rest.has_oomScoreAdj = false;
@@ -119,18 +133,12 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 		err_sys(&err, errno, "close_range");
 		goto fail;
 	}
-	if (eo->seccomp && !p->noNewPrivileges &&
-	    seccomp_install_and_send(eo->seccomp, eo->listener_fd, process_state, process_state_len,
-				     &err) < 0)
+	if (eo->seccomp && !p->noNewPrivileges && install_filter(eo->seccomp, sync_fd, &err) < 0)
 		goto fail;
 	if (process_drop_privileges(p, &err) < 0)
 		goto fail;
-	if (eo->seccomp && p->noNewPrivileges &&
-	    seccomp_install_and_send(eo->seccomp, eo->listener_fd, process_state, process_state_len,
-				     &err) < 0)
+	if (eo->seccomp && p->noNewPrivileges && install_filter(eo->seccomp, sync_fd, &err) < 0)
 		goto fail;
-	if (eo->listener_fd >= 0)
-		close(eo->listener_fd);
 
 	argv = calloc(p->args.len + 1, sizeof(char *));
 	envp = calloc(p->env.len + 1, sizeof(char *));
@@ -171,8 +179,9 @@ static int enter_init_root(int procfd, int pidfd, pid_t pid, struct husk_error *
  * entering process in its pid namespace). It joins the cgroup and every
  * namespace (pid and time for its children), does what needs the host's
  * procfs, closes every fd the process must not have (host procfs, the
- * state directory, the container's pidfd, the log, the cgroup handles),
- * and only then forks the process into the container's pid namespace. */
+ * state directory, the container's pidfd, the log, the cgroup handles,
+ * the console socket's and the seccomp agent's connections), and only then
+ * forks the process into the container's pid namespace. */
 static _Noreturn void enter_stage(const struct enter_opts *eo, struct cgroup_join *join,
 				  bool placed, int pidfd, int flags, int procfd, int sync_fd)
 {
@@ -181,7 +190,7 @@ static _Noreturn void enter_stage(const struct enter_opts *eo, struct cgroup_joi
 	struct husk_error err = { 0 };
 	struct oci_process oom_only = { .has_oomScoreAdj = p->has_oomScoreAdj,
 					.oomScoreAdj = p->oomScoreAdj };
-	int keep[] = { sync_fd, eo->console_fd, eo->listener_fd };
+	int keep[] = { sync_fd };
 	struct clone_args args = { .flags = CLONE_PARENT };
 	pid_t child;
 	int r;
@@ -237,17 +246,21 @@ fail:
 	_exit(127);
 }
 
-int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *err)
+int container_enter(const struct enter_opts *eo, pid_t *pid, int *pty_master, struct husk_error *err)
 {
 	struct statfs sfs;
 	int sv[2] = { -1, -1 }, r;
 	pid_t stage = -1, child = -1;
 	struct cgroup_join join = CGROUP_JOIN_NONE;
 	bool placed;
+	struct handover h = { .want_pty = eo->proc->terminal, .console_fd = eo->console_fd,
+			      .pty_master = -1,
+			      .listener_fd = eo->listener_fd, .state_json = eo->state_json,
+			      .listener_metadata = eo->listener_metadata };
+	int fds[CGROUP_MAX_HIERARCHIES];
+	size_t n_fds;
 
-	if (eo->proc->terminal && eo->console_fd < 0)
-		return err_set(err, EINVAL, "exec: a terminal needs --console-socket (or run in the "
-					    "foreground)");
+	*pty_master = -1;
 	if ((r = process_validate(eo->proc, eo->cfg->linux, err)) < 0)
 		return r;
 	_cleanup_close_ int pidfd = container_pidfd(eo->c);
@@ -287,8 +300,19 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 	struct sync_msg m;
 	r = sync_recv(sv[0], &m);
 	if (r < 0 || m.type != SYNC_INIT_PID) {
-		r = r == 0 && m.type == SYNC_ERROR ? err_set(err, EINVAL, "%s", m.text)
-						   : err_set(err, EPIPE, "exec: the new process died");
+		r = r < 0 ? err_set(err, EPIPE, "exec: the new process died")
+		    : m.type == SYNC_ERROR
+			? err_set(err, EINVAL, "%s", m.text)
+			: err_set(err, EPROTO, "exec: unexpected message %d from the new process", m.type);
+		goto out;
+	}
+	/* The process can be seen (and its socket taken) from the moment it
+	 * exists: a pid is taken only when it names a child of ours (the
+	 * process is forked with CLONE_PARENT), never any pid a message says,
+	 * which husk would write to --pid-file and kill on failure. */
+	if (!is_our_child(m.value, stage)) {
+		r = err_set(err, EPROTO, "exec: the new process was reported as pid %d, which is not a "
+					 "child of husk", m.value);
 		goto out;
 	}
 	child = m.value;
@@ -302,14 +326,32 @@ int container_enter(const struct enter_opts *eo, pid_t *pid, struct husk_error *
 		r = err_set(err, EPIPE, "exec: the new process died");
 		goto out;
 	}
-	/* EOF: the socket closed on exec. A message: it failed. */
-	r = sync_recv(sv[0], &m);
-	if (r == 0 && m.type == SYNC_ERROR) {
-		r = err_set(err, EINVAL, "%s", m.text);
-		goto out;
+	/* Until EOF (the socket closed on exec): the pty master and the
+	 * notify fd to send on, or the error that stopped it. */
+	h.pid = child;
+	for (;;) {
+		r = sync_recv_fds(sv[0], &m, fds, CGROUP_MAX_HIERARCHIES, &n_fds);
+		if (r < 0)
+			break;
+		if (m.type == SYNC_ERROR) {
+			for (size_t i = 0; i < n_fds; i++)
+				close(fds[i]);
+			r = err_set(err, EINVAL, "%s", m.text);
+			goto out;
+		}
+		if (m.type != SYNC_PTY && m.type != SYNC_SECCOMP_FD) {
+			for (size_t i = 0; i < n_fds; i++)
+				close(fds[i]);
+			r = err_set(err, EPROTO, "exec: unexpected message %d from the new process", m.type);
+			goto out;
+		}
+		if ((r = handover_forward(sv[0], &m, fds, n_fds, &h, err)) < 0)
+			goto out;
 	}
 	r = 0;
 	*pid = child;
+	*pty_master = h.pty_master;
+	h.pty_master = -1;
 	log_debug("exec %s: process %d runs %s", eo->c->id, (int)child,
 		  eo->proc->args.len ? eo->proc->args.items[0] : "?");
 out:
@@ -325,6 +367,8 @@ out:
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
+	if (h.pty_master >= 0)
+		close(h.pty_master);
 	cgroup_join_close(&join);
 	return r;
 }

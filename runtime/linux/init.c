@@ -175,6 +175,22 @@ static int prepare_fds(struct init *in)
 	return 0;
 }
 
+/* The pty, its master handed to create, which sends it to the console
+ * socket: the init never holds that connection (issue 11). */
+static int setup_terminal(struct init *in)
+{
+	const struct oci_process *p = in->o->cfg->process;
+	int master = -1, peer = -1;
+	if (terminal_open(in->rootfs.rootfd, p->consoleSize, true, &master, &peer, &in->err) < 0)
+		return -1;
+	int r = sync_hand_over(in->sync_fd, SYNC_PTY, master, &in->err);
+	close(master);
+	if (r == 0)
+		r = terminal_attach(peer, &in->err);
+	close(peer);
+	return r;
+}
+
 /* Block until `start` opens exec.fifo for reading. The write end stays open
  * (close-on-exec): `start` returns when it closes at our execve, or reads
  * the error that stopped us before it. */
@@ -192,23 +208,23 @@ static int wait_for_start(struct init *in)
 	return 0;
 }
 
-/* Load the filter; with SCMP_ACT_NOTIFY hand the listener fd and the
- * state to the agent over the socket the parent connected. */
-static int install_seccomp(struct init *in)
+/* The filter of a profile with SCMP_ACT_NOTIFY goes in while create
+ * still drives the init: the notify fd is handed to it (sync_hand_over),
+ * and create, which holds the agent's connection, sends it with the state.
+ * The init never holds that connection (issue 11: parked, it is seen by
+ * the container's exec'd processes, and by every container of a shared
+ * pid namespace). runc installs every filter before its init parks; husk
+ * does so for these only, with the capabilities still there, and the
+ * steps after it (parking, the privilege drop, startContainer hooks) pass
+ * the filter. */
+static int install_notify_filter(struct init *in)
 {
-	const struct spawn_opts *o = in->o;
-	_cleanup_free_ char *state = NULL, *process_state = NULL;
-	size_t len = 0;
-
-	if (o->listener_fd >= 0 &&
-	    (hook_state_json(o->id, "running", in->host_pid, o->bundle, &o->cfg->annotations, &state,
-			     &in->err) < 0 ||
-	     seccomp_process_state(in->host_pid, o->cfg->linux->seccomp->listenerMetadata, state,
-				   &process_state, &len, &in->err) < 0))
-		return -1;
-	int r = seccomp_install_and_send(o->seccomp, o->listener_fd, process_state, len, &in->err);
-	if (o->listener_fd >= 0)
-		close(o->listener_fd);
+	int notify_fd = -1;
+	int r = seccomp_install(in->o->seccomp, &notify_fd, &in->err);
+	if (r < 0 || notify_fd < 0)
+		return r < 0 ? r : err_set(&in->err, EPROTO, "linux.seccomp: no notify fd");
+	r = sync_hand_over(in->sync_fd, SYNC_SECCOMP_FD, notify_fd, &in->err);
+	close(notify_fd);
 	return r;
 }
 
@@ -229,8 +245,7 @@ static void fork_into_pidns(struct init *in, int pidns_fd)
 		close(in->procfd);
 	in->procfd = in->rootfs.procfd = -1;
 	log_close();
-	int keep[] = { in->sync_fd, in->fifo_fd, in->o->console_fd, in->o->listener_fd,
-		       in->rootfs.rootfd, pidns_fd };
+	int keep[] = { in->sync_fd, in->fifo_fd, in->rootfs.rootfd, pidns_fd };
 	int r = close_fds_except(3u + (unsigned)in->o->preserve_fds, keep,
 				 sizeof(keep) / sizeof(keep[0]));
 	if (r < 0) {
@@ -269,6 +284,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	struct init in = { .o = o, .sync_fd = sync_fd, .fifo_fd = fifo_fd, .procfd = -1, .start_fd = -1 };
 	struct sync_msg m;
 	char exe[4096];
+	bool notify;
 
 	/* until create returns, the init must not outlive husk */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -342,10 +358,8 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		fail(&in);
 	if (join_pidns_fd >= 0)
 		fork_into_pidns(&in, join_pidns_fd);
-	if (p->terminal && terminal_setup(o->console_fd, in.rootfs.rootfd, p->consoleSize, true, &in.err) < 0)
+	if (p->terminal && setup_terminal(&in) < 0)
 		fail(&in);
-	if (o->console_fd >= 0)
-		close(o->console_fd);
 	if (rootfs_finish(&in.rootfs, &in.err) < 0 ||
 	    process_apply_limits(p, cfg->linux, in.procfd, &in.err) < 0)
 		fail(&in);
@@ -357,6 +371,9 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	if (process_chdir(p, &in.err) < 0 || process_find_executable(p, exe, sizeof(exe), &in.err) < 0)
 		fail(&in);
 	if (prepare_fds(&in) < 0)
+		fail(&in);
+	notify = o->seccomp && seccomp_uses_notify(o->seccomp);
+	if (notify && install_notify_filter(&in) < 0)
 		fail(&in);
 
 	/* Keep PDEATHSIG until create has recorded everything and says so:
@@ -377,11 +394,11 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	close(in.procfd);
 	/* without no_new_privs the kernel takes a filter only from a task with
 	 * CAP_SYS_ADMIN: install it before the capabilities go */
-	if (o->seccomp && !p->noNewPrivileges && install_seccomp(&in) < 0)
+	if (o->seccomp && !notify && !p->noNewPrivileges && seccomp_install(o->seccomp, NULL, &in.err) < 0)
 		goto exec_failed;
 	if (process_drop_privileges(p, &in.err) < 0)
 		goto exec_failed;
-	if (o->seccomp && p->noNewPrivileges && install_seccomp(&in) < 0)
+	if (o->seccomp && !notify && p->noNewPrivileges && seccomp_install(o->seccomp, NULL, &in.err) < 0)
 		goto exec_failed;
 	/* startContainer hooks last, as runc runs them: under the seccomp
 	 * filter, with the process's user and capabilities, so a hook from

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -163,8 +164,8 @@ int seccomp_listener_connect(const char *listener_path, int *out, struct husk_er
 	return 0;
 }
 
-int seccomp_process_state(pid_t pid, const char *metadata, const char *state_json, char **out,
-			  size_t *len, struct husk_error *err)
+static int process_state_json(pid_t pid, const char *metadata, const char *state_json, char **out,
+			      size_t *len, struct husk_error *err)
 {
 	struct oci_state *state = NULL;
 	char *fd_names[] = { "seccompFd" };
@@ -185,13 +186,13 @@ int seccomp_process_state(pid_t pid, const char *metadata, const char *state_jso
 	return r;
 }
 
-static int notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
-			  const char *state_json, struct husk_error *err)
+int seccomp_notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
+			   const char *state_json, struct husk_error *err)
 {
 	_cleanup_free_ char *json = NULL;
 	size_t len;
 
-	int r = seccomp_process_state(pid, metadata, state_json, &json, &len, err);
+	int r = process_state_json(pid, metadata, state_json, &json, &len, err);
 	if (r < 0)
 		return r;
 	r = send_with_fd(sock, json, len, notify_fd);
@@ -200,18 +201,14 @@ static int notify_send_on(int sock, int notify_fd, pid_t pid, const char *metada
 	return 0;
 }
 
-int seccomp_install_and_send(const struct husk_seccomp *s, int listener_fd,
-			     const char *process_state, size_t len, struct husk_error *err)
+int seccomp_check_notify_fd(int fd)
 {
-	int notify_fd = -1;
-	int r = seccomp_install(s, listener_fd >= 0 ? &notify_fd : NULL, err);
-	if (r < 0 || notify_fd < 0)
-		return r;
-	r = send_with_fd(listener_fd, process_state, len, notify_fd);
-	close(notify_fd);
-	if (r < 0)
-		return err_sys(err, -r, "linux.seccomp.listenerPath: send the seccomp state");
-	return 0;
+	/* only a listener knows SECCOMP_IOCTL_NOTIF_ID_VALID; no notification
+	 * has id 0 pending, so a listener answers ENOENT */
+	uint64_t id = 0;
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno == ENOENT)
+		return 0;
+	return -EBADF;
 }
 
 int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, const char *metadata,
@@ -221,7 +218,7 @@ int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, con
 	int r = seccomp_listener_connect(listener_path, &sock, err);
 	if (r < 0)
 		return r;
-	return notify_send_on(sock, notify_fd, pid, metadata, state_json, err);
+	return seccomp_notify_send_on(sock, notify_fd, pid, metadata, state_json, err);
 }
 
 #ifdef HAVE_SECCOMP

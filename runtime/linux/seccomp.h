@@ -5,9 +5,11 @@
  * Use:
  *   pre-fork (parent):  seccomp_prepare(config->linux->seccomp, cache_dir, &s, err)
  *   container process:  seccomp_install(s, &notify_fd, err), the last step
- *                       before execve (after capabilities and no_new_privs)
+ *                       before execve (after capabilities and no_new_privs);
+ *                       an init with SCMP_ACT_NOTIFY does it before it parks
  *   parent, if seccomp_uses_notify(s): receive notify_fd from the container
- *                       and hand it to the agent with seccomp_notify_send()
+ *                       process over the sync socket and hand it to the agent
+ *                       with seccomp_notify_send_on()
  *   both:               seccomp_free(s)
  *
  * The kernel accepts a filter only from a task with no_new_privs set or
@@ -65,24 +67,17 @@ size_t seccomp_program_len(const struct husk_seccomp *s);
 int seccomp_notify_send(const char *listener_path, int notify_fd, pid_t pid, const char *metadata,
 			const char *state_json, struct husk_error *err);
 
-/* The same in steps, for a process that can no longer reach the host path
- * (a container's init, an exec'd process): connect before it enters the
- * container, then seccomp_process_state and seccomp_install_and_send in it. */
+/* The same over sock, connected by seccomp_listener_connect: what husk
+ * outside the container does with the notify fd a process in it handed
+ * over (the process never holds the agent's connection, issue 11). */
+int seccomp_notify_send_on(int sock, int notify_fd, pid_t pid, const char *metadata,
+			   const char *state_json, struct husk_error *err);
+/* 0 when fd is a seccomp listener (a notify fd), else -EBADF. */
+int seccomp_check_notify_fd(int fd);
+
+/* Connect to listener_path, before the process exists: an agent that is
+ * not there fails create or exec before anything runs. */
 int seccomp_listener_connect(const char *listener_path, int *sock, struct husk_error *err);
-
-/* The container process state for the agent, encoded, before the
- * filter goes in: after it, the process should make as few syscalls as it
- * can (a profile may notify on them, and nobody answers yet). */
-int seccomp_process_state(pid_t pid, const char *metadata, const char *state_json, char **out,
-			  size_t *len, struct husk_error *err);
-
-/* seccomp_install, then, when the profile uses SCMP_ACT_NOTIFY, the
- * listener fd with process_state (from seccomp_process_state) over
- * listener_fd (from seccomp_listener_connect; the caller closes it).
- * Sending takes one sendmsg(2): a profile that notifies on sendmsg
- * itself blocks here, the agent having no fd yet to answer with. */
-int seccomp_install_and_send(const struct husk_seccomp *s, int listener_fd,
-			     const char *process_state, size_t len, struct husk_error *err);
 
 /* For husk features (features-linux.md "seccomp"). */
 bool seccomp_enabled(void);

@@ -29,6 +29,7 @@
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/netdev.h"
 #include "runtime/linux/process.h"
+#include "runtime/linux/terminal.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -111,6 +112,57 @@ int sync_recv_fds(int fd, struct sync_msg *m, int *fds, size_t max_fds, size_t *
 int sync_recv(int fd, struct sync_msg *m)
 {
 	return sync_recv_fds(fd, m, NULL, 0, NULL);
+}
+
+int sync_hand_over(int sync_fd, int type, int fd, struct husk_error *err)
+{
+	const char *what = type == SYNC_PTY ? "the pty master" : "the seccomp listener fd";
+	struct sync_msg m;
+	ssize_t n;
+	int r = sync_send_fds(sync_fd, type, 0, NULL, &fd, 1);
+	if (r < 0)
+		return err_sys(err, -r, "hand %s to husk", what);
+	while ((n = read(sync_fd, &m, sizeof(m))) < 0 && errno == EINTR)
+		;
+	if (n < (ssize_t)offsetof(struct sync_msg, text) || m.type != SYNC_HANDED_OVER)
+		return err_set(err, EPIPE, "husk did not take %s", what);
+	return 0;
+}
+
+int handover_forward(int sync_fd, const struct sync_msg *m, int *fds, size_t n,
+		     struct handover *h, struct husk_error *err)
+{
+	int fd = n == 1 ? fds[0] : -1, r = 0;
+	for (size_t i = 1; i < n; i++)
+		close(fds[i]);
+	if (m->type == SYNC_PTY) {
+		if (fd < 0 || !h->want_pty || h->pty_done || terminal_check_master(fd) < 0)
+			r = err_set(err, EPROTO, "the container process handed over %s",
+				    !h->want_pty ? "a pty master, having no terminal"
+				    : h->pty_done ? "a second pty master"
+						  : "something that is not a pty master");
+		else if (h->console_fd >= 0 && (r = send_fd(h->console_fd, fd, "/dev/ptmx")) < 0)
+			r = err_sys(err, -r, "terminal: send the pty master to the console socket");
+		else if (h->console_fd < 0) {
+			h->pty_master = fd;
+			fd = -1;
+		}
+		h->pty_done = true;
+	} else {
+		if (fd < 0 || h->seccomp_done || h->listener_fd < 0 || seccomp_check_notify_fd(fd) < 0)
+			r = err_set(err, EPROTO, "the container process handed over %s",
+				    h->seccomp_done || h->listener_fd < 0 ? "an unexpected seccomp listener fd"
+									  : "something that is not a seccomp listener fd");
+		else
+			r = seccomp_notify_send_on(h->listener_fd, fd, h->pid, h->listener_metadata,
+						   h->state_json, err);
+		h->seccomp_done = true;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r == 0 && (r = sync_send(sync_fd, SYNC_HANDED_OVER, 0, NULL)) < 0)
+		r = err_sys(err, -r, "answer the container process");
+	return r;
 }
 
 int close_fds_except(unsigned from, int *keep, size_t n)
@@ -240,6 +292,16 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 	_exit(0);
 }
 
+/* pid names a child of ours other than `except` (unreaped: the init is forked
+ * with CLONE_PARENT), not merely what a message says. */
+bool is_our_child(long long pid, pid_t except)
+{
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	return pid > 0 && pid != except &&
+	       waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 static int wait_child(pid_t pid)
 {
 	int status;
@@ -361,8 +423,9 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 {
 	struct sync_msg m;
 	int r;
-	bool pid_reported = false;
-	siginfo_t info;
+	bool pid_reported = false, pty_done = false, seccomp_done = false;
+	int fds[CGROUP_MAX_HIERARCHIES];
+	size_t n_fds = 0;
 
 	/* an init that failed early said why before it went */
 	r = sync_send_fds(sync_fd, SYNC_GO, *pid, NULL, join->tasks, join->n_tasks);
@@ -376,9 +439,17 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	if (!split && (r = init_spawned(o, *pid, res, x, err)) < 0)
 		return init_error_first(sync_fd, r, err);
 	for (;;) {
-		r = sync_recv(sync_fd, &m);
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		n_fds = 0;
+		r = sync_recv_fds(sync_fd, &m, fds, CGROUP_MAX_HIERARCHIES, &n_fds);
 		if (r < 0)
 			return child_gone(o, *pid, "the container init", res, err);
+		if (n_fds && m.type != SYNC_PTY && m.type != SYNC_SECCOMP_FD) {
+			for (size_t i = 0; i < n_fds; i++)
+				close(fds[i]);
+			return err_set(err, EPROTO, "unexpected fds from the container init");
+		}
 		switch (m.type) {
 		case SYNC_ERROR:
 			return err_set(err, EINVAL, "%s", m.text);
@@ -394,15 +465,16 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			if (pid_reported)
 				return err_set(err, EPROTO, "the container init reported its pid twice");
 			pid_reported = true;
-			wait_child(*pid);
-			*pid = m.value;
-			memset(&info, 0, sizeof(info));
-			if (m.value <= 0 ||
-			    waitid(P_PID, (id_t)*pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+			/* checked before it is taken: the caller kills *pid on
+			 * failure (and the set-up process, still *pid, is reaped
+			 * only once the new one is known to be ours) */
+			if (!is_our_child(m.value, *pid))
 				return err_set(err, EPROTO,
 					       "the container init reported pid %lld, which is not a child of "
 					       "husk",
 					       (long long)m.value);
+			wait_child(*pid);
+			*pid = m.value;
 			res->start_time = process_start_time(*pid);
 			if ((r = init_spawned(o, *pid, res, x, err)) < 0)
 				return init_error_first(sync_fd, r, err);
@@ -420,6 +492,28 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			    (r = hooks_run("createRuntime", &o->cfg->hooks->createRuntime, state, err)) < 0)
 				return r;
 			sync_send(sync_fd, SYNC_HOOKS_DONE, 0, NULL);
+			break;
+		}
+		case SYNC_PTY:
+		case SYNC_SECCOMP_FD: {
+			/* the agent hears of the init as of an exec'd process */
+			_cleanup_free_ char *state = NULL;
+			struct handover h = { .want_pty = o->cfg->process->terminal,
+					      .console_fd = o->console_fd, .pty_master = -1,
+					      .listener_fd = o->listener_fd, .pid = *pid,
+					      .listener_metadata = o->cfg->linux && o->cfg->linux->seccomp
+									   ? o->cfg->linux->seccomp->listenerMetadata
+									   : NULL,
+					      .pty_done = pty_done, .seccomp_done = seccomp_done };
+			if (m.type == SYNC_SECCOMP_FD && (r = hook_state(o, "creating", *pid, &state, err)) < 0)
+				return r;
+			h.state_json = state;
+			r = handover_forward(sync_fd, &m, fds, n_fds, &h, err);
+			n_fds = 0;
+			pty_done = h.pty_done;
+			seccomp_done = h.seccomp_done;
+			if (r < 0)
+				return r;
 			break;
 		}
 		case SYNC_READY:
@@ -680,9 +774,15 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		goto out;
 	}
 	if (child == 0) {
-		/* the state dir fd carries the container lock: the parent keeps it */
+		/* the state dir fd carries the container lock: the parent keeps it;
+		 * and the console socket's connection (the init hands over the
+		 * pty master) */
 		close(sv[0]);
 		close(o->state_dirfd);
+		if (o->console_fd >= 0)
+			close(o->console_fd);
+		if (o->listener_fd >= 0)
+			close(o->listener_fd);
 		struct husk_error join_err = { 0 };
 		if (cgroup_join_self(&join, placed, &join_err) < 0)
 			child_fail(sv[1], &join_err);
@@ -713,6 +813,15 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			r = m.type == SYNC_ERROR
 				    ? err_set(err, EINVAL, "%s", m.text)
 				    : child_gone(o, stage_pid, "the namespace setup process", res, err);
+			goto out;
+		}
+		/* an init born in a shared pid namespace can be seen, and its
+		 * sync socket taken, before the set-up process reports it: only a
+		 * child of ours is recorded (and killed on failure) */
+		if (!is_our_child(m.value, stage_pid)) {
+			r = err_set(err, EPROTO,
+				    "the container init was reported as pid %lld, which is not a child "
+				    "of husk", (long long)m.value);
 			goto out;
 		}
 		pid = m.value;

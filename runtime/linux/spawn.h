@@ -70,6 +70,9 @@ enum sync_type {
 	SYNC_ERROR,       /* either: text */
 	SYNC_COMMIT,      /* parent: create recorded everything, drop PDEATHSIG */
 	SYNC_COMMITTED,   /* init: dropped, parking on exec.fifo */
+	SYNC_PTY,         /* process: its pty master (fd), for the console socket */
+	SYNC_SECCOMP_FD,  /* process: its seccomp listener (fd), for the agent */
+	SYNC_HANDED_OVER, /* parent: sent on where it goes */
 };
 
 struct sync_msg {
@@ -86,6 +89,33 @@ int sync_recv(int fd, struct sync_msg *m);
 int sync_send_fds(int fd, int type, int value, const char *text, const int *fds, size_t n_fds);
 int sync_recv_fds(int fd, struct sync_msg *m, int *fds, size_t max_fds, size_t *n_fds);
 
+/* Handing over (issue 11): a process in the container never holds the
+ * console socket's connection or the seccomp agent's, where a container
+ * process holding CAP_SYS_PTRACE could take them (pidfd_getfd). It sends
+ * the pty master or the notify fd to husk outside over its sync socket and
+ * waits for husk to have sent it on. The wait is a read(2), the call a
+ * seccomp profile is least likely to refuse once the filter is in. 0, or
+ * -1 with err set. */
+int sync_hand_over(int sync_fd, int type, int fd, struct husk_error *err);
+
+/* Where husk outside sends what a process hands over. */
+struct handover {
+	bool want_pty;    /* the process has a terminal */
+	int console_fd;   /* the console socket's connection; -1: keep the master */
+	int pty_master;   /* the master kept (console_fd -1), or -1 */
+	int listener_fd;  /* connected to linux.seccomp.listenerPath, or -1 */
+	pid_t pid;        /* the process's host pid, for the agent's state */
+	const char *state_json, *listener_metadata;
+	bool pty_done, seccomp_done;
+};
+
+/* husk's side of sync_hand_over for message m, which carried fds[0..n):
+ * checks the fd is what m says (a pty master, a seccomp listener) and
+ * expected (asked for, and once), sends it on, answers SYNC_HANDED_OVER.
+ * Takes the fds (closes them, or keeps the master in h->pty_master). */
+int handover_forward(int sync_fd, const struct sync_msg *m, int *fds, size_t n,
+		     struct handover *h, struct husk_error *err);
+
 /* The container side, entered in the child after clone. */
 /* new_cgroupns: unshare the cgroup namespace once the parent has put us in
  * the container's cgroup, so that cgroup is the namespace's root. */
@@ -97,6 +127,10 @@ int sync_recv_fds(int fd, struct sync_msg *m, int *fds, size_t max_fds, size_t *
  * listed, or the one listed is the runtime's or the host's): only chroot. */
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
 			      bool host_mntns, bool new_cgroupns, int join_pidns_fd);
+
+/* pid (from a message of a process the container can reach) names an
+ * unreaped child of ours other than `except`. */
+bool is_our_child(long long pid, pid_t except);
 
 /* Close every fd from `from` up except those in keep (reordered; -1
  * entries and fds below `from` are ignored). Returns 0 or -errno. */

@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -118,8 +119,8 @@ static int open_console_target(int rootfd, struct husk_error *err)
 	return fd;
 }
 
-int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, bool bind_console,
-		   struct husk_error *err)
+int terminal_open(int rootfd, const struct oci_box *size, bool bind_console, int *master_out,
+		  int *peer_out, struct husk_error *err)
 {
 	/* the container's own ptmx; opened by fd and the peer by TIOCGPTPEER,
 	 * so no path under /dev/pts can be raced (CVE-2025-52565 class) */
@@ -151,10 +152,14 @@ int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, bool b
 					   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return err_sys(err, errno, "terminal: bind the pty on /dev/console");
 	}
+	*master_out = master;
+	*peer_out = peer;
+	master = peer = -1;
+	return 0;
+}
 
-	int r = send_fd(socket_fd, master, "/dev/ptmx");
-	if (r < 0)
-		return err_sys(err, -r, "terminal: send the pty master to the console socket");
+int terminal_attach(int peer, struct husk_error *err)
+{
 	if (setsid() < 0)
 		return err_sys(err, errno, "terminal: setsid");
 	if (ioctl(peer, TIOCSCTTY, 0) < 0)
@@ -162,5 +167,16 @@ int terminal_setup(int socket_fd, int rootfd, const struct oci_box *size, bool b
 	for (int i = 0; i < 3; i++)
 		if (dup2(peer, i) < 0)
 			return err_sys(err, errno, "terminal: dup to fd %d", i);
+	return 0;
+}
+
+int terminal_check_master(int fd)
+{
+	unsigned int n;
+	struct stat st;
+	/* only a master answers TIOCGPTN; its node is ptmx (5:2) */
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 ||
+	    minor(st.st_rdev) != 2 || ioctl(fd, TIOCGPTN, &n) < 0)
+		return -EBADF;
 	return 0;
 }

@@ -17,6 +17,9 @@ setup() {
 }
 
 teardown() {
+	[ -z "${RECV_PID:-}" ] || kill "$RECV_PID" 2>/dev/null || true
+	[ -z "${AGENT_PID:-}" ] || kill "$AGENT_PID" 2>/dev/null || true
+	[ -z "${CANARY_PID:-}" ] || kill "$CANARY_PID" 2>/dev/null || true
 	teardown_common
 }
 
@@ -218,4 +221,227 @@ assert_attacker_reached_nothing() {
 	[ "${lines[0]}" = reach-attack ]
 	[ "${lines[1]}" -gt 1 ]
 	assert_attacker_reached_nothing
+}
+
+# The connections an exec makes for the process (issue 11): to the
+# --console-socket (the pty master goes there) and to the seccomp agent at
+# linux.seccomp.listenerPath (the notify fd goes there). Before the fix the
+# entering process, already in the container's pid namespace, held both
+# until it had set up its terminal and installed its filter: the attacker,
+# taking each socket fd of it with pidfd_getfd, found the test's listener
+# paths as their peers and could have sent the receiver anything. Now husk
+# outside the container holds them: the process hands the pty master and
+# the notify fd back over its sync socket, and husk sends them on.
+@test "exec: an entering process holds no connection to the console socket or the seccomp agent" {
+	local recvtty=${HUSK_BUILDDIR}/tests/tools/recvtty agent=${HUSK_BUILDDIR}/tests/tools/seccomp-agent
+	[ -x "$recvtty" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	[ -x "$agent" ] || skip "tests/tools/seccomp-agent is not built (make check builds it)"
+	[ "$(husk features | jq -r .linux.seccomp.enabled)" = true ] || skip "husk is built without seccomp"
+	local id i n sock=$TEST_TMP/console.sock agent_sock=$TEST_TMP/agent.sock
+	mkdir -p "$TEST_TMP/agent"
+	"$agent" "$agent_sock" "$TEST_TMP/agent" </dev/null >"$TEST_TMP/agent.err" 2>&1 &
+	AGENT_PID=$!
+	for i in $(seq 100); do
+		grep -q ready "$TEST_TMP/agent.err" && break
+		sleep 0.05
+	done
+	update_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "'"$agent_sock"'",
+		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]}'
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id" "$TEST_TMP" "$HUSK_ROOT"
+	# the attacker's own state reached the agent
+	[ "$(cat "$TEST_TMP/agent/fds.0")" = 1 ]
+	for i in $(seq 60); do
+		# (a fresh file: the last one says ready until the shell opens this)
+		rm -f "$TEST_TMP/recv.err"
+		"$recvtty" "$sock" >"$TEST_TMP/tty.out" 2>"$TEST_TMP/recv.err" &
+		RECV_PID=$!
+		for n in $(seq 200); do
+			grep -q ready "$TEST_TMP/recv.err" 2>/dev/null && break
+			sleep 0.05
+		done
+		grep -q ready "$TEST_TMP/recv.err"
+		husk exec -t --console-socket "$sock" "$id" sh -c 'test -t 0 && test -t 1 && echo "tty '"$i"'"'
+		wait "$RECV_PID"
+		RECV_PID=
+		[ "$(tr -d '\r' <"$TEST_TMP/tty.out")" = "tty $i" ]
+		# and in the foreground: husk holds the pty itself
+		run husk exec -t "$id" sh -c 'test -t 1 && echo "fg $PPID"' </dev/null
+		[ "$status" -eq 0 ]
+		[ "$(tr -d '\r' <<<"$output")" = "fg 0" ]
+	done
+	# every process's notify fd reached the agent, with its state
+	[ "$(cat "$TEST_TMP/agent/fds.120")" = 1 ]
+	[ "$(jq -r .fds[0] "$TEST_TMP/agent/state.120.json")" = seccompFd ]
+	[ "$(jq -r .state.id "$TEST_TMP/agent/state.120.json")" = "$id" ]
+	[ ! -e "$TEST_TMP/agent/state.121.json" ]
+	# and answered their getppid (the shell's $PPID; 110 on x86_64)
+	[ "$(uname -m)" != x86_64 ] || grep -q '^nr=110 ' "$TEST_TMP/agent/requests"
+	assert_attacker_reached_nothing
+	# the attacker took socket fds of the processes it saw
+	run grep -o '[0-9]* sockets$' "$TEST_TMP/report/log"
+	[ "${output% sockets}" -gt 0 ]
+}
+
+# The same for a container's init, in a pid namespace other containers
+# share (the attacker's): it used to hold the seccomp agent's connection
+# from its clone until `start` installed the filter, parked in full view.
+# Now a filter with SCMP_ACT_NOTIFY goes in before the init parks and
+# create sends the notify fd on; the pty master goes through create too.
+@test "a container init in a shared pid namespace holds no connection to the console socket or the seccomp agent" {
+	local recvtty=${HUSK_BUILDDIR}/tests/tools/recvtty agent=${HUSK_BUILDDIR}/tests/tools/seccomp-agent
+	[ -x "$recvtty" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	[ -x "$agent" ] || skip "tests/tools/seccomp-agent is not built (make check builds it)"
+	[ "$(husk features | jq -r .linux.seccomp.enabled)" = true ] || skip "husk is built without seccomp"
+	local id pid i n vid socks=$TEST_TMP/socks
+	mkdir -p "$socks" "$TEST_TMP/agent"
+	"$agent" "$socks/agent.sock" "$TEST_TMP/agent" </dev/null >"$TEST_TMP/agent.err" 2>&1 &
+	AGENT_PID=$!
+	for i in $(seq 100); do
+		grep -q ready "$TEST_TMP/agent.err" && break
+		sleep 0.05
+	done
+	id=$(ctr_id atk)
+	# (only the sockets' directory: a parked init holds its exec.fifo by design)
+	reach_attacker "$BUNDLE" "$id" "$socks"
+	pid=$(husk state "$id" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .process.terminal = true
+		| .process.args = ["sh", "-c", "test -t 0 && test -t 1 && echo \"tty $PPID\""]
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "'"$socks/agent.sock"'",
+			"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]}'
+	for i in $(seq 30); do
+		vid=$(ctr_id "v$i")
+		rm -f "$TEST_TMP/recv.err"
+		"$recvtty" "$socks/console.sock" >"$TEST_TMP/tty.out" 2>"$TEST_TMP/recv.err" &
+		RECV_PID=$!
+		for n in $(seq 200); do
+			grep -q ready "$TEST_TMP/recv.err" 2>/dev/null && break
+			sleep 0.05
+		done
+		grep -q ready "$TEST_TMP/recv.err"
+		husk_nowait create --console-socket "$socks/console.sock" --pid-file "$TEST_TMP/v.pid" \
+			-b "$TEST_TMP/victim" "$vid"
+		husk start "$vid"
+		wait "$RECV_PID"
+		RECV_PID=
+		# its parent is outside the shared pid namespace: 0, as the agent let through
+		[ "$(tr -d '\r' <"$TEST_TMP/tty.out")" = "tty 0" ]
+		# the agent got its notify fd, with its state
+		[ "$(cat "$TEST_TMP/agent/fds.$((i - 1))")" = 1 ]
+		[ "$(jq -r .pid "$TEST_TMP/agent/state.$((i - 1)).json")" = "$(cat "$TEST_TMP/v.pid")" ]
+		[ "$(jq -r .state.id "$TEST_TMP/agent/state.$((i - 1)).json")" = "$vid" ]
+		husk delete --force "$vid"
+	done
+	[ ! -e "$TEST_TMP/agent/state.30.json" ]
+	assert_attacker_reached_nothing
+	run grep -o '[0-9]* sockets$' "$TEST_TMP/report/log"
+	[ "${output% sockets}" -gt 0 ]
+}
+
+# The one socket an entering process keeps is its sync socket to husk. A
+# container holding CAP_SYS_PTRACE can take it (pidfd_getfd) and speak for
+# the process: the attacker sends "I am pid CANARY" (a host process husk
+# would write to --pid-file and SIGKILL on failure), "here is my pty
+# master" and "here is my seccomp listener" (both an fd of its own "/").
+# husk takes a pid only of a child of its own and an fd only of the kind
+# asked for, once: an exec either runs with its real pty or fails naming
+# what it refused; the console socket never gets anything but a pty, and
+# the canary lives.
+@test "exec: messages forged on an entering process's sync socket are refused" {
+	local recvtty=${HUSK_BUILDDIR}/tests/tools/recvtty
+	[ -x "$recvtty" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	local id i n rc ran=0 refused=0 canary sock=$TEST_TMP/console.sock
+	sleep 1000 </dev/null >/dev/null 2>&1 &
+	canary=$!
+	CANARY_PID=$canary
+	update_config "$BUNDLE" '.process.env += ["REACH_FORGE='"$canary"'"]'
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	for i in $(seq 60); do
+		# (a refused exec leaves the socket: recvtty got no pty to unlink it)
+		rm -f "$TEST_TMP/recv.err" "$sock"
+		"$recvtty" "$sock" >"$TEST_TMP/tty.out" 2>"$TEST_TMP/recv.err" &
+		RECV_PID=$!
+		for n in $(seq 200); do
+			grep -q ready "$TEST_TMP/recv.err" 2>/dev/null && break
+			sleep 0.05
+		done
+		grep -q ready "$TEST_TMP/recv.err"
+		run husk exec -t --console-socket "$sock" --pid-file "$TEST_TMP/e.pid" "$id" sh -c 'echo "tty '"$i"'"'
+		rc=0
+		wait "$RECV_PID" || rc=$?
+		RECV_PID=
+		cat "$TEST_TMP/recv.err"
+		# never anything but a pty at the console socket
+		[ "$rc" -ne 3 ]
+		if [ "$status" -eq 0 ]; then
+			[ "$(tr -d '\r' <"$TEST_TMP/tty.out")" = "tty $i" ]
+			[ "$(cat "$TEST_TMP/e.pid")" != "$canary" ]
+			ran=$((ran + 1))
+		else
+			echo "$output"
+			[[ "$output" == *"handed over"* || "$output" == *"not a child of husk"* ||
+			   "$output" == *"unexpected message"* || "$output" == *"the new process died"* ]]
+			refused=$((refused + 1))
+		fi
+		kill -0 "$canary"
+	done
+	touch "$TEST_TMP/report/log.stop"
+	for i in $(seq 200); do
+		grep -q '^done' "$TEST_TMP/report/log" && break
+		sleep 0.1
+	done
+	echo "$ran ran, $refused refused; $(grep -c '^forged' "$TEST_TMP/report/log") forgeries"
+	kill -0 "$canary"
+	kill "$canary"
+	CANARY_PID=
+	[ "$(grep -c '^forged' "$TEST_TMP/report/log")" -gt 0 ]
+	[ "$ran" -gt 0 ]
+}
+
+# The same forgeries against containers created into the attacker's pid
+# namespace: their init can be seen from its fork there, before the
+# process outside reports its pid to husk. Before the fix husk took the
+# reported pid before checking it, and its failure path SIGKILLed it.
+@test "create into a shared pid namespace: forged messages on the init's sync socket are refused" {
+	local id pid i vid ran=0 refused=0 canary
+	sleep 1000 </dev/null >/dev/null 2>&1 &
+	canary=$!
+	CANARY_PID=$canary
+	update_config "$BUNDLE" '.process.env += ["REACH_FORGE='"$canary"'"]'
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .process.args = ["true"]'
+	for i in $(seq 40); do
+		vid=$(ctr_id "v$i")
+		run husk_nowait create --pid-file "$TEST_TMP/v.pid" -b "$TEST_TMP/victim" "$vid"
+		if [ "$status" -eq 0 ]; then
+			[ "$(cat "$TEST_TMP/v.pid")" != "$canary" ]
+			[ "$(husk state "$vid" | jq -r .pid)" != "$canary" ]
+			ran=$((ran + 1))
+		else
+			echo "$output"
+			# refused at whichever step the forgery reached, cleanly
+			[[ "$output" == *"level=error"* ]]
+			[ ! -e "$HUSK_ROOT/$vid" ]
+			refused=$((refused + 1))
+		fi
+		husk delete --force "$vid" 2>/dev/null || true
+		kill -0 "$canary"
+	done
+	touch "$TEST_TMP/report/log.stop"
+	for i in $(seq 200); do
+		grep -q '^done' "$TEST_TMP/report/log" && break
+		sleep 0.1
+	done
+	echo "$ran created, $refused refused; $(grep -c '^forged' "$TEST_TMP/report/log") forgeries"
+	kill -0 "$canary"
+	kill "$canary"
+	CANARY_PID=
+	[ "$(grep -c '^forged' "$TEST_TMP/report/log")" -gt 0 ]
 }

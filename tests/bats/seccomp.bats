@@ -620,7 +620,7 @@ notify_signal_verdict() {
 	[ "$output" = "ret=-1 errno=38" ]
 }
 
-@test "SCMP_ACT_NOTIFY: an agent that hangs up before the state arrives fails start clearly" {
+@test "SCMP_ACT_NOTIFY: an agent that hangs up before the state arrives fails create clearly, leaving nothing" {
 	AGENT_SOCK=$TEST_TMP/hangup.sock
 	# accepts one connection and closes it at once
 	python3 -c '
@@ -629,18 +629,25 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1]); s.listen(1)
 print("ready", flush=True)
 c, _ = s.accept(); c.close()
+print("closed", flush=True)
 ' "$AGENT_SOCK" </dev/null >"$TEST_TMP/hangup.out" 2>&1 &
 	AGENT_PID=$!
 	wait_for_line "$TEST_TMP/hangup.out" '^ready$'
-	update_config "$BUNDLE" ".linux.seccomp = $(notify_profile)"
+	# a createRuntime hook holds the init until the agent has hung up
+	update_config "$BUNDLE" ".linux.seccomp = $(notify_profile)
+		| .hooks.createRuntime = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\",
+			\"until grep -q closed $TEST_TMP/hangup.out; do sleep 0.05; done\"]}]"
 	set_args "$BUNDLE" /bin/seccomp-probe call $NR_GETPPID
 	ID=$(ctr_id hangup)
-	husk_nowait create -b "$BUNDLE" "$ID"
+	# the init's filter goes in before it parks (the notify fd is sent by
+	# create, which holds the agent's connection: issue 11)
+	run husk_nowait create -b "$BUNDLE" "$ID"
 	wait "$AGENT_PID"
 	AGENT_PID=
-	run husk start "$ID"
+	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"linux.seccomp.listenerPath: send the seccomp state"* ]]
+	assert_nothing_left "$ID"
 	# the process never ran
 	if grep -q "ret=" "$TEST_TMP/ctr.out" 2>/dev/null; then
 		echo "the probe ran without its filter's agent"

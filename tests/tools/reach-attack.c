@@ -6,10 +6,19 @@
  *   - each /proc/PID/fd/N: its target's path starting with one of the
  *     PREFIXes (host paths: the state directory, the test's temp dir), and,
  *     for a directory, MARKER reached by walking up from it with "..";
- *   - /proc/PID/cwd the same way.
+ *   - /proc/PID/cwd the same way;
+ *   - each socket fd, taken with pidfd_getfd(2) (what CAP_SYS_PTRACE
+ *     allows): its peer's or its own bound path starting with a PREFIX
+ *     (a connection to a host listener: the console socket, a seccomp
+ *     agent), reported as "leak PID N peer|name PATH";
+ *   - with REACH_FORGE=PID in the environment, each unnamed SOCK_SEQPACKET
+ *     socket (husk's sync socket with the process) gets forged messages
+ *     for the husk outside: "the process is pid PID", "here is the pty
+ *     master", "here is the seccomp listener" (the last two carrying an fd
+ *     of "/"), each reported as "forged PID N".
  * MARKER is a host path outside the container. Each success is one line in
  * REPORT ("hit root|cwd|fd PID [N LINK]", "leak PID N LINK"); at the end
- * "scanned P processes F fds" then "done". It stops after SECONDS or when
+ * "scanned P processes F fds S sockets" then "done". It stops after SECONDS or when
  * REPORT.stop exists. Built static: it runs in a busybox rootfs.
  * Usage: reach-attack MARKER REPORT SECONDS [PREFIX...] */
 #include <dirent.h>
@@ -17,7 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,8 +49,90 @@ static int reaches_marker(int dir, const char *path)
 	return n > 0;
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* husk's sync messages (runtime/linux/spawn.h): type, value, text */
+enum { FORGE_INIT_PID = 3, FORGE_PTY = 10, FORGE_SECCOMP_FD = 11 };
+
+static void forge(int sock, int type, int value, int fd)
+{
+	struct {
+		int type, value;
+		char text[8];
+	} m = { type, value, "" };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* A copy of the process's socket fd n, then its peer's and its own path:
+ * a host listener's path means the process holds a connection to it. */
+static void scan_socket(int pidfd, const char *pid, const char *n, char **prefixes, int n_prefixes)
+{
+	int fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(n), 0);
+	if (fd < 0)
+		return;
+	for (int side = 0; side < 2; side++) {
+		struct sockaddr_un addr;
+		socklen_t len = sizeof(addr);
+		memset(&addr, 0, sizeof(addr));
+		int r = side == 0 ? getpeername(fd, (struct sockaddr *)&addr, &len)
+				  : getsockname(fd, (struct sockaddr *)&addr, &len);
+		int type = 0;
+		socklen_t tlen = sizeof(type);
+		const char *forge_pid = getenv("REACH_FORGE");
+		if (side == 0 && r == 0 && addr.sun_family == AF_UNIX && len <= sizeof(sa_family_t) &&
+		    forge_pid && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+		    type == SOCK_SEQPACKET) {
+			/* husk reads one at a time and gives up at the first it
+			 * refuses: which goes first turns with each socket */
+			static unsigned turn;
+			int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			for (unsigned k = 0; k < 3; k++) {
+				switch ((turn + k) % 3) {
+				case 0: forge(fd, FORGE_INIT_PID, atoi(forge_pid), -1); break;
+				case 1: forge(fd, FORGE_PTY, 0, root); break;
+				default: forge(fd, FORGE_SECCOMP_FD, 0, root); break;
+				}
+			}
+			turn++;
+			if (root >= 0)
+				close(root);
+			fprintf(report, "forged %s %s\n", pid, n);
+		}
+		if (r < 0 || addr.sun_family != AF_UNIX || len <= sizeof(sa_family_t) ||
+		    addr.sun_path[0] == '\0')
+			continue;
+		addr.sun_path[sizeof(addr.sun_path) - 1] = '\0';
+		for (int i = 0; i < n_prefixes; i++)
+			if (strncmp(addr.sun_path, prefixes[i], strlen(prefixes[i])) == 0)
+				fprintf(report, "leak %s %s %s %s\n", pid, n, side == 0 ? "peer" : "name",
+					addr.sun_path);
+	}
+	close(fd);
+}
+
 static void scan_pid(const char *pid, char **prefixes, int n_prefixes, unsigned long *fds,
-		     const char *marker)
+		     unsigned long *sockets, const char *marker)
 {
 	char path[512], link[4096], fdlist[64];
 	snprintf(path, sizeof(path), "/proc/%s/root%s", pid, marker);
@@ -55,6 +149,7 @@ static void scan_pid(const char *pid, char **prefixes, int n_prefixes, unsigned 
 	DIR *d = opendir(fdlist);
 	if (d == NULL)
 		return;
+	int pidfd = (int)syscall(SYS_pidfd_open, atoi(pid), 0);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
@@ -65,6 +160,11 @@ static void scan_pid(const char *pid, char **prefixes, int n_prefixes, unsigned 
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
+		if (pidfd >= 0 && strncmp(link, "socket:", 7) == 0) {
+			(*sockets)++;
+			scan_socket(pidfd, pid, e->d_name, prefixes, n_prefixes);
+			continue;
+		}
 		for (int i = 0; i < n_prefixes; i++)
 			if (strncmp(link, prefixes[i], strlen(prefixes[i])) == 0)
 				fprintf(report, "leak %s %s %s\n", pid, e->d_name, link);
@@ -77,6 +177,8 @@ static void scan_pid(const char *pid, char **prefixes, int n_prefixes, unsigned 
 		close(fd);
 	}
 	closedir(d);
+	if (pidfd >= 0)
+		close(pidfd);
 	fflush(report);
 }
 
@@ -100,7 +202,7 @@ int main(int argc, char **argv)
 		pos += (size_t)snprintf(walk_up + pos, sizeof(walk_up) - pos, "../");
 	snprintf(walk_up + pos, sizeof(walk_up) - pos, "%s", marker + (marker[0] == '/'));
 	time_t end = time(NULL) + atoi(argv[3]);
-	unsigned long procs = 0, fds = 0, rounds = 0;
+	unsigned long procs = 0, fds = 0, sockets = 0, rounds = 0;
 	char self[32];
 	snprintf(self, sizeof(self), "%d", (int)getpid());
 	fprintf(report, "ready\n");
@@ -114,13 +216,13 @@ int main(int argc, char **argv)
 			if (e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(e->d_name, self) == 0)
 				continue;
 			procs++;
-			scan_pid(e->d_name, argv + 4, argc - 4, &fds, marker);
+			scan_pid(e->d_name, argv + 4, argc - 4, &fds, &sockets, marker);
 		}
 		closedir(d);
 		if (++rounds % 64 == 0 && access(stop, F_OK) == 0)
 			break;
 	}
-	fprintf(report, "scanned %lu processes %lu fds\ndone\n", procs, fds);
+	fprintf(report, "scanned %lu processes %lu fds %lu sockets\ndone\n", procs, fds, sockets);
 	fclose(report);
 	return 0;
 }

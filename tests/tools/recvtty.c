@@ -5,6 +5,7 @@
  * Listens on the unix socket path SOCKET, accepts one connection, takes the
  * pty master it carries (SCM_RIGHTS), writes INPUT to it when given, and
  * copies everything the pty prints to stdout until the other side closes.
+ * An fd that is not a pty makes it exit with status 3.
  * Prints "ready" on stderr once it listens, so a test knows when to go. */
 #include <errno.h>
 #include <poll.h>
@@ -75,6 +76,11 @@ int main(int argc, char **argv)
 	int master = receive_fd(conn);
 	if (master < 0)
 		return die("receive the pty master");
+	/* what came must be a pty (reach.bats forges other fds): exit 3 */
+	if (!isatty(master)) {
+		fprintf(stderr, "recvtty: received an fd that is not a pty\n");
+		return 3;
+	}
 	close(conn);
 	close(sock);
 	unlink(argv[1]);
