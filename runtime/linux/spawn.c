@@ -669,6 +669,8 @@ out:
 			kill(pid, SIGKILL);
 			wait_child(pid);
 		}
+		/* the helper steps out of the scope and stops it */
+		systemd_scope_finish(&scope, false);
 		if (res->has_cgroup) {
 			struct husk_error ignored;
 			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
@@ -676,7 +678,7 @@ out:
 		}
 		unlinkat(o->state_dirfd, EXEC_FIFO, 0);
 	}
-	/* the init is in the scope now (or gone, and the scope is stopped) */
+	/* the init is in the scope now: the helper leaves it to it */
 	systemd_scope_finish(&scope, r == 0);
 	if (sv[0] >= 0)
 		close(sv[0]);
