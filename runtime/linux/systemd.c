@@ -308,8 +308,14 @@ int systemd_scope_start(const struct oci_config *cfg, const char *id, struct sys
 void systemd_scope_finish(struct systemd_scope *s, bool keep)
 {
 	if (s->to_helper >= 0) {
-		if (keep && write(s->to_helper, "keep\n", 5) != 5)
-			log_warn("systemd: the scope's helper is gone");
+		if (keep) {
+			/* a helper that died must not take husk along (SIGPIPE) */
+			struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+			sigaction(SIGPIPE, &ignore, &old);
+			if (write(s->to_helper, "keep\n", 5) != 5)
+				log_warn("systemd: the scope's helper is gone");
+			sigaction(SIGPIPE, &old, NULL);
+		}
 		close(s->to_helper);
 		s->to_helper = -1;
 	}

@@ -19,6 +19,10 @@ setup() {
 }
 
 teardown() {
+	if [ -d "$TEST_TMP/podman/root" ]; then
+		pod rm -a -f -t 0 >/dev/null 2>&1 || true
+		umount -R "$TEST_TMP/podman/root" "$TEST_TMP/podman/run" 2>/dev/null || true
+	fi
 	teardown_common
 	# a unit a failed test left (never another's: the names hold TAG)
 	if systemd_pid1; then
@@ -219,4 +223,43 @@ unit_gone() {
 	assert_nothing_left "$id-2"
 	[ "$(prop "$unit" ActiveState)" = active ]
 	[ "$(husk state "$id" | jq -r .status)" = running ]
+}
+
+# pod ARGS: podman with the test's private storage and state, driving husk
+# (through a wrapper: podman gives conmon, and so husk, a filtered
+# environment without HUSK_SYSTEMD_HELPER) with the systemd cgroup manager
+pod() {
+	local p=$TEST_TMP/podman
+	CONTAINERS_REGISTRIES_CONF=$p/registries.conf \
+		podman --root "$p/root" --runroot "$p/run" --tmpdir "$p/tmp" --storage-driver vfs \
+		--events-backend file --cgroup-manager systemd --runtime "$p/husk" "$@"
+}
+
+@test "systemd-cgroup: podman --cgroup-manager systemd with husk: the container is in its libpod scope, with its limits" {
+	require_systemd
+	command -v podman >/dev/null && command -v conmon >/dev/null ||
+		skip "podman and conmon are not installed (contrib/deps.sh test)"
+	local p=$TEST_TMP/podman cid unit pid
+	mkdir -p "$p/tmp"
+	echo 'unqualified-search-registries = []' >"$p/registries.conf"
+	printf '#!/bin/sh\nHUSK_SYSTEMD_HELPER=%q exec %q "$@"\n' "$HUSK_SYSTEMD_HELPER" "$HUSK_BIN" >"$p/husk"
+	chmod +x "$p/husk"
+	tar -C "$BUNDLE/rootfs" -cf "$TEST_TMP/rootfs.tar" .
+	pod import "$TEST_TMP/rootfs.tar" localhost/husk-sd:test >/dev/null
+	cid=$(pod run -d --network none --memory 64m --pids-limit 40 localhost/husk-sd:test sleep 1000)
+	unit=libpod-$cid.scope
+	# husk was asked for systemd: podman passed --systemd-cgroup and machine.slice:libpod:ID
+	[ "$(prop "$unit" ActiveState)" = active ]
+	[ "$(prop "$unit" Slice)" = machine.slice ]
+	[ "$(prop "$unit" Description)" = "husk container $cid" ]
+	[ "$(prop "$unit" MemoryMax)" = 67108864 ]
+	[ "$(prop "$unit" TasksMax)" = 40 ]
+	pid=$(pod inspect -f '{{.State.Pid}}' "$cid")
+	grep -qx "0::/machine.slice/$unit" "/proc/$pid/cgroup"
+	run systemctl status --no-pager "$unit"
+	[[ "$output" == *"$pid "* ]]
+	pod rm -f -t 0 "$cid"
+	unit_gone "$unit"
+	[ ! -e "/sys/fs/cgroup/machine.slice/$unit" ]
+	pod rmi -f localhost/husk-sd:test >/dev/null
 }
