@@ -148,6 +148,33 @@ static void add_props(struct strbuf *args, size_t *n, const struct oci_resources
 		else
 			PROP("TasksMax=%" PRId64, res->pids->limit);
 	}
+	/* linux.resources.unified: the keys systemd has a property for
+	 * (after the fields above, so they win, as the files do) */
+	static const struct {
+		const char *key, *prop;
+	} unified[] = {
+		{ "memory.max", "MemoryMax" },	   { "memory.high", "MemoryHigh" },
+		{ "memory.low", "MemoryLow" },	   { "memory.min", "MemoryMin" },
+		{ "memory.swap.max", "MemorySwapMax" }, { "pids.max", "TasksMax" },
+		{ "cpu.weight", "CPUWeight" },	   { "cpuset.cpus", "AllowedCPUs" },
+		{ "cpuset.mems", "AllowedMemoryNodes" },
+	};
+	for (size_t i = 0; i < res->unified.len; i++)
+		for (size_t k = 0; k < sizeof(unified) / sizeof(unified[0]); k++) {
+			const char *v = res->unified.values[i];
+			if (strcmp(res->unified.keys[i], unified[k].key) != 0)
+				continue;
+			bool set = strncmp(unified[k].key, "cpuset.", 7) == 0;
+			size_t vlen = strlen(v);
+			/* only a clean value: anything else is for the file alone */
+			if (vlen == 0 || vlen > 4000 ||
+			    strspn(v, set ? "0123456789,-" : "0123456789") != vlen) {
+				if (!set && strcmp(v, "max") == 0)
+					PROP("%s=infinity", unified[k].prop);
+				continue;
+			}
+			PROP("%s=%s", unified[k].prop, v);
+		}
 #undef PROP
 }
 
@@ -194,14 +221,16 @@ static int helper_run(const struct strbuf *a, size_t n, int *to_helper, bool unt
 		      struct strbuf *out, struct husk_error *err)
 {
 	char path[PATH_MAX];
-	char *argv[32];
+	char *argv[48];
 	int in[2] = { -1, -1 }, o[2] = { -1, -1 }, r;
 	posix_spawn_file_actions_t fa;
 	if ((r = helper_path(path, sizeof(path), err)) < 0)
 		return r;
+	if (n + 2 > sizeof(argv) / sizeof(argv[0]))
+		return err_set(err, E2BIG, "--systemd-cgroup: %zu properties for one unit", n);
 	argv[0] = path;
 	size_t k = 1;
-	for (size_t off = 0; k <= n && k < 31 && off < a->len; off += strlen(a->buf + off) + 1)
+	for (size_t off = 0; k <= n && off < a->len; off += strlen(a->buf + off) + 1)
 		argv[k++] = a->buf + off;
 	argv[k] = NULL;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(o, O_CLOEXEC) < 0) {

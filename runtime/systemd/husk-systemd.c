@@ -57,7 +57,7 @@ static int fail(const char *fmt, ...)
 
 /* The numeric properties husk passes, and the two cpu-set ones. */
 static const char *const u64_props[] = {
-	"MemoryMax", "MemoryLow", "MemoryHigh", "MemorySwapMax", "CPUWeight",
+	"MemoryMax", "MemoryLow", "MemoryHigh", "MemoryMin", "MemorySwapMax", "CPUWeight",
 	"CPUQuotaPerSecUSec", "CPUQuotaPeriodUSec", "TasksMax", "IOWeight",
 };
 static const char *const set_props[] = { "AllowedCPUs", "AllowedMemoryNodes" };

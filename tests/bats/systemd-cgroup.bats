@@ -115,7 +115,8 @@ unit_gone() {
 	unit=husktest-$id.scope
 	update_config "$BUNDLE" '.linux.cgroupsPath = "system.slice:husktest:'"$id"'"
 		| .linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 50},
-			"cpu": {"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0"}}'
+			"cpu": {"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0"},
+			"unified": {"memory.high": "50331648", "memory.min": "4096"}}'
 	husk_nowait --systemd-cgroup create --bundle "$BUNDLE" "$id"
 	pid=$(husk state "$id" | jq -r .pid)
 	[ "$(husk state "$id" | jq -r .status)" = created ]
@@ -134,6 +135,10 @@ unit_gone() {
 	[ "$(prop "$unit" CPUWeight)" = 39 ]
 	[ "$(prop "$unit" CPUQuotaPerSecUSec)" = 500ms ]
 	[ "$(prop "$unit" AllowedCPUs)" = 0 ]
+	# unified keys systemd has a property for
+	[ "$(prop "$unit" MemoryHigh)" = 50331648 ]
+	[ "$(prop "$unit" MemoryMin)" = 4096 ]
+	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/memory.high")" = 50331648 ]
 	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/memory.max")" = 67108864 ]
 	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/pids.max")" = 50 ]
 	# the helper that held the scope until the init was in it is gone
