@@ -4,7 +4,7 @@
 set -e
 what=${1:-test}
 build="build-essential autoconf automake pkg-config go-md2man
-libyajl-dev libcap-dev libseccomp-dev libselinux1-dev
+libyajl-dev libcap-dev libseccomp-dev libselinux1-dev libsystemd-dev
 libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev"
 run="busybox-static jq iproute2 docker-registry skopeo curl python3"
 # apparmor: apparmor_parser loads the test profiles of lsm.bats in the v2
@@ -17,6 +17,9 @@ test="$test gnuplot-nox runc crun"
 # tests/engines: podman (through conmon) and containerd (ctr, runc v2 shim)
 # driving husk
 test="$test podman conmon containerd"
+# the systemd cgroup driver's suite boots systemd in the v2 guest with the
+# system bus (dbus-daemon)
+test="$test systemd dbus"
 case $what in
 build) pkgs="$build" ;;
 demo) pkgs="$build $run" ;;

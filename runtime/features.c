@@ -68,7 +68,8 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		namespaces[i] = ns_kinds[i].type;
 	struct oci_features_cgroup cgroup = {
 		.v1 = true, .has_v1 = true, .v2 = true, .has_v2 = true,
-		.systemd = false, .has_systemd = true, .systemdUser = false, .has_systemdUser = true,
+		/* --systemd-cgroup: when its helper is built (husk-systemd) */
+		.systemd = HUSK_HAVE_SYSTEMD_DRIVER, .has_systemd = true, .systemdUser = false, .has_systemdUser = true,
 		.rdma = false, .has_rdma = true,
 	};
 	struct oci_features_enabled disabled = { .enabled = false, .has_enabled = true };

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
+#include "runtime/linux/systemd.h"
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/intelrdt.h"
 #include "runtime/linux/lsm.h"
@@ -514,6 +515,12 @@ int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_er
 	if (c->state->cgroup_path &&
 	    (r = cgroup_destroy(c->state->cgroup_path, c->state->cgroup_created, err)) < 0)
 		return err_prefix(err, "delete \"%s\"", c->id);
+	if (c->state->cgroup_path && c->state->systemd_cgroup) {
+		/* its scope, empty now: systemd may have dropped it already */
+		struct husk_error stop_err = { 0 };
+		if (systemd_stop(c->state->cgroup_path, &stop_err) < 0)
+			log_warn("delete \"%s\": %s", c->id, stop_err.msg);
+	}
 	if (c->state->cgroup_planned && (r = remove_planned_cgroup(c->state->cgroup_planned, err)) < 0)
 		return err_prefix(err, "delete \"%s\"", c->id);
 	struct oci_config *cfg = NULL;

@@ -1,5 +1,6 @@
 sbin_PROGRAMS += husk
 husk_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS) $(SECCOMP_CFLAGS) $(SELINUX_CFLAGS)
+husk_CPPFLAGS = $(AM_CPPFLAGS) -DHUSK_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 husk_LDFLAGS = $(HUSK_LINK_MODE) -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
 # libselinux is loaded on demand (runtime/linux/lsm.c), not linked
 husk_LDADD = liboci-spec.a libcommon.a $(HUSK_RUNTIME_LIBS) -ldl
@@ -42,4 +43,14 @@ husk_SOURCES = \
 	runtime/linux/process.c runtime/linux/process.h \
 	runtime/linux/seccomp.c runtime/linux/seccomp.h \
 	runtime/linux/spawn.c runtime/linux/spawn.h \
+	runtime/linux/systemd.c runtime/linux/systemd.h \
 	runtime/linux/terminal.c runtime/linux/terminal.h
+
+# --systemd-cgroup's D-Bus side, dynamically linked against libsystemd and run
+# by husk only for that driver (runtime/linux/systemd.h)
+if HAVE_LIBSYSTEMD
+pkglibexec_PROGRAMS = husk-systemd
+husk_systemd_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+husk_systemd_LDADD = $(LIBSYSTEMD_LIBS)
+husk_systemd_SOURCES = runtime/systemd/husk-systemd.c
+endif

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
-#include "common/strbuf.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "runtime/linux/systemd.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP2_MAGIC 0x63677270
@@ -249,45 +249,28 @@ static int own_cgroup(struct strbuf *out)
 	return 0;
 }
 
-/* systemd's cgroup path for "slice:prefix:name": each dash of the slice
- * name opens a level ("a-b.slice" is /a.slice/a-b.slice), and the
- * container is the scope "prefix-name.scope" (or a slice, if name is one). */
+/* systemd's cgroup path for "slice:prefix:name" (names checked by
+ * systemd_unit_names): each dash of the slice name opens a level
+ * ("a-b.slice" is /a.slice/a-b.slice), and the container is the scope
+ * "prefix-name.scope" below it. */
 static int systemd_path(const char *spec, const char *id, struct strbuf *out,
 			struct husk_error *err)
 {
-	const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	if (c2 == NULL || strchr(c2 + 1, ':') || strchr(spec, '/'))
-		return err_set(err, EINVAL,
-			       "linux.cgroupsPath: \"%.200s\" is not slice:prefix:name (--systemd-cgroup)",
-			       spec);
-	if (strlen(spec) > CGROUP_PATH_MAX)
-		return err_set(err, ENAMETOOLONG,
-			       "linux.cgroupsPath: \"%.200s...\" is too long (%zu bytes, at most %d)", spec,
-			       strlen(spec), CGROUP_PATH_MAX);
-	int slen = (int)(c1 - spec), plen = (int)(c2 - c1 - 1);
-	const char *slice = spec, *prefix = c1 + 1, *name = *(c2 + 1) ? c2 + 1 : id;
-	if (slen == 0) {
-		slice = "system.slice";
-		slen = (int)strlen(slice);
-	}
-	if (slen <= 6 || strncmp(slice + slen - 6, ".slice", 6) != 0 || slice[0] == '-' ||
-	    memmem(slice, (size_t)slen, "--", 2) || slice[slen - 7] == '-')
-		return err_set(err, EINVAL, "linux.cgroupsPath: \"%.200s\": \"%.*s\" is not a slice name",
-			       spec, slen > 200 ? 200 : slen, slice);
-	if (slen != 7 || strncmp(slice, "-.slice", 7) != 0) {
+	char slice[SYSTEMD_UNIT_MAX], unit[SYSTEMD_UNIT_MAX];
+	int r = systemd_unit_names(spec, id, slice, unit, err);
+	if (r < 0)
+		return r;
+	size_t slen = strlen(slice);
+	if (strcmp(slice, "-.slice") != 0) {
 		for (const char *dash = slice;; dash++) {
 			dash = memchr(dash, '-', (size_t)(slice + slen - dash));
-			int n = dash ? (int)(dash - slice) : slen - 6;
+			int n = dash ? (int)(dash - slice) : (int)slen - 6;
 			sb_addf(out, "/%.*s.slice", n, slice);
 			if (dash == NULL)
 				break;
 		}
 	}
-	size_t nlen = strlen(name);
-	if (nlen > 6 && strcmp(name + nlen - 6, ".slice") == 0)
-		sb_addf(out, "/%s", name);
-	else
-		sb_addf(out, "/%.*s%s%s.scope", plen, prefix, plen ? "-" : "", name);
+	sb_addf(out, "/%s", unit);
 	return sb_check(out, err, "linux.cgroupsPath");
 }
 
@@ -298,7 +281,7 @@ int cgroup_path_for(const struct oci_config *cfg, const char *id, bool systemd, 
 	_cleanup_strbuf_ struct strbuf raw = STRBUF_INIT, norm = STRBUF_INIT;
 	int r;
 	if (systemd)
-		r = systemd_path(p && *p ? p : "system.slice:husk:", id, &raw, err);
+		r = systemd_path(p, id, &raw, err);
 	else if (p == NULL || *p == '\0')
 		r = (sb_addf(&raw, "/%s", id), sb_check(&raw, err, "container id"));
 	else if ((r = normalise(p, "linux.cgroupsPath", &norm, err)) < 0)
@@ -595,6 +578,25 @@ static int procs_dir(const char *path, struct strbuf *out, struct husk_error *er
 	return sb_check(out, err, "cgroupPath");
 }
 
+static pid_t holder_pid = -1;
+
+void cgroup_allow_holder(pid_t pid)
+{
+	holder_pid = pid;
+}
+
+/* Whether cgroup.procs lists nothing, or only the allowed holder. */
+static bool only_holder(const char *procs, size_t len)
+{
+	char want[32];
+	if (len == 0)
+		return true;
+	if (holder_pid <= 0)
+		return false;
+	int n = snprintf(want, sizeof(want), "%d\n", (int)holder_pid);
+	return (size_t)n == len && memcmp(procs, want, len) == 0;
+}
+
 /* An existing cgroup is reused only when empty and not frozen (as runc):
  * its processes would be killed with the container, and a frozen one
  * would freeze the init. */
@@ -608,7 +610,8 @@ static int check_reusable(const struct hierarchy *h, const char *path, struct hu
 	int r = sb_check(&file, err, "linux.cgroupsPath");
 	if (r < 0)
 		return r;
-	if (read_file_at(AT_FDCWD, file.buf, 1 << 22, &buf, &len, &ignored) == 0 && len > 0)
+	if (read_file_at(AT_FDCWD, file.buf, 1 << 22, &buf, &len, &ignored) == 0 &&
+	    !only_holder(buf, len))
 		return err_set(err, EBUSY,
 			       "linux.cgroupsPath: the cgroup %s%s already holds processes: refusing to "
 			       "share it",

@@ -25,8 +25,7 @@ const char *cgroup_mount(const char *controller);
 /* The cgroup path of a container: linux.cgroupsPath when absolute, relative
  * to husk's own cgroup when relative, "/<id>" when absent. With systemd
  * (--systemd-cgroup) cgroupsPath is "slice:prefix:name" and the path is
- * the one systemd gives that scope; husk creates it itself, it does not
- * ask systemd for a transient unit. The path is normalised ("//" and "."
+ * the one systemd gives that scope (systemd.h starts it). The path is normalised ("//" and "."
  * dropped); ".." anywhere, a path that is the root, or one over
  * CGROUP_PATH_MAX is refused naming linux.cgroupsPath. */
 int cgroup_path_for(const struct oci_config *cfg, const char *id, bool systemd, char *out,
@@ -76,6 +75,10 @@ void cgroup_join_close(struct cgroup_join *j);
  * cgroup_destroy. On failure nothing made is left behind. */
 int cgroup_create(const char *path, const struct oci_config *cfg, struct cgroup_join *j,
 		  char **created, struct husk_error *err);
+/* The systemd driver: the scope systemd made holds its helper process
+ * (pid) until the init is in it; cgroup_create may take a cgroup holding
+ * only that process. */
+void cgroup_allow_holder(pid_t pid);
 /* Kill what is left in the cgroup and remove exactly the directories its
  * record says create made (bounded retries on EBUSY); a NULL record
  * removes nothing. */

@@ -1,4 +1,5 @@
 #include "runtime/linux/spawn.h"
+#include "runtime/linux/systemd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -527,8 +528,12 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	}
 }
 
+/* With --systemd-cgroup, systemd makes the cgroup: a transient scope
+ * started first (its helper holds it until the init is in), which
+ * cgroup_create then takes as it finds it, to apply what systemd has no
+ * property for. */
 static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, struct cgroup_join *join,
-		       struct husk_error *err)
+		       struct systemd_scope *scope, struct husk_error *err)
 {
 	if (o->rootless && cgroup_mode() != CGROUP_V2)
 		return 0;
@@ -536,8 +541,15 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 				 sizeof(res->cgroup_path), err);
 	if (r < 0)
 		return r;
+	if (o->systemd_cgroup) {
+		pid_t holder;
+		if ((r = systemd_scope_start(o->cfg, o->id, scope, &holder, err)) < 0)
+			return r;
+		cgroup_allow_holder(holder);
+	}
 	_cleanup_free_ char *created = NULL;
 	r = cgroup_create(res->cgroup_path, o->cfg, join, &created, err);
+	cgroup_allow_holder(-1);
 	if (r == 0 && (r = fmt_into(res->cgroup_created, sizeof(res->cgroup_created), err,
 				    "the record of the cgroups created", "%s", created)) < 0) {
 		struct husk_error ignored;
@@ -548,6 +560,8 @@ static int make_cgroup(const struct spawn_opts *o, struct spawn_result *res, str
 		log_debug("create %s: cgroup %s", o->id, res->cgroup_path);
 	/* rootless: a v2 tree that is not delegated to us just means no cgroup */
 	res->has_cgroup = r == 0;
+	if (r < 0)
+		systemd_scope_finish(scope, false);
 	return o->rootless ? 0 : r;
 }
 
@@ -720,6 +734,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	int sv[2] = { -1, -1 }, fifo_fd = -1, r;
 	pid_t pid = -1, stage_pid = -1;
 	struct cgroup_join join = CGROUP_JOIN_NONE;
+	struct systemd_scope scope = SYSTEMD_SCOPE_NONE;
 	struct sync_msg m = { 0 };
 	struct init_extras extras = { 0 };
 	bool placed, userns, new_cgroupns, slow, cgroup_first;
@@ -765,7 +780,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
 	join_pidns_fd = split_pidns_fd(&plan);
 	cgroup_first = slow || cgroup_mode() != CGROUP_V1; /* hybrid: its v2 tree too */
-	if (cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
+	if (cgroup_first && (r = make_cgroup(o, res, &join, &scope, err)) < 0)
 		goto out;
 	child = clone_into_cgroup(slow ? 0 : (uint64_t)plan.new_flags, &join, &placed);
 	clone_errno = errno;
@@ -833,7 +848,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 			goto out;
 	}
 
-	if (!cgroup_first && (r = make_cgroup(o, res, &join, err)) < 0)
+	if (!cgroup_first && (r = make_cgroup(o, res, &join, &scope, err)) < 0)
 		goto out;
 	r = drive_init(o, sv[0], &pid, join_pidns_fd >= 0, &join, res, &extras, err);
 	if (r < 0)
@@ -857,6 +872,8 @@ out:
 		}
 		if (extras.rdt)
 			intelrdt_remove(NULL, o->cfg->linux->intelRdt, o->id);
+		/* the helper steps out of the scope and stops it */
+		systemd_scope_finish(&scope, false);
 		if (res->has_cgroup) {
 			struct husk_error ignored;
 			cgroup_destroy(res->cgroup_path, res->cgroup_created, &ignored);
@@ -864,6 +881,8 @@ out:
 		}
 		unlinkat(o->state_dirfd, EXEC_FIFO, 0);
 	}
+	/* the init is in the scope now: the helper leaves it to it */
+	systemd_scope_finish(&scope, r == 0);
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)

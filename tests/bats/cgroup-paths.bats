@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Where a container's cgroup goes: linux.cgroupsPath absent, absolute,
-# relative to husk's own cgroup, and systemd's slice:prefix:name with
-# --systemd-cgroup. Runs on the v1 host and in the v2 guest.
+# relative to husk's own cgroup, and the checks of systemd's
+# slice:prefix:name with --systemd-cgroup (the scopes systemd makes for it:
+# systemd-cgroup.bats). Runs on the v1 host and in the v2 guest.
 
 load helpers
 
@@ -167,20 +168,6 @@ assert_cgroup_gone() { # PATH
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"linux.cgroupsPath: a component of"*"is longer than 255 bytes"* ]]
 	assert_nothing_left "$id"
-}
-
-@test "--systemd-cgroup: slice:prefix:name is the scope systemd would make" {
-	local id tag
-	id=$(ctr_id sd)
-	tag=hk${TEST_TMP##*.}
-	tag=${tag//[^a-zA-Z0-9]/}
-	CREATED_DIRS+=("/$tag.slice" "/$tag.slice/$tag-x.slice")
-	update_config "$BUNDLE" ".linux.cgroupsPath = \"$tag-x.slice:pfx:$id\""
-	"$HUSK_BIN" --root "$HUSK_ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$id" \
-		</dev/null >"$TEST_TMP/out" 2>&1
-	assert_in_cgroup "$id" "/$tag.slice/$tag-x.slice/pfx-$id.scope"
-	husk delete --force "$id"
-	assert_cgroup_gone "/$tag.slice/$tag-x.slice/pfx-$id.scope"
 }
 
 @test "--systemd-cgroup: a path not of the form slice:prefix:name is refused, nothing left" {

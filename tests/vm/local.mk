@@ -9,6 +9,10 @@ VM_HARNESS = tests/vm/vm.bats
 VM_SUITES = tests/vm/vm-smoke.bats tests/bats/cgroups.bats tests/bats/devices.bats \
 	tests/bats/lifecycle.bats tests/bats/pause.bats tests/bats/events.bats tests/bats/exec.bats \
 	tests/bats/cgroup-paths.bats tests/bats/cgroup-own.bats tests/bats/lsm.bats
+# and the suites that need systemd as PID 1, in a guest booted with it
+# (HUSK_VM_INIT=systemd), bounded by VM_SYSTEMD_TIMEOUT seconds
+VM_SYSTEMD_SUITES = tests/bats/systemd-cgroup.bats
+VM_SYSTEMD_TIMEOUT = 1800
 VM_ENV = HUSK_BUILDDIR='$(abs_top_builddir)' HUSK_SRCDIR='$(abs_top_srcdir)' \
 	HUSK_VM_SHARES='$(abs_top_builddir)'
 
@@ -18,7 +22,7 @@ VM_LOG = { $(VM_ENV) "$$@"; echo $$? >"$$log.rc"; } 2>&1 | tee "$$log"; \
 	rc=$$(cat "$$log.rc"); rm -f "$$log.rc"; exit $$rc
 
 check-vm: all
-	@mkdir -p '$(abs_top_builddir)/tests/vm' && cd '$(abs_top_builddir)/tests/vm' && rm -f vm-harness.log vm-suites.log
+	@mkdir -p '$(abs_top_builddir)/tests/vm' && cd '$(abs_top_builddir)/tests/vm' && rm -f vm-harness.log vm-suites.log vm-systemd.log
 	cd '$(abs_top_srcdir)' && if test -n '$(VM_HARNESS)'; then \
 		log='$(abs_top_builddir)/tests/vm/vm-harness.log'; \
 		set -- bats --tap $(VM_HARNESS); $(VM_LOG); fi
@@ -26,8 +30,13 @@ check-vm: all
 		log='$(abs_top_builddir)/tests/vm/vm-suites.log'; \
 		set -- env HUSK_BATS_FILTER='$(VM_SUITES)' tests/vm/run $(SHELL) tests/bats/run.sh; \
 		$(VM_LOG); fi
+	cd '$(abs_top_srcdir)' && if test -n '$(VM_SYSTEMD_SUITES)'; then \
+		log='$(abs_top_builddir)/tests/vm/vm-systemd.log'; \
+		set -- env HUSK_BATS_FILTER='$(VM_SYSTEMD_SUITES)' HUSK_VM_INIT=systemd \
+			HUSK_VM_TIMEOUT='$(VM_SYSTEMD_TIMEOUT)' tests/vm/run $(SHELL) tests/bats/run.sh; \
+		$(VM_LOG); fi
 .PHONY: check-vm
-CLEANFILES += tests/vm/vm-harness.log tests/vm/vm-suites.log
+CLEANFILES += tests/vm/vm-harness.log tests/vm/vm-suites.log tests/vm/vm-systemd.log
 
 EXTRA_DIST += tests/vm/README.md tests/vm/run tests/vm/setup tests/vm/initramfs-init \
 	tests/vm/guest-init tests/vm/vm.bats tests/vm/vm-smoke.bats

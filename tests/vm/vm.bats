@@ -130,3 +130,22 @@ probe() {
 	[ "$(cat "$BATS_TEST_TMPDIR/1")" = first ]
 	[ "$(cat "$BATS_TEST_TMPDIR/2")" = second ]
 }
+
+@test "vm: HUSK_VM_INIT=systemd boots systemd as PID 1 with the system bus; the status comes back" {
+	run --separate-stderr env HUSK_VM_INIT=systemd "$VM_RUN" sh -c '
+		echo "pid1=$(cat /proc/1/comm)"
+		echo "bus=$(busctl --system get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager Version)"
+		echo "cgroup=$(cat /proc/self/cgroup)"
+		exit 5'
+	echo "$output $stderr"
+	[ "$status" = 5 ]
+	[[ "$output" == *"pid1=systemd"* ]]
+	[[ "$output" == *'bus=s "252'* ]]
+	[[ "$output" == *"cgroup=0::/system.slice/husk-vm-cmd.service"* ]]
+}
+
+@test "vm: an unknown HUSK_VM_INIT is a usage error" {
+	run --separate-stderr env HUSK_VM_INIT=upstart "$VM_RUN" true
+	[ "$status" = 2 ]
+	[[ "$stderr" == *"HUSK_VM_INIT must be bash or systemd, not 'upstart'"* ]]
+}

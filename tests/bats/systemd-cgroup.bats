@@ -1,0 +1,272 @@
+#!/usr/bin/env bats
+# The systemd cgroup driver (--systemd-cgroup): a transient scope systemd
+# makes for each container, over D-Bus, through husk-systemd. The tests that
+# need systemd as PID 1 skip elsewhere; make check-vm runs them in the guest
+# booted with systemd (HUSK_VM_INIT=systemd, tests/vm/README.md).
+
+load helpers
+
+setup() {
+	require_root
+	setup_common
+	make_bundle "$BUNDLE"
+	set_args "$BUNDLE" sleep 1000
+	# the build tree's helper (husk runs from a sealed copy of itself, so
+	# it cannot find it next to its binary)
+	export HUSK_SYSTEMD_HELPER=$HUSK_BUILDDIR/husk-systemd
+	TAG=hk${TEST_TMP##*.}
+	TAG=${TAG//[^a-zA-Z0-9]/}
+}
+
+teardown() {
+	if [ -d "$TEST_TMP/podman/root" ]; then
+		pod rm -a -f -t 0 >/dev/null 2>&1 || true
+		umount -R "$TEST_TMP/podman/root" "$TEST_TMP/podman/run" 2>/dev/null || true
+	fi
+	teardown_common
+	# a unit a failed test left (never another's: the names hold TAG)
+	if systemd_pid1; then
+		local u
+		for u in $(systemctl list-units --all --no-legend --plain "*$TAG*" 2>/dev/null | awk '{print $1}'); do
+			systemctl stop "$u" >/dev/null 2>&1 || true
+		done
+	fi
+}
+
+systemd_pid1() {
+	[ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && [ -d /run/systemd/system ]
+}
+
+require_systemd() {
+	systemd_pid1 || skip "systemd is not PID 1 here (PID 1 is $(cat /proc/1/comm)): the driver runs in the guest of make check-vm"
+	[ -x "$HUSK_SYSTEMD_HELPER" ] || skip "husk-systemd is not built (configure found no libsystemd-dev)"
+	[ -f /sys/fs/cgroup/cgroup.controllers ] ||
+		skip "systemd runs a v1 or hybrid hierarchy here: these tests read the scope's v2 files"
+}
+
+# prop UNIT NAME: one property of the unit, as systemctl shows it.
+prop() {
+	systemctl show "$1" -p "$2" --value
+}
+
+# unit_gone UNIT: systemd no longer knows the unit (a stopped transient unit
+# is unloaded at systemd's next garbage collection: polled, at most 10 s).
+unit_gone() {
+	local i
+	for i in $(seq 100); do
+		[ "$(prop "$1" LoadState)" = not-found ] && return 0
+		sleep 0.1
+	done
+	echo "unit $1 is still loaded: $(systemctl show "$1" -p LoadState -p ActiveState)" >&2
+	return 1
+}
+
+@test "systemd-cgroup: without systemd as PID 1 --systemd-cgroup is a clear error, nothing left" {
+	systemd_pid1 && skip "systemd is PID 1 here"
+	[ -x "$HUSK_SYSTEMD_HELPER" ] || skip "husk-systemd is not built (configure found no libsystemd-dev)"
+	local id
+	id=$(ctr_id nosd)
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"$TAG.slice:pfx:$id\""
+	run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--systemd-cgroup: pfx-$id.scope: start: systemd is not running as PID 1"* ]]
+	assert_nothing_left "$id"
+	[ ! -e "/sys/fs/cgroup/unified/$TAG.slice" ] && [ ! -e "/sys/fs/cgroup/$TAG.slice" ]
+}
+
+@test "systemd-cgroup: a missing helper is named in the error" {
+	local id
+	id=$(ctr_id nohelper)
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/no-such-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--systemd-cgroup: the helper \$HUSK_SYSTEMD_HELPER $TEST_TMP/no-such-helper"* ]]
+	assert_nothing_left "$id"
+}
+
+@test "systemd-cgroup: malformed, hostile and over-long slice:prefix:name are refused naming linux.cgroupsPath" {
+	local id bad long
+	id=$(ctr_id sdbad)
+	long=$(printf 'a%.0s' $(seq 1 300))
+	for bad in "a\$b.slice:pfx:x" "a b.slice:pfx:x" "-a.slice:pfx:x" "a--b.slice:pfx:x" \
+		"a-.slice:pfx:x" "notaslice:pfx:x" "$long.slice:pfx:x" "a.slice:p@t:x" \
+		"a.slice:pfx:x\\y" "a.slice:$long:x" "a.slice:pfx:sub.slice" "a.slice:pfx:x:y" \
+		"a.slice/b:pfx:x"; do
+		update_config "$BUNDLE" ".linux.cgroupsPath = $(jq -n --arg p "$bad" '$p')"
+		run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+		echo "$bad -> $status $output"
+		[ "$status" -ne 0 ] && [ "$status" -lt 128 ]
+		[[ "$output" == *"linux.cgroupsPath: "* ]]
+		[[ "$output" == *"(--systemd-cgroup)"* ]]
+		assert_nothing_left "$id"
+	done
+	# a control character is escaped in the message, not printed raw
+	update_config "$BUNDLE" '.linux.cgroupsPath = "a\u001b[2Jb.slice:pfx:x"'
+	run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *$'\e'* ]]
+	if systemd_pid1; then
+		run systemctl list-units --all --no-legend --plain "*pfx*"
+		[ -z "$output" ]
+	fi
+}
+
+@test "systemd-cgroup: create puts the init in a transient scope systemd knows, with the limits as unit properties" {
+	require_systemd
+	local id unit pid
+	id=$(ctr_id sd)
+	unit=husktest-$id.scope
+	update_config "$BUNDLE" '.linux.cgroupsPath = "system.slice:husktest:'"$id"'"
+		| .linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 50},
+			"cpu": {"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0"},
+			"unified": {"memory.high": "50331648", "memory.min": "4096"}}'
+	husk_nowait --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	[ "$(husk state "$id" | jq -r .status)" = created ]
+	# systemd's unit, in the slice, delegated, holding the init
+	[ "$(prop "$unit" ActiveState)" = active ]
+	[ "$(prop "$unit" Slice)" = system.slice ]
+	[ "$(prop "$unit" Delegate)" = yes ]
+	[ "$(prop "$unit" Description)" = "husk container $id" ]
+	run systemctl status --no-pager "$unit"
+	echo "$output"
+	[[ "$output" == *"$pid "* ]]
+	grep -qx "0::/system.slice/$unit" "/proc/$pid/cgroup"
+	# the properties runc maps, and the files
+	[ "$(prop "$unit" MemoryMax)" = 67108864 ]
+	[ "$(prop "$unit" TasksMax)" = 50 ]
+	[ "$(prop "$unit" CPUWeight)" = 39 ]
+	[ "$(prop "$unit" CPUQuotaPerSecUSec)" = 500ms ]
+	[ "$(prop "$unit" AllowedCPUs)" = 0 ]
+	# unified keys systemd has a property for
+	[ "$(prop "$unit" MemoryHigh)" = 50331648 ]
+	[ "$(prop "$unit" MemoryMin)" = 4096 ]
+	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/memory.high")" = 50331648 ]
+	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/memory.max")" = 67108864 ]
+	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/pids.max")" = 50 ]
+	# the helper that held the scope until the init was in it is gone
+	[ "$(wc -l <"/sys/fs/cgroup/system.slice/$unit/cgroup.procs")" = 1 ]
+	husk start "$id"
+	[ "$(husk state "$id" | jq -r .status)" = running ]
+}
+
+@test "systemd-cgroup: update sets the unit's properties and the files" {
+	require_systemd
+	local id unit
+	id=$(ctr_id sdupd)
+	unit=husktest-$id.scope
+	update_config "$BUNDLE" '.linux.cgroupsPath = "system.slice:husktest:'"$id"'"
+		| .linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 50}}'
+	husk_nowait --systemd-cgroup run -d --bundle "$BUNDLE" "$id"
+	[ "$(prop "$unit" MemoryMax)" = 67108864 ]
+	husk --systemd-cgroup update --memory 134217728 --pids-limit 70 "$id"
+	[ "$(prop "$unit" MemoryMax)" = 134217728 ]
+	[ "$(prop "$unit" TasksMax)" = 70 ]
+	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/memory.max")" = 134217728 ]
+	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/pids.max")" = 70 ]
+	# systemd keeps the new values (a daemon-reload does not undo them)
+	systemctl daemon-reload
+	[ "$(prop "$unit" MemoryMax)" = 134217728 ]
+}
+
+@test "systemd-cgroup: delete stops the unit, and its cgroup goes" {
+	require_systemd
+	local id unit
+	id=$(ctr_id sddel)
+	unit=husktest-$id.scope
+	update_config "$BUNDLE" '.linux.cgroupsPath = "system.slice:husktest:'"$id"'"'
+	husk_nowait --systemd-cgroup run -d --bundle "$BUNDLE" "$id"
+	[ "$(prop "$unit" ActiveState)" = active ]
+	husk delete --force "$id"
+	[ "$(prop "$unit" ActiveState)" != active ]
+	unit_gone "$unit"
+	[ ! -e "/sys/fs/cgroup/system.slice/$unit" ]
+	assert_nothing_left "$id"
+}
+
+@test "systemd-cgroup: defaults: an empty slice is system.slice, the name the container id" {
+	require_systemd
+	local id
+	id=$(ctr_id sddef)
+	update_config "$BUNDLE" '.linux.cgroupsPath = ":husktest:"'
+	husk_nowait --systemd-cgroup run -d --bundle "$BUNDLE" "$id"
+	[ "$(prop "husktest-$id.scope" Slice)" = system.slice ]
+	[ "$(prop "husktest-$id.scope" ActiveState)" = active ]
+	# a slice of levels: systemd makes the parent slices
+	husk delete --force "$id"
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"$TAG-sub.slice:husktest:$id\""
+	husk_nowait --systemd-cgroup run -d --bundle "$BUNDLE" "$id"
+	[ "$(prop "husktest-$id.scope" Slice)" = "$TAG-sub.slice" ]
+	pid=$(husk state "$id" | jq -r .pid)
+	grep -qx "0::/$TAG.slice/$TAG-sub.slice/husktest-$id.scope" "/proc/$pid/cgroup"
+	husk delete --force "$id"
+	systemctl stop "$TAG-sub.slice" "$TAG.slice"
+}
+
+@test "systemd-cgroup: a create that fails after the scope started leaves no unit" {
+	require_systemd
+	local id unit
+	id=$(ctr_id sdfail)
+	unit=husktest-$id.scope
+	update_config "$BUNDLE" '.linux.cgroupsPath = "system.slice:husktest:'"$id"'"
+		| .hooks.createRuntime = [{"path": "/bin/false"}]'
+	run husk_nowait --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *createRuntime* ]]
+	unit_gone "$unit"
+	[ ! -e "/sys/fs/cgroup/system.slice/$unit" ]
+	assert_nothing_left "$id"
+}
+
+@test "systemd-cgroup: a unit name already in use is a clear error, the other container untouched" {
+	require_systemd
+	local id unit
+	id=$(ctr_id sddup)
+	unit=husktest-dup$TAG.scope
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"system.slice:husktest:dup$TAG\""
+	husk_nowait --systemd-cgroup run -d --bundle "$BUNDLE" "$id"
+	run husk_nowait --systemd-cgroup create --bundle "$BUNDLE" "$id-2"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the unit $unit already exists"* ]]
+	assert_nothing_left "$id-2"
+	[ "$(prop "$unit" ActiveState)" = active ]
+	[ "$(husk state "$id" | jq -r .status)" = running ]
+}
+
+# pod ARGS: podman with the test's private storage and state, driving husk
+# (through a wrapper: podman gives conmon, and so husk, a filtered
+# environment without HUSK_SYSTEMD_HELPER) with the systemd cgroup manager
+pod() {
+	local p=$TEST_TMP/podman
+	CONTAINERS_REGISTRIES_CONF=$p/registries.conf \
+		podman --root "$p/root" --runroot "$p/run" --tmpdir "$p/tmp" --storage-driver vfs \
+		--events-backend file --cgroup-manager systemd --runtime "$p/husk" "$@"
+}
+
+@test "systemd-cgroup: podman --cgroup-manager systemd with husk: the container is in its libpod scope, with its limits" {
+	require_systemd
+	command -v podman >/dev/null && command -v conmon >/dev/null ||
+		skip "podman and conmon are not installed (contrib/deps.sh test)"
+	local p=$TEST_TMP/podman cid unit pid
+	mkdir -p "$p/tmp"
+	echo 'unqualified-search-registries = []' >"$p/registries.conf"
+	printf '#!/bin/sh\nHUSK_SYSTEMD_HELPER=%q exec %q "$@"\n' "$HUSK_SYSTEMD_HELPER" "$HUSK_BIN" >"$p/husk"
+	chmod +x "$p/husk"
+	tar -C "$BUNDLE/rootfs" -cf "$TEST_TMP/rootfs.tar" .
+	pod import "$TEST_TMP/rootfs.tar" localhost/husk-sd:test >/dev/null
+	cid=$(pod run -d --network none --memory 64m --pids-limit 40 localhost/husk-sd:test sleep 1000)
+	unit=libpod-$cid.scope
+	# husk was asked for systemd: podman passed --systemd-cgroup and machine.slice:libpod:ID
+	[ "$(prop "$unit" ActiveState)" = active ]
+	[ "$(prop "$unit" Slice)" = machine.slice ]
+	[ "$(prop "$unit" Description)" = "husk container $cid" ]
+	[ "$(prop "$unit" MemoryMax)" = 67108864 ]
+	[ "$(prop "$unit" TasksMax)" = 40 ]
+	pid=$(pod inspect -f '{{.State.Pid}}' "$cid")
+	grep -qx "0::/machine.slice/$unit" "/proc/$pid/cgroup"
+	run systemctl status --no-pager "$unit"
+	[[ "$output" == *"$pid "* ]]
+	pod rm -f -t 0 "$cid"
+	unit_gone "$unit"
+	[ ! -e "/sys/fs/cgroup/machine.slice/$unit" ]
+	pod rmi -f localhost/husk-sd:test >/dev/null
+}
