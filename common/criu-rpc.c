@@ -239,7 +239,7 @@ static int decode_sub(struct cursor c, uint64_t *vals, bool *seen, uint32_t nmax
 		uint32_t field;
 		int wire;
 		uint64_t v = 0;
-		struct cursor sub;
+		struct cursor sub = { c.p, c.p };
 		if (get_field(&c, &field, &wire, &v, &sub) < 0)
 			return -1;
 		if (wire == WIRE_VARINT && field <= nmax) {
@@ -262,7 +262,7 @@ int criu_resp_decode(const uint8_t *data, size_t len, struct criu_resp *out, str
 		uint32_t field;
 		int wire;
 		uint64_t v = 0;
-		struct cursor sub;
+		struct cursor sub = { data, data };
 		size_t at = (size_t)(c.p - data);
 		if (get_field(&c, &field, &wire, &v, &sub) < 0)
 			return err_set(err, EPROTO, "CRIU's answer: malformed field at byte %zu of %zu",
@@ -270,47 +270,38 @@ int criu_resp_decode(const uint8_t *data, size_t len, struct criu_resp *out, str
 		uint64_t vals[5] = { 0 };
 		bool seen[5] = { false };
 		int r = 0;
-		switch (wire == WIRE_VARINT ? field : wire == WIRE_LEN ? field + 1000 : 0) {
-		case 1:
+		/* a field with another wire type than rpc.proto's is skipped */
+		bool varint = wire == WIRE_VARINT, bytes = wire == WIRE_LEN;
+		if (field == 1 && varint) {
 			out->type = (int32_t)v;
 			has_type = true;
-			break;
-		case 2:
+		} else if (field == 2 && varint) {
 			out->success = v != 0;
 			has_success = true;
-			break;
-		case 7:
+		} else if (field == 7 && varint) {
 			out->cr_errno = (int32_t)v;
 			out->has_cr_errno = true;
-			break;
-		case 1003: /* criu_dump_resp */
+		} else if (field == 3 && bytes) { /* criu_dump_resp */
 			r = decode_sub(sub, vals, seen, 1, 0, NULL, 0);
 			out->dump_restored = vals[0] != 0;
-			break;
-		case 1004: /* criu_restore_resp */
+		} else if (field == 4 && bytes) { /* criu_restore_resp */
 			r = decode_sub(sub, vals, seen, 1, 0, NULL, 0);
 			out->restore_pid = (int32_t)vals[0];
 			out->has_restore_pid = seen[0];
-			break;
-		case 1005: /* criu_notify */
+		} else if (field == 5 && bytes) { /* criu_notify */
 			r = decode_sub(sub, vals, seen, 2, 1, out->notify_script,
 				       sizeof(out->notify_script));
 			out->notify_pid = (int32_t)vals[1];
 			out->has_notify = true;
-			break;
-		case 1009:
+		} else if (field == 9 && bytes) {
 			copy_string(out->cr_errmsg, sizeof(out->cr_errmsg), &sub);
 			out->has_cr_errmsg = true;
-			break;
-		case 1010: /* criu_version: major 1, minor 2, sublevel 4 */
+		} else if (field == 10 && bytes) { /* criu_version: major 1, minor 2, sublevel 4 */
 			r = decode_sub(sub, vals, seen, 4, 0, NULL, 0);
 			out->version_major = (int32_t)vals[0];
 			out->version_minor = (int32_t)vals[1];
 			out->version_sublevel = (int32_t)vals[3];
 			out->has_version = seen[0] && seen[1];
-			break;
-		default:
-			break;
 		}
 		if (r < 0)
 			return err_set(err, EPROTO, "CRIU's answer: malformed field %u at byte %zu of %zu",

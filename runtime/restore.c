@@ -105,12 +105,16 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 	int r;
 
 	if ((r = external_namespaces(t->cfg, ns_fds, inherit, &n_ns, err)) < 0 ||
-	    (r = criu_mounts_for(t->cfg, t->bundle, 0, true, &mounts, err)) < 0 ||
-	    (r = cr_open_dirs(&o->cr, false, &image_fd, &work_fd, &work_path, err)) < 0)
+	    (r = criu_mounts_for(t->cfg, t->bundle, 0, true, &mounts, err)) < 0)
 		goto out;
 	if ((r = prepare_root(o, t, &root, err)) < 0)
 		goto out;
 	root_made = true;
+	/* opened in husk's mount namespace, not before it: CRIU works in the
+	 * directory of this fd and mounts there (its cgroup yard), which
+	 * must be in its own namespace */
+	if ((r = cr_open_dirs(&o->cr, false, &image_fd, &work_fd, &work_path, err)) < 0)
+		goto out;
 	co = (struct criu_opts){
 		.images_dir_fd = image_fd,
 		.work_dir_fd = work_fd,

@@ -21,7 +21,7 @@
 #define CRIU_RESP_MAX 65536
 /* How much of the end of CRIU's log an error quotes. */
 #define LOG_TAIL_BYTES 480
-#define LOG_TAIL_LINES 4
+#define LOG_TAIL_LINES 3
 
 static const char *req_name(enum criu_req_type t)
 {
@@ -41,8 +41,21 @@ static const char *req_name(enum criu_req_type t)
 	}
 }
 
-/* The last lines of CRIU's log (workdir/logfile), on one line, " | "
- * between them; "" when it cannot be read. */
+/* Append line [p, e) to out, printable ASCII only, " | " between lines. */
+static void append_line(char *out, size_t size, size_t *o, const char *p, const char *e)
+{
+	if (*o && *o + 4 < size)
+		*o += (size_t)snprintf(out + *o, size - *o, " | ");
+	for (; p < e && *o + 1 < size; p++) {
+		unsigned char ch = (unsigned char)*p;
+		out[(*o)++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	out[*o] = '\0';
+}
+
+/* What CRIU's log (workdir/logfile) says at its end, on one line: its
+ * last "Error" lines when it has some (the cause, where the tail is often
+ * CRIU undoing its work), else its last lines; "" when it cannot be read. */
 static void log_tail(const struct criu_call *call, char *out, size_t size)
 {
 	out[0] = '\0';
@@ -55,32 +68,40 @@ static void log_tail(const struct criu_call *call, char *out, size_t size)
 	off_t end = lseek(fd, 0, SEEK_END);
 	if (end < 0)
 		return;
-	char buf[LOG_TAIL_BYTES * 4 + 1];
+	static char buf[16384];
 	off_t from = end > (off_t)(sizeof(buf) - 1) ? end - (off_t)(sizeof(buf) - 1) : 0;
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
 	if (n <= 0)
 		return;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\0'))
-		n--;
 	buf[n] = '\0';
-	/* back over LOG_TAIL_LINES lines, within LOG_TAIL_BYTES */
-	char *start = buf + n;
-	int lines = 0;
-	while (start > buf && (buf + n - start) < LOG_TAIL_BYTES) {
-		if (start[-1] == '\n' && ++lines == LOG_TAIL_LINES)
-			break;
-		start--;
-	}
-	size_t o = 0;
-	for (char *p = start; *p && o + 4 < size; p++) {
-		if (*p == '\n') {
-			o += (size_t)snprintf(out + o, size - o, " | ");
-		} else {
-			unsigned char ch = (unsigned char)*p;
-			out[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-			out[o] = '\0';
+	/* the lines, last first: up to LOG_TAIL_LINES error lines, or the
+	 * last LOG_TAIL_LINES lines when there is none */
+	const char *starts[LOG_TAIL_LINES], *ends[LOG_TAIL_LINES];
+	size_t found = 0;
+	for (int want_errors = 1; want_errors >= 0 && found == 0; want_errors--) {
+		char *e = buf + n;
+		while (e > buf && found < LOG_TAIL_LINES) {
+			while (e > buf && (e[-1] == '\n' || e[-1] == '\0'))
+				e--;
+			char *b = e;
+			while (b > buf && b[-1] != '\n')
+				b--;
+			if (b == e)
+				break;
+			/* a line cut by the start of the buffer is not quoted */
+			if (b == buf && from > 0)
+				break;
+			if (!want_errors || memmem(b, (size_t)(e - b), "Error (", 7)) {
+				starts[found] = b;
+				ends[found] = e;
+				found++;
+			}
+			e = b;
 		}
 	}
+	size_t o = 0;
+	while (found-- > 0 && o < LOG_TAIL_BYTES)
+		append_line(out, size, &o, starts[found], ends[found]);
 }
 
 static int criu_failed(const struct criu_call *call, int code, const char *what,
@@ -240,6 +261,9 @@ int criu_call(const struct criu_call *call, struct criu_resp *resp, struct husk_
 	if (!resp->success) {
 		char what[400];
 		int e = resp->cr_errno > 0 && resp->cr_errno < 4096 ? resp->cr_errno : EIO;
+		size_t len = strlen(resp->cr_errmsg);
+		while (len && (resp->cr_errmsg[len - 1] == '\n' || resp->cr_errmsg[len - 1] == ' '))
+			resp->cr_errmsg[--len] = '\0';
 		if (resp->has_cr_errmsg && resp->cr_errmsg[0])
 			snprintf(what, sizeof(what), "%s (errno %d)", resp->cr_errmsg, resp->cr_errno);
 		else

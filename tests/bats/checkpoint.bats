@@ -36,7 +36,7 @@ setup() {
 	# to a bind mount, so the test sees where it is. The container's stdio
 	# becomes its own /dev/null first: the test's files are not in it.
 	update_config "$BUNDLE" '.mounts += [{"destination": "/out", "type": "bind", "source": "'"$TEST_TMP/out"'", "options": ["rbind"]}]'
-	set_args "$BUNDLE" sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >/out/count; sleep 1; done'
+	set_args "$BUNDLE" sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >>/out/count; sleep 1; done'
 	ID=$(ctr_id cr)
 	IMG=$TEST_TMP/img
 }
@@ -45,12 +45,25 @@ teardown() {
 	teardown_common
 }
 
-# counter: the last value written ("" when none yet); read with the shell's
-# own read, no process (the guest is slow at forking).
+# counter: the last value written ("" when none yet); read by the shell
+# itself, no process (the guest is slow at forking).
 counter() {
-	local v=
-	read -r v <"$TEST_TMP/out/count" 2>/dev/null || true
-	echo "$v"
+	local values=()
+	mapfile -t values <"$TEST_TMP/out/count" 2>/dev/null || true
+	[ "${#values[@]}" = 0 ] || echo "${values[-1]}"
+}
+
+# counted_in_order: the values written are 1, 2, 3, ... with no gap and no
+# new start: one process counted them all, across checkpoints.
+counted_in_order() {
+	local values=() i
+	mapfile -t values <"$TEST_TMP/out/count"
+	for i in "${!values[@]}"; do
+		if [ "${values[i]}" != $((i + 1)) ]; then
+			echo "value $((i + 1)) written as '${values[i]}': ${values[*]}" >&2
+			return 1
+		fi
+	done
 }
 
 # wait_counter_above N: until the counter is over N (60 s at most: the
@@ -74,6 +87,7 @@ start_counter() {
 
 @test "checkpoint: the counter in memory survives checkpoint, delete and restore" {
 	require_criu
+	update_config "$BUNDLE" '.linux.resources.pids.limit = 77'
 	start_counter "$ID"
 	pid=$(husk state "$ID" | jq -r .pid)
 	run husk checkpoint --image-path "$IMG" "$ID"
@@ -90,15 +104,18 @@ start_counter() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(container_status "$ID")" = running ]
-	# the shell went on from where it was: the next value follows the last
-	# one written before the checkpoint (a fresh start would write 1)
+	# the shell went on from where it was: the values after the checkpoint
+	# follow the last one written before it (a fresh start would write 1)
 	wait_counter_above "$before"
-	[ "$(counter)" -eq $((before + 1)) ] || [ "$(counter)" -eq $((before + 2)) ]
+	counted_in_order
 	# the restored init is the container's pid 1 again, in its cgroup
 	newpid=$(cat "$TEST_TMP/pid")
 	[ "$(husk state "$ID" | jq -r .pid)" = "$newpid" ]
 	grep -q '^NSpid:.*[[:space:]]1$' "/proc/$newpid/status"
 	grep -qx "0::/$ID" "/proc/$newpid/cgroup" || grep -q ":/$ID\$" "/proc/$newpid/cgroup"
+	# with the config's limits
+	pids_max=$(cat "/sys/fs/cgroup/$ID/pids.max" 2>/dev/null || cat "/sys/fs/cgroup/pids/$ID/pids.max")
+	[ "$pids_max" = 77 ]
 }
 
 @test "checkpoint: state, ps, kill and delete work on a restored container" {
@@ -129,6 +146,7 @@ start_counter() {
 	[ "$(husk state "$ID" | jq -r .pid)" = "$pid" ]
 	now=$(counter)
 	wait_counter_above "$now"
+	counted_in_order
 
 	# a second container from the image while the first still runs
 	ID2=$(ctr_id cr2)
@@ -140,6 +158,42 @@ start_counter() {
 	pid2=$(husk state "$ID2" | jq -r .pid)
 	[ "$pid2" != "$pid" ]
 	grep -qx "0::/$ID2" "/proc/$pid2/cgroup" || grep -q ":/$ID2\$" "/proc/$pid2/cgroup"
+}
+
+@test "checkpoint --pre-dump, then a dump on top of it: the chain restores" {
+	require_criu
+	start_counter "$ID"
+	run husk checkpoint --pre-dump --image-path "$TEST_TMP/pre" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# a pre-dump leaves the container running
+	[ "$(container_status "$ID")" = running ]
+	[ -n "$(ls "$TEST_TMP/pre"/pagemap-*.img)" ]
+	run husk checkpoint --parent-path ../pre --image-path "$IMG" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$HUSK_ROOT/$ID" ]
+	# the dump's memory refers to its parent's
+	[ "$(readlink "$IMG/parent")" = ../pre ]
+	before=$(counter)
+	husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	wait_counter_above "$before"
+	counted_in_order
+}
+
+@test "checkpoint: restore in the foreground waits for the container, exits with its status, deletes it" {
+	require_criu
+	start_counter "$ID"
+	husk checkpoint --image-path "$IMG" "$ID"
+	husk restore --image-path "$IMG" -b "$BUNDLE" "$ID" </dev/null >"$TEST_TMP/fg.out" 2>&1 &
+	fg=$!
+	wait_for_status "$ID" running
+	husk kill "$ID" KILL
+	rc=0
+	wait "$fg" || rc=$?
+	cat "$TEST_TMP/fg.out"
+	[ "$rc" = 137 ]
+	assert_nothing_left "$ID"
 }
 
 @test "checkpoint: a restore CRIU refuses names its log and leaves nothing behind" {
