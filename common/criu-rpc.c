@@ -25,6 +25,7 @@ enum {
 	OPT_WORK_DIR_FD = 17,
 	OPT_EXT_MNT = 23,
 	OPT_MANAGE_CGROUPS = 24,
+	OPT_CG_ROOT = 25,
 	OPT_RST_SIBLING = 26,
 	OPT_INHERIT_FD = 27,
 	OPT_MANAGE_CGROUPS_MODE = 34,
@@ -128,6 +129,11 @@ static void encode_opts(const struct criu_opts *o, struct strbuf *b)
 		put_sub(b, OPT_EXT_MNT, &sub);
 	}
 	put_bool(b, OPT_MANAGE_CGROUPS, o->manage_cgroups);
+	if (o->cg_root) {
+		sb_reset(&sub);
+		put_string(&sub, 2, o->cg_root); /* no ctrl: every controller */
+		put_sub(b, OPT_CG_ROOT, &sub);
+	}
 	put_bool(b, OPT_RST_SIBLING, o->rst_sibling);
 	for (size_t i = 0; i < o->n_inherit_fd; i++) {
 		sb_reset(&sub);

@@ -62,6 +62,7 @@ struct criu_opts {
 	const char *parent_img;
 	const char *freeze_cgroup;
 	const char *config_file;
+	const char *cg_root; /* cg_root for every controller: restore below this cgroup */
 	uint32_t empty_ns;
 	enum criu_cg_mode manage_cgroups_mode;
 	const struct criu_kv *ext_mnt;

@@ -624,7 +624,8 @@ int lifecycle_restore(const struct husk_globals *g, const char *id, const char *
 	}
 
 	t = (struct restore_target){ .id = id, .cfg = cfg, .bundle = bundle, .rootfs = rootfs,
-				     .dirfd = dirfd, .cgroup = has_cgroup ? &join : NULL };
+				     .dirfd = dirfd, .cgroup = has_cgroup ? &join : NULL,
+				     .cgroup_path = has_cgroup ? creating.cgroup_planned : NULL };
 	r = fn(arg, &t, &pid, err);
 	cgroup_join_close(&join);
 	if (r < 0)

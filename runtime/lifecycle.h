@@ -32,6 +32,7 @@ struct restore_target {
 	const char *rootfs;
 	int dirfd;                   /* the container's state directory */
 	struct cgroup_join *cgroup;  /* the container's cgroup to restore into, or NULL */
+	const char *cgroup_path;     /* its path, or NULL */
 };
 typedef int (*restore_fn)(void *arg, const struct restore_target *t, pid_t *pid,
 			  struct husk_error *err);

@@ -129,6 +129,9 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 		.rst_sibling = true,
 		.manage_cgroups = true,
 		.manage_cgroups_mode = o->cr.cg_mode,
+		/* the dumped cgroup maps to the new container's, whatever the
+		 * old one was called (and even while it still exists) */
+		.cg_root = t->cgroup_path,
 		.log_level = 4,
 		.log_file = "restore.log",
 		.root = root.buf,
