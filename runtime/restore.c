@@ -17,6 +17,7 @@
 
 #include "common/fileutil.h"
 #include "common/log.h"
+#include "common/resolve.h"
 #include "common/strbuf.h"
 #include "runtime/checkpoint.h"
 #include "runtime/foreground.h"
@@ -87,6 +88,55 @@ static int prepare_root(const struct restore_opts *o, const struct restore_targe
 	return 0;
 }
 
+/* Whether path is below dir (not dir itself). */
+static bool below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
+}
+
+/* The mount points of the config's mounts, as create makes them: CRIU
+ * mounts on them but does not make them, and a rootfs copied elsewhere to
+ * be restored lacks what create added. Only those on the rootfs itself:
+ * below another mount (proc, a tmpfs, a bind) that filesystem has them,
+ * or CRIU restores its contents. */
+static int make_mount_points(const struct restore_target *t, const char *root,
+			     struct husk_error *err)
+{
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_sys(err, errno, "restore: open %s", root);
+	for (size_t i = 0; i < t->cfg->mounts.len; i++) {
+		const struct oci_mount *m = &t->cfg->mounts.items[i];
+		bool nested = false;
+		if (m->destination == NULL)
+			continue;
+		for (size_t k = 0; k < t->cfg->mounts.len && !nested; k++)
+			nested = k != i && t->cfg->mounts.items[k].destination &&
+				 below(m->destination, t->cfg->mounts.items[k].destination);
+		if (nested)
+			continue;
+		/* a bind of a file is mounted on a file */
+		bool dir = true;
+		if (m->source && m->type && strcmp(m->type, "bind") == 0) {
+			struct stat st;
+			_cleanup_free_ char *src = NULL;
+			if (m->source[0] != '/' &&
+			    str_fmt(&src, PATH_MAX, err, "mounts[].source", "%s/%s", t->bundle, m->source) < 0)
+				return -err->code;
+			if (stat(src ? src : m->source, &st) == 0 && !S_ISDIR(st.st_mode))
+				dir = false;
+		}
+		int fd = create_in_root(rootfd, m->destination, dir, 0644, err);
+		if (fd < 0)
+			return err_prefix(err, "restore: mounts[%zu]: mount point %s", i, m->destination);
+		close(fd);
+	}
+	return 0;
+}
+
 static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *pid,
 			     struct husk_error *err)
 {
@@ -110,6 +160,8 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 	if ((r = prepare_root(o, t, &root, err)) < 0)
 		goto out;
 	root_made = true;
+	if ((r = make_mount_points(t, root.buf, err)) < 0)
+		goto out;
 	/* opened in husk's mount namespace, not before it: CRIU works in the
 	 * directory of this fd and mounts there (its cgroup yard), which
 	 * must be in its own namespace */

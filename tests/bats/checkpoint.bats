@@ -118,13 +118,24 @@ start_counter() {
 	[ "$pids_max" = 77 ]
 }
 
-@test "checkpoint: state, ps, kill and delete work on a restored container" {
+@test "checkpoint: state, ps, kill and delete work on a container restored from a copied bundle" {
 	require_criu
 	start_counter "$ID"
 	husk checkpoint --image-path "$IMG" "$ID"
-	husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	# another bundle, with a copy of the rootfs without the mount point
+	# create made in it (/out): restore makes it
+	mkdir "$TEST_TMP/copy"
+	cp -a "$BUNDLE/rootfs" "$BUNDLE/config.json" "$TEST_TMP/copy/"
+	rmdir "$TEST_TMP/copy/rootfs/out"
+	run husk_nowait restore -d --image-path "$IMG" -b "$TEST_TMP/copy" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -d "$TEST_TMP/copy/rootfs/out" ]
 	pid=$(husk state "$ID" | jq -r .pid)
 	[ "$(husk state "$ID" | jq -r .status)" = running ]
+	[ "$(husk state "$ID" | jq -r .bundle)" = "$TEST_TMP/copy" ]
+	before=$(counter)
+	wait_counter_above "$before"
 	run husk ps --format json "$ID"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$pid"* ]]
