@@ -36,7 +36,10 @@ setup() {
 	# to a bind mount, so the test sees where it is. The container's stdio
 	# becomes its own /dev/null first: the test's files are not in it.
 	update_config "$BUNDLE" '.mounts += [{"destination": "/out", "type": "bind", "source": "'"$TEST_TMP/out"'", "options": ["rbind"]}]'
-	set_args "$BUNDLE" sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >>/out/count; sleep 1; done'
+	# It also reads a line a round from a file it keeps open (fd 3): its
+	# offset must survive too.
+	seq 1000 >"$BUNDLE/rootfs/lines"
+	set_args "$BUNDLE" sh -c 'exec </dev/null >/dev/null 2>&1 3</lines; i=0; while :; do i=$((i+1)); echo $i >>/out/count; read -r l <&3; echo $l >>/out/read; sleep 1; done'
 	ID=$(ctr_id cr)
 	IMG=$TEST_TMP/img
 }
@@ -53,11 +56,12 @@ counter() {
 	[ "${#values[@]}" = 0 ] || echo "${values[-1]}"
 }
 
-# counted_in_order: the values written are 1, 2, 3, ... with no gap and no
-# new start: one process counted them all, across checkpoints.
+# counted_in_order [FILE]: the values written (to count, or FILE in out/)
+# are 1, 2, 3, ... with no gap and no new start: one process counted them
+# all, across checkpoints.
 counted_in_order() {
 	local values=() i
-	mapfile -t values <"$TEST_TMP/out/count"
+	mapfile -t values <"$TEST_TMP/out/${1:-count}"
 	for i in "${!values[@]}"; do
 		if [ "${values[i]}" != $((i + 1)) ]; then
 			echo "value $((i + 1)) written as '${values[i]}': ${values[*]}" >&2
@@ -85,7 +89,7 @@ start_counter() {
 	wait_counter_above 2
 }
 
-@test "checkpoint: the counter in memory survives checkpoint, delete and restore" {
+@test "checkpoint: the counter in memory and a file offset survive checkpoint, delete and restore" {
 	require_criu
 	update_config "$BUNDLE" '.linux.resources.pids.limit = 77'
 	start_counter "$ID"
@@ -108,6 +112,8 @@ start_counter() {
 	# follow the last one written before it (a fresh start would write 1)
 	wait_counter_above "$before"
 	counted_in_order
+	# and read on from where its file offset was
+	counted_in_order read
 	# the restored init is the container's pid 1 again, in its cgroup
 	newpid=$(cat "$TEST_TMP/pid")
 	[ "$(husk state "$ID" | jq -r .pid)" = "$newpid" ]
