@@ -1,5 +1,6 @@
 noinst_LIBRARIES += libcommon.a
 libcommon_a_SOURCES = \
+	common/criu-rpc.c common/criu-rpc.h \
 	common/error.c common/error.h \
 	common/log.c common/log.h \
 	common/fileutil.c common/fileutil.h \

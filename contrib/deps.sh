@@ -14,6 +14,9 @@ test="bats valgrind strace uidmap openssl zstd apparmor umoci debhelper lintian 
 # bench/scale.sh (its smoke run in contrib/check.sh): gnuplot, and runc and
 # crun to compare with
 test="$test gnuplot-nox runc crun"
+# criu: checkpoint.bats (its round trips run in the v2 guest, which uses
+# the host's /usr/sbin/criu)
+test="$test criu"
 # tests/engines: podman (through conmon) and containerd (ctr, runc v2 shim)
 # driving husk
 test="$test podman conmon containerd"

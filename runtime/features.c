@@ -112,7 +112,12 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 		.mountExtensions = &mount_ext,
 		.netDevices = &enabled,
 	};
+	/* runc's annotation: this build has checkpoint and restore (with
+	 * CRIU, which engines check for themselves) */
+	static const char *const annotation_keys[] = { "org.opencontainers.runc.checkpoint.enabled" };
+	static const char *const annotation_values[] = { "true" };
 	struct oci_features f = {
+		.annotations = { (char **)annotation_keys, (char **)annotation_values, 1 },
 		.ociVersionMin = "1.0.0",
 		.ociVersionMax = OCI_RUNTIME_SPEC_VERSION,
 		.hooks = { (char **)hook_names, sizeof(hook_names) / sizeof(hook_names[0]) },

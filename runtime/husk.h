@@ -15,6 +15,7 @@ struct husk_globals {
 	bool debug;
 	bool systemd_cgroup;
 	int rootless; /* --rootless: -1 auto, 0 false, 1 true */
+	const char *criu; /* --criu: the criu binary (default "criu" in PATH) */
 	const char *argv0;
 };
 
@@ -53,8 +54,8 @@ int verb_need_args(const struct verb *v, int argc, int n, const char *names);
  * naming the first fd the caller did not pass. */
 int preserve_fds_check(const struct verb *v, long n);
 
-extern const struct verb verb_create, verb_delete, verb_events, verb_exec, verb_features, verb_kill,
-	verb_list, verb_pause, verb_ps, verb_resume, verb_run, verb_spec, verb_start, verb_state,
+extern const struct verb verb_checkpoint, verb_create, verb_delete, verb_events, verb_exec, verb_features, verb_kill,
+	verb_list, verb_pause, verb_ps, verb_restore, verb_resume, verb_run, verb_spec, verb_start, verb_state,
 	verb_update;
 
 #endif

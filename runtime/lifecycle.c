@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -602,4 +603,115 @@ int signal_parse(const char *s)
 		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -EINVAL;
 	}
 	return -EINVAL;
+}
+
+int lifecycle_restore(const struct husk_globals *g, const char *id, const char *bundle_arg,
+		      const char *pid_file, restore_fn fn, void *arg, struct container **out,
+		      struct husk_error *err)
+{
+	char bundle[PATH_MAX], rootfs[PATH_MAX];
+	struct oci_config *cfg = NULL;
+	struct container_state creating = { 0 };
+	struct cgroup_join join = CGROUP_JOIN_NONE;
+	struct record rec = { 0 };
+	struct restore_target t;
+	struct container *c;
+	char *cgroup_created = NULL;
+	int rootfd = -1, dirfd = -1, bundlefd = -1;
+	bool dir_created = false, has_cgroup = false;
+	pid_t pid = 0;
+	int r;
+
+	if ((r = container_check_id(id, err)) < 0)
+		return r;
+	if (g->rootless == 1 || (g->rootless == -1 && geteuid() != 0))
+		return err_set(err, EPERM, "restore \"%s\": CRIU needs root; rootless containers "
+					   "cannot be restored", id);
+	if (realpath(bundle_arg ? bundle_arg : ".", bundle) == NULL)
+		return err_sys(err, errno, "bundle %s", bundle_arg ? bundle_arg : ".");
+	bundlefd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (bundlefd < 0)
+		return err_sys(err, errno, "bundle %s", bundle);
+	r = oci_config_load(bundlefd, &cfg, err);
+	close(bundlefd);
+	if (r < 0)
+		return r;
+	r = cfg->root->path[0] == '/'
+		    ? fmt_into(rootfs, sizeof(rootfs), err, "root.path", "%s", cfg->root->path)
+		    : fmt_into(rootfs, sizeof(rootfs), err, "root.path", "%s/%s", bundle,
+			       cfg->root->path);
+	if (r < 0)
+		goto fail;
+	if ((r = open_root(g, true, &rootfd, err)) < 0)
+		goto fail;
+	if ((r = container_dir_create(rootfd, id, &dirfd, err)) < 0)
+		goto fail;
+	dir_created = true;
+	if ((r = write_creating_record(g, cfg, id, bundle, false, dirfd, &creating, err)) < 0)
+		goto fail;
+	if (creating.cgroup_planned) {
+		if ((r = cgroup_create(creating.cgroup_planned, cfg, &join, &cgroup_created, err)) < 0)
+			goto fail;
+		has_cgroup = true;
+	}
+
+	t = (struct restore_target){ .id = id, .cfg = cfg, .bundle = bundle, .rootfs = rootfs,
+				     .dirfd = dirfd, .cgroup = has_cgroup ? &join : NULL,
+				     .cgroup_path = has_cgroup ? creating.cgroup_planned : NULL };
+	r = fn(arg, &t, &pid, err);
+	cgroup_join_close(&join);
+	if (r < 0)
+		goto fail;
+
+	rec = (struct record){ .g = g, .cfg = cfg, .id = id, .bundle = bundle, .dirfd = dirfd,
+			       .creating = &creating };
+	if ((r = record_container(&rec, pid, process_start_time(pid), creating.cgroup_planned, cgroup_created,
+				  err)) < 0)
+		goto fail;
+	cfg->annotations = (oci_string_map){ 0 }; /* the state owns them now */
+	if (pid_file && (r = write_pid_file(pid_file, pid, err)) < 0)
+		goto fail;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->id = strdup(id)) == NULL) {
+		free(c);
+		r = err_sys(err, ENOMEM, "restore");
+		goto fail;
+	}
+	c->dirfd = dirfd;
+	c->state = rec.st;
+	c->status = STATUS_RUNNING;
+	c->config = cfg;
+	c->state->status = strdup("running");
+	free(creating.cgroup_planned);
+	free(cgroup_created);
+	close(rootfd);
+	*out = c;
+	return 0;
+
+fail:
+	if (pid > 0) {
+		/* restored as our child (CRIU's rst_sibling) */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (has_cgroup) {
+		struct husk_error ignored;
+		cgroup_join_close(&join);
+		cgroup_destroy(creating.cgroup_planned, cgroup_created, &ignored);
+	}
+	free(creating.cgroup_planned);
+	free(cgroup_created);
+	if (dir_created) {
+		struct husk_error ignored;
+		container_dir_remove(rootfd, id, dirfd, &ignored);
+		close(dirfd);
+	}
+	if (rootfd >= 0)
+		close(rootfd);
+	if (rec.st && rec.st->annotations.keys == cfg->annotations.keys)
+		rec.st->annotations = (oci_string_map){ 0 };
+	oci_free(&container_state_type, rec.st);
+	oci_free(&oci_config_type, cfg);
+	return r;
 }

@@ -21,6 +21,26 @@ struct create_opts {
  * res holds the init's pid and the sync socket. On failure nothing is left. */
 int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		     struct container **out, struct spawn_result *res, struct husk_error *err);
+/* Restoring a container from a checkpoint: lifecycle_restore makes the
+ * container's record and cgroup as create would, then fn brings its
+ * processes back (CRIU) and says the init's pid. */
+struct cgroup_join;
+struct restore_target {
+	const char *id;
+	const struct oci_config *cfg;
+	const char *bundle;
+	const char *rootfs;
+	int dirfd;                   /* the container's state directory */
+	struct cgroup_join *cgroup;  /* the container's cgroup to restore into, or NULL */
+	const char *cgroup_path;     /* its path, or NULL */
+};
+typedef int (*restore_fn)(void *arg, const struct restore_target *t, pid_t *pid,
+			  struct husk_error *err);
+/* On success *out is the locked, running container. On failure nothing
+ * is left: no record, no cgroup, and a process restored is killed. */
+int lifecycle_restore(const struct husk_globals *g, const char *id, const char *bundle,
+		      const char *pid_file, restore_fn fn, void *arg, struct container **out,
+		      struct husk_error *err);
 /* Release a created container's init and run the poststart hooks. */
 int lifecycle_start(struct container *c, struct husk_error *err);
 /* Remove a container; with force a running one is killed first. */

@@ -9,6 +9,7 @@ husk_SOURCES = \
 	runtime/main.c \
 	runtime/container.c runtime/container.h \
 	runtime/lifecycle.c runtime/lifecycle.h \
+	runtime/checkpoint.c runtime/checkpoint.h \
 	runtime/create.c \
 	runtime/delete.c \
 	runtime/events.c \
@@ -18,6 +19,7 @@ husk_SOURCES = \
 	runtime/kill.c \
 	runtime/list.c \
 	runtime/pause.c \
+	runtime/restore.c \
 	runtime/ps.c \
 	runtime/run.c \
 	runtime/spec.c \
@@ -28,6 +30,7 @@ husk_SOURCES = \
 	runtime/linux/cgroup-devices.c \
 	runtime/linux/cloned-exe.c runtime/linux/cloned-exe.h \
 	runtime/linux/copy-tree.c runtime/linux/copy-tree.h \
+	runtime/linux/criu.c runtime/linux/criu.h \
 	runtime/linux/cgroup-freeze.c \
 	runtime/linux/cgroup-resources.c \
 	runtime/linux/cgroup-stats.c runtime/linux/cgroup-stats.h \

@@ -16,9 +16,10 @@
 #include "runtime/linux/cloned-exe.h"
 
 static const struct verb *const verbs[] = {
-	&verb_create, &verb_delete, &verb_events, &verb_exec,  &verb_features,
-	&verb_kill,   &verb_list,   &verb_pause,  &verb_ps,    &verb_resume,
-	&verb_run,    &verb_spec,   &verb_start,  &verb_state, &verb_update,
+	&verb_checkpoint, &verb_create, &verb_delete, &verb_events, &verb_exec,
+	&verb_features,   &verb_kill,   &verb_list,   &verb_pause,  &verb_ps,
+	&verb_restore,    &verb_resume, &verb_run,    &verb_spec,   &verb_start,
+	&verb_state,      &verb_update,
 };
 
 static const struct verb *current_verb;
@@ -60,6 +61,7 @@ static void print_help(FILE *out)
 		"  --log-format text|json  format of log lines (default text)\n"
 		"  --debug                 log debug messages\n"
 		"  --systemd-cgroup        cgroupsPath is slice:prefix:name (systemd)\n"
+		"  --criu PATH             the criu binary (default criu, in PATH)\n"
 		"  --rootless true|false|auto  run without privileges (default auto)\n"
 		"  -h, --help              show this help\n"
 		"  -v, --version           show the version\n"
@@ -188,7 +190,7 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
 		{ "rootless", required_argument, NULL, OPT_ROOTLESS },
-		/* accepted for runc compatibility; checkpointing is not supported */
+		/* the criu binary checkpoint and restore run */
 		{ "criu", required_argument, NULL, OPT_CRIU },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
@@ -226,6 +228,7 @@ int main(int argc, char **argv)
 				return usage_error("--rootless: \"%s\" is not true, false or auto", optarg);
 			break;
 		case OPT_CRIU:
+			g.criu = optarg;
 			break;
 		case 'h':
 			print_help(stdout);

@@ -80,14 +80,14 @@ _husk() {
 	local words cword cur prev verb verb_index global
 	_husk_words
 	local bin=${words[0]}
-	_husk_split "--root --log --log-format --rootless"
+	_husk_split "--root --log --log-format --rootless --criu"
 	COMPREPLY=()
 	case $prev in
-	--root | -b | --bundle | --image-path | --work-path)
+	--root | -b | --bundle | --image-path | --work-path | --parent-path)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return
 		;;
-	--log | --pid-file | -p | --process | --console-socket | -r | --resources)
+	--log | --pid-file | -p | --process | --console-socket | -r | --resources | --criu)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;
@@ -103,17 +103,30 @@ _husk() {
 		mapfile -t COMPREPLY < <(compgen -W "true false auto" -- "$cur")
 		return
 		;;
+	--manage-cgroups-mode)
+		mapfile -t COMPREPLY < <(compgen -W "soft full strict ignore" -- "$cur")
+		return
+		;;
+	--empty-ns)
+		mapfile -t COMPREPLY < <(compgen -W "network" -- "$cur")
+		return
+		;;
 	esac
 	_husk_verb_or_option && return
-	# the first word after the verb that is not an option names a container
+	# the first word after the verb that is neither an option nor an
+	# option's value names a container
 	local i w seen=0
 	for ((i = verb_index + 1; i < cword; i++)); do
 		w=${words[i]}
-		[[ $w == -* ]] || seen=1
+		case $w in
+		--image-path | --work-path | --parent-path | --manage-cgroups-mode | --empty-ns) ((i++)) ;;
+		-*) ;;
+		*) seen=1 ;;
+		esac
 	done
 	case $verb in
 	spec | features | list | help) return ;;
-	create | run) return ;;
+	create | run | restore) return ;; # a new id
 	kill)
 		if [ "$seen" = 1 ]; then
 			mapfile -t COMPREPLY < <(compgen -W "$(compgen -A signal | sed -n 's/^SIG//p' |

@@ -360,6 +360,14 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		fork_into_pidns(&in, join_pidns_fd);
 	if (p->terminal && setup_terminal(&in) < 0)
 		fail(&in);
+	/* as runc's init: the container's process leads a session of its
+	 * own (terminal_attach made one), never the caller's: CRIU refuses to
+	 * checkpoint a tree whose session leader is outside its pid namespace,
+	 * and a signal to the caller's process group stays the caller's */
+	if (!p->terminal && setsid() < 0) {
+		err_sys(&in.err, errno, "setsid");
+		fail(&in);
+	}
 	if (rootfs_finish(&in.rootfs, &in.err) < 0 ||
 	    process_apply_limits(p, cfg->linux, in.procfd, &in.err) < 0)
 		fail(&in);

@@ -67,6 +67,26 @@ candidates() {
 	[ -z "$output" ]
 }
 
+@test "completion: checkpoint and restore: their options and values, ids after the image path" {
+	require_root
+	make_bundle "$BUNDLE"
+	set_args "$BUNDLE" sleep 100
+	husk create -b "$BUNDLE" gamma
+	run candidates "husk checkpoint --leave"
+	[ "$output" = --leave-running ]
+	run candidates "husk restore --pid"
+	[ "$output" = --pid-file ]
+	run candidates "husk checkpoint --manage-cgroups-mode s"
+	[ "$output" = $'soft\nstrict' ]
+	run candidates "husk restore --empty-ns "
+	[ "$output" = network ]
+	run candidates "husk --root $HUSK_ROOT checkpoint --image-path $TEST_TMP g"
+	[ "$output" = gamma ]
+	# restore names a new container: no ids
+	run candidates "husk --root $HUSK_ROOT restore g"
+	[ -z "$output" ]
+}
+
 @test "completion: husk-image verbs, and image names from the --store on the line, colons and all" {
 	local store=$TEST_TMP/store layout=$TEST_TMP/layout
 	run candidates "husk-image "

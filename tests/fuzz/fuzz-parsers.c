@@ -6,11 +6,13 @@
  *   k  a signal, as `kill` and the config's stop signals take it
  *   u  uid_map/gid_map text from mappings: 12 bytes per mapping
  *      (containerID, hostID, size, host byte order)
+ *   r  an answer of CRIU's (criu_resp, protobuf) as husk decodes it
  * Each checks what its callers rely on, beyond not crashing. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 
+#include "common/criu-rpc.h"
 #include "oci-spec/runtime-spec.h"
 #include "runtime/lifecycle.h"
 #include "runtime/linux/cgroup.h"
@@ -122,13 +124,52 @@ static void id_map(const uint8_t *data, size_t size)
 	free(maps.items);
 }
 
+/* criu_resp from criu swrk: never read past the message, strings always
+ * terminated within their buffers, an error always says what it was
+ * reading; a request encoded from what was decoded is well formed. */
+static void criu_answer(const uint8_t *data, size_t size)
+{
+	struct criu_resp resp;
+	struct husk_error err = { 0 };
+	/* a copy of exactly size bytes: ASan sees any read past it */
+	uint8_t *copy = malloc(size ? size : 1);
+	if (copy == NULL)
+		abort();
+	memcpy(copy, data, size);
+	int r = criu_resp_decode(copy, size, &resp, &err);
+	free(copy);
+	if (r < 0) {
+		FUZZ_ASSERT(strncmp(err.msg, "CRIU's answer: ", 15) == 0, "error \"%s\"", err.msg);
+		return;
+	}
+	FUZZ_ASSERT(memchr(resp.cr_errmsg, 0, sizeof(resp.cr_errmsg)) != NULL, "cr_errmsg unterminated");
+	FUZZ_ASSERT(memchr(resp.notify_script, 0, sizeof(resp.notify_script)) != NULL,
+		    "notify script unterminated");
+	/* what husk sends back with it: a notify ack, and a request naming
+	 * the strings just read */
+	struct criu_kv kv = { resp.notify_script, resp.cr_errmsg };
+	struct criu_opts o = { .images_dir_fd = resp.restore_pid, .work_dir_fd = -1,
+			       .pid = resp.notify_pid, .log_file = resp.cr_errmsg,
+			       .ext_mnt = &kv, .n_ext_mnt = 1 };
+	struct strbuf req = STRBUF_INIT;
+	FUZZ_ASSERT(criu_req_encode(CRIU_REQ_NOTIFY, &o, true, &req, &err) == 0, "encode: %s",
+		    err.msg);
+	FUZZ_ASSERT(req.len >= 2 + strlen(resp.cr_errmsg) + strlen(resp.notify_script),
+		    "request of %zu bytes", req.len);
+	sb_release(&req);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0 || size > 65536)
 		return 0;
-	size_t k = fuzz_select(data, size, "ocsku");
+	size_t k = fuzz_select(data, size, "ocskur");
 	if (k == 4) {
 		id_map(data + 1, size - 1);
+		return 0;
+	}
+	if (k == 5) {
+		criu_answer(data + 1, size - 1);
 		return 0;
 	}
 	char *s = fuzz_strndup(data + 1, size - 1);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/criu-rpc.h"
 #include "common/error.h"
 #include "common/escape.h"
 #include "common/log.h"
@@ -196,8 +197,81 @@ static void escapes_control_characters(void)
 	sb_release(&sb);
 }
 
+/* criu_req as protobuf 2 writes it (field << 3 | wire type, varints,
+ * int32 sign-extended to ten bytes), and criu_resp read back within its
+ * length, whatever CRIU sends. */
+static void criu_rpc_wire_format(void)
+{
+	struct husk_error err = { 0 };
+	struct strbuf req = STRBUF_INIT;
+	struct criu_kv mnt = { "/out", "/srv/out" };
+	struct criu_opts o = { .images_dir_fd = 5, .work_dir_fd = -1, .pid = 300,
+			       .leave_running = true, .log_file = "d", .ext_mnt = &mnt, .n_ext_mnt = 1,
+			       .manage_cgroups_mode = CRIU_CG_IGNORE, .cg_root = "/c" };
+	CHECK(criu_req_encode(CRIU_REQ_DUMP, &o, false, &req, &err) == 0, "encode: %s", err.msg);
+	static const uint8_t want[] = {
+		0x08, 0x01,                   /* type = DUMP */
+		0x12, 39,                     /* opts, 39 bytes: */
+		0x08, 0x05,                   /* images_dir_fd = 5 */
+		0x10, 0xac, 0x02,             /* pid = 300 */
+		0x18, 0x01,                   /* leave_running */
+		0x52, 0x01, 'd',              /* log_file = "d" */
+		0xba, 0x01, 0x10,             /* ext_mnt (23), 16 bytes: */
+		0x0a, 0x04, '/', 'o', 'u', 't',                 /* key */
+		0x12, 0x08, '/', 's', 'r', 'v', '/', 'o', 'u', 't', /* val */
+		0xca, 0x01, 0x04, 0x12, 0x02, '/', 'c', /* cg_root (25) { path = "/c" } */
+		0x90, 0x02, 0x00,             /* manage_cgroups_mode (34) = IGNORE (0) */
+	};
+	CHECK(req.len == sizeof(want) && memcmp(req.buf, want, sizeof(want)) == 0,
+	      "criu_req: %zu bytes, want %zu", req.len, sizeof(want));
+	/* a negative int32 takes ten bytes */
+	sb_reset(&req);
+	struct criu_opts neg = { .images_dir_fd = -1, .work_dir_fd = -1 };
+	CHECK(criu_req_encode(CRIU_REQ_RESTORE, &neg, true, &req, &err) == 0, "encode -1");
+	static const uint8_t want_neg[] = { 0x08, 0x02, 0x12, 11, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
+					    0xff, 0xff, 0xff, 0xff, 0x01, 0x18, 0x01 };
+	CHECK(req.len == sizeof(want_neg) && memcmp(req.buf, want_neg, sizeof(want_neg)) == 0,
+	      "negative fd: %zu bytes", req.len);
+	sb_release(&req);
+
+	/* RESTORE, success, restore { pid = 42 }, an unknown fixed64 field 15 */
+	static const uint8_t ok[] = { 0x08, 0x02, 0x10, 0x01, 0x22, 0x02, 0x08, 0x2a,
+				      0x79, 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct criu_resp r;
+	CHECK(criu_resp_decode(ok, sizeof(ok), &r, &err) == 0, "decode: %s", err.msg);
+	CHECK(r.type == CRIU_REQ_RESTORE && r.success && r.has_restore_pid && r.restore_pid == 42,
+	      "restore answer: type %d pid %d", r.type, r.restore_pid);
+	/* every cut of it is refused, unless it ends between fields (after
+	 * success, after the restore answer), and never read past */
+	for (size_t n = 0; n < sizeof(ok); n++) {
+		uint8_t *cut = malloc(n ? n : 1);
+		memcpy(cut, ok, n);
+		int rc = criu_resp_decode(cut, n, &r, &err);
+		CHECK(rc == (n == 4 || n == 8 ? 0 : -EPROTO), "%zu of %zu bytes: %d", n, sizeof(ok), rc);
+		free(cut);
+	}
+	/* a failure with its message; a field 3 sent as a varint is skipped,
+	 * not read as the dump answer */
+	static const uint8_t failed[] = { 0x08, 0x01, 0x10, 0x00, 0x38, 0x0d, 0x18, 0x05,
+					  0x4a, 0x03, 'b', 0x00, 'd' };
+	CHECK(criu_resp_decode(failed, sizeof(failed), &r, &err) == 0, "decode failure: %s", err.msg);
+	CHECK(!r.success && r.cr_errno == 13 && !r.dump_restored, "failure answer");
+	CHECK_STR(r.cr_errmsg, "b?d");
+	/* a length past the end, a group, an eleven-byte varint */
+	static const uint8_t past[] = { 0x08, 0x01, 0x10, 0x01, 0x4a, 0x7f, 'x' };
+	static const uint8_t group[] = { 0x08, 0x01, 0x10, 0x01, 0x0b };
+	static const uint8_t long_varint[] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					       0xff, 0xff, 0xff, 0xff, 0x01, 0x10, 0x01 };
+	CHECK(criu_resp_decode(past, sizeof(past), &r, &err) == -EPROTO &&
+		      strstr(err.msg, "CRIU's answer: malformed field at byte 4 of 7") != NULL,
+	      "past the end: %s", err.msg);
+	CHECK(criu_resp_decode(group, sizeof(group), &r, &err) == -EPROTO, "group");
+	CHECK(criu_resp_decode(long_varint, sizeof(long_varint), &r, &err) == -EPROTO, "varint");
+}
+
 int main(void)
 {
+	criu_rpc_wire_format();
 	timestamps();
 	strbuf_builds_and_fails_closed();
 	long_errors_keep_field_and_cause();

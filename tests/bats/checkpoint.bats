@@ -1,0 +1,254 @@
+#!/usr/bin/env bats
+# checkpoint and restore with CRIU (husk drives `criu swrk` over its RPC).
+# Where `criu check` fails (a kernel CRIU does not know), the round-trip
+# tests skip with what it said; make check-vm runs them in the v2 guest.
+# The failure tests run wherever criu is installed: a restore that fails
+# must leave nothing behind, whatever stopped CRIU.
+
+load helpers
+
+setup_file() {
+	CRIU_SKIP=
+	if ! command -v criu >/dev/null 2>&1; then
+		CRIU_SKIP="criu is not installed (apt-get install criu)"
+	elif [ "$(id -u)" != 0 ]; then
+		CRIU_SKIP="CRIU needs root"
+	else
+		local out
+		if ! out=$(criu check 2>&1); then
+			CRIU_SKIP="criu check fails on this kernel ($(uname -r)): $(grep -m3 -i 'error\|fail' <<<"$out" | tr '\n' ' ')"
+		fi
+	fi
+	export CRIU_SKIP
+}
+
+require_criu() {
+	[ -z "$CRIU_SKIP" ] || skip "$CRIU_SKIP"
+}
+
+setup() {
+	require_root
+	command -v criu >/dev/null 2>&1 || skip "criu is not installed (apt-get install criu)"
+	setup_common
+	make_bundle "$BUNDLE"
+	mkdir -p "$TEST_TMP/out"
+	# the counter lives in the shell's memory; each value is also written
+	# to a bind mount, so the test sees where it is. The container's stdio
+	# becomes its own /dev/null first: the test's files are not in it.
+	update_config "$BUNDLE" '.mounts += [{"destination": "/out", "type": "bind", "source": "'"$TEST_TMP/out"'", "options": ["rbind"]}]'
+	# It also reads a line a round from a file it keeps open (fd 3): its
+	# offset must survive too.
+	seq 1000 >"$BUNDLE/rootfs/lines"
+	set_args "$BUNDLE" sh -c 'exec </dev/null >/dev/null 2>&1 3</lines; i=0; while :; do i=$((i+1)); echo $i >>/out/count; read -r l <&3; echo $l >>/out/read; sleep 1; done'
+	ID=$(ctr_id cr)
+	IMG=$TEST_TMP/img
+}
+
+teardown() {
+	teardown_common
+}
+
+# counter: the last value written ("" when none yet); read by the shell
+# itself, no process (the guest is slow at forking).
+counter() {
+	local values=()
+	mapfile -t values <"$TEST_TMP/out/count" 2>/dev/null || true
+	[ "${#values[@]}" = 0 ] || echo "${values[-1]}"
+}
+
+# counted_in_order [FILE]: the values written (to count, or FILE in out/)
+# are 1, 2, 3, ... with no gap and no new start: one process counted them
+# all, across checkpoints.
+counted_in_order() {
+	local values=() i
+	mapfile -t values <"$TEST_TMP/out/${1:-count}"
+	for i in "${!values[@]}"; do
+		if [ "${values[i]}" != $((i + 1)) ]; then
+			echo "value $((i + 1)) written as '${values[i]}': ${values[*]}" >&2
+			return 1
+		fi
+	done
+}
+
+# wait_counter_above N: until the counter is over N (60 s at most: the
+# emulated guest is slow).
+wait_counter_above() {
+	local i v
+	for i in $(seq 600); do
+		v=$(counter)
+		[ -n "$v" ] && [ "$v" -gt "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "counter stayed at '$(counter)', not above $1" >&2
+	return 1
+}
+
+start_counter() {
+	husk_nowait run -d -b "$BUNDLE" "$1"
+	wait_for_status "$1" running
+	wait_counter_above 2
+}
+
+@test "checkpoint: the counter in memory and a file offset survive checkpoint, delete and restore" {
+	require_criu
+	update_config "$BUNDLE" '.linux.resources.pids.limit = 77'
+	start_counter "$ID"
+	pid=$(husk state "$ID" | jq -r .pid)
+	run husk checkpoint --image-path "$IMG" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# as runc: the checkpointed container is gone
+	[ ! -e "$HUSK_ROOT/$ID" ]
+	process_gone "$pid"
+	[ -z "$(cgroup_dirs "$ID")" ]
+	[ -s "$IMG/inventory.img" ]
+	before=$(counter)
+
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(container_status "$ID")" = running ]
+	# the shell went on from where it was: the values after the checkpoint
+	# follow the last one written before it (a fresh start would write 1)
+	wait_counter_above "$before"
+	counted_in_order
+	# and read on from where its file offset was
+	counted_in_order read
+	# the restored init is the container's pid 1 again, in its cgroup
+	newpid=$(cat "$TEST_TMP/pid")
+	[ "$(husk state "$ID" | jq -r .pid)" = "$newpid" ]
+	grep -q '^NSpid:.*[[:space:]]1$' "/proc/$newpid/status"
+	grep -qx "0::/$ID" "/proc/$newpid/cgroup" || grep -q ":/$ID\$" "/proc/$newpid/cgroup"
+	# with the config's limits
+	pids_max=$(cat "/sys/fs/cgroup/$ID/pids.max" 2>/dev/null || cat "/sys/fs/cgroup/pids/$ID/pids.max")
+	[ "$pids_max" = 77 ]
+}
+
+@test "checkpoint: state, ps, kill and delete work on a container restored from a copied bundle" {
+	require_criu
+	start_counter "$ID"
+	husk checkpoint --image-path "$IMG" "$ID"
+	# another bundle, with a copy of the rootfs without the mount point
+	# create made in it (/out): restore makes it
+	mkdir "$TEST_TMP/copy"
+	cp -a "$BUNDLE/rootfs" "$BUNDLE/config.json" "$TEST_TMP/copy/"
+	rmdir "$TEST_TMP/copy/rootfs/out"
+	run husk_nowait restore -d --image-path "$IMG" -b "$TEST_TMP/copy" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -d "$TEST_TMP/copy/rootfs/out" ]
+	pid=$(husk state "$ID" | jq -r .pid)
+	[ "$(husk state "$ID" | jq -r .status)" = running ]
+	[ "$(husk state "$ID" | jq -r .bundle)" = "$TEST_TMP/copy" ]
+	before=$(counter)
+	wait_counter_above "$before"
+	run husk ps --format json "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$pid"* ]]
+	husk kill "$ID" KILL
+	wait_for_status "$ID" stopped
+	husk delete "$ID"
+	assert_nothing_left "$ID"
+	process_gone "$pid"
+}
+
+@test "checkpoint --leave-running: the original keeps running; its image restores under a new id" {
+	require_criu
+	start_counter "$ID"
+	pid=$(husk state "$ID" | jq -r .pid)
+	run husk checkpoint --leave-running --image-path "$IMG" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(container_status "$ID")" = running ]
+	[ "$(husk state "$ID" | jq -r .pid)" = "$pid" ]
+	now=$(counter)
+	wait_counter_above "$now"
+	counted_in_order
+
+	# a second container from the image while the first still runs
+	ID2=$(ctr_id cr2)
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(container_status "$ID2")" = running ]
+	[ "$(container_status "$ID")" = running ]
+	pid2=$(husk state "$ID2" | jq -r .pid)
+	[ "$pid2" != "$pid" ]
+	grep -qx "0::/$ID2" "/proc/$pid2/cgroup" || grep -q ":/$ID2\$" "/proc/$pid2/cgroup"
+}
+
+@test "checkpoint --pre-dump, then a dump on top of it: the chain restores" {
+	require_criu
+	start_counter "$ID"
+	run husk checkpoint --pre-dump --image-path "$TEST_TMP/pre" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# a pre-dump leaves the container running
+	[ "$(container_status "$ID")" = running ]
+	[ -n "$(ls "$TEST_TMP/pre"/pagemap-*.img)" ]
+	run husk checkpoint --parent-path ../pre --image-path "$IMG" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$HUSK_ROOT/$ID" ]
+	# the dump's memory refers to its parent's
+	[ "$(readlink "$IMG/parent")" = ../pre ]
+	before=$(counter)
+	husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	wait_counter_above "$before"
+	counted_in_order
+}
+
+@test "checkpoint: restore in the foreground waits for the container, exits with its status, deletes it" {
+	require_criu
+	start_counter "$ID"
+	husk checkpoint --image-path "$IMG" "$ID"
+	husk restore --image-path "$IMG" -b "$BUNDLE" "$ID" </dev/null >"$TEST_TMP/fg.out" 2>&1 &
+	fg=$!
+	wait_for_status "$ID" running
+	husk kill "$ID" KILL
+	rc=0
+	wait "$fg" || rc=$?
+	cat "$TEST_TMP/fg.out"
+	[ "$rc" = 137 ]
+	assert_nothing_left "$ID"
+}
+
+@test "checkpoint: a restore CRIU refuses names its log and leaves nothing behind" {
+	# an image directory with no images in it
+	mkdir -p "$IMG"
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"criu restore failed"* ]]
+	[[ "$output" == *"log $IMG/restore.log"* ]]
+	[ -s "$IMG/restore.log" ]
+	assert_nothing_left "$ID"
+	run grep -c criu-root /proc/self/mountinfo
+	[ "$output" = 0 ]
+	run husk list -q
+	[ -z "$output" ]
+}
+
+@test "checkpoint: a criu that cannot be run is named; nothing is left" {
+	run husk_nowait --criu "$TEST_TMP/no-such-criu" restore -d --image-path "$TEST_TMP" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$TEST_TMP/no-such-criu could not be run"* ]]
+	assert_nothing_left "$ID"
+	start_counter "$ID"
+	run husk --criu "$TEST_TMP/no-such-criu" checkpoint --image-path "$IMG" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no-such-criu could not be run"* ]]
+	# a failed checkpoint leaves the container as it was
+	[ "$(container_status "$ID")" = running ]
+}
+
+@test "checkpoint: a container that is not running is refused, naming its status" {
+	husk_nowait create -b "$BUNDLE" "$ID"
+	run husk checkpoint --image-path "$IMG" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot checkpoint container "*"$ID"*": it is created, not running"* ]]
+	run husk checkpoint --manage-cgroups-mode bogus "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--manage-cgroups-mode: \"bogus\" is not soft, full, strict or ignore"* ]]
+}
