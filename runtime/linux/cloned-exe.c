@@ -9,26 +9,83 @@
  * still open /proc/PID/exe and, once husk exits, reopen it for writing and
  * replace the host binary.
  *
- * So the verbs that put a process in a container first re-execute husk
- * from a memfd holding a copy of the binary, sealed against every change
- * (F_SEAL_WRITE|SHRINK|GROW, and F_SEAL_SEAL so no one can undo it). What
- * the container can reach is then that copy: it is not the file on disk,
- * and the seals make every write to it fail.
+ * So the verbs that put a process in a container make sure first that the
+ * file behind /proc/self/exe cannot be written through that link, and
+ * re-execute husk from such a view of its binary when it can. It is always
+ * done, whatever the config. Proving that a container cannot reach husk is
+ * fragile: a later exec --cap can grant CAP_SYS_PTRACE, a file capability
+ * can raise it from the bounding set, other containers can join the pid
+ * namespace by path (even of a created, not yet started container), and
+ * with fs.suid_dumpable=1 the credential changes before execve make husk
+ * dumpable again. Nothing is read from a flag or an environment variable:
+ * whether we already run from a safe view is read from /proc/self/exe
+ * itself, and nothing can turn the protection off.
  *
- * It is always done, whatever the config. Proving that a container cannot
- * reach husk is fragile: a later exec --cap can grant CAP_SYS_PTRACE, a
- * file capability can raise it from the bounding set, other containers
- * can join the pid namespace by path (even of a created, not yet started
- * container), and with fs.suid_dumpable=1 the credential changes before
- * execve make husk dumpable again. The price, from bench/exec-protect.sh:
- * one more execve and a copy of the binary, 1-3 ms per create/run/exec on
- * a busy 2-core machine (about 10% of an exec), and one copy of the binary
- * in memory for each husk process that stays (run, exec in the
- * foreground).
+ * The ways, as measured by bench/exec-protect.sh (2 vCPUs under a
+ * software hypervisor, where any execve costs about 1 ms; the figures are
+ * in the commit that made the read-only view the default):
  *
- * "Already running from the copy" is read from the binary itself: the
- * seals on /proc/self/exe. No flag or environment variable is trusted,
- * and nothing can turn the protection off. */
+ * - Already read-only: the binary is on a read-only mount (husk(8)'s
+ *   recommended layout), or this process is one of the views below. The
+ *   file cannot be opened for writing through any path without a remount
+ *   in the mount namespace that holds that mount, which a container (in
+ *   its own mount namespace) cannot do. No step at all: kept, checked
+ *   first.
+ *
+ * - A detached read-only bind of the binary (kept, the default):
+ *   open_tree(OPEN_TREE_CLONE) of /proc/self/exe binds the very inode we
+ *   run, whatever happened to its path; mount_setattr makes that clone
+ *   read-only while only we hold it; execveat runs it. The clone is in no
+ *   mount tree, and when the execve closes its fd (O_CLOEXEC) it leaves
+ *   its anonymous namespace and belongs to none: mount_setattr, a remount,
+ *   open_tree and move_mount of it fail with EINVAL even for root in our
+ *   own namespace (tried), so nothing can make it writable again. Through it,
+ *   /proc/PID/exe, /proc/PID/map_files and any fd reopened from them give
+ *   EROFS for a write open, chmod, chown, setxattr and the inode flags;
+ *   linkat of the file elsewhere fails with EXDEV (another mount). What
+ *   stays reachable is the inode, as with the read-only install: a
+ *   container holding CAP_DAC_READ_SEARCH in the host user namespace and a
+ *   writable mount of the same filesystem could open it by handle
+ *   (open_by_handle_at), but such a container can open every file of that
+ *   filesystem the same way without husk's help ("shocker"), so no
+ *   protection of husk's binary can hold against it. Cost: two system
+ *   calls and the second execve; no copy, no memory per husk process (the
+ *   page cache is the binary's).
+ *   Needs Linux 5.12 and CAP_SYS_ADMIN over our mount namespace (root
+ *   has it; a rootless husk gets the copy below).
+ *
+ * - A detached overlayfs of the binary's directory with no upper layer
+ *   (runc 1.2's way): as safe (the superblock itself is read-only), and
+ *   the file a container reaches is an overlay inode. It needs a second,
+ *   empty lower directory that must exist somewhere, makes and tears down
+ *   a superblock per call, and measured no faster than the bind. Not kept.
+ *
+ * - A copy in a memfd, sealed against every change (F_SEAL_WRITE|SHRINK|
+ *   GROW, and F_SEAL_SEAL so no one can undo it), made per call (husk's
+ *   way until the bind): what the container reaches is that copy, which
+ *   no one can write. Costs the copy (of the loaded part of the binary)
+ *   on top of the execve, and one copy in memory per husk process that
+ *   stays (run, exec in the foreground). Kept as the fallback where no
+ *   read-only view can be made.
+ *
+ * - A sealed copy made once and reused across calls: the seals hold for
+ *   everyone, so a container reaching it could not write it either; the
+ *   trouble is where it lives. A memfd cannot be linked into a filesystem,
+ *   so something must hold it between husk commands (a daemon, which husk
+ *   does not have), and the next husk must trust what it is handed: a
+ *   stale copy after an upgrade, or one planted in a pid that was reused,
+ *   would run as root on the host; telling a true copy from a false one
+ *   means reading the whole binary again, the cost it was meant to save.
+ *   And it saves the copy only, never the execve: measured with the copy
+ *   handed over for free, no faster than the bind. Not kept.
+ *
+ * - Skipping the step when the binary is immutable (chattr +i): a
+ *   container holding CAP_LINUX_IMMUTABLE and CAP_SYS_PTRACE clears the
+ *   flag through the fd it got from /proc/PID/exe (FS_IOC_SETFLAGS needs
+ *   no write open), then writes. Not safe.
+ *
+ * - Skipping it when no container can see a husk process: not provable,
+ *   as said above. Not safe. */
 #include "runtime/linux/cloned-exe.h"
 
 #include <elf.h>
@@ -39,6 +96,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/statvfs.h>
@@ -136,26 +194,52 @@ static int sealed_copy(int exefd, struct husk_error *err)
 	return fd;
 }
 
+/* A read-only view of the binary this process runs: a clone of the mount
+ * /proc/self/exe is on, rooted at the file itself (open_tree of the magic
+ * link binds the very inode we run, whatever its path says), made
+ * read-only while it is still ours alone. Detached: it sits in no mount
+ * tree, and once the fd is closed (O_CLOEXEC: by the execve) it belongs to
+ * no mount namespace at all. A negative errno when the kernel cannot
+ * (before 5.12, or without CAP_SYS_ADMIN over our mount namespace). */
+static int readonly_view(void)
+{
+	int tree = open_tree(AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return -errno;
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
+		int e = errno;
+		close(tree);
+		return -e;
+	}
+	return tree;
+}
+
 int cloned_exe_ensure(char **argv, struct husk_error *err)
 {
 	_cleanup_close_ int exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (exefd < 0)
 		return err_sys(err, errno, "protect the husk binary: open /proc/self/exe");
-	if (exe_is_sealed(exefd)) {
-		/* the kernel named us after the memfd ("memfd:husk"): take the
-		 * name we were started as back, for ps -C and friends */
+	/* Installed on a read-only mount (a read-only bind of the binary will
+	 * do), the file behind /proc/PID/exe cannot be opened for writing by
+	 * anyone without a remount in the host's mount namespace; and so it is
+	 * once we run from our own read-only view (the kernel's name for us is
+	 * then the fd number, the copy's "memfd:husk"). */
+	struct statvfs sv;
+	if (exe_is_sealed(exefd) || (fstatvfs(exefd, &sv) == 0 && (sv.f_flag & ST_RDONLY))) {
+		/* take the name we were started as back, for ps -C and friends */
 		const char *slash = strrchr(argv[0], '/');
 		if (prctl(PR_SET_NAME, slash ? slash + 1 : argv[0]) < 0)
 			log_debug("cannot set the process name: %s", strerror(errno));
 		return 0;
 	}
-	/* Installed on a read-only mount (a read-only bind of the binary will
-	 * do), the file behind /proc/PID/exe cannot be opened for writing by
-	 * anyone without a remount in the host's mount namespace: the copy,
-	 * and its second exec, would protect nothing more. */
-	struct statvfs sv;
-	if (fstatvfs(exefd, &sv) == 0 && (sv.f_flag & ST_RDONLY))
-		return 0;
+	_cleanup_close_ int view = readonly_view();
+	if (view >= 0) {
+		syscall(SYS_execveat, view, "", argv, environ, AT_EMPTY_PATH);
+		return err_sys(err, errno, "protect the husk binary: execute its read-only view");
+	}
+	log_debug("protect the husk binary: no read-only view (%s), making a sealed copy",
+		  strerror(-view));
 	_cleanup_close_ int memfd = sealed_copy(exefd, err);
 	if (memfd < 0)
 		return memfd;
