@@ -6,11 +6,13 @@
 #include "common/error.h"
 
 /* Unless husk already runs from a binary no one can write (a read-only
- * mount, or a sealed copy), re-execute it with the same argv and
- * environment from a detached read-only bind of its binary, or where the
- * kernel cannot make one, from a copy in a sealed memfd. Returns 0 when
- * already safe; on success of the re-exec it never returns; a negative
- * errno (with err set) when neither view can be made. */
+ * mount, or a sealed copy), move this process onto a detached read-only
+ * bind of its binary (its mappings and /proc/self/exe: no execve) and
+ * return 0; where that fails, re-execute it with the same argv and
+ * environment from that bind, or where the kernel cannot make one, from a
+ * copy in a sealed memfd (on success of a re-exec it never returns).
+ * Returns 0 when safe, a negative errno (with err set) when no safe view
+ * can be had. */
 int cloned_exe_ensure(char **argv, struct husk_error *err);
 
 #endif

@@ -197,13 +197,18 @@ assert_exe_attack_failed() {
 # exec'd process. A container with CAP_SYS_PTRACE and no user namespace
 # (PR_SET_DUMPABLE does not stop it) pins /proc/PID/exe and reopens it for
 # writing once husk exits. husk, started from a writable file (as
-# installed), runs from a detached read-only mount of its binary, so the
-# attacker only ever holds the file through that mount, and opening it for
-# writing fails (EROFS). Against a husk that runs its binary from disk the
-# attacker overwrites it.
+# installed), re-seats itself on a detached read-only mount of its binary
+# (its mappings and /proc/self/exe, no execve), so the attacker only ever
+# holds the file through that mount, and opening it for writing fails
+# (EROFS). Against a husk that runs its binary from disk the attacker
+# overwrites it.
 @test "CVE-2019-5736: a container with CAP_SYS_PTRACE cannot overwrite husk during exec" {
 	exe_attack_setup
 	local i
+	# re-seated, not re-executed
+	run husk --debug exec "$ATTACKER" /bin/true
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"protect the husk binary"* ]]
 	for i in $(seq 300); do
 		grep -q '^caught' "$TEST_TMP/report/log" 2>/dev/null && break
 		husk exec "$ATTACKER" /bin/true
@@ -213,6 +218,27 @@ assert_exe_attack_failed() {
 	# through the read-only view: the write open was refused as such
 	grep -q '^caught .* /$' "$TEST_TMP/report/log"
 	grep -q '^open-wr: Read-only file system' "$TEST_TMP/report/log"
+}
+
+# Where the process cannot be re-seated on the view (PR_SET_MM refused:
+# here by a seccomp filter; a kernel without CONFIG_CHECKPOINT_RESTORE),
+# husk executes the view instead: the attacker catches that, and cannot
+# write it either.
+@test "CVE-2019-5736: when husk cannot re-seat itself it executes its read-only view, as safe" {
+	[ -x "$DENY_SYSCALL" ] || skip "tests/tools/deny-syscall is not built (make check builds it)"
+	exe_attack_setup
+	local i
+	for i in $(seq 300); do
+		grep -q '^caught' "$TEST_TMP/report/log" 2>/dev/null && break
+		"$DENY_SYSCALL" prctl-set-mm 1 "$HUSK_COPY" --root "$HUSK_ROOT" exec "$ATTACKER" /bin/true
+	done
+	echo "caught after $i execs"
+	assert_exe_attack_failed
+	grep -q '^caught .* /$' "$TEST_TMP/report/log"
+	grep -q '^open-wr: Read-only file system' "$TEST_TMP/report/log"
+	# it did go through the execve
+	run "$DENY_SYSCALL" prctl-set-mm 1 "$HUSK_COPY" --debug --root "$HUSK_ROOT" exec "$ATTACKER" /bin/true
+	[[ "$output" == *"cannot re-seat on the read-only view (Operation not permitted), executing it"* ]]
 }
 
 # Where the kernel makes no read-only view (before 5.12, or open_tree
