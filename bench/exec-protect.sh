@@ -2,19 +2,21 @@
 # The cost of husk's CVE-2019-5736 protection (runtime/linux/cloned-exe.c)
 # and of the other ways to get it, side by side in one run. create, run
 # and exec must not enter a container from a binary the container could
-# overwrite; husk started from a writable file re-executes itself from a
-# view of its binary nobody can write. Variants:
+# overwrite; husk started from a writable file moves itself onto a view of
+# its binary nobody can write. Variants:
 #   husk        the binary as given ($HUSK, e.g. the installed one): what
-#               husk does by itself
+#               husk does by itself (re-seats itself on a detached
+#               read-only bind of its binary, no execve)
 #   husk-ro     a copy on a read-only bind: husk skips the step, the floor
 #   way-direct  bench/exe-view (a small static program, compiled here)
 #               executing husk-ro: what the ways below cost on top
 #   way-memfd   exe-view copying the binary into a sealed memfd each call
-#               (husk's way until issue 15)
+#               (husk's way until issue 15, and its last fallback)
 #   way-reuse   exe-view executing a sealed memfd made once (fd 9), finding
 #               it for free: the best a copy made once and reused can do
 #   way-bind    exe-view executing a detached read-only bind of the file
-#               (open_tree + mount_setattr; husk's way now)
+#               (open_tree + mount_setattr; husk's fallback when it cannot
+#               re-seat itself)
 #   way-overlay exe-view executing the file through a detached overlayfs
 #               with no upper layer (runc 1.2's way)
 # and runc and crun. Verbs:

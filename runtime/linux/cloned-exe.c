@@ -132,6 +132,17 @@
 #define MFD_EXEC 0x0010U
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 #define SEALS_WANTED (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /* The binary this process runs is a memfd carrying all our seals. */
@@ -312,9 +323,8 @@ static int remap_from(int view, uintptr_t start, uintptr_t end, off_t offset, in
  * the caller re-executes instead. */
 static int reseat(int view)
 {
-#if defined(__SANITIZE_ADDRESS__)
-	return -ENOTSUP; /* the copy would read ASan's redzones */
-#else
+	if (UNDER_ASAN)
+		return -ENOTSUP; /* the copy would read ASan's redzones */
 	struct stat st;
 	if (fstat(view, &st) < 0)
 		return -errno;
@@ -390,7 +400,6 @@ static int reseat(int view)
 	if (prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof(map), 0) < 0)
 		return -errno;
 	return 0;
-#endif
 }
 
 int cloned_exe_ensure(char **argv, struct husk_error *err)
