@@ -1,23 +1,39 @@
 #!/bin/bash
-# The cost of husk's CVE-2019-5736 protection (runtime/linux/cloned-exe.c):
-# create, run and exec first copy the husk binary into a sealed memfd and
-# re-execute from it. Measured by starting the same husk binary two ways:
-#   sealed  from disk, as shipped: the copy + seal + second execve happen
-#   preset  from a sealed memfd this script made once (fd 9), so husk sees
-#           itself already sealed and skips the step
-# and, side by side, runc and crun in the same run:
+# The cost of husk's CVE-2019-5736 protection (runtime/linux/cloned-exe.c)
+# and of the other ways to get it, side by side in one run. create, run
+# and exec must not enter a container from a binary the container could
+# overwrite; husk started from a writable file moves itself onto a view of
+# its binary nobody can write. Variants:
+#   husk        the binary as given ($HUSK, e.g. the installed one): what
+#               husk does by itself (re-seats itself on a detached
+#               read-only bind of its binary, no execve)
+#   husk-ro     a copy on a read-only bind: husk skips the step, the floor
+#   way-direct  bench/exe-view (a small static program, compiled here)
+#               executing husk-ro: what the ways below cost on top
+#   way-memfd   exe-view copying the binary into a sealed memfd each call
+#               (husk's way until issue 15, and its last fallback)
+#   way-reuse   exe-view executing a sealed memfd made once (fd 9), finding
+#               it for free: the best a copy made once and reused can do
+#   way-bind    exe-view executing a detached read-only bind of the file
+#               (open_tree + mount_setattr; husk's fallback when it cannot
+#               re-seat itself)
+#   way-overlay exe-view executing the file through a detached overlayfs
+#               with no upper layer (runc 1.2's way)
+# and runc and crun. Verbs:
+#   start  `RUNTIME exec` into a missing container: start-up, the step, a
+#          lookup that fails; the least noisy view of the step
 #   exec   `RUNTIME exec ID /bin/true` into a running container
 #   run    `RUNTIME run` of /bin/true (foreground, waits, removes it)
-#   start  `RUNTIME exec` into a missing container: process start-up, the
-#          protection, and a lookup that fails; the least noisy view of the
-#          step (husk - husk-preset)
-# Medians over N runs (default 100). Usage: bench/exec-protect.sh [N].
-# Needs root; like bench/lifecycle.sh it runs in a private mount namespace
-# without /sys/fs/cgroup/unified (crun 1.8 refuses hybrid cgroup hosts).
+# Medians over N runs (default 100), variants taking turns in each run, and
+# ratios to husk-ro and to crun. Usage: bench/exec-protect.sh [N]. Needs
+# root and a C compiler; like bench/lifecycle.sh it runs in a private mount
+# namespace without /sys/fs/cgroup/unified (crun 1.8 refuses hybrid cgroup
+# hosts).
 set -euo pipefail
 N=${1:-100}
 here=$(cd "$(dirname "$0")" && pwd)
 HUSK=${HUSK:-$here/../husk}
+HUSK=$(readlink -f "$(command -v "$HUSK")")
 
 # fd 9: a sealed memfd holding a copy of husk, made before the script runs
 seal_py='
@@ -36,9 +52,14 @@ if [ -z "${HUSK_BENCH_INNER:-}" ]; then
 		python3 -c "$seal_py" "$HUSK" "$0" "$@"
 fi
 umount /sys/fs/cgroup/unified 2>/dev/null || true
-HUSK_PRESET=/proc/self/fd/9
 
 work=$(mktemp -d /tmp/husk-bench-exec.XXXXXX)
+mkdir "$work/empty" "$work/ro"
+cp "$HUSK" "$work/ro/husk"
+mount --bind -o ro "$work/ro/husk" "$work/ro/husk"
+HUSK_RO=$work/ro/husk
+cc -std=gnu11 -O2 -static -o "$work/exe-view" "$here/exe-view.c"
+export EXE_VIEW_EMPTY=$work/empty
 mkdir -p "$work/rootfs/bin"
 cp /bin/busybox "$work/rootfs/bin/busybox"
 for b in true sh sleep; do ln -s busybox "$work/rootfs/bin/$b"; done
@@ -59,88 +80,99 @@ bundle() { # DIR ARG...: a bundle without a network namespace running ARG...
 bundle "$work/b-true" /bin/true
 bundle "$work/b-sleep" /bin/sleep 1000
 
-now() { date +%s%N; }
 # quantile FILE Q: the Q-quantile of the numbers in FILE
 quantile() { sort -n "$1" | awk -v q="$2" '{a[NR]=$1} END {i=int(NR*q+0.5); print a[i<1?1:i]}'; }
 # time_into FILE COMMAND...: append the command's wall time in microseconds
 time_into() {
 	local f=$1 t0 t1
 	shift
-	t0=$(now)
+	t0=${EPOCHREALTIME/./}
 	"$@" >/dev/null 2>&1 </dev/null || :
-	t1=$(now)
-	echo $(((t1 - t0) / 1000)) >>"$f"
+	t1=${EPOCHREALTIME/./}
+	echo $((t1 - t0)) >>"$f"
 }
-root_of() { echo "$work/root-${1##*/}"; }
-exec_once() { "$1" --root "$(root_of "$2")" exec bench /bin/true; }
-start_once() { "$1" --root "$(root_of "$2")" exec missing /bin/true; }
-run_once() { "$1" --root "$(root_of "$2")" run --bundle "$work/b-true" "r$3"; }
+
+# Each variant: NAME, ROOT (husk's variants share one state root and one
+# running container) and the command line before the runtime's arguments.
+declare -A CMD ROOT
+add() { CMD[$1]=$3 ROOT[$1]=$work/roots/$2 names+=("$1"); }
+names=()
+add husk husk "$HUSK"
+add husk-ro husk "$HUSK_RO"
+add way-direct husk "$work/exe-view direct $HUSK_RO husk"
+for w in memfd reuse bind overlay; do add "way-$w" husk "$work/exe-view $w $HUSK husk"; done
+for rt in runc crun; do
+	if command -v "$rt" >/dev/null; then add "$rt" "$rt" "$rt"; else echo "skip $rt: not installed"; fi
+done
+rt() { local v=$1; shift; ${CMD[$v]} --root "${ROOT[$v]}" "$@"; }
 
 cleanup() {
-	local rt
-	for rt in "$HUSK" runc crun; do
-		command -v "$rt" >/dev/null && "$rt" --root "$(root_of "$rt")" delete --force bench \
-			>/dev/null 2>&1
+	local v
+	for v in husk runc crun; do
+		[ -n "${CMD[$v]:-}" ] && rt "$v" delete --force bench >/dev/null 2>&1
 	done
+	umount "$HUSK_RO" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-# the shipped husk copies itself and the preset one must not, or the
-# baseline would be wrong
-copies() { # HUSK: it creates the sealed copy when it enters a container
-	# (the exec itself fails: there is no such container)
-	{ strace -f -e trace=memfd_create "$1" --root "$work/probe" exec none true 2>&1 || :; } |
-		grep -q 'memfd_create("husk"'
+# Every variant must reach husk (a way that fails would time its error),
+# and each way must end in a husk that does no step of its own.
+steps() { # VARIANT: the protection syscalls husk makes when entering a container
+	{ strace -f -e trace=memfd_create,open_tree,fsopen,execveat ${CMD[$1]} --root "$work/probe" \
+		exec none true 2>&1 || :; } | grep -cE '^(\[pid +[0-9]+\] )?(memfd_create|open_tree|fsopen)\(' || :
 }
+for v in "${names[@]}"; do
+	mkdir -p -m 0700 "${ROOT[$v]}"
+	out=$(rt "$v" exec none true 2>&1 || :)
+	[[ $v != husk* && $v != way-* ]] || [[ $out == *'container \"none\" does not exist'* ]] ||
+		{ echo "variant $v does not work: $out" >&2; exit 1; }
+done
 if command -v strace >/dev/null; then
-	copies "$HUSK" || { echo "$HUSK does not copy itself: is it husk?" >&2; exit 1; }
-	! copies "$HUSK_PRESET" || { echo "the preset husk still copies itself" >&2; exit 1; }
+	[ "$(steps husk)" = 1 ] || { echo "$HUSK makes no protection step: is it husk?" >&2; exit 1; }
+	[ "$(steps husk-ro)" = 0 ] || { echo "husk on a read-only bind still makes a step" >&2; exit 1; }
+	for w in direct reuse; do
+		[ "$(steps "way-$w")" = 0 ] || { echo "way-$w makes a step" >&2; exit 1; }
+	done
+	for w in memfd bind overlay; do
+		[ "$(steps "way-$w")" = 1 ] || { echo "way-$w: husk made a step of its own" >&2; exit 1; }
+	done
 fi
 
-# variants: NAME BINARY ROOT-OF. husk-preset shares husk's root (and container).
-variants=("husk $HUSK $HUSK" "preset $HUSK_PRESET $HUSK")
-for rt in runc crun; do
-	if command -v "$rt" >/dev/null; then variants+=("$rt $rt $rt"); else echo "skip $rt: not installed"; fi
+for v in husk runc crun; do
+	[ -n "${CMD[$v]:-}" ] && rt "$v" run -d --bundle "$work/b-sleep" bench </dev/null >/dev/null 2>&1
 done
-for v in "${variants[@]}"; do
-	read -r name bin rootrt <<<"$v"
-	[ "$name" = preset ] && continue
-	"$bin" --root "$(root_of "$rootrt")" run -d --bundle "$work/b-sleep" bench </dev/null >/dev/null 2>&1
-done
+mkdir "$work/t"
 # interleaved, so every variant sees the same load on a busy machine
 for i in $(seq "$N"); do
-	for v in "${variants[@]}"; do
-		read -r name bin rootrt <<<"$v"
-		time_into "$work/t.$name.exec" exec_once "$bin" "$rootrt"
-		time_into "$work/t.$name.run" run_once "$bin" "$rootrt" "$i-$name"
-		time_into "$work/t.$name.start" start_once "$bin" "$rootrt"
-	done
-done
-declare -A R
-for v in "${variants[@]}"; do
-	read -r name _ <<<"$v"
-	for m in exec run start; do
-		R[$name,$m]=$(quantile "$work/t.$name.$m" 0.5)
-		R[$name,$m,p10]=$(quantile "$work/t.$name.$m" 0.1)
+	for v in "${names[@]}"; do
+		time_into "$work/t/$v.start" rt "$v" exec missing /bin/true
+		time_into "$work/t/$v.exec" rt "$v" exec bench /bin/true
+		time_into "$work/t/$v.run" rt "$v" run --bundle "$work/b-true" "r$i-$v"
 	done
 done
 
-ms() { echo "$1/1000" | bc -l; }
+ms() { echo "${1:-0}/1000" | bc -l; }
 ratio() { echo "${1:-0}/(${2:-0}+0.0001)" | bc -l; }
-table() { # SUFFIX: one table of the R values with that key suffix
-	printf '%-6s %12s %12s %10s %10s %10s %14s %10s %10s\n' verb husk husk-preset runc crun \
-		step husk/preset husk/runc husk/crun
-	for m in exec run start; do
-		h=${R[husk,$m$1]:-0} p=${R[preset,$m$1]:-0} r=${R[runc,$m$1]:-0} c=${R[crun,$m$1]:-0}
-		printf '%-6s %10.2fms %10.2fms %8.2fms %8.2fms %8.2fms %14.2f %10.2f %10.2f\n' "$m" \
-			"$(ms "$h")" "$(ms "$p")" "$(ms "$r")" "$(ms "$c")" "$(ms $((h - p)))" \
-			"$(ratio "$h" "$p")" "$(ratio "$h" "$r")" "$(ratio "$h" "$c")"
+table() { # Q: the table of Q-quantiles
+	declare -A R
+	local v m
+	for v in "${names[@]}"; do
+		for m in start exec run; do R[$v,$m]=$(quantile "$work/t/$v.$m" "$1"); done
+	done
+	printf '%-12s %9s %9s %9s %9s %9s %9s %9s %9s\n' variant start exec run \
+		start/ro exec/ro run/ro exec/crun run/crun
+	for v in "${names[@]}"; do
+		printf '%-12s %7.2fms %7.2fms %7.2fms %9.2f %9.2f %9.2f %9.2f %9.2f\n' "$v" \
+			"$(ms "${R[$v,start]}")" "$(ms "${R[$v,exec]}")" "$(ms "${R[$v,run]}")" \
+			"$(ratio "${R[$v,start]}" "${R[husk-ro,start]}")" \
+			"$(ratio "${R[$v,exec]}" "${R[husk-ro,exec]}")" \
+			"$(ratio "${R[$v,run]}" "${R[husk-ro,run]}")" \
+			"$(ratio "${R[$v,exec]}" "${R[crun,exec]:-}")" "$(ratio "${R[$v,run]}" "${R[crun,run]:-}")"
 	done
 }
+echo "husk: $HUSK ($(stat -c %s "$HUSK") bytes)"
 echo "medians of $N runs:"
-table ""
+table 0.5
 echo "10th percentiles (the least disturbed runs on a busy machine):"
-table ,p10
-echo "(step = husk - husk-preset: copying $(stat -c %s "$HUSK") bytes into a sealed memfd" \
-	"and executing it again)"
+table 0.1

@@ -11,14 +11,15 @@
 # all three) in a private mount namespace whose /sys/fs/cgroup/unified is
 # unmounted. Usage: bench/lifecycle.sh [N] (default 50). Needs root.
 #
-# husk runs twice: "husk" from a read-only bind of its binary (the way
-# husk(8) says to install it: create/run/exec then skip the sealed copy of
-# the binary, CVE-2019-5736), and "husk-memfd" from a writable copy, so
-# every create/run/exec first re-executes from a sealed memfd.
+# husk runs twice: "husk" is $HUSK as given (the installed binary, say
+# HUSK=/usr/local/sbin/husk: a writable file, so create/run/exec re-execute
+# from a read-only view of it, CVE-2019-5736), and "husk-ro" a copy on a
+# read-only bind, the layout husk(8) describes, where that step is skipped.
 set -euo pipefail
 N=${1:-50}
 here=$(cd "$(dirname "$0")" && pwd)
 HUSK=${HUSK:-$here/../husk}
+HUSK=$(readlink -f "$(command -v "$HUSK")")
 
 if [ -z "${HUSK_BENCH_INNER:-}" ]; then
 	exec unshare --mount --propagation private env HUSK_BENCH_INNER=1 "$0" "$@"
@@ -33,7 +34,6 @@ work=$(mktemp -d /tmp/husk-bench.XXXXXX)
 trap 'umount "$work/roots" "$work/husk-ro" 2>/dev/null; rm -rf "$work"' EXIT
 cp "$HUSK" "$work/husk-ro"
 mount --bind -o ro "$work/husk-ro" "$work/husk-ro"
-cp "$HUSK" "$work/husk-memfd"
 # The runtimes' state roots (the default /run/<runtime>) sit on a tmpfs, as
 # /run does on real hosts; this machine's /run is on its disk, where ext4's
 # inode allocator would dominate (it hunts past recently deleted inodes).
@@ -56,6 +56,8 @@ make_bundle() { # DIR NETNS(yes|no)
 make_bundle "$work/b-net" yes
 make_bundle "$work/b-nonet" no
 
+# each runtime's state root: husk and husk-ro have their own
+root_name() { case $1 in "$HUSK") echo husk ;; *) echo "${1##*/}" ;; esac; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # cycle RUNTIME BUNDLE ID: create, start, wait for the init to go, delete.
@@ -63,7 +65,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # the state JSON and the exit polled from /proc with bash builtins, so the
 # ratios compare runtimes, not jq and grep.
 cycle() {
-	local rt=$1 b=$2 id=$3 root=$work/roots/${1##*/} state pid st
+	local rt=$1 b=$2 id=$3 root=$work/roots/$(root_name "$1") state pid st
 	"$rt" --root "$root" create --bundle "$b" "$id" >/dev/null 2>&1 </dev/null
 	state=$("$rt" --root "$root" state "$id")
 	[[ $state =~ \"pid\":\ *([0-9]+) ]] && pid=${BASH_REMATCH[1]}
@@ -83,7 +85,7 @@ time_us() {
 	echo $((t1 - t0))
 }
 
-run_once() { "$1" --root "$work/roots/${1##*/}" run --bundle "$2" "r$3" </dev/null; }
+run_once() { "$1" --root "$work/roots/$(root_name "$1")" run --bundle "$2" "r$3" </dev/null; }
 cycle_net() { cycle "$1" "$work/b-net" "c$2"; }
 cycle_nonet() { cycle "$1" "$work/b-nonet" "n$2"; }
 parallel10() {
@@ -92,7 +94,7 @@ parallel10() {
 	wait
 }
 peak_rss() { # kB of `RUNTIME create`
-	local rt=$1 root=$work/roots/${1##*/}
+	local rt=$1 root=$work/roots/$(root_name "$1")
 	/usr/bin/time -o "$work/rss" -f %M "$rt" --root "$root" create --bundle "$work/b-nonet" rss \
 		</dev/null >/dev/null 2>&1
 	"$rt" --root "$root" delete --force rss >/dev/null 2>&1 || true
@@ -100,8 +102,8 @@ peak_rss() { # kB of `RUNTIME create`
 }
 
 declare -A R
-runtimes=("$work/husk-ro" "$work/husk-memfd" runc crun)
-names=(husk husk-memfd runc crun)
+runtimes=("$HUSK" "$work/husk-ro" runc crun)
+names=(husk husk-ro runc crun)
 present=()
 for k in 0 1 2 3; do
 	if command -v "${runtimes[$k]}" >/dev/null; then present+=("$k"); else echo "skip ${names[$k]}: not installed"; fi
@@ -129,15 +131,16 @@ for k in "${present[@]}"; do R[${names[$k]},rss]=$(peak_rss "${runtimes[$k]}"); 
 
 ms() { echo "${1:-0}/1000" | bc -l; }
 ratio() { echo "${1:-0}/(${2:-0}+0.0001)" | bc -l; }
-printf '%-12s %10s %11s %10s %10s %10s %12s %10s\n' metric husk husk-memfd runc crun \
-	husk/crun memfd/crun husk/runc
+echo "husk: $HUSK"
+printf '%-12s %10s %10s %10s %10s %10s %10s %10s\n' metric husk husk-ro runc crun \
+	husk/crun ro/crun husk/runc
 for m in run cycle cycle-net parallel; do
-	h=${R[husk,$m]:-0} hm=${R[husk-memfd,$m]:-0} r=${R[runc,$m]:-0} c=${R[crun,$m]:-0}
-	printf '%-12s %8.2fms %9.2fms %8.2fms %8.2fms %10.2f %12.2f %10.2f\n' "$m" \
-		"$(ms "$h")" "$(ms "$hm")" "$(ms "$r")" "$(ms "$c")" \
-		"$(ratio "$h" "$c")" "$(ratio "$hm" "$c")" "$(ratio "$h" "$r")"
+	h=${R[husk,$m]:-0} ro=${R[husk-ro,$m]:-0} r=${R[runc,$m]:-0} c=${R[crun,$m]:-0}
+	printf '%-12s %8.2fms %8.2fms %8.2fms %8.2fms %10.2f %10.2f %10.2f\n' "$m" \
+		"$(ms "$h")" "$(ms "$ro")" "$(ms "$r")" "$(ms "$c")" \
+		"$(ratio "$h" "$c")" "$(ratio "$ro" "$c")" "$(ratio "$h" "$r")"
 done
-h=${R[husk,rss]:-0} hm=${R[husk-memfd,rss]:-0} r=${R[runc,rss]:-0} c=${R[crun,rss]:-0}
-printf '%-12s %8dkB %9dkB %8dkB %8dkB %10.2f %12.2f %10.2f\n' "create RSS" "$h" "$hm" "$r" "$c" \
-	"$(ratio "$h" "$c")" "$(ratio "$hm" "$c")" "$(ratio "$h" "$r")"
+h=${R[husk,rss]:-0} ro=${R[husk-ro,rss]:-0} r=${R[runc,rss]:-0} c=${R[crun,rss]:-0}
+printf '%-12s %8dkB %8dkB %8dkB %8dkB %10.2f %10.2f %10.2f\n' "create RSS" "$h" "$ro" "$r" "$c" \
+	"$(ratio "$h" "$c")" "$(ratio "$ro" "$c")" "$(ratio "$h" "$r")"
 echo "(medians of $N runs; parallel = wall time of 10 concurrent cycles)"

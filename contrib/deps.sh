@@ -4,7 +4,7 @@
 set -e
 what=${1:-test}
 build="build-essential autoconf automake pkg-config go-md2man
-libyajl-dev libcap-dev libseccomp-dev libselinux1-dev libsystemd-dev
+libyajl-dev libcap-dev libseccomp-dev libsystemd-dev
 libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev"
 run="busybox-static jq iproute2 docker-registry skopeo curl python3"
 # apparmor: apparmor_parser loads the test profiles of lsm.bats in the v2

@@ -1,9 +1,8 @@
 sbin_PROGRAMS += husk
-husk_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS) $(SECCOMP_CFLAGS) $(SELINUX_CFLAGS)
+husk_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(LIBCAP_CFLAGS) $(SECCOMP_CFLAGS)
 husk_CPPFLAGS = $(AM_CPPFLAGS) -DHUSK_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 husk_LDFLAGS = $(HUSK_LINK_MODE) -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
-# libselinux is loaded on demand (runtime/linux/lsm.c), not linked
-husk_LDADD = liboci-spec.a libcommon.a $(HUSK_RUNTIME_LIBS) -ldl
+husk_LDADD = liboci-spec.a libcommon.a $(HUSK_RUNTIME_LIBS)
 husk_SOURCES = \
 	runtime/husk.h \
 	runtime/main.c \

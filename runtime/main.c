@@ -34,11 +34,7 @@ static void print_version(void)
 #else
 	printf(" -SECCOMP");
 #endif
-#ifdef HAVE_SELINUX
 	printf(" +SELINUX");
-#else
-	printf(" -SELINUX");
-#endif
 	printf("\n");
 }
 

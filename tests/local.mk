@@ -37,6 +37,13 @@ tests_unit_test_netdev_SOURCES = tests/unit/test-netdev.c tests/unit/unit.h \
 tests_unit_test_netdev_LDADD = liboci-spec.a libcommon.a $(YAJL_LIBS)
 TESTS += tests/unit/test-netdev
 
+# the SELinux questions of runtime/linux/lsm.c, against a fake selinuxfs
+check_PROGRAMS += tests/unit/test-lsm
+tests_unit_test_lsm_SOURCES = tests/unit/test-lsm.c tests/unit/unit.h \
+	runtime/linux/lsm.c runtime/linux/lsm.h
+tests_unit_test_lsm_LDADD = libcommon.a
+TESTS += tests/unit/test-lsm
+
 check_PROGRAMS += tests/unit/test-image-spec
 tests_unit_test_image_spec_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_image_spec_SOURCES = tests/unit/test-image-spec.c tests/unit/unit.h

@@ -1,14 +1,18 @@
-/* The husk binary a container can reach is a sealed in-memory copy
+/* The husk binary a container can reach is a view of it no one can write
  * (CVE-2019-5736 class); see cloned-exe.c. */
 #ifndef HUSK_CLONED_EXE_H
 #define HUSK_CLONED_EXE_H
 
 #include "common/error.h"
 
-/* Unless husk already runs from a sealed copy of itself, copy the binary
- * into a sealed memfd and re-execute it with the same argv and environment.
- * Returns 0 when already sealed; on success of the re-exec it never
- * returns; a negative errno (with err set) when the copy cannot be made. */
+/* Unless husk already runs from a binary no one can write (a read-only
+ * mount, or a sealed copy), move this process onto a detached read-only
+ * bind of its binary (its mappings and /proc/self/exe: no execve) and
+ * return 0; where that fails, re-execute it with the same argv and
+ * environment from that bind, or where the kernel cannot make one, from a
+ * copy in a sealed memfd (on success of a re-exec it never returns).
+ * Returns 0 when safe, a negative errno (with err set) when no safe view
+ * can be had. */
 int cloned_exe_ensure(char **argv, struct husk_error *err);
 
 #endif

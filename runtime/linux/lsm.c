@@ -2,58 +2,76 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifdef HAVE_SELINUX
-#include <dlfcn.h>
-#include <selinux/selinux.h>
-#endif
-
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 
-#ifdef HAVE_SELINUX
-/* libselinux, for queries only, loaded the first time one is made: linked
- * in, it and the pcre2 it needs would load (and run their constructors)
- * in every husk command, most of which never ask. */
-static char selinux_load_error[512];
-
-static void *selinux_sym(const char *name)
+/* SELinux is asked through selinuxfs itself, the kernel's own interface
+ * (libselinux does the same underneath): no library to load, which the
+ * static husk could only do by mixing the host's shared glibc into its own
+ * static one. */
+int selinuxfs_enabled(const char *mnt, struct husk_error *err)
 {
-	static void *lib;
-	static bool tried;
-	if (!tried) {
-		tried = true;
-		lib = dlopen("libselinux.so.1", RTLD_NOW | RTLD_LOCAL);
-		if (lib == NULL) {
-			/* kept: a host with selinuxfs whose library fails to load
-			 * is not a host without SELinux, and the user needs why */
-			const char *why = dlerror();
-			snprintf(selinux_load_error, sizeof(selinux_load_error), "%s",
-				 why ? why : "unknown error");
-			log_debug("libselinux: %s", selinux_load_error);
-		}
-	}
-	return lib ? dlsym(lib, name) : NULL;
+	_cleanup_close_ int dir = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0 && errno == ENOENT)
+		return 0; /* a kernel without SELinux */
+	if (dir < 0)
+		return err_sys(err, errno, "cannot reach SELinux: open %s", mnt);
+	_cleanup_close_ int fd = openat(dir, "enforce", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0; /* SELinux built in but disabled: its mount point, empty */
+	if (fd < 0)
+		return err_sys(err, errno, "cannot reach SELinux: open %s/enforce", mnt);
+	char mode[8];
+	ssize_t n = read(fd, mode, sizeof(mode));
+	if (n < 0)
+		return err_sys(err, errno, "cannot reach SELinux: read %s/enforce", mnt);
+	if (n == 0 || (mode[0] != '0' && mode[0] != '1'))
+		return err_set(err, EIO,
+			       "cannot reach SELinux: %s/enforce holds no mode (0 or 1): is %s selinuxfs?",
+			       mnt, mnt);
+	return 1;
 }
-#endif
+
+int selinuxfs_check_context(const char *mnt, const char *context, struct husk_error *err)
+{
+	/* the kernel validates a context written to "context", NUL included,
+	 * and refuses an invalid one with EINVAL */
+	char path[PATH_MAX];
+	if (fmt_into(path, sizeof(path), err, "selinuxfs", "%s/context", mnt) < 0)
+		return -err->code;
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "cannot ask SELinux whether \"%s\" is valid: open %s",
+			       context, path);
+	size_t len = strlen(context) + 1;
+	ssize_t n = write(fd, context, len);
+	if (n < 0 && errno == EINVAL)
+		return err_set(err, EINVAL, "\"%s\" is not a valid SELinux context here", context);
+	if (n < 0)
+		return err_sys(err, errno, "cannot ask SELinux whether \"%s\" is valid: write %s",
+			       context, path);
+	if ((size_t)n != len)
+		return err_set(err, EIO,
+			       "cannot ask SELinux whether \"%s\" is valid: %s took %zd of %zu bytes",
+			       context, path, n, len);
+	return 0;
+}
 
 bool lsm_selinux_enabled(void)
 {
-#ifdef HAVE_SELINUX
-	/* no selinuxfs: no SELinux, and no need to load the library */
-	if (access("/sys/fs/selinux", F_OK) < 0)
-		return false;
-	int (*enabled)(void) = (int (*)(void))selinux_sym("is_selinux_enabled");
-	return enabled && enabled() > 0;
-#else
-	return false;
-#endif
+	struct husk_error err = { 0 };
+	int r = selinuxfs_enabled(SELINUXFS_MOUNT, &err);
+	if (r < 0)
+		log_warn("%s", err.msg);
+	return r > 0;
 }
 
 bool lsm_apparmor_enabled(void)
@@ -63,39 +81,39 @@ bool lsm_apparmor_enabled(void)
 	return fd >= 0 && read(fd, &c, 1) == 1 && c == 'Y';
 }
 
-/* field: the JSON path; lsm: its name */
-static int check_label(const char *field, const char *value, const char *lsm, bool host_has,
+static int not_running(const char *field, const char *value, const char *lsm,
 		       struct husk_error *err)
 {
-#ifdef HAVE_SELINUX
-	if (!host_has && strcmp(lsm, "SELinux") == 0 && selinux_load_error[0])
-		return err_set(err, ELIBACC,
-			       "%s: \"%s\": this host has selinuxfs but libselinux cannot be loaded: %s",
-			       field, value, selinux_load_error);
-#endif
-	if (!host_has)
-		return err_set(err, EOPNOTSUPP,
-			       "%s: \"%s\" asks for %s, which this host does not run (remove the field "
-			       "or run on a host with %s enabled)",
-			       field, value, lsm, lsm);
-#ifdef HAVE_SELINUX
-	int (*check)(const char *) = (int (*)(const char *))selinux_sym("security_check_context");
-	if (strcmp(lsm, "SELinux") == 0 && check && check(value) < 0)
-		return err_set(err, EINVAL, "%s: \"%s\" is not a valid SELinux context here", field,
-			       value);
-#endif
-	return 0;
+	return err_set(err, EOPNOTSUPP,
+		       "%s: \"%s\" asks for %s, which this host does not run (remove the field "
+		       "or run on a host with %s enabled)",
+		       field, value, lsm, lsm);
+}
+
+/* field: the JSON path */
+static int check_selinux_label(const char *field, const char *value, struct husk_error *err)
+{
+	int r = selinuxfs_enabled(SELINUXFS_MOUNT, err);
+	if (r < 0)
+		return err_prefix(err, "%s: \"%s\"", field, value);
+	if (r == 0)
+		return not_running(field, value, "SELinux", err);
+	r = selinuxfs_check_context(SELINUXFS_MOUNT, value, err);
+	return r < 0 ? err_prefix(err, "%s", field) : 0;
+}
+
+static int check_apparmor_profile(const char *field, const char *value, struct husk_error *err)
+{
+	return lsm_apparmor_enabled() ? 0 : not_running(field, value, "AppArmor", err);
 }
 
 int lsm_check_process(const struct oci_process *p, struct husk_error *err)
 {
 	int r = 0;
 	if (p->selinuxLabel && p->selinuxLabel[0])
-		r = check_label("process.selinuxLabel", p->selinuxLabel, "SELinux",
-				lsm_selinux_enabled(), err);
+		r = check_selinux_label("process.selinuxLabel", p->selinuxLabel, err);
 	if (r == 0 && p->apparmorProfile && p->apparmorProfile[0])
-		r = check_label("process.apparmorProfile", p->apparmorProfile, "AppArmor",
-				lsm_apparmor_enabled(), err);
+		r = check_apparmor_profile("process.apparmorProfile", p->apparmorProfile, err);
 	return r;
 }
 
@@ -107,8 +125,7 @@ int lsm_check_config(const struct oci_config *cfg, struct husk_error *err)
 			return r;
 	}
 	if (cfg->linux && cfg->linux->mountLabel && cfg->linux->mountLabel[0])
-		return check_label("linux.mountLabel", cfg->linux->mountLabel, "SELinux",
-				   lsm_selinux_enabled(), err);
+		return check_selinux_label("linux.mountLabel", cfg->linux->mountLabel, err);
 	return 0;
 }
 

@@ -103,6 +103,97 @@ refused_at_create() {
 	[ "$(jq -r .linux.apparmor.enabled <<<"$output")" = "$([ -n "$HOST_APPARMOR" ] && echo true || echo false)" ]
 }
 
+# --- SELinux, through a fake selinuxfs ---
+# husk asks selinuxfs (/sys/fs/selinux) whether SELinux runs and whether a
+# label is valid. On a host without SELinux, husk runs in a mount
+# namespace of the test's whose /sys/fs/selinux is a directory the test
+# made: enforce and context files answer as the kernel would (context as a
+# link to /proc/thread-self/attr/exec, which refuses a label no LSM knows
+# with EINVAL, as selinuxfs refuses an invalid context).
+
+# fake_selinuxfs DIR: an empty directory to fill
+fake_selinuxfs() {
+	[ ! -e /sys/fs/selinux ] || skip "the host has /sys/fs/selinux (a fake one is for hosts without)"
+	mkdir -p "$1"
+}
+
+# in_fake_selinuxfs DIR CMD...: CMD in a private mount namespace whose
+# /sys/fs is a tmpfs holding the host's /sys/fs mounts again and DIR
+# bound at /sys/fs/selinux
+in_fake_selinuxfs() {
+	local dir=$1
+	shift
+	mkdir -p "$TEST_TMP/sysfs-keep"
+	unshare --mount --propagation private sh -c '
+		set -e
+		keep=$1 dir=$2
+		shift 2
+		mount --rbind /sys/fs "$keep"
+		mount -t tmpfs -o mode=0755 husk-test-sysfs /sys/fs
+		for d in "$keep"/*; do
+			[ -d "$d" ] || continue
+			mkdir "/sys/fs/${d##*/}"
+			mount --rbind "$d" "/sys/fs/${d##*/}"
+		done
+		mkdir /sys/fs/selinux
+		mount --bind "$dir" /sys/fs/selinux
+		exec "$@"' sh "$TEST_TMP/sysfs-keep" "$dir" "$@"
+}
+
+@test "SELinux (fake selinuxfs): a label the kernel refuses is refused at create, naming it, and nothing is left" {
+	local fake=$TEST_TMP/selinuxfs id
+	fake_selinuxfs "$fake"
+	echo 1 >"$fake/enforce"
+	ln -s /proc/thread-self/attr/exec "$fake/context"
+	id=$(ctr_id sebad)
+	update_config "$BUNDLE" ".process.selinuxLabel = \"husk_bogus_label\" | .process.args = [\"sleep\", \"lsm-marker-$id\"]"
+	run in_fake_selinuxfs "$fake" "$HUSK_BIN" --root "$HUSK_ROOT" create -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'process.selinuxLabel: \"husk_bogus_label\" is not a valid SELinux context here'* ]]
+	assert_nothing_left "$id" "lsm-marker-$id"
+	# and husk features, there, reports SELinux as enabled
+	run in_fake_selinuxfs "$fake" "$HUSK_BIN" features
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .linux.selinux.enabled <<<"$output")" = true ]
+}
+
+@test "SELinux (fake selinuxfs): a selinuxfs husk cannot read fails naming the file, not as a host without SELinux" {
+	local fake=$TEST_TMP/selinuxfs id
+	fake_selinuxfs "$fake"
+	mkdir "$fake/enforce"
+	id=$(ctr_id seunreach)
+	update_config "$BUNDLE" '.linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"'
+	run in_fake_selinuxfs "$fake" "$HUSK_BIN" --root "$HUSK_ROOT" create -b "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'linux.mountLabel: \"system_u:object_r:container_file_t:s0:c1,c2\": cannot reach SELinux: read /sys/fs/selinux/enforce: Is a directory'* ]]
+	[[ "$output" != *"does not run"* ]]
+	assert_nothing_left "$id"
+	# features cannot tell either: it says so and reports SELinux off
+	run in_fake_selinuxfs "$fake" "$HUSK_BIN" features
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cannot reach SELinux: read /sys/fs/selinux/enforce: Is a directory"* ]]
+}
+
+@test "SELinux (fake selinuxfs): a label selinuxfs takes is written to the process's attr/exec" {
+	local fake=$TEST_TMP/selinuxfs id
+	fake_selinuxfs "$fake"
+	echo 0 >"$fake/enforce"
+	: >"$fake/context"
+	id=$(ctr_id seexec)
+	update_config "$BUNDLE" '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"'
+	run in_fake_selinuxfs "$fake" "$HUSK_BIN" --root "$HUSK_ROOT" run -b "$BUNDLE" "$id"
+	echo "$output"
+	# selinuxfs was asked (the context, NUL included) ...
+	[ "$(tr '\0' '|' <"$fake/context")" = "system_u:system_r:container_t:s0:c1,c2|" ]
+	# ... and the label went on to the init's attr/exec, which this kernel,
+	# running no SELinux, refuses: the run fails saying where
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'process.selinuxLabel: write \"system_u:system_r:container_t:s0:c1,c2\" to /proc/thread-self/attr/exec'* ]]
+	assert_nothing_left "$id"
+}
+
 # --- where the host runs AppArmor ---
 
 # require_apparmor: skip unless profiles can be loaded here

@@ -25,6 +25,7 @@ REAL_HUSK_BIN=$HUSK_BIN
 EXE_ATTACK=${HUSK_BUILDDIR}/tests/tools/exe-attack
 RECVTTY=${HUSK_BUILDDIR}/tests/tools/recvtty
 SWAP_RACE=${HUSK_BUILDDIR}/tests/tools/swap-race
+DENY_SYSCALL=${HUSK_BUILDDIR}/tests/tools/deny-syscall
 
 # bind_dev DIR: the container's /dev is a bind of DIR (a directory the
 # attacker controls) instead of a fresh tmpfs.
@@ -71,10 +72,12 @@ assert_exe_attack_failed() {
 	wait_report "done" 40
 	cat "$TEST_TMP/report/log"
 	grep -q '^caught ' "$TEST_TMP/report/log"
-	! grep -q '^write: ok' "$TEST_TMP/report/log"
+	[ "$(grep -c '^write: ok' "$TEST_TMP/report/log")" = 0 ]
 	[ "$(sha256sum <"$HUSK_COPY")" = "$SUM_BEFORE" ]
-	# and what it caught was not the binary on disk
-	! grep -q "^caught .* $HUSK_COPY\$" "$TEST_TMP/report/log"
+	# and what it caught was not the binary by its path on disk: a view
+	# of it with no path (a detached read-only mount shows as "/"), or
+	# the sealed copy
+	[ "$(grep -c "^caught .* $HUSK_COPY\$" "$TEST_TMP/report/log")" = 0 ]
 }
 
 # CVE-2024-21626: a cwd through a leaked runtime fd would put the process
@@ -193,18 +196,66 @@ assert_exe_attack_failed() {
 # CVE-2019-5736: husk is inside the container between fork and execve of an
 # exec'd process. A container with CAP_SYS_PTRACE and no user namespace
 # (PR_SET_DUMPABLE does not stop it) pins /proc/PID/exe and reopens it for
-# writing once husk exits. husk runs from a sealed memfd copy, so the
-# attacker only ever holds that copy, and writes to it fail. Against a
-# husk that runs its binary from disk the attacker overwrites it.
+# writing once husk exits. husk, started from a writable file (as
+# installed), re-seats itself on a detached read-only mount of its binary
+# (its mappings and /proc/self/exe, no execve), so the attacker only ever
+# holds the file through that mount, and opening it for writing fails
+# (EROFS). Against a husk that runs its binary from disk the attacker
+# overwrites it.
 @test "CVE-2019-5736: a container with CAP_SYS_PTRACE cannot overwrite husk during exec" {
 	exe_attack_setup
 	local i
+	# re-seated, not re-executed
+	run husk --debug exec "$ATTACKER" /bin/true
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"protect the husk binary"* ]]
 	for i in $(seq 300); do
 		grep -q '^caught' "$TEST_TMP/report/log" 2>/dev/null && break
 		husk exec "$ATTACKER" /bin/true
 	done
 	echo "caught after $i execs"
 	assert_exe_attack_failed
+	# through the read-only view: the write open was refused as such
+	grep -q '^caught .* /$' "$TEST_TMP/report/log"
+	grep -q '^open-wr: Read-only file system' "$TEST_TMP/report/log"
+}
+
+# Where the process cannot be re-seated on the view (PR_SET_MM refused:
+# here by a seccomp filter; a kernel without CONFIG_CHECKPOINT_RESTORE),
+# husk executes the view instead: the attacker catches that, and cannot
+# write it either.
+@test "CVE-2019-5736: when husk cannot re-seat itself it executes its read-only view, as safe" {
+	[ -x "$DENY_SYSCALL" ] || skip "tests/tools/deny-syscall is not built (make check builds it)"
+	exe_attack_setup
+	local i
+	for i in $(seq 300); do
+		grep -q '^caught' "$TEST_TMP/report/log" 2>/dev/null && break
+		"$DENY_SYSCALL" prctl-set-mm 1 "$HUSK_COPY" --root "$HUSK_ROOT" exec "$ATTACKER" /bin/true
+	done
+	echo "caught after $i execs"
+	assert_exe_attack_failed
+	grep -q '^caught .* /$' "$TEST_TMP/report/log"
+	grep -q '^open-wr: Read-only file system' "$TEST_TMP/report/log"
+	# it did go through the execve
+	run "$DENY_SYSCALL" prctl-set-mm 1 "$HUSK_COPY" --debug --root "$HUSK_ROOT" exec "$ATTACKER" /bin/true
+	[[ "$output" == *"cannot re-seat on the read-only view (Operation not permitted), executing it"* ]]
+}
+
+# Where the kernel makes no read-only view (before 5.12, or open_tree
+# refused: here by a seccomp filter), husk falls back to a copy of its
+# binary in a sealed memfd, which the attacker catches and cannot write
+# either.
+@test "CVE-2019-5736: without a read-only view husk runs from a sealed copy, as safe" {
+	[ -x "$DENY_SYSCALL" ] || skip "tests/tools/deny-syscall is not built (make check builds it)"
+	exe_attack_setup
+	local i
+	for i in $(seq 300); do
+		grep -q '^caught' "$TEST_TMP/report/log" 2>/dev/null && break
+		"$DENY_SYSCALL" open-tree-path 38 "$HUSK_COPY" --root "$HUSK_ROOT" exec "$ATTACKER" /bin/true
+	done
+	echo "caught after $i execs"
+	assert_exe_attack_failed
+	grep -q '^caught .* /memfd:husk (deleted)$' "$TEST_TMP/report/log"
 }
 
 # The fast path: husk started from a read-only mount skips the sealed copy
@@ -228,20 +279,35 @@ assert_exe_attack_failed() {
 	[ "$(sha256sum <"$HUSK_COPY")" = "$SUM_BEFORE" ]
 }
 
-# Where executable memfds are refused, husk does not fall back to entering
-# containers from its binary on disk: create/run/exec fail, saying why, and
-# leave nothing. vm.memfd_noexec is per pid namespace, so the test raises
-# it in a pid namespace of its own and the host's value is untouched.
-@test "CVE-2019-5736: with vm.memfd_noexec=2 run fails clearly instead of running unprotected" {
+# Where executable memfds are refused and no read-only view can be made
+# either, husk does not fall back to entering containers from its binary
+# on disk: create/run/exec fail, saying why, and leave nothing.
+# vm.memfd_noexec is per pid namespace, so the test raises it in a pid
+# namespace of its own and the host's value is untouched.
+@test "CVE-2019-5736: with vm.memfd_noexec=2 and no read-only view run fails clearly instead of running unprotected" {
 	[ -e /proc/sys/vm/memfd_noexec ] || skip "the kernel has no vm.memfd_noexec (before 6.3)"
+	[ -x "$DENY_SYSCALL" ] || skip "tests/tools/deny-syscall is not built (make check builds it)"
 	local id
 	id=$(ctr_id noexec)
 	run unshare --pid --fork --mount --mount-proc sh -c \
-		'echo 2 >/proc/sys/vm/memfd_noexec && exec "$@"' sh "$HUSK_BIN" --root "$HUSK_ROOT" run -b "$BUNDLE" "$id"
+		'echo 2 >/proc/sys/vm/memfd_noexec && exec "$@"' sh "$DENY_SYSCALL" open-tree-path 38 \
+		"$HUSK_BIN" --root "$HUSK_ROOT" run -b "$BUNDLE" "$id"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"protect the husk binary: this host refuses executable memfds (sysctl vm.memfd_noexec is 2)"* ]]
 	[ ! -e "$HUSK_ROOT/$id" ]
+}
+
+# With the read-only view, refused executable memfds do not matter.
+@test "CVE-2019-5736: with vm.memfd_noexec=2 husk runs from its read-only view" {
+	[ -e /proc/sys/vm/memfd_noexec ] || skip "the kernel has no vm.memfd_noexec (before 6.3)"
+	update_config "$BUNDLE" '.process.args = ["echo", "ran"]'
+	run unshare --pid --fork --mount --mount-proc sh -c \
+		'echo 2 >/proc/sys/vm/memfd_noexec && exec "$@"' sh \
+		"$HUSK_BIN" --root "$HUSK_ROOT" run -b "$BUNDLE" "$(ctr_id noexec)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ran ]
 }
 
 # CVE-2019-5736 during create: the created init runs husk until start. A

@@ -2,7 +2,7 @@
 # Plain GNU make, called by `make fuzz` (tests/fuzz/local.mk), which passes
 # the configured tree's flags:
 #   make -f SRCDIR/tests/fuzz/fuzz.mk top_srcdir=SRCDIR top_builddir=BUILDDIR \
-#        YAJL_CFLAGS=... YAJL_LIBS=... (LIBCAP_, SECCOMP_, SELINUX_ likewise)
+#        YAJL_CFLAGS=... YAJL_LIBS=... (LIBCAP_, SECCOMP_ likewise)
 # Everything is written under BUILDDIR/tests/fuzz/build.
 CLANG ?= clang
 out := $(top_builddir)/tests/fuzz/build
@@ -11,9 +11,8 @@ out := $(top_builddir)/tests/fuzz/build
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 CFLAGS_FUZZ := -g -O1 -fno-omit-frame-pointer $(SAN) -std=gnu11 -Wall -Wno-unused-parameter \
 	-Wno-unused-function -include $(top_builddir)/config.h -I$(top_srcdir) -I$(top_builddir) \
-	-Ulinux -DLOCALSTATEDIR='"/var"' $(YAJL_CFLAGS) $(LIBCAP_CFLAGS) $(SECCOMP_CFLAGS) \
-	$(SELINUX_CFLAGS)
-LIBS_FUZZ := $(YAJL_LIBS) $(LIBCAP_LIBS) $(SECCOMP_LIBS) -ldl -lpthread
+	-Ulinux -DLOCALSTATEDIR='"/var"' $(YAJL_CFLAGS) $(LIBCAP_CFLAGS) $(SECCOMP_CFLAGS)
+LIBS_FUZZ := $(YAJL_LIBS) $(LIBCAP_LIBS) $(SECCOMP_LIBS) -lpthread
 
 # The shared code and the container core: every runtime/*.c but main.c and
 # the verb files (those defining a `struct verb`), so a core file added

@@ -9,8 +9,7 @@ FUZZ_MAKE = $(MAKE) -f $(abs_top_srcdir)/tests/fuzz/fuzz.mk CLANG='$(CLANG)' \
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	YAJL_CFLAGS='$(YAJL_CFLAGS)' YAJL_LIBS='$(YAJL_LIBS)' \
 	LIBCAP_CFLAGS='$(LIBCAP_CFLAGS)' LIBCAP_LIBS='$(LIBCAP_LIBS)' \
-	SECCOMP_CFLAGS='$(SECCOMP_CFLAGS)' SECCOMP_LIBS='$(SECCOMP_LIBS)' \
-	SELINUX_CFLAGS='$(SELINUX_CFLAGS)'
+	SECCOMP_CFLAGS='$(SECCOMP_CFLAGS)' SECCOMP_LIBS='$(SECCOMP_LIBS)'
 
 fuzz-build: config.h
 	@+$(FUZZ_MAKE) -s

@@ -3,9 +3,15 @@
  * made to produce on demand. WHAT:
  *   unshare-user  unshare() with CLONE_NEWUSER in its flags
  *   fork          clone() (what fork() makes; clone3 and vfork still work)
+ *   open-tree-path  open_tree() of a path from the working directory
+ *                 (AT_FDCWD): husk's read-only view of its own binary, and
+ *                 idmapped bind sources; every open_tree of an fd works
+ *   prctl-set-mm  prctl(PR_SET_MM, ...): husk re-seating itself on that
+ *                 view without an execve
  * A raw seccomp filter (no libseccomp): it stays in force across execve
  * and is inherited by every child. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -29,16 +35,24 @@
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: deny-syscall unshare-user|fork ERRNO CMD [ARG...]\n");
+		fprintf(stderr, "usage: deny-syscall unshare-user|fork|open-tree-path|prctl-set-mm ERRNO CMD [ARG...]\n");
 		return 2;
 	}
-	unsigned nr, mask;
+	unsigned nr, mask, equal = 0; /* equal: the first argument is mask */
 	if (strcmp(argv[1], "unshare-user") == 0) {
 		nr = SYS_unshare;
 		mask = CLONE_NEWUSER;
 	} else if (strcmp(argv[1], "fork") == 0) {
 		nr = SYS_clone;
 		mask = 0;
+	} else if (strcmp(argv[1], "open-tree-path") == 0) {
+		nr = SYS_open_tree;
+		mask = (unsigned)AT_FDCWD;
+		equal = 1;
+	} else if (strcmp(argv[1], "prctl-set-mm") == 0) {
+		nr = SYS_prctl;
+		mask = PR_SET_MM;
+		equal = 1;
 	} else {
 		fprintf(stderr, "deny-syscall: unknown kind %s\n", argv[1]);
 		return 2;
@@ -51,9 +65,10 @@ int main(int argc, char **argv)
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* the low 32 bits of the first argument: the flags */
+		/* the low 32 bits of the first argument: the flags (the dirfd
+		 * for open-tree-path, the option for prctl-set-mm) */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, mask, 1, 0),
+		BPF_JUMP(BPF_JMP | (equal ? BPF_JEQ : BPF_JSET) | BPF_K, mask, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, mask ? SECCOMP_RET_ALLOW : SECCOMP_RET_ERRNO | e),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | e),
 	};

@@ -1,7 +1,10 @@
 /* The CVE-2019-5736 attacker, for tests/bats/security.bats. It runs inside
  * a container that holds CAP_SYS_PTRACE and has no user namespace, and
- * waits for a process whose executable's path contains NAME (the runtime
- * entering the container during create or exec). It pins that executable
+ * waits for a process whose executable's path contains NAME, or whose
+ * name (/proc/PID/comm) is NAME (the runtime entering the container during
+ * create or exec: a runtime running from a view of its binary that has no
+ * path, such as a memfd or a detached mount, keeps its name). It pins that
+ * executable
  * with an O_PATH fd from /proc/PID/exe, then tries to get a writable fd to
  * it: directly, and again once the runtime has exited (while it runs,
  * ETXTBSY). If it can, it writes MARKER at offset 0 of the file, as the
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +38,30 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The process PID is called NAME (/proc/PID/comm). */
+static int named(const char *pid, const char *name)
+{
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, name) == 0;
+}
+
+/* fd is the file at path in this container: a process named NAME that
+ * has just executed the container's program, not the runtime */
+static int own_file(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
 }
 
 /* An O_PATH fd to the executable of a process running NAME, or -1. */
@@ -57,7 +85,7 @@ static int catch_runtime(const char *name, char *link, size_t linksz, char *pidn
 		ssize_t n = readlink(fdpath, link, linksz - 1);
 		if (n > 0) {
 			link[n] = '\0';
-			if (strstr(link, name)) {
+			if (strstr(link, name) || (named(e->d_name, name) && !own_file(fd, link))) {
 				snprintf(pidname, 32, "%s", e->d_name);
 				found = fd;
 				continue;
