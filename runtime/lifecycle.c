@@ -179,6 +179,21 @@ static int commit_init(int sync_fd, struct husk_error *err)
 	return 0;
 }
 
+/* The bundle directory arg names (the current one when NULL), made
+ * absolute into bundle, and its config.json. */
+static int load_bundle_config(const char *arg, char bundle[PATH_MAX], struct oci_config **cfg,
+			      struct husk_error *err)
+{
+	if (realpath(arg ? arg : ".", bundle) == NULL)
+		return err_sys(err, errno, "bundle %s", arg ? arg : ".");
+	int bundlefd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (bundlefd < 0)
+		return err_sys(err, errno, "bundle %s", bundle);
+	int r = oci_config_load(bundlefd, cfg, err);
+	close(bundlefd);
+	return r;
+}
+
 int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		     struct container **out, struct spawn_result *res, struct husk_error *err)
 {
@@ -191,7 +206,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	struct spawn_opts so;
 	struct container *c;
 	bool rootless = g->rootless == 1 || (g->rootless == -1 && geteuid() != 0);
-	int rootfd = -1, dirfd = -1, bundlefd = -1, console_fd = co->console_fd;
+	int rootfd = -1, dirfd = -1, console_fd = co->console_fd;
 	bool dir_created = false, spawned = false;
 	struct husk_seccomp *seccomp = NULL;
 	int listener_fd = -1;
@@ -201,14 +216,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	res->sync_fd = -1;
 	if ((r = container_check_id(co->id, err)) < 0)
 		return r;
-	if (realpath(co->bundle ? co->bundle : ".", bundle) == NULL)
-		return err_sys(err, errno, "bundle %s", co->bundle ? co->bundle : ".");
-	bundlefd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (bundlefd < 0)
-		return err_sys(err, errno, "bundle %s", bundle);
-	r = oci_config_load(bundlefd, &cfg, err);
-	close(bundlefd);
-	if (r < 0)
+	if ((r = load_bundle_config(co->bundle, bundle, &cfg, err)) < 0)
 		return r;
 	/* before anything exists: a refused label leaves nothing behind */
 	if ((r = lsm_check_config(cfg, err)) < 0 || (r = id_maps_check(cfg, err)) < 0)
@@ -617,7 +625,7 @@ int lifecycle_restore(const struct husk_globals *g, const char *id, const char *
 	struct restore_target t;
 	struct container *c;
 	char *cgroup_created = NULL;
-	int rootfd = -1, dirfd = -1, bundlefd = -1;
+	int rootfd = -1, dirfd = -1;
 	bool dir_created = false, has_cgroup = false;
 	pid_t pid = 0;
 	int r;
@@ -627,14 +635,7 @@ int lifecycle_restore(const struct husk_globals *g, const char *id, const char *
 	if (g->rootless == 1 || (g->rootless == -1 && geteuid() != 0))
 		return err_set(err, EPERM, "restore \"%s\": CRIU needs root; rootless containers "
 					   "cannot be restored", id);
-	if (realpath(bundle_arg ? bundle_arg : ".", bundle) == NULL)
-		return err_sys(err, errno, "bundle %s", bundle_arg ? bundle_arg : ".");
-	bundlefd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (bundlefd < 0)
-		return err_sys(err, errno, "bundle %s", bundle);
-	r = oci_config_load(bundlefd, &cfg, err);
-	close(bundlefd);
-	if (r < 0)
+	if ((r = load_bundle_config(bundle_arg, bundle, &cfg, err)) < 0)
 		return r;
 	r = cfg->root->path[0] == '/'
 		    ? fmt_into(rootfs, sizeof(rootfs), err, "root.path", "%s", cfg->root->path)
