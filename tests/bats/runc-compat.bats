@@ -201,7 +201,10 @@ ctr_cgroup_dir() {
 	mkdir -p "$BUNDLE/rootfs/x"
 	# no user namespace of the container's own: the kernel's procfs
 	# visibility check applies in the process's nested one
-	update_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "user"))'
+	# and a uid other than 0: mapping the host's root into a new user
+	# namespace needs CAP_SETFCAP (Linux 5.12), which the container lacks
+	update_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "user"))
+		| .process.user = {"uid": 1000, "gid": 1000}'
 	set_args "$BUNDLE" /bin/userns-proc /x
 	# the pivoted container: refused (its /proc has masked submounts)
 	run husk run -b "$BUNDLE" "$(ctr_id piv)"
