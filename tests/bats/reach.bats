@@ -398,7 +398,11 @@ assert_attacker_reached_nothing() {
 	kill "$canary"
 	CANARY_PID=
 	[ "$(grep -c '^forged' "$TEST_TMP/report/log")" -gt 0 ]
-	[ "$ran" -gt 0 ]
+	# every exec either ran right or was refused naming why (checked in
+	# the loop); how many the attacker beat is a race it may win every
+	# time on a busy machine, so no count of runs is asked for (exec under
+	# a console socket works: terminal.bats, and the test above)
+	[ $((ran + refused)) -eq 60 ]
 }
 
 # The same forgeries against containers created into the attacker's pid
