@@ -52,6 +52,10 @@ if [ -z "${HUSK_BENCH_INNER:-}" ]; then
 		python3 -c "$seal_py" "$HUSK" "$0" "$@"
 fi
 umount /sys/fs/cgroup/unified 2>/dev/null || true
+# a tmpfs of ours in its place: crun writes cgroup.procs files there, which
+# would otherwise stay in the host's /sys/fs/cgroup tmpfs, hidden under its
+# unified mount
+mount -t tmpfs -o size=16m,mode=0755 husk-bench-unified /sys/fs/cgroup/unified
 
 work=$(mktemp -d /tmp/husk-bench-exec.XXXXXX)
 mkdir "$work/empty" "$work/ro"
