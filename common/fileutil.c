@@ -28,6 +28,20 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int read_small_at(int dirfd, const char *name, int open_flags, char *buf, size_t size)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | open_flags);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, size - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	return 0;
+}
+
 int read_fd_all(int fd, const char *what, size_t max, char **out, size_t *len,
 		struct husk_error *err)
 {

@@ -24,6 +24,10 @@ static inline void closep(int *fd)
  * NUL-terminated buffer, refusing files larger than max bytes. */
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
 		 struct husk_error *err);
+/* One read of a small kernel file (cgroupfs, resctrl) at dirfd/name
+ * (AT_FDCWD: a path) into buf, NUL-terminated; open_flags adds to
+ * O_RDONLY | O_CLOEXEC (O_NOFOLLOW, say). 0 or -errno. */
+int read_small_at(int dirfd, const char *name, int open_flags, char *buf, size_t size);
 /* Read an open fd to the end (same cap). */
 int read_fd_all(int fd, const char *what, size_t max, char **out, size_t *len,
 		struct husk_error *err);

@@ -11,20 +11,6 @@
 #include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
 
-static int read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, size - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return 0;
-}
-
 static int write_small(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -41,7 +27,7 @@ static int wait_state(const char *file, const char *want, struct husk_error *err
 	struct timespec pause = { 0, 1000 * 1000 };
 	char buf[4096];
 	for (int i = 0; i < 5000; i++) {
-		if (read_small(file, buf, sizeof(buf)) == 0 && strstr(buf, want))
+		if (read_small_at(AT_FDCWD, file, 0, buf, sizeof(buf)) == 0 && strstr(buf, want))
 			return 0;
 		nanosleep(&pause, NULL);
 	}
@@ -90,7 +76,7 @@ bool cgroup_is_frozen(const char *path)
 	char buf[64];
 	if (path == NULL || cgroup_path_check(path, &ignored) < 0 ||
 	    freezer_file(path, "cgroup.freeze", &file, &ignored) < 0 ||
-	    read_small(file.buf, buf, sizeof(buf)) < 0)
+	    read_small_at(AT_FDCWD, file.buf, 0, buf, sizeof(buf)) < 0)
 		return false;
 	return cgroup_mode() == CGROUP_V2 ? buf[0] == '1' : strncmp(buf, "FROZEN", 6) == 0;
 }

@@ -135,16 +135,7 @@ static int read_text(const char *dir, const char *file, char *buf, size_t size)
 	struct husk_error ignored;
 	if (fmt_into(path, sizeof(path), &ignored, "cgroupPath", "%s/%s", dir, file) < 0)
 		return -ENAMETOOLONG;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, size - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return 0;
+	return read_small_at(AT_FDCWD, path, 0, buf, size);
 }
 
 /* A single number; "max" reads as UINT64_MAX. */

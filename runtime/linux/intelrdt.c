@@ -262,20 +262,6 @@ static int write_file(int dirfd, const char *name, const char *text, const char 
 	return 0;
 }
 
-static int read_file(int dirfd, const char *name, char *buf, size_t size)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, size - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return 0;
-}
-
 int intelrdt_apply(const char *root, const struct oci_intel_rdt *rdt, const char *id, pid_t pid,
 		   struct husk_error *err)
 {
@@ -321,7 +307,7 @@ int intelrdt_apply(const char *root, const struct oci_intel_rdt *rdt, const char
 	if (want[0] && made && (r = write_file(gfd, "schemata", want, what, err)) < 0)
 		goto out;
 	if (want[0] && !made) {
-		if ((r = read_file(gfd, "schemata", have, sizeof(have))) < 0) {
+		if ((r = read_small_at(gfd, "schemata", O_NOFOLLOW, have, sizeof(have))) < 0) {
 			r = err_sys(err, -r, FIELD ": read %s", what);
 			goto out;
 		}
