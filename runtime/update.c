@@ -298,7 +298,7 @@ static int update_run(struct husk_globals *g, int argc, char **argv, struct husk
 	/* systemd's unit first (runc's order): systemd writes the files it
 	 * owns, husk then writes all of them */
 	if (ct->state->systemd_cgroup &&
-	    (r = systemd_set_resources(ct->state->cgroup_path, cfg->linux->resources, err)) < 0)
+	    (r = systemd_set_resources(ct->state->cgroup_path, cfg, err)) < 0)
 		goto out;
 	if ((r = cgroup_apply_resources(ct->state->cgroup_path, cfg->linux->resources, err)) < 0 ||
 	    (new_devices && (r = cgroup_apply_devices(ct->state->cgroup_path, cfg, err)) < 0))

@@ -486,3 +486,95 @@ int cgroup_check_devices(const struct oci_config *cfg, struct husk_error *err)
 	free(rules.items);
 	return r;
 }
+
+/* ---- as an allow list (systemd's DeviceAllow=) ---- */
+
+static bool covers(int64_t wide, int64_t narrow)
+{
+	return wide == ANY || wide == narrow;
+}
+
+static int allow_add(struct dev_allow_list *l, size_t *cap, char type, int64_t major, int64_t minor,
+		     unsigned access)
+{
+	for (size_t i = 0; i < l->len; i++) {
+		struct dev_allow *e = &l->items[i];
+		if (e->type == type && e->major == major && e->minor == minor) {
+			e->access |= access;
+			return 0;
+		}
+	}
+	if (l->len == *cap) {
+		size_t n = *cap ? *cap * 2 : 32;
+		struct dev_allow *grown = realloc(l->items, n * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		l->items = grown;
+		*cap = n;
+	}
+	l->items[l->len++] = (struct dev_allow){ type, major, minor, access };
+	return 0;
+}
+
+/* The rules replayed into an allow list, as build_prog decides them: an
+ * allow adds its access to its item; a deny takes its access from the
+ * items it covers whole, and is dropped where it would have to punch a
+ * hole in a wider item (which then allows more than the rules); an
+ * allow-all is the whole list, a deny-all empties it. */
+int cgroup_devices_allow_list(const struct oci_config *cfg, struct dev_allow_list *out,
+			      struct husk_error *err)
+{
+	struct rule_list rules;
+	size_t cap = 0;
+	*out = (struct dev_allow_list){ 0 };
+	int r = build_rules(cfg, &rules, err);
+	if (r < 0 || rules.items == NULL)
+		return r;
+	out->configured = true;
+	for (size_t i = 0; i < rules.len && r == 0; i++) {
+		const struct dev_rule *d = &rules.items[i];
+		if (d->type == 'a') {
+			out->all = d->allow;
+			out->len = 0;
+		} else if (out->all) {
+			continue; /* an exception to allow-all: wider */
+		} else if (d->allow) {
+			/* one minor of every major: only "all of the type" says it */
+			int64_t minor = d->major == ANY ? ANY : d->minor;
+			r = allow_add(out, &cap, d->type, d->major, minor, d->access);
+		} else {
+			size_t kept = 0;
+			for (size_t k = 0; k < out->len; k++) {
+				struct dev_allow *e = &out->items[k];
+				if (e->type == d->type && covers(d->major, e->major) &&
+				    covers(d->minor, e->minor))
+					e->access &= ~d->access;
+				if (e->access)
+					out->items[kept++] = *e;
+			}
+			out->len = kept;
+		}
+	}
+	free(rules.items);
+	if (r < 0) {
+		free(out->items);
+		*out = (struct dev_allow_list){ 0 };
+		return err_sys(err, ENOMEM, "linux.resources.devices");
+	}
+	/* an allow list checks each item alone: an item gets the access of
+	 * the wider items that cover it (covering is transitive, one pass) */
+	for (size_t i = 0; i < out->len; i++)
+		for (size_t k = 0; k < out->len; k++) {
+			const struct dev_allow *w = &out->items[k];
+			struct dev_allow *e = &out->items[i];
+			if (k != i && w->type == e->type && covers(w->major, e->major) &&
+			    covers(w->minor, e->minor))
+				e->access |= w->access;
+		}
+	if (out->all) {
+		free(out->items);
+		out->items = NULL;
+		out->len = 0;
+	}
+	return 0;
+}

@@ -113,4 +113,26 @@ int cgroup_apply_devices(const char *path, const struct oci_config *cfg, struct 
 /* Check the device rules without touching the host. */
 int cgroup_check_devices(const struct oci_config *cfg, struct husk_error *err);
 
+/* The device rules as a list of allowed devices only, for an allow list
+ * such as systemd's DeviceAllow= (which has no deny). Where the ordered
+ * rules cannot be said that way (a deny inside an allowed wildcard, an
+ * allow-all with exceptions, a rule for one minor of every major) the list
+ * is wider than the rules, never narrower: husk's own device filter
+ * enforces the rules exactly, and a second filter made from this list must
+ * not take away a device they allow. Each item's access holds the access
+ * of every item that covers it (an allow list checks each item alone). */
+struct dev_allow {
+	char type; /* 'b' or 'c' */
+	int64_t major, minor; /* -1: any */
+	unsigned access; /* 1 mknod, 2 read, 4 write */
+};
+struct dev_allow_list {
+	bool configured; /* the config has device rules (else: no list at all) */
+	bool all; /* every device is allowed: items is empty */
+	struct dev_allow *items;
+	size_t len;
+};
+int cgroup_devices_allow_list(const struct oci_config *cfg, struct dev_allow_list *out,
+			      struct husk_error *err);
+
 #endif

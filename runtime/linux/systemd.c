@@ -1,9 +1,11 @@
 #include "runtime/linux/systemd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -13,8 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fileutil.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "runtime/linux/cgroup.h"
 
 extern char **environ;
 
@@ -98,12 +102,13 @@ int systemd_unit_names(const char *spec, const char *id, char slice[SYSTEMD_UNIT
 
 /* ---- properties ---- */
 
+#define PROP(...) (sb_addf(args, __VA_ARGS__), sb_addc(args, '\0'), ++*n)
+
 /* linux.resources as the properties runc 1.1 gives systemd on v2: the rest
  * is written to the cgroup files by cgroup_apply_resources, as runc's fs
  * manager does after systemd's. */
-static void add_props(struct strbuf *args, size_t *n, const struct oci_resources *res)
+static void add_resource_props(struct strbuf *args, size_t *n, const struct oci_resources *res)
 {
-#define PROP(...) (sb_addf(args, __VA_ARGS__), sb_addc(args, '\0'), ++*n)
 	if (res == NULL)
 		return;
 	const struct oci_memory *m = res->memory;
@@ -175,8 +180,276 @@ static void add_props(struct strbuf *args, size_t *n, const struct oci_resources
 			}
 			PROP("%s=%s", unified[k].prop, v);
 		}
-#undef PROP
 }
+
+/* The DeviceAllow= entries husk gives systemd, at most (a config may allow
+ * any number of single devices; the helper's command line is bounded). */
+#define DEVICE_ALLOW_MAX 1024
+
+/* linux.resources.devices as systemd's device policy, as runc gives it:
+ * DevicePolicy=strict and a DeviceAllow= list emptied first, then one entry
+ * per allowed device or group ("/dev/char/1:3", "char-136", "char-*"; both
+ * parsed by systemd from the string, no node needed, since v240); an
+ * allow-all is DevicePolicy=auto with no entries. husk's own device filter
+ * stays on the cgroup (systemd's is in addition), and where systemd's list
+ * cannot say the rules it allows more, never less (cgroup.h). */
+static int add_device_props(struct strbuf *args, size_t *n, const struct oci_config *cfg,
+			    struct husk_error *err)
+{
+	struct dev_allow_list l;
+	int r = cgroup_devices_allow_list(cfg, &l, err);
+	if (r < 0 || !l.configured)
+		return r;
+	if (l.len > DEVICE_ALLOW_MAX) {
+		free(l.items);
+		return err_set(err, E2BIG,
+			       "linux.resources.devices: the rules allow %zu devices or groups one by "
+			       "one; husk gives systemd at most %d DeviceAllow= entries "
+			       "(--systemd-cgroup)",
+			       l.len, DEVICE_ALLOW_MAX);
+	}
+	PROP("DevicePolicy=%s", l.all ? "auto" : "strict");
+	PROP("DeviceAllow=");
+	for (size_t i = 0; i < l.len; i++) {
+		const struct dev_allow *d = &l.items[i];
+		const char *group = d->type == 'b' ? "block" : "char";
+		char access[4];
+		size_t k = 0;
+		if (d->access & 2)
+			access[k++] = 'r';
+		if (d->access & 4)
+			access[k++] = 'w';
+		if (d->access & 1)
+			access[k++] = 'm';
+		access[k] = '\0';
+		if (d->major < 0)
+			PROP("DeviceAllow=%s-* %s", group, access);
+		else if (d->minor < 0)
+			PROP("DeviceAllow=%s-%" PRId64 " %s", group, d->major, access);
+		else
+			PROP("DeviceAllow=/dev/%s/%" PRId64 ":%" PRId64 " %s", group, d->major,
+			     d->minor, access);
+	}
+	free(l.items);
+	return 0;
+}
+
+/* ---- annotations org.systemd.property.NAME ---- */
+
+#define ANNOTATION_PREFIX "org.systemd.property."
+/* Bounds on what a config may hand systemd this way. */
+#define ANNOTATION_PROPS_MAX 64
+#define ANNOTATION_VALUE_MAX 4096
+
+/* A value in the GVariant text form runc takes, in the subset husk reads:
+ * true/false, a number with an optional type word (uint64 5; a bare
+ * integer is int32, one with '.' or 'e' a double, as in GVariant), or a
+ * quoted string ('...' or "...", with \\ \' \" \n \t escapes). */
+struct prop_value {
+	char type; /* D-Bus signature: b y n q i u x t d s */
+	int64_t i;
+	uint64_t u;
+	double d;
+	struct strbuf s;
+};
+
+static const struct {
+	const char *word;
+	char type;
+	int64_t min;
+	uint64_t max;
+} int_types[] = {
+	{ "byte", 'y', 0, UINT8_MAX },		 { "int16", 'n', INT16_MIN, INT16_MAX },
+	{ "uint16", 'q', 0, UINT16_MAX },	 { "int32", 'i', INT32_MIN, INT32_MAX },
+	{ "uint32", 'u', 0, UINT32_MAX },	 { "int64", 'x', INT64_MIN, INT64_MAX },
+	{ "uint64", 't', 0, UINT64_MAX },
+};
+
+static bool parse_quoted(const char *v, struct strbuf *out)
+{
+	char q = *v++;
+	for (; *v && *v != q; v++) {
+		unsigned char c = (unsigned char)*v;
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c == '\\') {
+			switch (*++v) {
+			case '\\': case '\'': case '"': c = (unsigned char)*v; break;
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			default: return false;
+			}
+		}
+		sb_addc(out, (char)c);
+	}
+	return *v == q && v[1] == '\0' && out->error == 0;
+}
+
+static bool parse_number(const char *v, const char *word, struct prop_value *pv)
+{
+	char *end;
+	bool is_double = strcmp(word, "double") == 0 ||
+			 (*word == '\0' && strpbrk(v, ".eE") != NULL && strspn(v, "0123456789+-.eE") == strlen(v));
+	if (*v == '\0' || !(isdigit((unsigned char)*v) || *v == '-' || *v == '+' || *v == '.'))
+		return false;
+	errno = 0;
+	if (is_double) {
+		pv->type = 'd';
+		pv->d = strtod(v, &end);
+		return *end == '\0' && errno == 0 && isfinite(pv->d);
+	}
+	size_t k = 0;
+	const size_t n_types = sizeof(int_types) / sizeof(int_types[0]);
+	if (*word == '\0')
+		k = 3; /* int32, as GVariant reads a bare integer */
+	else
+		while (k < n_types && strcmp(int_types[k].word, word) != 0)
+			k++;
+	if (k == n_types)
+		return false;
+	pv->type = int_types[k].type;
+	if (int_types[k].min < 0) {
+		pv->i = strtoll(v, &end, 10);
+		return *end == '\0' && errno == 0 && pv->i >= int_types[k].min &&
+		       pv->i <= (int64_t)int_types[k].max;
+	}
+	if (*v == '-')
+		return false;
+	pv->u = strtoull(v, &end, 10);
+	return *end == '\0' && errno == 0 && pv->u <= int_types[k].max;
+}
+
+static bool parse_value(const char *v, struct prop_value *pv)
+{
+	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+		pv->type = 'b';
+		pv->u = v[0] == 't';
+		return true;
+	}
+	if (*v == '\'' || *v == '"') {
+		pv->type = 's';
+		return parse_quoted(v, &pv->s);
+	}
+	/* "uint64 5": a type word, one space, the number */
+	char word[8] = "";
+	const char *sp = strchr(v, ' ');
+	if (sp) {
+		if ((size_t)(sp - v) >= sizeof(word))
+			return false;
+		memcpy(word, v, (size_t)(sp - v));
+		word[sp - v] = '\0';
+		v = sp + 1;
+	}
+	return parse_number(v, word, pv);
+}
+
+/* runc's conversion: a property documented as NAMESec (TimeoutStopSec)
+ * takes seconds, and goes to systemd as NAMEUSec in microseconds. */
+static bool sec_suffix(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 3 && strcmp(name + n - 3, "Sec") == 0 && name[n - 4] >= 'a' && name[n - 4] <= 'z';
+}
+
+static int to_usec(struct prop_value *pv)
+{
+	uint64_t sec;
+	switch (pv->type) {
+	case 'd':
+		if (!(pv->d >= 0) || pv->d * 1e6 >= 18446744073709551616.0)
+			return -1;
+		pv->u = (uint64_t)(pv->d * 1e6);
+		pv->type = 't';
+		return 0;
+	case 'y': case 'q': case 'u': case 't':
+		sec = pv->u;
+		break;
+	case 'n': case 'i': case 'x':
+		if (pv->i < 0)
+			return -1;
+		sec = (uint64_t)pv->i;
+		break;
+	default:
+		return -1;
+	}
+	if (sec > UINT64_MAX / 1000000)
+		return -1;
+	pv->u = sec * 1000000;
+	pv->type = 't';
+	return 0;
+}
+
+/* The config's org.systemd.property.NAME annotations as unit properties
+ * ("@NAME=TYPE:VALUE" for the helper), after husk's own so that they win,
+ * as in runc. NAME is letters and digits; NAME as husk places the unit
+ * (Slice, PIDs) is refused: husk finds the container's cgroup from them. */
+static int add_annotation_props(struct strbuf *args, size_t *n, const struct oci_config *cfg,
+				struct husk_error *err)
+{
+	size_t count = 0;
+	int r = 0;
+	for (size_t i = 0; i < cfg->annotations.len && r == 0; i++) {
+		const char *key = cfg->annotations.keys[i], *v = cfg->annotations.values[i];
+		if (strncmp(key, ANNOTATION_PREFIX, strlen(ANNOTATION_PREFIX)) != 0)
+			continue;
+		const char *name = key + strlen(ANNOTATION_PREFIX);
+		size_t len = strlen(name);
+		if (len < 3 || len > 60 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != len)
+			return err_set(err, EINVAL,
+				       "annotations: \"%.100s%s\": a systemd property name is 3 to 60 "
+				       "letters and digits (--systemd-cgroup)",
+				       key, strlen(key) > 100 ? "..." : "");
+		if (strcmp(name, "Slice") == 0 || strcmp(name, "PIDs") == 0)
+			return err_set(err, EINVAL,
+				       "annotations: \"%s\": husk sets %s itself (the slice comes from "
+				       "linux.cgroupsPath) (--systemd-cgroup)",
+				       key, name);
+		if (++count > ANNOTATION_PROPS_MAX)
+			return err_set(err, E2BIG,
+				       "annotations: more than %d org.systemd.property.* (--systemd-cgroup)",
+				       ANNOTATION_PROPS_MAX);
+		struct prop_value pv = { .s = STRBUF_INIT_MAX(ANNOTATION_VALUE_MAX) };
+		bool ok = strlen(v) <= ANNOTATION_VALUE_MAX && parse_value(v, &pv);
+		bool usec = ok && sec_suffix(name);
+		if (!ok)
+			r = err_set(err, EINVAL,
+				    "annotations: \"%s\": value \"%.100s%s\" is not one husk passes to "
+				    "systemd: true or false, a number with an optional type word "
+				    "(\"uint64 123\"; a bare integer is an int32), or a quoted string "
+				    "(\"'text'\") (--systemd-cgroup)",
+				    key, v, strlen(v) > 100 ? "..." : "");
+		else if (usec && to_usec(&pv) < 0)
+			r = err_set(err, EINVAL,
+				    "annotations: \"%s\": value \"%.100s\" is not a number of seconds "
+				    "(NAMESec goes to systemd as NAMEUSec) (--systemd-cgroup)",
+				    key, v);
+		else if (usec)
+			PROP("@%.*sUSec=t:%" PRIu64, (int)(len - 3), name, pv.u);
+		else if (pv.type == 's')
+			PROP("@%s=s:%s", name, pv.s.buf);
+		else if (pv.type == 'd')
+			PROP("@%s=d:%.17g", name, pv.d);
+		else if (pv.type == 'b' || pv.type == 'y' || pv.type == 'q' || pv.type == 'u' || pv.type == 't')
+			PROP("@%s=%c:%" PRIu64, name, pv.type, pv.u);
+		else
+			PROP("@%s=%c:%" PRId64, name, pv.type, pv.i);
+		sb_release(&pv.s);
+	}
+	return r;
+}
+
+/* Everything husk asks of the unit: resources, devices, then (at start)
+ * the annotations. */
+static int add_props(struct strbuf *args, size_t *n, const struct oci_config *cfg,
+		     const struct oci_resources *res, bool annotations, struct husk_error *err)
+{
+	add_resource_props(args, n, res);
+	int r = add_device_props(args, n, cfg, err);
+	if (r == 0 && annotations)
+		r = add_annotation_props(args, n, cfg, err);
+	return r;
+}
+#undef PROP
 
 /* ---- the helper ---- */
 
@@ -214,6 +487,10 @@ static int helper_path(char *out, size_t size, struct husk_error *err)
 		       "and in " HUSK_PKGLIBEXECDIR ")");
 }
 
+/* Arguments to one helper: the resource properties, DEVICE_ALLOW_MAX
+ * device entries and ANNOTATION_PROPS_MAX annotations fit. */
+#define HELPER_ARGS_MAX 1200
+
 /* Run the helper with args (NUL-separated in a): stdin from a pipe
  * (*to_helper, or closed at once when to_helper is NULL), its stdout and
  * stderr into one pipe read until "ok\n" (until_ok) or its end. */
@@ -221,13 +498,16 @@ static int helper_run(const struct strbuf *a, size_t n, int *to_helper, bool unt
 		      struct strbuf *out, struct husk_error *err)
 {
 	char path[PATH_MAX];
-	char *argv[48];
+	_cleanup_free_ char **argv = NULL;
 	int in[2] = { -1, -1 }, o[2] = { -1, -1 }, r;
 	posix_spawn_file_actions_t fa;
 	if ((r = helper_path(path, sizeof(path), err)) < 0)
 		return r;
-	if (n + 2 > sizeof(argv) / sizeof(argv[0]))
-		return err_set(err, E2BIG, "--systemd-cgroup: %zu properties for one unit", n);
+	if (n > HELPER_ARGS_MAX)
+		return err_set(err, E2BIG, "--systemd-cgroup: %zu properties for one unit (at most %d)",
+			       n, HELPER_ARGS_MAX);
+	if ((argv = calloc(n + 2, sizeof(*argv))) == NULL)
+		return err_sys(err, ENOMEM, "--systemd-cgroup");
 	argv[0] = path;
 	size_t k = 1;
 	for (size_t off = 0; k <= n && off < a->len; off += strlen(a->buf + off) + 1)
@@ -320,8 +600,8 @@ int systemd_scope_start(const struct oci_config *cfg, const char *id, struct sys
 		return r;
 	sb_addf(&args, "start%c%s%c%s%chusk container %s%c", 0, unit, 0, slice, 0, id, 0);
 	n = 4;
-	add_props(&args, &n, cfg->linux ? cfg->linux->resources : NULL);
-	if ((r = sb_check(&args, err, "--systemd-cgroup")) < 0)
+	if ((r = add_props(&args, &n, cfg, cfg->linux ? cfg->linux->resources : NULL, true, err)) < 0 ||
+	    (r = sb_check(&args, err, "--systemd-cgroup")) < 0)
 		return r;
 	if ((r = helper_run(&args, n, &s->to_helper, true, &s->helper, &out, err)) < 0)
 		return r;
@@ -379,9 +659,10 @@ static int helper_call(const struct strbuf *args, size_t n, const char *what, st
 	return 0;
 }
 
-int systemd_set_resources(const char *cgroup_path, const struct oci_resources *res,
+int systemd_set_resources(const char *cgroup_path, const struct oci_config *cfg,
 			  struct husk_error *err)
 {
+	const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
 	char unit[SYSTEMD_UNIT_MAX];
 	_cleanup_strbuf_ struct strbuf args = STRBUF_INIT;
 	size_t n = 2;
@@ -389,7 +670,8 @@ int systemd_set_resources(const char *cgroup_path, const struct oci_resources *r
 	if (r < 0)
 		return r;
 	sb_addf(&args, "set%c%s%c", 0, unit, 0);
-	add_props(&args, &n, res);
+	if ((r = add_props(&args, &n, cfg, res, false, err)) < 0)
+		return r;
 	if (n == 2)
 		return 0;
 	if ((r = sb_check(&args, err, "--systemd-cgroup")) < 0)

@@ -32,7 +32,8 @@ struct systemd_scope {
 #define SYSTEMD_SCOPE_NONE { .helper = -1, .to_helper = -1 }
 
 /* StartTransientUnit for the container's scope (Delegate=yes, in its
- * slice, resource properties from cfg), waiting for the job. The helper
+ * slice, resource and device properties from cfg, then its
+ * org.systemd.property.* annotations), waiting for the job. The helper
  * stays in the scope (so systemd keeps it) until finished; *holder is its
  * pid, the one process the scope's cgroup may hold when husk takes it. */
 int systemd_scope_start(const struct oci_config *cfg, const char *id, struct systemd_scope *s,
@@ -41,8 +42,10 @@ int systemd_scope_start(const struct oci_config *cfg, const char *id, struct sys
  * to it. Otherwise the helper stops the scope (nothing left behind). */
 void systemd_scope_finish(struct systemd_scope *s, bool keep);
 
-/* update: SetUnitProperties (runtime) of the unit the cgroup path ends in. */
-int systemd_set_resources(const char *cgroup_path, const struct oci_resources *res,
+/* update: SetUnitProperties (runtime) of the unit the cgroup path ends in,
+ * from cfg's linux.resources (devices included); not the annotations,
+ * which are for the unit's start (as runc). */
+int systemd_set_resources(const char *cgroup_path, const struct oci_config *cfg,
 			  struct husk_error *err);
 /* delete: StopUnit and wait (a unit already gone is fine). */
 int systemd_stop(const char *cgroup_path, struct husk_error *err);

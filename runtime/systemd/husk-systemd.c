@@ -19,8 +19,11 @@
  *
  * Properties are the resource ones husk maps from linux.resources: the
  * numbers (MemoryMax...) take a decimal or "infinity", AllowedCPUs and
- * AllowedMemoryNodes a cpu list ("0-3,6"). Errors go to stderr as one
- * line; the exit status is 0 on success. */
+ * AllowedMemoryNodes a cpu list ("0-3,6"); DevicePolicy=strict|auto and
+ * DeviceAllow=SPEC PERMS (each adds one entry; an empty value empties the
+ * list). "@NAME=T:VALUE" is any property with its D-Bus type T (b y n q i u
+ * x t d s): the org.systemd.property.* annotations husk checked. Errors go
+ * to stderr as one line; the exit status is 0 on success. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -104,9 +107,86 @@ static int cpu_mask(const char *list, uint8_t *mask, size_t *len)
 	}
 }
 
-/* Append one a(sv) entry from "NAME=VALUE". */
+/* "@NAME=T:VALUE": a property from an annotation, its D-Bus type T (one
+ * of b y n q i u x t d s) chosen by husk, which checked the value. */
+static int append_typed(sd_bus_message *m, const char *name, const char *tv)
+{
+	char t = tv[0], *end;
+	const char *v = tv + 2;
+	int r;
+	if (t == '\0' || tv[1] != ':')
+		return fail("%s: \"%s\" is not TYPE:VALUE", name, tv);
+	errno = 0;
+	if (t == 's')
+		r = sd_bus_message_append(m, "(sv)", name, "s", v);
+	else if (t == 'd') {
+		double d = strtod(v, &end);
+		if (*v == '\0' || *end || errno)
+			return fail("%s: \"%s\" is not a number", name, v);
+		r = sd_bus_message_append(m, "(sv)", name, "d", d);
+	} else if (strchr("ynqiuxt", t) && t != '\0') {
+		/* the signed ones as int64, the others as uint64, then narrowed:
+		 * husk checked the range */
+		bool sign = t == 'n' || t == 'i' || t == 'x';
+		long long sv = 0;
+		unsigned long long uv = 0;
+		if (sign)
+			sv = strtoll(v, &end, 10);
+		else
+			uv = strtoull(v, &end, 10);
+		if (*v == '\0' || *end || errno || (!sign && *v == '-'))
+			return fail("%s: \"%s\" is not a number", name, v);
+		char sig[2] = { t, '\0' };
+		switch (t) {
+		case 'y': r = sd_bus_message_append(m, "(sv)", name, sig, (uint8_t)uv); break;
+		case 'n': r = sd_bus_message_append(m, "(sv)", name, sig, (int16_t)sv); break;
+		case 'q': r = sd_bus_message_append(m, "(sv)", name, sig, (uint16_t)uv); break;
+		case 'i': r = sd_bus_message_append(m, "(sv)", name, sig, (int32_t)sv); break;
+		case 'u': r = sd_bus_message_append(m, "(sv)", name, sig, (uint32_t)uv); break;
+		case 'x': r = sd_bus_message_append(m, "(sv)", name, sig, (int64_t)sv); break;
+		default: r = sd_bus_message_append(m, "(sv)", name, sig, (uint64_t)uv); break;
+		}
+	} else if (t == 'b') {
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			return fail("%s: \"%s\" is not 0 or 1", name, v);
+		r = sd_bus_message_append(m, "(sv)", name, "b", v[0] == '1');
+	} else
+		return fail("%s: type %c is not one husk-systemd sends", name, t);
+	if (r < 0)
+		return fail("%s: %s", name, strerror(-r));
+	return 0;
+}
+
+/* DeviceAllow=SPEC PERMS (one a(ss) of one entry; systemd adds it to the
+ * list) or DeviceAllow= (an empty array: the list is emptied). */
+static int append_device_allow(sd_bus_message *m, const char *v)
+{
+	int r;
+	if (*v == '\0')
+		r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 0);
+	else {
+		const char *sp = strrchr(v, ' ');
+		char spec[128];
+		if (sp == NULL || (size_t)(sp - v) >= sizeof(spec) || sp[1] == '\0' ||
+		    strspn(sp + 1, "rwm") != strlen(sp + 1) ||
+		    !(strncmp(v, "/dev/", 5) == 0 || strncmp(v, "char-", 5) == 0 ||
+		      strncmp(v, "block-", 6) == 0))
+			return fail("DeviceAllow: \"%s\" is not DEVICE PERMISSIONS", v);
+		memcpy(spec, v, (size_t)(sp - v));
+		spec[sp - v] = '\0';
+		r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 1, spec, sp + 1);
+	}
+	if (r < 0)
+		return fail("DeviceAllow: %s", strerror(-r));
+	return 0;
+}
+
+/* Append one a(sv) entry from "NAME=VALUE" (or "@NAME=T:VALUE"). */
 static int append_prop(sd_bus_message *m, const char *arg)
 {
+	bool typed = arg[0] == '@';
+	if (typed)
+		arg++;
 	const char *eq = strchr(arg, '=');
 	if (eq == NULL)
 		return fail("\"%s\" is not PROPERTY=VALUE", arg);
@@ -118,7 +198,15 @@ static int append_prop(sd_bus_message *m, const char *arg)
 	memcpy(name, arg, n);
 	name[n] = '\0';
 	int r;
-	if (in(arg, n, u64_props, N_OF(u64_props))) {
+	if (typed)
+		return append_typed(m, name, v);
+	if (strcmp(name, "DeviceAllow") == 0)
+		return append_device_allow(m, v);
+	if (strcmp(name, "DevicePolicy") == 0) {
+		if (strcmp(v, "strict") != 0 && strcmp(v, "auto") != 0 && strcmp(v, "closed") != 0)
+			return fail("DevicePolicy: \"%s\" is not strict, closed or auto", v);
+		r = sd_bus_message_append(m, "(sv)", name, "s", v);
+	} else if (in(arg, n, u64_props, N_OF(u64_props))) {
 		uint64_t x;
 		char *end;
 		if (strcmp(v, "infinity") == 0)

@@ -110,6 +110,155 @@ unit_gone() {
 	fi
 }
 
+# fake_helper: a stand-in for husk-systemd that records its arguments (one a
+# line, in $TEST_TMP/helper-args) and fails: what husk asks of systemd,
+# checked where systemd does not run.
+fake_helper() {
+	cat >"$TEST_TMP/fake-helper" <<EOF
+#!/bin/sh
+for a in "\$@"; do printf '%s\n' "\$a"; done >"$TEST_TMP/helper-args"
+echo "fake helper: not started" >&2
+exit 1
+EOF
+	chmod +x "$TEST_TMP/fake-helper"
+}
+
+# The device rules of the device tests: deny all, /dev/full not writable,
+# char major 10 readable but 10:200, every block device readable at minor 7,
+# a node from linux.devices (kmsg's numbers) that may be made, not opened.
+DEVICE_RULES='.linux.resources.devices = [{"allow": false, "access": "rwm"},
+		{"allow": false, "type": "c", "major": 1, "minor": 7, "access": "w"},
+		{"allow": true, "type": "c", "major": 10, "access": "r"},
+		{"allow": false, "type": "c", "major": 10, "minor": 200, "access": "r"},
+		{"allow": true, "type": "b", "minor": 7, "access": "r"}]
+	| .linux.devices = [{"path": "/dev/denied", "type": "c", "major": 1, "minor": 11, "fileMode": 438}]'
+
+@test "systemd-cgroup: linux.resources.devices become DevicePolicy=strict and DeviceAllow= entries" {
+	local id
+	id=$(ctr_id sddevargs)
+	fake_helper
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"system.slice:husktest:$id\" | $DEVICE_RULES"
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"fake helper: not started"* ]]
+	assert_nothing_left "$id"
+	cat "$TEST_TMP/helper-args"
+	# the list emptied first, then one entry per device or group; /dev/full
+	# loses w; 10:200 keeps r through char-10 (systemd cannot take one
+	# device out of a group: wider, husk's own filter denies it); the
+	# linux.devices node may only be made; any-major rules are the group
+	run grep '^Device' "$TEST_TMP/helper-args"
+	[ "${lines[0]}" = DevicePolicy=strict ]
+	[ "${lines[1]}" = DeviceAllow= ]
+	[ "$(printf '%s\n' "${lines[@]:2}" | sort | tr '\n' '|')" = \
+		"DeviceAllow=/dev/char/1:11 m|DeviceAllow=/dev/char/1:3 rwm|DeviceAllow=/dev/char/1:5 rwm|DeviceAllow=/dev/char/1:7 rm|DeviceAllow=/dev/char/1:8 rwm|DeviceAllow=/dev/char/1:9 rwm|DeviceAllow=/dev/char/5:0 rwm|DeviceAllow=/dev/char/5:1 rwm|DeviceAllow=/dev/char/5:2 rwm|DeviceAllow=block-* r|DeviceAllow=char-10 r|DeviceAllow=char-136 rwm|" ]
+	# an allow-all, even with exceptions, is DevicePolicy=auto and no entries
+	update_config "$BUNDLE" '.linux.resources.devices = [{"allow": true, "access": "rwm"},
+		{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}]'
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	run grep '^Device' "$TEST_TMP/helper-args"
+	[ "$output" = $'DevicePolicy=auto\nDeviceAllow=' ]
+	# no device rules: no device policy at all (the cgroup is left open, as without systemd)
+	update_config "$BUNDLE" 'del(.linux.resources.devices) | del(.linux.devices)'
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	run grep -c '^Device' "$TEST_TMP/helper-args"
+	[ "$output" = 0 ]
+	assert_nothing_left "$id"
+}
+
+@test "systemd-cgroup: a hostile number of device rules is a clear error, not a huge command line" {
+	local id
+	id=$(ctr_id sddevmany)
+	fake_helper
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"system.slice:husktest:$id\"
+		| .linux.resources.devices = [{\"allow\": false, \"access\": \"rwm\"}] +
+			[range(3000) | {\"allow\": true, \"type\": \"c\", \"major\": 200, \"minor\": ., \"access\": \"r\"}]"
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ] && [ "$status" -lt 128 ]
+	[[ "$output" == *"linux.resources.devices: the rules allow 3009 devices or groups one by one; husk gives systemd at most 1024 DeviceAllow= entries"* ]]
+	[ ! -e "$TEST_TMP/helper-args" ]
+	assert_nothing_left "$id"
+}
+
+@test "systemd-cgroup: org.systemd.property.* annotations are typed as runc types them" {
+	local id
+	id=$(ctr_id sdannargs)
+	fake_helper
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"system.slice:husktest:$id\""
+	update_config "$BUNDLE" '.annotations = {"org.systemd.property.TimeoutStopUSec": "uint64 123456789",
+			"org.systemd.property.CollectMode": "\u0027inactive-or-failed\u0027",
+			"org.systemd.property.RuntimeMaxSec": "2",
+			"org.systemd.property.TimeoutStartSec": "1.5",
+			"org.systemd.property.Description": "\"it\u0027s \\\"quoted\\\"\"",
+			"org.systemd.property.SendSIGHUP": "true",
+			"org.systemd.property.CPUWeight": "uint64 7",
+			"org.systemd.property.Nice": "int32 -5",
+			"other.annotation": "not for systemd"}'
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	assert_nothing_left "$id"
+	cat "$TEST_TMP/helper-args"
+	run grep '^@' "$TEST_TMP/helper-args"
+	# NAMESec in seconds becomes NAMEUSec in microseconds (runc's conversion)
+	[ "$(printf '%s\n' "${lines[@]}" | sort | tr '\n' '|')" = \
+		"@CPUWeight=t:7|@CollectMode=s:inactive-or-failed|@Description=s:it's \"quoted\"|@Nice=i:-5|@RuntimeMaxUSec=t:2000000|@SendSIGHUP=b:1|@TimeoutStartUSec=t:1500000|@TimeoutStopUSec=t:123456789|" ]
+	# after husk's own properties, so that they win (as in runc)
+	[ "$(grep -n '^@' "$TEST_TMP/helper-args" | head -1 | cut -d: -f1)" -gt "$(grep -n '^husk container' "$TEST_TMP/helper-args" | cut -d: -f1)" ]
+}
+
+@test "systemd-cgroup: bad org.systemd.property.* annotations are refused naming the annotation, nothing started" {
+	local id name value
+	id=$(ctr_id sdannbad)
+	fake_helper
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"system.slice:husktest:$id\""
+	while IFS='|' read -r name value; do
+		update_config "$BUNDLE" ".annotations = {\"org.systemd.property.$name\": $(jq -n --arg v "$value" '$v')}"
+		rm -f "$TEST_TMP/helper-args"
+		HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk_nowait --systemd-cgroup create --bundle "$BUNDLE" "$id"
+		echo "$name=$value -> $status $output"
+		[ "$status" -ne 0 ] && [ "$status" -lt 128 ]
+		# (the log line escapes the message's quotes)
+		[[ "$output" == *'annotations: \"org.systemd.property.'"${name:0:40}"* ]]
+		[[ "$output" == *"(--systemd-cgroup)"* ]]
+		[ ! -e "$TEST_TMP/helper-args" ]
+		assert_nothing_left "$id"
+	done <<'EOF'
+Time.out|5
+Ti|5
+Bad-Name|5
+Slice|'other.slice'
+PIDs|uint32 1
+TimeoutStopUSec|[1, 2]
+TimeoutStopUSec|'unterminated
+TimeoutStopUSec|'a\qb'
+CPUWeight|uint64 -1
+CPUWeight|int32 99999999999
+CPUWeight|uint128 5
+CPUWeight|5 6
+Description|@s 'typed'
+RuntimeMaxSec|'two'
+RuntimeMaxSec|-2
+RuntimeMaxSec|uint64 18446744073709551615
+AVeryLongPropertyNameThatGoesOnAndOnAndOnBeyondSixtyCharactersXY|1
+EOF
+	# a value with a control character is refused, and not echoed raw
+	update_config "$BUNDLE" '.annotations = {"org.systemd.property.Description": "\u0027a\u001b[2Jb\u0027"}'
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk_nowait --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"org.systemd.property.Description"* ]]
+	[[ "$output" != *$'\e'* ]]
+	# a long value is refused, bounded
+	update_config "$BUNDLE" ".annotations = {\"org.systemd.property.Description\": \"'$(printf 'x%.0s' $(seq 5000))'\"}"
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk_nowait --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"org.systemd.property.Description"* ]]
+	[ "${#output}" -lt 1000 ]
+	[ ! -e "$TEST_TMP/helper-args" ]
+	assert_nothing_left "$id"
+}
+
 @test "systemd-cgroup: create puts the init in a transient scope systemd knows, with the limits as unit properties" {
 	require_systemd
 	local id unit pid
