@@ -22,6 +22,7 @@
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/intelrdt.h"
 #include "runtime/linux/lsm.h"
+#include "runtime/linux/mempolicy.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/process.h"
 #include "runtime/linux/spawn.h"
@@ -119,6 +120,12 @@ static _Noreturn void enter_child(const struct enter_opts *eo, int sync_fd)
 	rest = *p;
 	rest.has_oomScoreAdj = false;
 	if (process_apply_limits(&rest, eo->cfg->linux, -1, &err) < 0)
+		goto fail;
+	/* the container's memory policy, as the init has it (runc 1.4 gives it
+	 * to exec'd processes too); a policy is per task and this one was
+	 * forked from husk, which has the host's */
+	if (eo->cfg->linux && eo->cfg->linux->memoryPolicy &&
+	    mempolicy_apply(eo->cfg->linux->memoryPolicy, &err) < 0)
 		goto fail;
 	umask(p->user && p->user->has_umask ? p->user->umask : 022);
 	if (process_chdir(p, &err) < 0 || process_find_executable(p, exe, sizeof(exe), &err) < 0)

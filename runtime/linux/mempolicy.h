@@ -1,7 +1,7 @@
 /* linux.memoryPolicy (runtime-spec 1.3): the NUMA memory policy the
  * container's process starts with, set by set_mempolicy(2) in the init
  * before the exec (the policy survives execve and is inherited by every
- * child). */
+ * child), and by each process exec starts, before its exec, as runc 1.4. */
 #ifndef HUSK_LINUX_MEMPOLICY_H
 #define HUSK_LINUX_MEMPOLICY_H
 

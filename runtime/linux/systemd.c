@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "common/fileutil.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -89,7 +90,10 @@ int systemd_unit_names(const char *spec, const char *id, char slice[SYSTEMD_UNIT
 				"has a character systemd does not take in a unit name", err);
 	if (nlen > 6 && strcmp(name + nlen - 6, ".slice") == 0)
 		return bad_part(spec, "name", name, nlen,
-				"is a slice: husk's systemd driver makes a scope per container", err);
+				"is a slice: runc would start a transient slice for the container, "
+				"husk's systemd driver makes a scope per container (name it without "
+				"\".slice\")",
+				err);
 	if (plen + 1 + nlen + 6 >= SYSTEMD_UNIT_MAX)
 		return bad_part(spec, "unit name", prefix, plen,
 				"with the name and \".scope\" is longer than 255 bytes", err);
@@ -244,7 +248,7 @@ static int add_device_props(struct strbuf *args, size_t *n, const struct oci_con
 /* A value in the GVariant text form runc takes, in the subset husk reads:
  * true/false, a number with an optional type word (uint64 5; a bare
  * integer is int32, one with '.' or 'e' a double, as in GVariant), or a
- * quoted string ('...' or "...", with \\ \' \" \n \t escapes). */
+ * quoted string ('...' or "...", with \\ \' \" escapes). */
 struct prop_value {
 	char type; /* D-Bus signature: b y n q i u x t d s */
 	int64_t i;
@@ -273,12 +277,11 @@ static bool parse_quoted(const char *v, struct strbuf *out)
 		if (c < 0x20 || c == 0x7f)
 			return false;
 		if (c == '\\') {
-			switch (*++v) {
-			case '\\': case '\'': case '"': c = (unsigned char)*v; break;
-			case 'n': c = '\n'; break;
-			case 't': c = '\t'; break;
-			default: return false;
-			}
+			/* no escape makes a control character: the value ends
+			 * up in systemctl's output */
+			if (*++v != '\\' && *v != '\'' && *v != '"')
+				return false;
+			c = (unsigned char)*v;
 		}
 		sb_addc(out, (char)c);
 	}
@@ -379,6 +382,34 @@ static int to_usec(struct prop_value *pv)
 	return 0;
 }
 
+/* s for an error message: at most max bytes of it, control characters
+ * escaped ("..." when cut); NULL when out of memory. */
+static char *shown(const char *s, size_t max)
+{
+	_cleanup_strbuf_ struct strbuf cut = STRBUF_INIT;
+	size_t n = strnlen(s, max + 1);
+	sb_addn(&cut, s, n > max ? max : n);
+	if (cut.error)
+		return NULL;
+	_cleanup_free_ char *e = str_escape(cut.buf);
+	char *out = NULL;
+	if (e && asprintf(&out, "%s%s", e, n > max ? "..." : "") < 0)
+		out = NULL;
+	return out;
+}
+
+static int annotation_error(struct husk_error *err, int code, const char *key, const char *value,
+			    const char *why)
+{
+	_cleanup_free_ char *k = shown(key, 100), *v = value ? shown(value, 100) : NULL;
+	if (k == NULL || (value && v == NULL))
+		return err_sys(err, ENOMEM, "annotations");
+	if (value)
+		return err_set(err, code, "annotations: \"%s\": value \"%s\" %s (--systemd-cgroup)", k, v,
+			       why);
+	return err_set(err, code, "annotations: \"%s\": %s (--systemd-cgroup)", k, why);
+}
+
 /* The config's org.systemd.property.NAME annotations as unit properties
  * ("@NAME=TYPE:VALUE" for the helper), after husk's own so that they win,
  * as in runc. NAME is letters and digits; NAME as husk places the unit
@@ -386,6 +417,7 @@ static int to_usec(struct prop_value *pv)
 static int add_annotation_props(struct strbuf *args, size_t *n, const struct oci_config *cfg,
 				struct husk_error *err)
 {
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	size_t count = 0;
 	int r = 0;
 	for (size_t i = 0; i < cfg->annotations.len && r == 0; i++) {
@@ -394,16 +426,13 @@ static int add_annotation_props(struct strbuf *args, size_t *n, const struct oci
 			continue;
 		const char *name = key + strlen(ANNOTATION_PREFIX);
 		size_t len = strlen(name);
-		if (len < 3 || len > 60 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != len)
-			return err_set(err, EINVAL,
-				       "annotations: \"%.100s%s\": a systemd property name is 3 to 60 "
-				       "letters and digits (--systemd-cgroup)",
-				       key, strlen(key) > 100 ? "..." : "");
+		if (len < 3 || len > 60 || strspn(name, alnum) != len)
+			return annotation_error(err, EINVAL, key, NULL,
+						"a systemd property name is 3 to 60 letters and digits");
 		if (strcmp(name, "Slice") == 0 || strcmp(name, "PIDs") == 0)
-			return err_set(err, EINVAL,
-				       "annotations: \"%s\": husk sets %s itself (the slice comes from "
-				       "linux.cgroupsPath) (--systemd-cgroup)",
-				       key, name);
+			return annotation_error(err, EINVAL, key, NULL,
+						"husk sets this property itself (the slice comes "
+						"from linux.cgroupsPath)");
 		if (++count > ANNOTATION_PROPS_MAX)
 			return err_set(err, E2BIG,
 				       "annotations: more than %d org.systemd.property.* (--systemd-cgroup)",
@@ -412,24 +441,22 @@ static int add_annotation_props(struct strbuf *args, size_t *n, const struct oci
 		bool ok = strlen(v) <= ANNOTATION_VALUE_MAX && parse_value(v, &pv);
 		bool usec = ok && sec_suffix(name);
 		if (!ok)
-			r = err_set(err, EINVAL,
-				    "annotations: \"%s\": value \"%.100s%s\" is not one husk passes to "
-				    "systemd: true or false, a number with an optional type word "
-				    "(\"uint64 123\"; a bare integer is an int32), or a quoted string "
-				    "(\"'text'\") (--systemd-cgroup)",
-				    key, v, strlen(v) > 100 ? "..." : "");
+			r = annotation_error(err, EINVAL, key, v,
+					     "is not one husk passes to systemd: true or false, a number "
+					     "with an optional type word (\"uint64 123\"; a bare integer is "
+					     "an int32), or a quoted string (\"'text'\")");
 		else if (usec && to_usec(&pv) < 0)
-			r = err_set(err, EINVAL,
-				    "annotations: \"%s\": value \"%.100s\" is not a number of seconds "
-				    "(NAMESec goes to systemd as NAMEUSec) (--systemd-cgroup)",
-				    key, v);
+			r = annotation_error(err, EINVAL, key, v,
+					     "is not a number of seconds (NAMESec goes to systemd as "
+					     "NAMEUSec)");
 		else if (usec)
 			PROP("@%.*sUSec=t:%" PRIu64, (int)(len - 3), name, pv.u);
 		else if (pv.type == 's')
 			PROP("@%s=s:%s", name, pv.s.buf);
 		else if (pv.type == 'd')
 			PROP("@%s=d:%.17g", name, pv.d);
-		else if (pv.type == 'b' || pv.type == 'y' || pv.type == 'q' || pv.type == 'u' || pv.type == 't')
+		else if (pv.type == 'b' || pv.type == 'y' || pv.type == 'q' || pv.type == 'u' ||
+			 pv.type == 't')
 			PROP("@%s=%c:%" PRIu64, name, pv.type, pv.u);
 		else
 			PROP("@%s=%c:%" PRId64, name, pv.type, pv.i);
@@ -450,6 +477,17 @@ static int add_props(struct strbuf *args, size_t *n, const struct oci_config *cf
 	return r;
 }
 #undef PROP
+
+/* The properties a create would give systemd, checked and thrown away. */
+int systemd_check_properties(const struct oci_config *cfg, struct husk_error *err)
+{
+	_cleanup_strbuf_ struct strbuf args = STRBUF_INIT;
+	size_t n = 0;
+	int r = add_props(&args, &n, cfg, cfg->linux ? cfg->linux->resources : NULL, true, err);
+	if (r == 0)
+		r = sb_check(&args, err, "--systemd-cgroup");
+	return r;
+}
 
 /* ---- the helper ---- */
 

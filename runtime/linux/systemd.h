@@ -38,6 +38,9 @@ struct systemd_scope {
  * pid, the one process the scope's cgroup may hold when husk takes it. */
 int systemd_scope_start(const struct oci_config *cfg, const char *id, struct systemd_scope *s,
 			pid_t *holder, struct husk_error *err);
+/* What systemd_scope_start would give systemd (devices, annotations),
+ * checked without running anything: the errors it would fail with. */
+int systemd_check_properties(const struct oci_config *cfg, struct husk_error *err);
 /* keep: the container's init is in the scope, the helper leaves it
  * to it. Otherwise the helper stops the scope (nothing left behind). */
 void systemd_scope_finish(struct systemd_scope *s, bool keep);

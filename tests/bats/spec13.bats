@@ -85,6 +85,35 @@ kernel_at_least() {
 	[ "${lines[1]}" = "bind=balancing:0" ]
 }
 
+@test "memoryPolicy: a process exec starts has the container's policy (as runc 1.4), its children too" {
+	[ -e /proc/self/numa_maps ] || skip "this kernel has no NUMA support (no /proc/self/numa_maps)"
+	local id=$(ctr_id execmp)
+	mempolicy '{"mode": "MPOL_PREFERRED", "nodes": "0", "flags": ["MPOL_F_RELATIVE_NODES"]}'
+	echo "$STACK_POLICY" >"$BUNDLE/rootfs/policy"
+	set_args "$BUNDLE" sleep 1000
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	run husk exec "$id" sh -c "$STACK_POLICY"
+	[ "$status" -eq 0 ]
+	[ "$output" = "prefer=relative:0" ]
+	# a child of the exec'd process (sh runs sh)
+	run husk exec "$id" sh -c 'sh /policy'
+	[ "$status" -eq 0 ]
+	[ "$output" = "prefer=relative:0" ]
+	husk delete --force "$id"
+	# another policy, and none: exec follows the config, never husk's own
+	mempolicy '{"mode": "MPOL_INTERLEAVE", "nodes": "0"}'
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	run husk exec "$id" sh -c "$STACK_POLICY"
+	[ "$status" -eq 0 ]
+	[ "$output" = "interleave:0" ]
+	husk delete --force "$id"
+	update_config "$BUNDLE" 'del(.linux.memoryPolicy)'
+	husk_nowait run -d -b "$BUNDLE" "$id"
+	run husk exec "$id" sh -c "$STACK_POLICY"
+	[ "$status" -eq 0 ]
+	[ "$output" = default ]
+}
+
 @test "memoryPolicy: a bad mode, flag or node list is a clear error naming it, leaving nothing" {
 	local id=$(ctr_id badmp) policy want
 	set_args "$BUNDLE" /bin/true

@@ -233,6 +233,7 @@ PIDs|uint32 1
 TimeoutStopUSec|[1, 2]
 TimeoutStopUSec|'unterminated
 TimeoutStopUSec|'a\qb'
+Description|'two\nlines'
 CPUWeight|uint64 -1
 CPUWeight|int32 99999999999
 CPUWeight|uint128 5
@@ -349,6 +350,69 @@ EOF
 	grep -qx "0::/$TAG.slice/$TAG-sub.slice/husktest-$id.scope" "/proc/$pid/cgroup"
 	husk delete --force "$id"
 	systemctl stop "$TAG-sub.slice" "$TAG.slice"
+}
+
+@test "systemd-cgroup: the unit has the device policy, and a denied device stays denied" {
+	require_systemd
+	local id unit
+	id=$(ctr_id sddev)
+	unit=husktest-$id.scope
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"system.slice:husktest:$id\" | $DEVICE_RULES"
+	husk_nowait --systemd-cgroup run -d --bundle "$BUNDLE" "$id"
+	[ "$(prop "$unit" DevicePolicy)" = strict ]
+	run systemctl show "$unit" -p DeviceAllow
+	echo "$output"
+	[[ "$output" == *"/dev/char/1:7 rm"* ]]
+	[[ "$output" == *"/dev/char/1:3 rwm"* ]]
+	[[ "$output" == *"/dev/char/1:11 m"* ]]
+	[[ "$output" == *"char-136 rwm"* ]]
+	[[ "$output" == *"block-* r"* ]]
+	# the container: /dev/null usable, /dev/full not writable, the node it
+	# may only make cannot be opened
+	local i
+	for i in 1 2; do
+		run husk exec "$id" sh -c 'echo x >/dev/null && echo null-ok'
+		[ "$status" -eq 0 ] && [ "$output" = null-ok ]
+		run husk exec "$id" sh -c 'echo x >/dev/full'
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Operation not permitted"* ]]
+		run husk exec "$id" head -c1 /dev/denied
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Operation not permitted"* ]]
+		# an update gives systemd the device list again (and systemd
+		# rebuilds its filter): still the same devices
+		husk --systemd-cgroup update --pids-limit 60 "$id"
+		[ "$(prop "$unit" DevicePolicy)" = strict ]
+		[ "$(prop "$unit" TasksMax)" = 60 ]
+	done
+}
+
+@test "systemd-cgroup: org.systemd.property.* annotations set the unit's properties" {
+	require_systemd
+	local id unit
+	id=$(ctr_id sdann)
+	unit=husktest-$id.scope
+	update_config "$BUNDLE" ".linux.cgroupsPath = \"system.slice:husktest:$id\""
+	update_config "$BUNDLE" '.annotations = {"org.systemd.property.TimeoutStopUSec": "uint64 123456789",
+		"org.systemd.property.CollectMode": "\u0027inactive-or-failed\u0027",
+		"org.systemd.property.RuntimeMaxSec": "3600",
+		"org.systemd.property.Description": "\u0027annotated\u0027"}'
+	husk_nowait --systemd-cgroup run -d --bundle "$BUNDLE" "$id"
+	[ "$(prop "$unit" ActiveState)" = active ]
+	[ "$(prop "$unit" TimeoutStopUSec)" = "2min 3.456789s" ]
+	[ "$(prop "$unit" CollectMode)" = inactive-or-failed ]
+	[ "$(prop "$unit" RuntimeMaxUSec)" = 1h ]
+	# the annotation wins over husk's own description, as in runc
+	[ "$(prop "$unit" Description)" = annotated ]
+	husk delete --force "$id"
+	unit_gone "$unit"
+	# a property systemd does not have: systemd's refusal, nothing left
+	update_config "$BUNDLE" '.annotations = {"org.systemd.property.NoSuchProperty": "true"}'
+	run husk_nowait --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$unit"*"NoSuchProperty"* ]]
+	assert_nothing_left "$id"
+	[ "$(prop "$unit" LoadState)" = not-found ]
 }
 
 @test "systemd-cgroup: a create that fails after the scope started leaves no unit" {

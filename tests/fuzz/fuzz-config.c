@@ -9,6 +9,7 @@
 
 #include "oci-spec/runtime-spec.h"
 #include "runtime/linux/cgroup.h"
+#include "runtime/linux/systemd.h"
 #include "runtime/linux/intelrdt.h"
 #include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
@@ -73,6 +74,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_spec13(cfg->linux);
 	}
 	(void)cgroup_check_devices(cfg, &err);
+	/* the device list and annotations --systemd-cgroup gives systemd */
+	if ((r = systemd_check_properties(cfg, &err)) < 0) {
+		FUZZ_ASSERT(err.code > 0, "systemd properties: failure %d with error code %d", r,
+			    err.code);
+		for (const char *c = err.msg; *c; c++)
+			FUZZ_ASSERT((unsigned char)*c >= 0x20 && *c != 0x7f,
+				    "control character %#x in the error: %s", (unsigned char)*c,
+				    err.msg);
+	}
 
 	for (int pretty = 0; pretty <= 1; pretty++) {
 		char *first = encode(cfg, pretty);
