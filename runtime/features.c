@@ -116,8 +116,12 @@ static int features_run(struct husk_globals *g, int argc, char **argv, struct hu
 	 * CRIU, which engines check for themselves) */
 	static const char *const annotation_keys[] = { "org.opencontainers.runc.checkpoint.enabled" };
 	static const char *const annotation_values[] = { "true" };
+	/* config annotations that change what husk does (features.md: a
+	 * trailing "." is a prefix): with --systemd-cgroup, unit properties */
+	static const char *const unsafe[] = { "org.systemd.property." };
 	struct oci_features f = {
 		.annotations = { (char **)annotation_keys, (char **)annotation_values, 1 },
+		.potentiallyUnsafeConfigAnnotations = { (char **)unsafe, HUSK_HAVE_SYSTEMD_DRIVER ? 1 : 0 },
 		.ociVersionMin = "1.0.0",
 		.ociVersionMax = OCI_RUNTIME_SPEC_VERSION,
 		.hooks = { (char **)hook_names, sizeof(hook_names) / sizeof(hook_names[0]) },

@@ -208,6 +208,18 @@ DEVICE_RULES='.linux.resources.devices = [{"allow": false, "access": "rwm"},
 	[ "$(grep -n '^@' "$TEST_TMP/helper-args" | head -1 | cut -d: -f1)" -gt "$(grep -n '^husk container' "$TEST_TMP/helper-args" | cut -d: -f1)" ]
 }
 
+@test "systemd-cgroup: features lists org.systemd.property. as an annotation prefix that changes husk's behaviour" {
+	run husk features
+	[ "$status" -eq 0 ]
+	if [ -x "$HUSK_SYSTEMD_HELPER" ]; then
+		echo "$output" | jq -e '.linux.cgroup.systemd == true
+			and .potentiallyUnsafeConfigAnnotations == ["org.systemd.property."]'
+	else
+		echo "$output" | jq -e '.linux.cgroup.systemd == false
+			and (.potentiallyUnsafeConfigAnnotations // []) == []'
+	fi
+}
+
 @test "systemd-cgroup: bad org.systemd.property.* annotations are refused naming the annotation, nothing started" {
 	local id name value
 	id=$(ctr_id sdannbad)
