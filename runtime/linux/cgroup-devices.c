@@ -521,7 +521,7 @@ static int allow_add(struct dev_allow_list *l, size_t *cap, char type, int64_t m
  * items it covers whole, and is dropped where it would have to punch a
  * hole in a wider item (which then allows more than the rules); an
  * allow-all is the whole list, a deny-all empties it. */
-int cgroup_devices_allow_list(const struct oci_config *cfg, struct dev_allow_list *out,
+int cgroup_devices_allow_list(const struct oci_config *cfg, size_t max, struct dev_allow_list *out,
 			      struct husk_error *err)
 {
 	struct rule_list rules;
@@ -536,12 +536,16 @@ int cgroup_devices_allow_list(const struct oci_config *cfg, struct dev_allow_lis
 		if (d->type == 'a') {
 			out->all = d->allow;
 			out->len = 0;
-		} else if (out->all) {
+			out->too_long = false;
+		} else if (out->all || out->too_long) {
 			continue; /* an exception to allow-all: wider */
 		} else if (d->allow) {
 			/* one minor of every major: only "all of the type" says it */
 			int64_t minor = d->major == ANY ? ANY : d->minor;
 			r = allow_add(out, &cap, d->type, d->major, minor, d->access);
+			/* sticky until an allow-all or deny-all: a later deny
+			 * must not shrink a cut list into one that looks whole */
+			out->too_long = out->len > max;
 		} else {
 			size_t kept = 0;
 			for (size_t k = 0; k < out->len; k++) {
@@ -562,8 +566,9 @@ int cgroup_devices_allow_list(const struct oci_config *cfg, struct dev_allow_lis
 		return err_sys(err, ENOMEM, "linux.resources.devices");
 	}
 	/* an allow list checks each item alone: an item gets the access of
-	 * the wider items that cover it (covering is transitive, one pass) */
-	for (size_t i = 0; i < out->len; i++)
+	 * the wider items that cover it (covering is transitive, one pass);
+	 * quadratic, so not for a list the caller refuses anyway */
+	for (size_t i = 0; !out->too_long && i < out->len; i++)
 		for (size_t k = 0; k < out->len; k++) {
 			const struct dev_allow *w = &out->items[k];
 			struct dev_allow *e = &out->items[i];
@@ -571,7 +576,7 @@ int cgroup_devices_allow_list(const struct oci_config *cfg, struct dev_allow_lis
 			    covers(w->minor, e->minor))
 				e->access |= w->access;
 		}
-	if (out->all) {
+	if (out->all || out->too_long) {
 		free(out->items);
 		out->items = NULL;
 		out->len = 0;

@@ -129,10 +129,12 @@ struct dev_allow {
 struct dev_allow_list {
 	bool configured; /* the config has device rules (else: no list at all) */
 	bool all; /* every device is allowed: items is empty */
+	bool too_long; /* more than the caller's max items: items is empty */
 	struct dev_allow *items;
 	size_t len;
 };
-int cgroup_devices_allow_list(const struct oci_config *cfg, struct dev_allow_list *out,
+/* A list that would hold more than max items is not made: too_long. */
+int cgroup_devices_allow_list(const struct oci_config *cfg, size_t max, struct dev_allow_list *out,
 			      struct husk_error *err);
 
 #endif

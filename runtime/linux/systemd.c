@@ -201,17 +201,15 @@ static int add_device_props(struct strbuf *args, size_t *n, const struct oci_con
 			    struct husk_error *err)
 {
 	struct dev_allow_list l;
-	int r = cgroup_devices_allow_list(cfg, &l, err);
+	int r = cgroup_devices_allow_list(cfg, DEVICE_ALLOW_MAX, &l, err);
 	if (r < 0 || !l.configured)
 		return r;
-	if (l.len > DEVICE_ALLOW_MAX) {
-		free(l.items);
+	if (l.too_long)
 		return err_set(err, E2BIG,
-			       "linux.resources.devices: the rules allow %zu devices or groups one by "
-			       "one; husk gives systemd at most %d DeviceAllow= entries "
+			       "linux.resources.devices: the rules allow more than %d devices or "
+			       "groups one by one, the most DeviceAllow= entries husk gives systemd "
 			       "(--systemd-cgroup)",
-			       l.len, DEVICE_ALLOW_MAX);
-	}
+			       DEVICE_ALLOW_MAX);
 	PROP("DevicePolicy=%s", l.all ? "auto" : "strict");
 	PROP("DeviceAllow=");
 	for (size_t i = 0; i < l.len; i++) {

@@ -177,8 +177,22 @@ DEVICE_RULES='.linux.resources.devices = [{"allow": false, "access": "rwm"},
 			[range(3000) | {\"allow\": true, \"type\": \"c\", \"major\": 200, \"minor\": ., \"access\": \"r\"}]"
 	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
 	[ "$status" -ne 0 ] && [ "$status" -lt 128 ]
-	[[ "$output" == *"linux.resources.devices: the rules allow 3009 devices or groups one by one; husk gives systemd at most 1024 DeviceAllow= entries"* ]]
+	[[ "$output" == *"linux.resources.devices: the rules allow more than 1024 devices or groups one by one, the most DeviceAllow= entries husk gives systemd"* ]]
 	[ ! -e "$TEST_TMP/helper-args" ]
+	assert_nothing_left "$id"
+	# a deny after them that would leave fewer than 1024 does not make the
+	# cut list look whole
+	update_config "$BUNDLE" '.linux.resources.devices += [{"allow": false, "type": "c", "major": 200, "minor": 5, "access": "r"}]'
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"allow more than 1024 devices"* ]]
+	# a deny-all after them starts over: that config goes to systemd
+	update_config "$BUNDLE" '.linux.resources.devices += [{"allow": false, "access": "rwm"}]'
+	HUSK_SYSTEMD_HELPER=$TEST_TMP/fake-helper run husk --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"fake helper: not started"* ]]
+	grep -qx 'DeviceAllow=char-136 rwm' "$TEST_TMP/helper-args"
+	[ "$(grep -c '^DeviceAllow=' "$TEST_TMP/helper-args")" -lt 20 ]
 	assert_nothing_left "$id"
 }
 
