@@ -47,6 +47,7 @@ struct spawn_result {
 	char cgroup_created[1024]; /* cgroup_create's record */
 	bool has_cgroup;
 	int sync_fd; /* open until the init execs: errors after start arrive here */
+	int start_fifo; /* create with then_start: the read end of exec.fifo, or -1 */
 	/* the network devices moved into the init's namespace: create moves
 	 * them back if it fails after the spawn, and frees them */
 	struct netdev_moves moves;
