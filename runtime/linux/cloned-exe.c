@@ -54,8 +54,9 @@
  *   CAP_SYS_ADMIN over our mount namespace (root has it; a rootless husk
  *   gets the copy below). Its cost is the unmount when the clone's fd is
  *   closed: it takes the mount lock and waits for an RCU grace period
- *   (measured: a median of 50-110 us, but a tail of milliseconds on an
- *   overloaded virtual machine, where the copy below stays near 0.6 ms).
+ *   (measured: a median of 50-110 us, but 1-3 ms on an overloaded virtual
+ *   machine), which a short-lived helper waits out for us (see
+ *   close_tree_in_background), so husk goes on at once.
  *   How the process comes to run from the view:
  *
  *   - re-seated (kept, the default): no execve. Each mapping of the binary
@@ -284,8 +285,10 @@ static int unmount_helper_main(void *arg)
 	(void)arg;
 	/* Only system calls that cannot fail: this process shares our memory,
 	 * errno included. Ours is the last close, the one that waits, once
-	 * the husk process has closed its own (a moment after the clone). */
-	while (!__atomic_load_n(&tree_closed_here, __ATOMIC_ACQUIRE))
+	 * the husk process has closed its own (a moment after the clone; if
+	 * it is held up longer, we go ahead and it waits instead, as safe) */
+	for (int spins = 0; spins < 1000 && !__atomic_load_n(&tree_closed_here, __ATOMIC_ACQUIRE);
+	     spins++)
 		syscall(SYS_sched_yield);
 	syscall(SYS_close_range, 0U, ~0U, 0U);
 	return 0; /* glibc's clone() then calls exit, for this process alone */
