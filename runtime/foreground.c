@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "runtime/linux/cloned-exe.h"
 #include "runtime/linux/spawn.h"
 
 void tty_proxy_begin(struct tty_proxy *t)
@@ -62,6 +63,8 @@ void tty_resize(struct tty_proxy *t)
 int wait_container(pid_t pid, int sigfd, int sync_fd, struct tty_proxy *t)
 {
 	bool stdin_open = t != NULL, master_open = t != NULL, sync_open = sync_fd >= 0;
+
+	cloned_exe_reap(); /* long done: no zombie of ours beside the container */
 
 	for (;;) {
 		struct pollfd pfd[4] = {

@@ -214,6 +214,7 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	int r;
 
 	res->sync_fd = -1;
+	res->start_fifo = -1;
 	if ((r = container_check_id(co->id, err)) < 0)
 		return r;
 	if ((r = load_bundle_config(co->bundle, bundle, &cfg, err)) < 0)
@@ -271,6 +272,12 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 		.on_spawned_arg = &rec,
 	};
 	rec.rootless = so.rootless;
+	/* nothing for the parent to do between the init's SYNC_GO and its
+	 * execve (see spawn_opts) */
+	so.commit_early = co->then_start && co->pid_file == NULL && !g->systemd_cgroup &&
+			  !(cfg->process && cfg->process->terminal) &&
+			  !(cfg->hooks && (cfg->hooks->prestart.len || cfg->hooks->createRuntime.len)) &&
+			  !(seccomp && seccomp_uses_notify(seccomp));
 	r = container_spawn(&so, res, err);
 	st = rec.st;
 	/* the init has its own copy of the filter; the notify fd went to
@@ -290,8 +297,23 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	cfg->annotations = (oci_string_map){ 0 };
 	if (co->pid_file && (r = write_pid_file(co->pid_file, res->pid, err)) < 0)
 		goto fail;
-	if ((r = commit_init(res->sync_fd, err)) < 0)
+	if (res->committed) {
+		/* done by the spawn (commit_early) */
+	} else if (co->then_start) {
+		/* the reader first, so that the init, once committed, finds it
+		 * and goes straight on to its execve */
+		res->start_fifo = openat(dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (res->start_fifo < 0) {
+			r = err_sys(err, errno, "start \"%s\": open exec.fifo", co->id);
+			goto fail;
+		}
+		if (sync_send(res->sync_fd, SYNC_COMMIT, 0, NULL) < 0) {
+			r = err_set(err, EPIPE, "the container init exited before create finished");
+			goto fail;
+		}
+	} else if ((r = commit_init(res->sync_fd, err)) < 0) {
 		goto fail;
+	}
 	netdev_moves_free(&res->moves);
 	free(creating.cgroup_planned);
 	creating.cgroup_planned = NULL;
@@ -328,6 +350,10 @@ fail:
 		close(res->sync_fd);
 		res->sync_fd = -1;
 	}
+	if (res->start_fifo >= 0) {
+		close(res->start_fifo);
+		res->start_fifo = -1;
+	}
 	if (co->console_socket && console_fd >= 0)
 		close(console_fd);
 	seccomp_free(seccomp);
@@ -357,17 +383,49 @@ static int wait_pidfd(int pidfd, int timeout_ms)
 	return n;
 }
 
+static int start_through(struct container *c, int pidfd, int fifo, int sync_fd,
+			 struct husk_error *err);
+
 int lifecycle_start(struct container *c, struct husk_error *err)
 {
 	if (c->status != STATUS_CREATED)
 		return err_set(err, EINVAL, "cannot start container \"%s\": it is %s, not created", c->id,
 			       status_name(c->status));
-	_cleanup_close_ int pidfd = container_pidfd(c);
+	/* before the fifo: once that is open, the init may run and go */
+	int pidfd = container_pidfd(c);
 	if (pidfd < 0)
 		return err_set(err, ESRCH, "cannot start container \"%s\": its init has exited", c->id);
-	_cleanup_close_ int fifo = openat(c->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fifo < 0)
-		return err_sys(err, errno, "start \"%s\": open exec.fifo", c->id);
+	int fifo = openat(c->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fifo < 0) {
+		int e = errno;
+		close(pidfd);
+		return err_sys(err, e, "start \"%s\": open exec.fifo", c->id);
+	}
+	return start_through(c, pidfd, fifo, -1, err);
+}
+
+int lifecycle_start_opened(struct container *c, int fifo, int sync_fd, struct husk_error *err)
+{
+	/* run's init is our child, not yet reaped: its pid cannot have been
+	 * reused, and it may have run and exited already (a zombie, which
+	 * container_pidfd refuses) */
+	int pidfd = pidfd_open(c->state->pid, 0);
+	if (pidfd < 0) {
+		int e = errno;
+		close(fifo);
+		return err_sys(err, e, "start \"%s\": pidfd_open of its init", c->id);
+	}
+	return start_through(c, pidfd, fifo, sync_fd, err);
+}
+
+/* pidfd and fifo (the read end of exec.fifo) are closed here. sync_fd:
+ * the init's sync socket when it was committed without waiting for its
+ * answer (then_start), else -1. */
+static int start_through(struct container *c, int pidfd_in, int fifo_in, int sync_fd,
+			 struct husk_error *err)
+{
+	_cleanup_close_ int pidfd = pidfd_in;
+	_cleanup_close_ int fifo = fifo_in;
 
 	/* The init opens the write end when we open ours, and it closes on
 	 * its execve: end of file means the process runs. Text before that is
@@ -406,6 +464,14 @@ int lifecycle_start(struct container *c, struct husk_error *err)
 		return err_set(err, ECANCELED, "start \"%s\": %s", c->id, why);
 	}
 	unlinkat(c->dirfd, EXEC_FIFO, 0);
+	if (sync_fd >= 0) {
+		/* the init said it before it opened the fifo: waiting for
+		 * nothing, and read so no later reader takes it for news */
+		struct sync_msg m;
+		if (sync_recv(sync_fd, &m) < 0 || m.type != SYNC_COMMITTED)
+			return err_set(err, EPROTO, "start \"%s\": the container init did not confirm "
+						    "its commit", c->id);
+	}
 	c->status = STATUS_RUNNING;
 	free(c->state->status);
 	c->state->status = strdup("running");

@@ -15,6 +15,11 @@ struct create_opts {
 	int preserve_fds;
 	bool no_pivot;
 	bool no_new_keyring;
+	/* run: start follows at once. The exec.fifo is opened (res->start_fifo)
+	 * before the init is told to commit, and create does not wait for its
+	 * answer: the init goes on to its execve with no further exchange,
+	 * and lifecycle_start_opened confirms it. */
+	bool then_start;
 };
 
 /* Create a container; on success *out is the locked, created container and
@@ -43,6 +48,9 @@ int lifecycle_restore(const struct husk_globals *g, const char *id, const char *
 		      struct husk_error *err);
 /* Release a created container's init and run the poststart hooks. */
 int lifecycle_start(struct container *c, struct husk_error *err);
+/* The same, for a container made by lifecycle_create with then_start:
+ * fifo is res->start_fifo (closed here), sync_fd res->sync_fd. */
+int lifecycle_start_opened(struct container *c, int fifo, int sync_fd, struct husk_error *err);
 /* Remove a container; with force a running one is killed first. */
 int lifecycle_delete(int rootfd, struct container *c, bool force, struct husk_error *err);
 /* Send sig to the init, or with all to every process of the container. */

@@ -274,6 +274,7 @@ int main(int argc, char **argv)
 	char **verb_argv = argv + optind;
 	optind = 0; /* reinitialise getopt for the verb */
 	r = current_verb->run(&g, verb_argc, verb_argv, &err);
+	cloned_exe_reap();
 	if (r == VERB_HELP_SHOWN)
 		return 0;
 	if (r == VERB_USAGE_ERROR)

@@ -50,6 +50,7 @@ static int run_run(struct husk_globals *g, int argc, char **argv, struct husk_er
 	if ((c = verb_need_args(&verb_run, argc, 1, "a container id")) != 0)
 		return c;
 	co.id = argv[optind];
+	co.then_start = true;
 
 	/* In the foreground with no console socket, husk holds the pty
 	 * itself (the config decides whether there is one). */
@@ -82,7 +83,8 @@ static int run_run(struct husk_globals *g, int argc, char **argv, struct husk_er
 		if (poll(&pfd, 1, 0) > 0 && recv_fd(pair[0], &tty.master, name, sizeof(name)) == 0)
 			tty_proxy_begin(&tty);
 	}
-	r = lifecycle_start(ct, err);
+	r = lifecycle_start_opened(ct, res.start_fifo, res.sync_fd, err);
+	res.start_fifo = -1;
 	if (r < 0) {
 		struct husk_error ignored;
 		int rootfd;

@@ -15,4 +15,10 @@
  * can be had. */
 int cloned_exe_ensure(char **argv, struct husk_error *err);
 
+/* Collect the short-lived helper cloned_exe_ensure may leave behind (it
+ * waits out the unmount of the view's detached mount for us); blocks only
+ * if that wait is not over yet. Called before exiting, and before waiting
+ * for a container in the foreground so that no zombie sits beside it. */
+void cloned_exe_reap(void);
+
 #endif

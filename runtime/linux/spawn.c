@@ -425,7 +425,7 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	struct sync_msg m;
 	int r;
 	bool pid_reported = false, pty_done = false, seccomp_done = false;
-	int fds[CGROUP_MAX_HIERARCHIES];
+	int fds[CGROUP_MAX_HIERARCHIES] = { 0 };
 	size_t n_fds = 0;
 
 	/* an init that failed early said why before it went */
@@ -439,6 +439,16 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 	/* split: the state names the init forked into the pid namespace */
 	if (!split && (r = init_spawned(o, *pid, res, x, err)) < 0)
 		return init_error_first(sync_fd, r, err);
+	/* recorded: what commit_init says after SYNC_READY can be said now
+	 * (the init reads it after SYNC_READY, keeping PDEATHSIG until then) */
+	if (!split && res->start_fifo >= 0) {
+		if (sync_send(sync_fd, SYNC_COMMIT, 0, NULL) < 0) {
+			r = init_error_first(sync_fd, -EPIPE, err);
+			return r == -EPIPE ? err_set(err, EPIPE, "the container init exited during setup")
+					   : r;
+		}
+		res->committed = true;
+	}
 	for (;;) {
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
@@ -744,6 +754,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 
 	memset(res, 0, sizeof(*res));
 	res->sync_fd = -1;
+	res->start_fifo = -1;
 	r = ns_plan_build(o->cfg, &plan, err);
 	if (r < 0)
 		return r;
@@ -850,6 +861,12 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 
 	if (!cgroup_first && (r = make_cgroup(o, res, &join, &scope, err)) < 0)
 		goto out;
+	/* opened after the clone: the init never holds the read end */
+	if (o->commit_early && !slow && join_pidns_fd < 0 &&
+	    (res->start_fifo = openat(o->state_dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		r = err_sys(err, errno, "open exec.fifo");
+		goto out;
+	}
 	r = drive_init(o, sv[0], &pid, join_pidns_fd >= 0, &join, res, &extras, err);
 	if (r < 0)
 		goto out;
@@ -880,6 +897,11 @@ out:
 			res->has_cgroup = false;
 		}
 		unlinkat(o->state_dirfd, EXEC_FIFO, 0);
+		if (res->start_fifo >= 0) {
+			close(res->start_fifo);
+			res->start_fifo = -1;
+		}
+		res->committed = false;
 	}
 	/* the init is in the scope now: the helper leaves it to it */
 	systemd_scope_finish(&scope, r == 0);

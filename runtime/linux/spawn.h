@@ -38,6 +38,14 @@ struct spawn_opts {
 	int (*on_spawned)(void *arg, pid_t pid, uint64_t start_time, const char *cgroup_path,
 			  const char *cgroup_created, struct husk_error *err);
 	void *on_spawned_arg;
+	/* run, when nothing but SYNC_GO goes from the parent to the init
+	 * before it is ready (no hooks the parent runs, no pty or seccomp fd
+	 * to hand over, no pid file, no systemd scope, a single init): open
+	 * the read end of exec.fifo right after the clone and send SYNC_COMMIT
+	 * as soon as the init is recorded (on_spawned), so that the init goes
+	 * from SYNC_GO to its execve without waiting for the parent again.
+	 * res->committed says whether it was done. */
+	bool commit_early;
 };
 
 struct spawn_result {
@@ -47,6 +55,8 @@ struct spawn_result {
 	char cgroup_created[1024]; /* cgroup_create's record */
 	bool has_cgroup;
 	int sync_fd; /* open until the init execs: errors after start arrive here */
+	int start_fifo; /* run (commit_early, then_start): the read end of exec.fifo, or -1 */
+	bool committed; /* SYNC_COMMIT sent (commit_early) */
 	/* the network devices moved into the init's namespace: create moves
 	 * them back if it fails after the spawn, and frees them */
 	struct netdev_moves moves;
