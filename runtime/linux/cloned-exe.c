@@ -272,10 +272,12 @@ static int readonly_view(void)
  * our own close did (the grace period only delays freeing the mount), so
  * nothing stays open any longer than before; until then it holds what this
  * process holds, in the host's namespaces with our credentials, and it
- * never runs husk code beyond one system call. It exits with no signal
- * (exit_signal 0: no SIGCHLD, and waitpid(-1) without __WCLONE does not
- * see it), and cloned_exe_reap() collects it. Where the clone fails, we
- * wait ourselves. */
+ * never runs husk code beyond one system call. cloned_exe_reap() collects
+ * it. It is an ordinary child (SIGCHLD at exit), so that if husk dies
+ * first, the subreaper or init that inherits it reaps it as any other
+ * (waitpid without __WALL never sees a child that exits with no signal:
+ * under conmon it would stay a zombie). Where the clone fails, we wait
+ * ourselves. */
 static pid_t unmount_helper = -1;
 static int tree_closed_here;
 static char unmount_helper_stack[16384] __attribute__((aligned(16)));
@@ -297,7 +299,7 @@ static int unmount_helper_main(void *arg)
 static void close_tree_in_background(int tree)
 {
 	pid_t pid = clone(unmount_helper_main, unmount_helper_stack + sizeof(unmount_helper_stack),
-			  CLONE_VM, NULL);
+			  CLONE_VM | SIGCHLD, NULL);
 	if (pid > 0)
 		unmount_helper = pid;
 	else
@@ -310,7 +312,7 @@ void cloned_exe_reap(void)
 {
 	if (unmount_helper <= 0)
 		return;
-	while (waitpid(unmount_helper, NULL, __WCLONE) < 0 && errno == EINTR)
+	while (waitpid(unmount_helper, NULL, 0) < 0 && errno == EINTR)
 		;
 	unmount_helper = -1;
 }
