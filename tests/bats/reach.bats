@@ -24,6 +24,9 @@ teardown() {
 }
 
 REACH_ATTACK=${HUSK_BUILDDIR}/tests/tools/reach-attack
+# How many containers join a shared pid namespace in the tests below:
+# fewer in the QEMU guest, where each create takes seconds (tests/vm/README.md)
+REACH_JOINS=${REACH_JOINS:-40}
 SWAP_RACE=${HUSK_BUILDDIR}/tests/tools/swap-race
 
 # reach_attacker BUNDLE ID [PREFIX...]: run tests/tools/reach-attack as the
@@ -34,7 +37,8 @@ reach_attacker() {
 	[ -x "$REACH_ATTACK" ] || skip "tests/tools/reach-attack is not built (make check builds it)"
 	local bundle=$1 id=$2 args p
 	shift 2
-	args='"/reach-attack", "'"$MARKER"'", "/report/log", "60"'
+	# (it stops when the test says, or after 10 minutes)
+	args='"/reach-attack", "'"$MARKER"'", "/report/log", "600"'
 	for p in "$@"; do args="$args, \"$p\""; done
 	cp "$REACH_ATTACK" "$bundle/rootfs/reach-attack"
 	mkdir -p "$TEST_TMP/report"
@@ -196,13 +200,13 @@ assert_attacker_reached_nothing() {
 # holding CAP_SYS_PTRACE, read host files through /proc/PID/root (runc
 # 1.1 has the same gap). Now the init is set up outside the namespace and
 # forked into it once pivoted, holding nothing of the host.
-# join_shared_pidns VICTIM PIDNS_PID: 40 containers of bundle VICTIM join
+# join_shared_pidns VICTIM PIDNS_PID: $REACH_JOINS containers of bundle VICTIM join
 # the pid namespace of PIDNS_PID (create, check, delete), then one runs
 # there and prints what its ARGS print. (No path prefixes for the
 # attacker: a parked init holds its exec.fifo by design.)
 join_shared_pidns() {
 	local victim=$1 pid=$2 i vid vpid
-	for i in $(seq 40); do
+	for i in $(seq "$REACH_JOINS"); do
 		vid=$(ctr_id "v$i")
 		husk_nowait create -b "$victim" "$vid"
 		# the parked init is in the shared pid namespace
@@ -276,9 +280,10 @@ join_shared_pidns() {
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .process.args = ["true"]'
-	for i in $(seq 40); do
+	for i in $(seq "$REACH_JOINS"); do
 		vid=$(ctr_id "v$i")
 		run husk_nowait create -b "$TEST_TMP/victim" "$vid"
+		echo "$output"
 		[ "$status" -ne 0 ]
 		[[ "$output" == *"linux.namespaces: a new user namespace cannot join the pid namespace "*"/proc/$pid/ns/pid"* ]]
 		[ ! -e "$HUSK_ROOT/$vid" ]
