@@ -251,7 +251,26 @@ static int install_notify_filter(struct init *in)
  * forks the init into the pid namespace. The init tells the parent its
  * pid through this one (SYNC_INIT_PID), waits for SYNC_GO with its host
  * pid, and opens a private procfs of its own namespace; from there on it
- * is the init of the fast path. */
+ * is the init of the fast path.
+ *
+ * Who in the pid namespace can reach the init (/proc/PID/root, cwd, fd:
+ * ptrace_may_access, PTRACE_MODE_READ): a caller with the init's uids and
+ * gids, or holding CAP_SYS_PTRACE in the user namespace of the init's
+ * credentials; and, as the init is not dumpable, also holding
+ * CAP_SYS_PTRACE in the user namespace of its mm, which is husk's (where
+ * husk was executed; neither setns nor fork changes it). So:
+ *  - no user namespace in the config: any container of the namespace
+ *    without a user namespace of its own that holds CAP_SYS_PTRACE (or
+ *    root on the host). Hence the setup outside it;
+ *  - a user namespace joined with the pid namespace (a pod): containers
+ *    in that user namespace (or below it) fail the dumpable check, even
+ *    with CAP_SYS_PTRACE there; one without a user namespace that joined
+ *    the pod's pid namespace does not. Hence the setup outside it too;
+ *  - a new user namespace: refused (check_pidns_userns in spawn.c).
+ * PTRACE_MODE_ATTACH follows the same rules: whoever reaches the init's
+ * root can also attach to it and run code with its capabilities before
+ * it drops them, as in runc. That is not closed here: a Yama
+ * ptrace_scope of 3 or an LSM rule stops the attach, not these reads. */
 static void fork_into_pidns(struct init *in, int pidns_fd)
 {
 	struct sync_msg m;

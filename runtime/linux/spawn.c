@@ -883,9 +883,10 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 				    : child_gone(o, stage_pid, "the namespace setup process", res, err);
 			goto out;
 		}
-		/* an init born in a shared pid namespace can be seen, and its
-		 * sync socket taken, before the set-up process reports it: only a
-		 * child of ours is recorded (and killed on failure) */
+		/* only a child of ours is recorded (and killed on failure): the
+		 * sync socket ends up in processes other containers may see (the
+		 * init of a shared pid namespace), so no message on it is
+		 * trusted further than that */
 		if (!is_our_child(m.value, stage_pid)) {
 			r = err_set(err, EPROTO,
 				    "the container init was reported as pid %lld, which is not a child "
