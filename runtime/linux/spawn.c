@@ -686,13 +686,14 @@ static int check_host_mntns(const struct spawn_opts *o, const struct ns_plan *pl
 }
 
 /* A new user namespace and an existing pid namespace: a process of the new
- * one may not join a pid namespace its creator's owns (setns needs
- * CAP_SYS_ADMIN over the pid namespace's user namespace), and, born in
- * it, may not mount its procfs (the same). husk could only have the init
- * born in the pid namespace, sitting in the host's root until it failed
- * at its first procfs (issue 11): refused before anything is made. runc
- * lets its init be born there, and fails too unless the config mounts no
- * /proc. A pid namespace of a user namespace the container joins works. */
+ * one may not join a pid namespace that belongs to another (setns needs
+ * CAP_SYS_ADMIN over the pid namespace's user namespace, which a new one
+ * never owns), and, born in it, may not mount its procfs (the same rule).
+ * husk could only have the init born in the pid namespace, sitting in the
+ * host's root until its private procfs failed (issue 11): refused before
+ * anything is made. runc lets its init be born there (its /proc mount
+ * meets the same rule). A pid namespace of a user namespace the container
+ * joins works (the split path). */
 static int check_pidns_userns(const struct oci_config *cfg, const struct ns_plan *plan,
 			      struct husk_error *err)
 {
