@@ -42,6 +42,7 @@ husk_SOURCES = \
 	runtime/linux/mounts.c runtime/linux/mounts.h \
 	runtime/linux/namespaces.c runtime/linux/namespaces.h \
 	runtime/linux/netdev.c runtime/linux/netdev.h \
+	runtime/linux/pidns-proc.c runtime/linux/pidns-proc.h \
 	runtime/linux/process.c runtime/linux/process.h \
 	runtime/linux/seccomp.c runtime/linux/seccomp.h \
 	runtime/linux/spawn.c runtime/linux/spawn.h \

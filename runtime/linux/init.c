@@ -42,6 +42,7 @@ struct init {
 	int sync_fd;
 	int fifo_fd;
 	int procfd;
+	int given_procfd; /* see open_private_procfs */
 	int start_fd; /* exec.fifo's write end once start opened it; closes on exec */
 	pid_t host_pid;
 	struct rootfs_ctx rootfs;
@@ -54,26 +55,39 @@ static _Noreturn void fail(struct init *in)
 	_exit(1);
 }
 
-/* A procfs instance of the container's pid namespace that only the runtime
- * holds (never attached to a path), checked to really be procfs: label,
- * sysctl and oom writes cannot be redirected through the container's /proc. */
-static int open_private_procfs(struct init *in)
+int private_procfs(void)
 {
 	struct statfs sfs;
 	int fsfd = fsopen("proc", FSOPEN_CLOEXEC);
 	if (fsfd < 0)
-		return err_sys(&in->err, errno, "open a private procfs");
+		return -errno;
 	int r = fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
 	int mnt = r < 0 ? -1 : fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 								       MOUNT_ATTR_NOEXEC);
 	int e = errno;
 	close(fsfd);
 	if (mnt < 0)
-		return err_sys(&in->err, e, "mount a private procfs");
+		return -e;
 	if (fstatfs(mnt, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
 		close(mnt);
-		return err_set(&in->err, EPERM, "the private procfs is not procfs");
+		return -EMEDIUMTYPE;
 	}
+	return mnt;
+}
+
+/* A procfs instance of the container's pid namespace that only the runtime
+ * holds (never attached to a path), checked to really be procfs: label,
+ * sysctl and oom writes cannot be redirected through the container's /proc.
+ * Until an init set up outside a shared pid namespace forks into it, it is
+ * of husk's pid namespace; one that joined a user namespace cannot mount
+ * that, and takes the one made before (in->given_procfd). */
+static int open_private_procfs(struct init *in)
+{
+	int mnt = in->given_procfd;
+	in->given_procfd = -1;
+	if (mnt < 0 && (mnt = private_procfs()) < 0)
+		return mnt == -EMEDIUMTYPE ? err_set(&in->err, EPERM, "the private procfs is not procfs")
+				     : err_sys(&in->err, -mnt, "mount a private procfs");
 	in->procfd = mnt;
 	/* the cgroup mounts read the init's own cgroups through it */
 	in->rootfs.procfd = mnt;
@@ -237,7 +251,26 @@ static int install_notify_filter(struct init *in)
  * forks the init into the pid namespace. The init tells the parent its
  * pid through this one (SYNC_INIT_PID), waits for SYNC_GO with its host
  * pid, and opens a private procfs of its own namespace; from there on it
- * is the init of the fast path. */
+ * is the init of the fast path.
+ *
+ * Who in the pid namespace can reach the init (/proc/PID/root, cwd, fd:
+ * ptrace_may_access, PTRACE_MODE_READ): a caller with the init's uids and
+ * gids, or holding CAP_SYS_PTRACE in the user namespace of the init's
+ * credentials; and, as the init is not dumpable, also holding
+ * CAP_SYS_PTRACE in the user namespace of its mm, which is husk's (where
+ * husk was executed; neither setns nor fork changes it). So:
+ *  - no user namespace in the config: any container of the namespace
+ *    without a user namespace of its own that holds CAP_SYS_PTRACE (or
+ *    root on the host). Hence the setup outside it;
+ *  - a user namespace joined with the pid namespace (a pod): containers
+ *    in that user namespace (or below it) fail the dumpable check, even
+ *    with CAP_SYS_PTRACE there; one without a user namespace that joined
+ *    the pod's pid namespace does not. Hence the setup outside it too;
+ *  - a new user namespace: refused (check_pidns_userns in spawn.c).
+ * PTRACE_MODE_ATTACH follows the same rules: whoever reaches the init's
+ * root can also attach to it and run code with its capabilities before
+ * it drops them, as in runc. That is not closed here: a Yama
+ * ptrace_scope of 3 or an LSM rule stops the attach, not these reads. */
 static void fork_into_pidns(struct init *in, int pidns_fd)
 {
 	struct sync_msg m;
@@ -277,11 +310,16 @@ static void fork_into_pidns(struct init *in, int pidns_fd)
 }
 
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
-			      bool host_mntns, bool new_cgroupns, int join_pidns_fd)
+			      bool host_mntns, bool new_cgroupns, const struct shared_pidns *shared)
 {
 	const struct oci_config *cfg = o->cfg;
 	const struct oci_process *p = cfg->process;
-	struct init in = { .o = o, .sync_fd = sync_fd, .fifo_fd = fifo_fd, .procfd = -1, .start_fd = -1 };
+	struct init in = { .o = o,
+			   .sync_fd = sync_fd,
+			   .fifo_fd = fifo_fd,
+			   .procfd = -1,
+			   .given_procfd = shared ? shared->procfd : -1,
+			   .start_fd = -1 };
 	struct sync_msg m;
 	char exe[4096];
 	bool notify;
@@ -307,7 +345,8 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	in.rootfs.host_mntns = host_mntns;
 	in.rootfs.rootfd = -1;
 	in.rootfs.procfd = -1;
-	in.rootfs.pidns_fd = join_pidns_fd;
+	in.rootfs.pidns_fd = shared && !shared->proc_contexts ? shared->fd : -1;
+	in.rootfs.proc_contexts = shared ? shared->proc_contexts : NULL;
 	in.rootfs.source_trees = o->source_trees;
 	/* Without a user namespace the first mounts need nothing from the
 	 * parent: do them while it creates the cgroup. In one, they wait for
@@ -356,8 +395,8 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	park_private_procfs(&in);
 	if (rootfs_pivot(&in.rootfs, &in.err) < 0)
 		fail(&in);
-	if (join_pidns_fd >= 0)
-		fork_into_pidns(&in, join_pidns_fd);
+	if (shared)
+		fork_into_pidns(&in, shared->fd);
 	if (p->terminal && setup_terminal(&in) < 0)
 		fail(&in);
 	/* as runc's init: the container's process leads a session of its

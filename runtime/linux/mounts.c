@@ -212,20 +212,23 @@ static void fs_context_message(int fsfd, char *buf, size_t size)
 }
 
 /* A new filesystem instance as a detached mount (fsopen/fsconfig/fsmount),
- * with the SELinux context= when one is given (linux.mountLabel). */
+ * with the SELinux context= when one is given (linux.mountLabel); of the
+ * fs context given (taken) when fsfd >= 0. */
 static int new_fs_mount_in(const char *type, const char *source, const char *data,
-			   const char *context, unsigned attrs, int pidns_fd, int *out, char *why,
-			   size_t why_size)
+			   const char *context, unsigned attrs, int pidns_fd, int fsfd, int *out,
+			   char *why, size_t why_size)
 {
 	int r = 0;
 
 	why[0] = '\0';
 	/* a copy to cut at the commas: whole, whatever its length */
 	_cleanup_free_ char *opts = strdup(data);
-	if (opts == NULL)
+	if (opts == NULL) {
+		if (fsfd >= 0)
+			close(fsfd);
 		return -ENOMEM;
-	int fsfd = fsopen(type, FSOPEN_CLOEXEC);
-	if (fsfd < 0)
+	}
+	if (fsfd < 0 && (fsfd = fsopen(type, FSOPEN_CLOEXEC)) < 0)
 		return -errno;
 	if (pidns_fd >= 0 && fsconfig(fsfd, FSCONFIG_SET_FD, "pidns", NULL, pidns_fd) < 0) {
 		r = -errno;
@@ -274,7 +277,7 @@ static int new_fs_mount_in(const char *type, const char *source, const char *dat
 static int new_fs_mount(const char *type, const char *source, const char *data,
 			const char *context, unsigned attrs, int *out, char *why, size_t why_size)
 {
-	return new_fs_mount_in(type, source, data, context, attrs, -1, out, why, why_size);
+	return new_fs_mount_in(type, source, data, context, attrs, -1, -1, out, why, why_size);
 }
 
 /* A bind mount's source as a host path (relative ones are in the bundle);
@@ -531,9 +534,12 @@ static int do_fs_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t
 	_cleanup_close_ int mnt = -1;
 	const char *label = ctx->cfg->linux ? ctx->cfg->linux->mountLabel : NULL;
 	bool labelled = label && *label && (strcmp(m->type, "tmpfs") == 0 || strcmp(m->type, "devpts") == 0);
-	int pidns_fd = strcmp(m->type, "proc") == 0 ? ctx->pidns_fd : -1;
-	r = new_fs_mount_in(m->type, m->source, pm->data, labelled ? label : NULL, 0, pidns_fd, &mnt,
-			    why, sizeof(why));
+	bool proc = strcmp(m->type, "proc") == 0;
+	int proc_context = proc && ctx->proc_contexts ? ctx->proc_contexts[index] : -1;
+	if (proc && ctx->proc_contexts && proc_context < 0)
+		return err_set(err, EPROTO, "mounts[%zu]: no procfs of the joined pid namespace", index);
+	r = new_fs_mount_in(m->type, m->source, pm->data, labelled ? label : NULL, 0,
+			    proc ? ctx->pidns_fd : -1, proc_context, &mnt, why, sizeof(why));
 	if (r < 0)
 		return err_set(err, -r, "mounts[%zu]: mount %s on %s: %s%s%s", index, m->type,
 			       m->destination, strerror(-r), why[0] ? ": " : "", why);

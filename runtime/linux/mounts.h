@@ -17,6 +17,8 @@ struct rootfs_ctx {
 	int procfd;          /* the runtime's own procfs of the container */
 	int pidns_fd;        /* >= 0: proc mounts are of this pid namespace (the
 			      * init sets up outside the one it joins) */
+	const int *proc_contexts; /* or, by mount index, a procfs fs context of
+				   * that namespace (pidns-proc.h) */
 	bool userns;         /* in a new user namespace: no mknod */
 	bool no_pivot;
 	bool host_mntns;     /* no mount namespace of its own (the runtime's is

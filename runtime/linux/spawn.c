@@ -29,6 +29,7 @@
 #include "runtime/linux/mempolicy.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/netdev.h"
+#include "runtime/linux/pidns-proc.h"
 #include "runtime/linux/process.h"
 #include "runtime/linux/terminal.h"
 
@@ -247,14 +248,22 @@ static int write_time_offsets(const struct oci_linux *lx, struct husk_error *err
  * ones (user first, so the parent can map it), then fork the init into the
  * new pid and time namespaces as a child of husk (CLONE_PARENT). */
 static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *plan, int sync_fd,
-			    int fifo_fd, bool new_cgroupns, int join_pidns_fd)
+			    int fifo_fd, bool new_cgroupns, int join_pidns_fd, bool proc_helper)
 {
 	struct husk_error err = { 0 };
 	struct sync_msg m;
 	bool userns = ns_plan_has(plan, CLONE_NEWUSER);
+	struct shared_pidns shared = { .fd = join_pidns_fd, .proc_contexts = NULL, .procfd = -1 };
 
 	/* die with husk while it still waits for us */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* from the user namespace joined, the init could not mount procfs
+	 * for husk's pid namespace, which it uses until it forks into the
+	 * shared one (check_pidns_userns refused a new user namespace) */
+	if (join_pidns_fd >= 0 && userns && (shared.procfd = private_procfs()) < 0) {
+		err_sys(&err, -shared.procfd, "mount a private procfs");
+		child_fail(sync_fd, &err);
+	}
 	/* a shared pid namespace is joined by the init itself, once rooted
 	 * in the container */
 	struct ns_plan joins = *plan;
@@ -281,6 +290,11 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 	if ((plan->new_flags & CLONE_NEWTIME) && o->cfg->linux &&
 	    write_time_offsets(o->cfg->linux, &err) < 0)
 		child_fail(sync_fd, &err);
+	/* in the container's namespaces (but the pid one), as the init will be */
+	int *proc_contexts = NULL;
+	if (proc_helper && pidns_proc_contexts(o->cfg, join_pidns_fd, &proc_contexts, &err) < 0)
+		child_fail(sync_fd, &err);
+	shared.proc_contexts = proc_contexts;
 	pid_t init = clone3_fork(CLONE_PARENT, 0);
 	if (init < 0) {
 		err_sys(&err, errno, "fork the container init");
@@ -288,7 +302,7 @@ static _Noreturn void stage(const struct spawn_opts *o, const struct ns_plan *pl
 	}
 	if (init == 0)
 		container_init(o, sync_fd, fifo_fd, userns, !ns_plan_has(plan, CLONE_NEWNS), new_cgroupns,
-			       join_pidns_fd);
+			       join_pidns_fd >= 0 ? &shared : NULL);
 	sync_send(sync_fd, SYNC_INIT_PID, init, NULL);
 	_exit(0);
 }
@@ -681,6 +695,34 @@ static int check_host_mntns(const struct spawn_opts *o, const struct ns_plan *pl
 	return 0;
 }
 
+/* A new user namespace and an existing pid namespace: a process of the new
+ * one may not join a pid namespace that belongs to another (setns needs
+ * CAP_SYS_ADMIN over the pid namespace's user namespace, which a new one
+ * never owns), and, born in it, may not mount its procfs (the same rule).
+ * husk could only have the init born in the pid namespace, sitting in the
+ * host's root until its private procfs failed (issue 11): refused before
+ * anything is made. runc lets its init be born there (its /proc mount
+ * meets the same rule). A pid namespace of a user namespace the container
+ * joins works (the split path). */
+static int check_pidns_userns(const struct oci_config *cfg, const struct ns_plan *plan,
+			      struct husk_error *err)
+{
+	const struct ns_kind *pid = ns_kind_by_type("pid");
+	if (!(plan->new_flags & CLONE_NEWUSER) || plan->join_fd[pid - ns_kinds] < 0)
+		return 0;
+	const char *path = "";
+	for (size_t i = 0; cfg->linux && i < cfg->linux->namespaces.len; i++)
+		if (cfg->linux->namespaces.items[i].type &&
+		    strcmp(cfg->linux->namespaces.items[i].type, "pid") == 0 &&
+		    cfg->linux->namespaces.items[i].path)
+			path = cfg->linux->namespaces.items[i].path;
+	return err_set(err, EINVAL,
+		       "linux.namespaces: a new user namespace cannot join the pid namespace \"%s\" "
+		       "(it belongs to another user namespace, and its /proc cannot be mounted from "
+		       "the new one): join the user namespace that owns it, or use a new pid namespace",
+		       path);
+}
+
 static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 			struct husk_error *err)
 {
@@ -692,6 +734,8 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 			       "process.terminal is true but no --console-socket was given");
 	int r;
 	if ((r = check_host_mntns(o, plan, err)) < 0)
+		return r;
+	if ((r = check_pidns_userns(cfg, plan, err)) < 0)
 		return r;
 	if ((cfg->hostname || cfg->domainname) && !ns_plan_has(plan, CLONE_NEWUTS))
 		return err_set(err, EINVAL, "%s: setting it needs a uts namespace",
@@ -712,28 +756,37 @@ static int check_config(const struct spawn_opts *o, const struct ns_plan *plan,
 	return process_validate(cfg->process, cfg->linux, err);
 }
 
-/* The fd of an existing pid namespace the config joins, when the init can
- * be set up outside it and fork into it once rooted in the container (see
- * container_init): the kernel mounts the container's /proc for that
- * namespace from outside it (procfs "pidns", Linux 6.15), and no user
- * namespace stands between (a process in a new one may not join a pid
- * namespace of its parent's). Otherwise -1: the init is born in it, as
- * runc's is. */
-static int split_pidns_fd(const struct ns_plan *plan)
+/* The fd of an existing pid namespace the config joins, or -1. The init
+ * is set up outside it and forks into it once rooted in the container
+ * (see container_init), so that it never shows the host's root to the
+ * containers sharing it (issue 11; runc's init is born in it). Its /proc
+ * is mounted for that namespace from outside: with procfs's "pidns"
+ * option (Linux 6.15), or else with fs contexts a helper born in the
+ * namespace opens (*proc_helper; pidns-proc.h).
+ * HUSK_TEST_PROCFS_NO_PIDNS=1 in husk's environment takes the helper's
+ * way on any kernel: a test knob (tests/bats/reach.bats), which only
+ * chooses between two sound ways. */
+static int split_pidns_fd(const struct ns_plan *plan, bool *proc_helper)
 {
 	const struct ns_kind *pid = ns_kind_by_type("pid");
 	int fd = plan->join_fd[pid - ns_kinds];
-	if (fd < 0 || ns_plan_has(plan, CLONE_NEWUSER))
+	*proc_helper = false;
+	if (fd < 0)
 		return -1;
+	const char *knob = getenv("HUSK_TEST_PROCFS_NO_PIDNS");
+	if (knob && strcmp(knob, "1") == 0) {
+		*proc_helper = true;
+		return fd;
+	}
 	int fs = fsopen("proc", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -1;
-	int r = fsconfig(fs, FSCONFIG_SET_FD, "pidns", NULL, fd);
-	close(fs);
+	int r = fs < 0 ? -1 : fsconfig(fs, FSCONFIG_SET_FD, "pidns", NULL, fd);
+	int e = errno;
+	if (fs >= 0)
+		close(fs);
 	if (r < 0) {
-		log_debug("procfs takes no pidns option (%s): the init is born in the shared pid "
-			  "namespace", strerror(errno));
-		return -1;
+		log_debug("procfs takes no pidns option (%s): a helper born in the shared pid "
+			  "namespace opens its /proc", strerror(e));
+		*proc_helper = true;
 	}
 	return fd;
 }
@@ -749,6 +802,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	struct init_extras extras = { 0 };
 	bool placed, userns, new_cgroupns, slow, cgroup_first;
 	int join_pidns_fd = -1;
+	bool proc_helper = false;
 	pid_t child;
 	int clone_errno;
 
@@ -789,7 +843,7 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 	 * creates it while the init mounts what does not depend on it, and
 	 * hands over the join handles with SYNC_GO. */
 	slow = plan.join_any || (plan.new_flags & CLONE_NEWTIME);
-	join_pidns_fd = split_pidns_fd(&plan);
+	join_pidns_fd = split_pidns_fd(&plan, &proc_helper);
 	cgroup_first = slow || cgroup_mode() != CGROUP_V1; /* hybrid: its v2 tree too */
 	if (cgroup_first && (r = make_cgroup(o, res, &join, &scope, err)) < 0)
 		goto out;
@@ -813,9 +867,9 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 		if (cgroup_join_self(&join, placed, &join_err) < 0)
 			child_fail(sv[1], &join_err);
 		if (slow)
-			stage(o, &plan, sv[1], fifo_fd, new_cgroupns, join_pidns_fd);
+			stage(o, &plan, sv[1], fifo_fd, new_cgroupns, join_pidns_fd, proc_helper);
 		container_init(o, sv[1], fifo_fd, userns, !ns_plan_has(&plan, CLONE_NEWNS), new_cgroupns,
-			       -1);
+			       NULL);
 	}
 	close(sv[1]);
 	sv[1] = -1;
@@ -841,9 +895,10 @@ int container_spawn(const struct spawn_opts *o, struct spawn_result *res, struct
 				    : child_gone(o, stage_pid, "the namespace setup process", res, err);
 			goto out;
 		}
-		/* an init born in a shared pid namespace can be seen, and its
-		 * sync socket taken, before the set-up process reports it: only a
-		 * child of ours is recorded (and killed on failure) */
+		/* only a child of ours is recorded (and killed on failure): the
+		 * sync socket ends up in processes other containers may see (the
+		 * init of a shared pid namespace), so no message on it is
+		 * trusted further than that */
 		if (!is_our_child(m.value, stage_pid)) {
 			r = err_set(err, EPROTO,
 				    "the container init was reported as pid %lld, which is not a child "

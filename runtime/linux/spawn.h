@@ -129,14 +129,29 @@ int handover_forward(int sync_fd, const struct sync_msg *m, int *fds, size_t n,
 /* The container side, entered in the child after clone. */
 /* new_cgroupns: unshare the cgroup namespace once the parent has put us in
  * the container's cgroup, so that cgroup is the namespace's root. */
-/* join_pidns_fd >= 0: the container joins that existing pid namespace,
- * shared with other containers. The process set up outside it, is already
- * rooted in the container (pivoted) and holds nothing of the host when it
- * forks the init into it (issue 11): see container_init. */
+/* The container joins an existing pid namespace, shared with other
+ * containers. The process sets up outside it, and is already rooted in the
+ * container (pivoted) and holds nothing of the host when it forks the init
+ * into it (issue 11): see container_init. */
+struct shared_pidns {
+	int fd;                   /* the pid namespace */
+	const int *proc_contexts; /* by mount index, the procfs fs contexts of
+				   * it that proc mounts take (pidns-proc.h), or
+				   * NULL: Linux 6.15 mounts them with "pidns" */
+	int procfd;               /* a procfs of husk's pid namespace, made before
+				   * the user namespace was joined (the private
+				   * one until the fork), or -1 */
+};
+
 /* host_mntns: the container has no mount namespace of its own (none
- * listed, or the one listed is the runtime's or the host's): only chroot. */
+ * listed, or the one listed is the runtime's or the host's): only chroot.
+ * shared: NULL, or the shared pid namespace it joins. */
 _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_fd, bool userns,
-			      bool host_mntns, bool new_cgroupns, int join_pidns_fd);
+			      bool host_mntns, bool new_cgroupns, const struct shared_pidns *shared);
+
+/* A procfs of the caller's pid namespace as a detached mount (nosuid,
+ * nodev, noexec), checked to be procfs: its fd, or -errno (-EMEDIUMTYPE: not procfs). */
+int private_procfs(void);
 
 /* pid (from a message of a process the container can reach) names an
  * unreaped child of ours other than `except`. */

@@ -24,6 +24,9 @@ teardown() {
 }
 
 REACH_ATTACK=${HUSK_BUILDDIR}/tests/tools/reach-attack
+# How many containers join a shared pid namespace in the tests below:
+# fewer in the QEMU guest, where each create takes seconds (tests/vm/README.md)
+REACH_JOINS=${REACH_JOINS:-40}
 SWAP_RACE=${HUSK_BUILDDIR}/tests/tools/swap-race
 
 # reach_attacker BUNDLE ID [PREFIX...]: run tests/tools/reach-attack as the
@@ -34,7 +37,8 @@ reach_attacker() {
 	[ -x "$REACH_ATTACK" ] || skip "tests/tools/reach-attack is not built (make check builds it)"
 	local bundle=$1 id=$2 args p
 	shift 2
-	args='"/reach-attack", "'"$MARKER"'", "/report/log", "60"'
+	# (it stops when the test says, or after 10 minutes)
+	args='"/reach-attack", "'"$MARKER"'", "/report/log", "600"'
 	for p in "$@"; do args="$args, \"$p\""; done
 	cp "$REACH_ATTACK" "$bundle/rootfs/reach-attack"
 	mkdir -p "$TEST_TMP/report"
@@ -195,31 +199,136 @@ assert_attacker_reached_nothing() {
 # set up from the host's root until pivot_root, so the other container,
 # holding CAP_SYS_PTRACE, read host files through /proc/PID/root (runc
 # 1.1 has the same gap). Now the init is set up outside the namespace and
-# forked into it once pivoted, holding nothing of the host. The attacker
-# is the pid namespace's init; 40 containers join it (create, then delete).
-# (No path prefixes here: a parked init holds its exec.fifo by design.)
+# forked into it once pivoted, holding nothing of the host.
+# join_shared_pidns VICTIM PIDNS_PID: $REACH_JOINS containers of bundle VICTIM join
+# the pid namespace of PIDNS_PID (create, check, delete), then one runs
+# there and prints what its ARGS print. (No path prefixes for the
+# attacker: a parked init holds its exec.fifo by design.)
+join_shared_pidns() {
+	local victim=$1 pid=$2 i vid vpid
+	for i in $(seq "$REACH_JOINS"); do
+		vid=$(ctr_id "v$i")
+		husk_nowait create -b "$victim" "$vid"
+		# the parked init is in the shared pid namespace
+		vpid=$(husk state "$vid" | jq -r .pid)
+		[ "$(readlink "/proc/$vpid/ns/pid")" = "$(readlink "/proc/$pid/ns/pid")" ]
+		[ "$(readlink "/proc/$vpid/ns/user")" = "$(readlink "/proc/$pid/ns/user")" ]
+		husk delete --force "$vid"
+	done
+	run husk run -b "$victim" "$(ctr_id vrun)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+# The attacker is the pid namespace's init.
 @test "a container joining a shared pid namespace never shows the host's root to it" {
-	local id pid i vpid
+	local id pid
 	id=$(ctr_id atk)
 	reach_attacker "$BUNDLE" "$id"
 	pid=$(husk state "$id" | jq -r .pid)
 	make_bundle "$TEST_TMP/victim"
 	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
 		| .process.args = ["sh", "-c", "cat /proc/1/comm; read p rest </proc/self/stat; echo $p"]'
-	for i in $(seq 40); do
-		husk_nowait create -b "$TEST_TMP/victim" "$(ctr_id "v$i")"
-		# the parked init is in the shared pid namespace
-		vpid=$(husk state "$(ctr_id "v$i")" | jq -r .pid)
-		[ "$(readlink "/proc/$vpid/ns/pid")" = "$(readlink "/proc/$pid/ns/pid")" ]
-		husk delete --force "$(ctr_id "v$i")"
-	done
-	# and one runs there: its /proc is the shared namespace's (the
-	# attacker is pid 1), and it is not pid 1
-	run husk run -b "$TEST_TMP/victim" "$(ctr_id vrun)"
-	echo "$output"
-	[ "$status" -eq 0 ]
+	join_shared_pidns "$TEST_TMP/victim" "$pid"
+	# its /proc is the shared namespace's (the attacker is pid 1), and it
+	# is not pid 1
 	[ "${lines[0]}" = reach-attack ]
 	[ "${lines[1]}" -gt 1 ]
+	assert_attacker_reached_nothing
+}
+
+# The same where procfs takes no "pidns" option (before Linux 6.15, as in
+# the QEMU guest's kernel): a helper born in the namespace opens the
+# container's /proc mounts (runtime/linux/pidns-proc.h), and is reachable
+# itself. HUSK_TEST_PROCFS_NO_PIDNS=1 makes husk take that way on any
+# kernel. Two proc mounts: each is the shared namespace's.
+@test "a container joining a shared pid namespace never shows the host's root to it, where procfs takes no pidns option" {
+	local id pid
+	export HUSK_TEST_PROCFS_NO_PIDNS=1
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .mounts += [{"destination": "/proc2", "type": "proc", "source": "proc"}]
+		| .process.args = ["sh", "-c", "cat /proc/1/comm /proc2/1/comm; read p rest </proc/self/stat; echo $p"]'
+	run husk_nowait --debug create -b "$TEST_TMP/victim" "$(ctr_id dbg)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mounts: 2 procfs of the joined pid namespace, opened by a helper born in it"* ]]
+	husk delete --force "$(ctr_id dbg)"
+	join_shared_pidns "$TEST_TMP/victim" "$pid"
+	[ "${lines[0]}" = reach-attack ]
+	[ "${lines[1]}" = reach-attack ]
+	[ "${lines[2]}" -gt 1 ]
+	assert_attacker_reached_nothing
+}
+
+# A container with a new user namespace cannot join an existing pid
+# namespace (it belongs to another user namespace: neither setns nor its
+# procfs is allowed from the new one). husk used to have the init born in
+# it all the same, sitting in the host's root until its first procfs
+# mount failed. Now the config is refused before anything is made.
+@test "a new user namespace joining a shared pid namespace is refused before anything is born in it" {
+	[ -e /proc/self/ns/user ] || skip "no user namespaces"
+	local id pid i vid
+	id=$(ctr_id atk)
+	reach_attacker "$BUNDLE" "$id"
+	pid=$(husk state "$id" | jq -r .pid)
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .process.args = ["true"]'
+	for i in $(seq "$REACH_JOINS"); do
+		vid=$(ctr_id "v$i")
+		run husk_nowait create -b "$TEST_TMP/victim" "$vid"
+		echo "$output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"linux.namespaces: a new user namespace cannot join the pid namespace "*"/proc/$pid/ns/pid"* ]]
+		[ ! -e "$HUSK_ROOT/$vid" ]
+	done
+	# a container the attacker may see, joining as it may
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)'
+	husk run -b "$TEST_TMP/victim" "$(ctr_id vrun)"
+	assert_attacker_reached_nothing
+}
+
+# A pod sharing a user namespace and a pid namespace it owns: a container
+# joining both is set up outside the pid namespace too (before, its init
+# was born in it). The attacker joined the pod's pid namespace without a
+# user namespace: its CAP_SYS_PTRACE is husk's user namespace's, which
+# PR_SET_DUMPABLE does not stop. Both ways of mounting /proc.
+@test "a container joining a pod's user and pid namespaces never shows the host's root to a container sharing them" {
+	[ -e /proc/self/ns/user ] || skip "no user namespaces"
+	local pod pid id way
+	pod=$(ctr_id pod)
+	make_bundle "$TEST_TMP/pod"
+	update_config "$TEST_TMP/pod" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .process.args = ["sleep", "1000"]'
+	chown -R 100000:100000 "$TEST_TMP/pod/rootfs"
+	chmod 755 "$TEST_TMP" "$TEST_TMP/pod"
+	husk_nowait run -d -b "$TEST_TMP/pod" "$pod"
+	pid=$(husk state "$pod" | jq -r .pid)
+	id=$(ctr_id atk)
+	update_config "$BUNDLE" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)'
+	reach_attacker "$BUNDLE" "$id"
+	make_bundle "$TEST_TMP/victim"
+	update_config "$TEST_TMP/victim" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$pid"'/ns/pid" else . end)
+		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$pid"'/ns/user"}]
+		| .process.args = ["sh", "-c", "cat /proc/1/comm; read p rest </proc/self/stat; echo $p; id -u"]'
+	chown -R 100000:100000 "$TEST_TMP/victim/rootfs"
+	chmod 755 "$TEST_TMP/victim"
+	for way in 0 1; do
+		HUSK_TEST_PROCFS_NO_PIDNS=$way join_shared_pidns "$TEST_TMP/victim" "$pid"
+		# pid 1 is the pod's, and root is the pod's mapped root
+		[ "${lines[0]}" = sleep ]
+		[ "${lines[1]}" -gt 1 ]
+		[ "${lines[2]}" = 0 ]
+		husk delete --force "$(ctr_id vrun)"
+	done
 	assert_attacker_reached_nothing
 }
 
