@@ -452,7 +452,7 @@ static int move_one(const struct oci_linux *lx, size_t i, int host_fd, int ctr_f
 			    host, MAX_ADDRS);
 		goto out;
 	}
-	if ((r = list_links(ctr_fd, &before)) < 0) {
+	if (strstr(name, "%d") && (r = list_links(ctr_fd, &before)) < 0) {
 		r = err_sys(err, -r, FIELD ": list the container's network devices");
 		goto out;
 	}
@@ -465,11 +465,19 @@ static int move_one(const struct oci_linux *lx, size_t i, int host_fd, int ctr_f
 			    name);
 		goto out;
 	}
-	/* its index there: the one link the namespace did not have before */
-	r = list_links(ctr_fd, &after);
-	for (size_t k = 0; r == 0 && k < after.n; k++)
-		if (!has_index(&before, after.index[k]))
-			index = after.index[k];
+	/* its index there: by the name it now has there (unique in the
+	 * namespace, where a joined one may gain other links meanwhile); for
+	 * a "%d" pattern, the kernel chose the name: the one link the
+	 * namespace did not have before */
+	if (!strstr(name, "%d")) {
+		r = get_link(ctr_fd, name, 0, &there);
+		index = r == 0 ? there.index : 0;
+	} else {
+		r = list_links(ctr_fd, &after);
+		for (size_t k = 0; r == 0 && k < after.n; k++)
+			if (!has_index(&before, after.index[k]))
+				index = after.index[k];
+	}
 	if (index == 0) {
 		r = err_set(err, ENODEV, FIELD ": device \"%s\" moved but is not found in the container",
 			    host);

@@ -11,7 +11,9 @@ setup() {
 }
 
 teardown() {
+	[ -n "${CHURN_PID:-}" ] && kill "$CHURN_PID" 2>/dev/null && wait "$CHURN_PID" 2>/dev/null
 	[ -n "${NETNS:-}" ] && ip netns delete "$NETNS" 2>/dev/null
+	[ -n "${NETNS:-}" ] && ip netns delete "$NETNS-ctr" 2>/dev/null
 	teardown_common
 }
 
@@ -226,6 +228,38 @@ wait_gone() {
 	husk_ns run -b "$BUNDLE" "$(ctr_id netdevname)" </dev/null >"$TEST_TMP/out" 2>&1
 	cat "$TEST_TMP/out"
 	[ "$(sort "$TEST_TMP/out" | tr '\n' ' ')" = "eth0 lo v0 " ]
+}
+
+# A container joining a network namespace that others use: links come and
+# go there while the device moves in. husk once took "the one link the
+# namespace did not have before" for the moved device, so a link made at
+# that moment could be the one set up and given the addresses.
+@test "netDevices: into a joined namespace where links come and go, the moved device is the one set up" {
+	make_netns
+	local i id
+	ip netns add "$NETNS-ctr"
+	ip netns exec "$NETNS-ctr" sh -c 'while :; do for i in 0 1 2 3 4 5 6 7; do
+		ip link add churn$i type dummy 2>/dev/null; ip link del churn$i 2>/dev/null; done; done' &
+	CHURN_PID=$!
+	update_config "$BUNDLE" '.linux.namespaces |= map(if .type == "network" then .path = "/run/netns/'"$NETNS-ctr"'" else . end)'
+	set_args "$BUNDLE" /bin/true
+	for i in 1 2 3 4 5; do
+		id=$(ctr_id "netjoin$i")
+		in_netns ip link add "w$i" type veth peer name "w${i}p"
+		in_netns ip addr add "10.9.9.$i/24" dev "w$i"
+		netdevices '{"w'"$i"'": {"name": "ctr'"$i"'"}}'
+		husk_ns create -b "$BUNDLE" "$id" </dev/null
+		# the address went with the device, and nowhere else
+		run ip netns exec "$NETNS-ctr" ip -o addr show to "10.9.9.$i/32"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ "$(echo "$output" | awk '{print $2}')" = "ctr$i" ]
+		run ip netns exec "$NETNS-ctr" ip -o link show "ctr$i"
+		echo "$output"
+		[[ "$output" == *"<"*UP*">"* ]]
+		# the namespace outlives the container: the device stays in it
+		husk delete --force "$id"
+	done
 }
 
 @test "netDevices: a device that does not exist is a clear error naming it; nothing moves or is left" {
