@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +123,42 @@ static int external_namespaces(const struct oci_config *cfg, char ext[2][96], si
 	return 0;
 }
 
+/* target as a JSON string: quotes and backslashes escaped; a byte that is
+ * not printable ASCII becomes '?' (only pipe names are read back). */
+static void add_json_string(struct strbuf *b, const char *target)
+{
+	sb_addn(b, "\"", 1);
+	for (const char *p = target; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\')
+			sb_addn(b, "\\", 1);
+		sb_addn(b, ch >= 0x20 && ch < 0x7f ? p : "?", 1);
+	}
+	sb_addn(b, "\"", 1);
+}
+
+/* descriptors.json: the targets of the init's fds 0, 1 and 2 now ("" for
+ * a closed one), as runc records them for its restore. */
+static int write_descriptors(int image_fd, pid_t pid, struct husk_error *err)
+{
+	_cleanup_strbuf_ struct strbuf json = STRBUF_INIT;
+	sb_addn(&json, "[", 1);
+	for (int fd = 0; fd < 3; fd++) {
+		char link[64], target[PATH_MAX];
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		if (fd)
+			sb_addn(&json, ",", 1);
+		add_json_string(&json, target);
+	}
+	sb_addn(&json, "]\n", 2);
+	int r = sb_check(&json, err, DESCRIPTORS_FILE);
+	if (r < 0)
+		return r;
+	return write_file_atomic(image_fd, DESCRIPTORS_FILE, json.buf, json.len, 0600, err);
+}
+
 static int do_checkpoint(const struct husk_globals *g, const char *id, const struct dump_opts *o,
 			 struct husk_error *err)
 {
@@ -165,6 +202,8 @@ static int do_checkpoint(const struct husk_globals *g, const char *id, const str
 		goto out;
 	if ((r = cr_open_dirs(&o->cr, true, &image_fd, &work_fd, &work_path, err)) < 0)
 		goto out;
+	if (!o->pre_dump && (r = write_descriptors(image_fd, ct->state->pid, err)) < 0)
+		goto out;
 	/* CRIU freezes the cgroup (cgroup v2 freezer since CRIU 3.14) rather
 	 * than stopping each task with ptrace */
 	if (ct->state->cgroup_path) {
@@ -188,6 +227,9 @@ static int do_checkpoint(const struct husk_globals *g, const char *id, const str
 		.auto_dedup = o->cr.auto_dedup,
 		.lazy_pages = o->cr.lazy_pages,
 		.empty_ns = o->cr.empty_ns,
+		/* a pty slave whose master is outside (the console socket's
+		 * receiver) is dumped; the restore makes a new master */
+		.orphan_pts_master = true,
 		.manage_cgroups = true,
 		.manage_cgroups_mode = o->cr.cg_mode,
 		.log_level = 4,

@@ -45,7 +45,38 @@ setup() {
 }
 
 teardown() {
+	local p
+	for p in ${RECV_PIDS:-}; do kill "$p" 2>/dev/null || true; done
 	teardown_common
+}
+
+RECVTTY=${HUSK_BUILDDIR}/tests/tools/recvtty
+
+# start_receiver NAME [INPUT]: recvtty on $TEST_TMP/NAME.sock, what the pty
+# prints in $TEST_TMP/NAME.out, INPUT written to the pty once it has it;
+# returns once it listens
+start_receiver() {
+	[ -x "$RECVTTY" ] || skip "tests/tools/recvtty is not built (make check builds it)"
+	"$RECVTTY" "$TEST_TMP/$1.sock" ${2:+"$2"} >"$TEST_TMP/$1.out" 2>"$TEST_TMP/$1.err" &
+	RECV_PIDS="${RECV_PIDS:-} $!"
+	local i
+	for i in $(seq 200); do
+		grep -q ready "$TEST_TMP/$1.err" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$TEST_TMP/$1.err" >&2
+	return 1
+}
+
+# wait_output NAME TEXT: until the pty output NAME.out has TEXT (60 s)
+wait_output() {
+	local i
+	for i in $(seq 600); do
+		grep -qF "$2" "$TEST_TMP/$1.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no '$2' in $1.out: $(cat -v "$TEST_TMP/$1.out")" >&2
+	return 1
 }
 
 # counter: the last value written ("" when none yet); read by the shell
@@ -251,4 +282,115 @@ start_counter() {
 	run husk checkpoint --manage-cgroups-mode bogus "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"--manage-cgroups-mode: \"bogus\" is not soft, full, strict or ignore"* ]]
+}
+
+# checkpoint_restore ID: checkpoint ID into $IMG and restore it detached
+# from $BUNDLE, the counter going on.
+checkpoint_restore() {
+	run husk checkpoint --image-path "$IMG" "$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$HUSK_ROOT/$1" ]
+	local before
+	before=$(counter)
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_counter_above "$before"
+	counted_in_order
+}
+
+@test "checkpoint: bind mounts, masked and read-only paths are as they were after a restore" {
+	require_criu
+	mkdir "$TEST_TMP/data"
+	echo "bound content" >"$TEST_TMP/data/file"
+	update_config "$BUNDLE" '.mounts += [{"destination": "/data", "type": "bind", "source": "'"$TEST_TMP/data"'", "options": ["rbind", "ro"]}]'
+	start_counter "$ID"
+	checkpoint_restore "$ID"
+	# the read-only bind: mounted, its content readable, still read-only
+	run husk exec "$ID" cat /data/file
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "bound content" ]
+	run husk exec "$ID" sh -c 'echo x >/data/new'
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	[ ! -e "$TEST_TMP/data/new" ]
+	# (the read-write bind /out took the counter's values: counted_in_order)
+	# a masked file is /dev/null (character device 1:3, nothing to read);
+	# a masked directory an empty tmpfs
+	run husk exec "$ID" sh -c 'stat -c %t:%T /proc/kcore; wc -c </proc/kcore; ls -A /sys/firmware | wc -l'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1:3 ]
+	[ "${lines[1]}" = 0 ]
+	[ "${lines[2]}" = 0 ]
+	# a read-only path stays read-only (the hostname is the container's
+	# own UTS namespace's: a write would be harmless, but must fail)
+	run husk exec "$ID" sh -c 'echo other >/proc/sys/kernel/hostname'
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+}
+
+@test "checkpoint: a TCP socket listening in the container's network namespace answers after a restore" {
+	require_criu
+	mkdir "$BUNDLE/rootfs/www"
+	echo "answer from the container" >"$BUNDLE/rootfs/www/index.html"
+	# husk leaves lo down in a new network namespace: the container brings
+	# it up itself
+	update_config "$BUNDLE" '.process.capabilities.bounding += ["CAP_NET_ADMIN"] | .process.capabilities.effective += ["CAP_NET_ADMIN"] | .process.capabilities.permitted += ["CAP_NET_ADMIN"]'
+	set_args "$BUNDLE" sh -c 'exec </dev/null >/dev/null 2>&1; ip link set lo up; httpd -f -p 127.0.0.1:8080 -h /www & i=0; while :; do i=$((i+1)); echo $i >>/out/count; sleep 1; done'
+	start_counter "$ID"
+	run husk exec "$ID" wget -qO- http://127.0.0.1:8080/
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "answer from the container" ]
+	listener=$(husk exec "$ID" pidof httpd)
+	checkpoint_restore "$ID"
+	# the same server (its pid in the container is the same), listening
+	# in the restored namespace, answers a client run in it
+	[ "$(husk exec "$ID" pidof httpd)" = "$listener" ]
+	run husk exec "$ID" wget -qO- http://127.0.0.1:8080/
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "answer from the container" ]
+	# and only there: the host's 127.0.0.1:8080 is not it
+	run wget -T 2 -qO- http://127.0.0.1:8080/
+	[ "$output" != "answer from the container" ]
+}
+
+@test "checkpoint: a terminal container restored with a new console socket: what is typed reaches the process, its answer comes back" {
+	require_criu
+	update_config "$BUNDLE" '.process.terminal = true'
+	# counts the lines it reads from its terminal, in memory
+	set_args "$BUNDLE" sh -c 'i=0; while read -r l; do i=$((i+1)); echo "got $l $i"; done'
+	start_receiver first "one
+"
+	run husk_nowait run -d --console-socket "$TEST_TMP/first.sock" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_output first "got one 1"
+	run husk checkpoint --image-path "$IMG" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# detached, the new pty's master needs a socket
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.terminal is set: --detach needs --console-socket"* ]]
+	assert_nothing_left "$ID"
+
+	start_receiver second "two
+"
+	run husk_nowait restore -d --console-socket "$TEST_TMP/second.sock" --image-path "$IMG" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the line typed into the new master reached the same shell (its
+	# count went on), and its answer came back through the new pty
+	wait_output second "got two 2"
+	# which is the restored process's terminal, in the container's devpts
+	run husk exec "$ID" readlink /proc/1/fd/0
+	echo "$output"
+	[[ "$output" == /dev/pts/* ]]
 }
