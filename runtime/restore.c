@@ -104,13 +104,22 @@ static int stdio_pipes(int image_fd, char keys[3][64], struct criu_inherit *inh,
 {
 	_cleanup_free_ char *buf = NULL;
 	struct json_node *root = NULL;
+	struct stat st;
 	size_t len;
-	int r = read_file_at(image_fd, DESCRIPTORS_FILE, 64 * 1024, &buf, &len, err);
-	if (r == -ENOENT) {
-		err_clear(err);
+	int r;
+	/* the images may come from elsewhere (a checkpoint archive): a
+	 * regular file only, never a link, a fifo or a device */
+	_cleanup_close_ int fd = openat(image_fd, DESCRIPTORS_FILE,
+					O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
 		return 0;
-	}
-	if (r < 0)
+	if (fd < 0)
+		return err_sys(err, errno, "%s", DESCRIPTORS_FILE);
+	if (fstat(fd, &st) < 0)
+		return err_sys(err, errno, "%s", DESCRIPTORS_FILE);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, EINVAL, "%s: not a regular file", DESCRIPTORS_FILE);
+	if ((r = read_fd_all(fd, DESCRIPTORS_FILE, 64 * 1024, &buf, &len, err)) < 0)
 		return r;
 	if ((r = json_parse(buf, len, DESCRIPTORS_FILE, &root, err)) < 0)
 		return r;
@@ -281,8 +290,11 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 	if ((r = cr_open_dirs(&o->cr, false, &image_fd, &work_fd, &work_path, err)) < 0)
 		goto out;
 	n_inherit = n_ns;
-	if ((r = stdio_pipes(image_fd, stdio_keys, inherit, &n_inherit, err)) < 0)
+	if ((r = stdio_pipes(image_fd, stdio_keys, inherit, &n_inherit, err)) < 0) {
+		err_prefix(err, "restore \"%s\": --image-path %s", t->id,
+			   o->cr.image_path ? o->cr.image_path : "checkpoint");
 		goto out;
+	}
 	/* connected before CRIU runs: a socket nobody listens on fails here,
 	 * with nothing restored yet */
 	if (t->cfg->process && t->cfg->process->terminal && o->console_socket &&

@@ -47,7 +47,20 @@ setup() {
 teardown() {
 	local p
 	for p in ${RECV_PIDS:-}; do kill "$p" 2>/dev/null || true; done
+	if [ -d "$TEST_TMP/podman/root" ]; then
+		pod rm -a -f -t 0 >/dev/null 2>&1 || true
+		umount -R "$TEST_TMP/podman/root" "$TEST_TMP/podman/run" 2>/dev/null || true
+	fi
 	teardown_common
+}
+
+# pod ARGS: podman with the test's private storage and state, husk as its
+# runtime, cgroups by its cgroupfs manager
+pod() {
+	local p=$TEST_TMP/podman
+	CONTAINERS_REGISTRIES_CONF=$p/registries.conf \
+		podman --root "$p/root" --runroot "$p/run" --tmpdir "$p/tmp" --storage-driver vfs \
+		--events-backend file --cgroup-manager cgroupfs --runtime "$HUSK_BIN" "$@"
 }
 
 RECVTTY=${HUSK_BUILDDIR}/tests/tools/recvtty
@@ -393,4 +406,177 @@ checkpoint_restore() {
 	run husk exec "$ID" readlink /proc/1/fd/0
 	echo "$output"
 	[[ "$output" == /dev/pts/* ]]
+}
+
+# hook_script NAME: an executable that appends "ARG1 STATE-JSON" to
+# $TEST_TMP/hooks.log, and fails with 7 while $TEST_TMP/fail-ARG1 exists
+hook_script() {
+	cat >"$TEST_TMP/$1" <<HOOK
+#!/bin/sh
+printf '%s %s\n' "\$1" "\$(cat)" >>"$TEST_TMP/hooks.log"
+[ ! -e "$TEST_TMP/fail-\$1" ] || exit 7
+HOOK
+	chmod +x "$TEST_TMP/$1"
+}
+
+@test "checkpoint: restore runs the prestart and createRuntime hooks with the restored init's pid" {
+	require_criu
+	hook_script hook.sh
+	update_config "$BUNDLE" '.hooks = {"prestart": [{"path": "'"$TEST_TMP/hook.sh"'", "args": ["hook.sh", "prestart"]}], "createRuntime": [{"path": "'"$TEST_TMP/hook.sh"'", "args": ["hook.sh", "createRuntime"]}]}'
+	start_counter "$ID"
+	: >"$TEST_TMP/hooks.log"
+	run husk checkpoint --image-path "$IMG" "$ID"
+	[ "$status" -eq 0 ]
+	before=$(counter)
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cat "$TEST_TMP/hooks.log"
+	# each once, prestart first, with the state of the container being
+	# restored: its id, status creating, the restored init's pid
+	mapfile -t hooks <"$TEST_TMP/hooks.log"
+	[ "${#hooks[@]}" = 2 ]
+	[ "${hooks[0]%% *}" = prestart ]
+	[ "${hooks[1]%% *}" = createRuntime ]
+	newpid=$(cat "$TEST_TMP/pid")
+	for h in "${hooks[@]}"; do
+		[ "$(jq -r '"\(.id) \(.status) \(.pid) \(.bundle)"' <<<"${h#* }")" = "$ID creating $newpid $BUNDLE" ]
+	done
+	wait_counter_above "$before"
+	counted_in_order
+
+	# a hook that fails stops the restore: CRIU undoes it, nothing is left
+	husk checkpoint --image-path "$TEST_TMP/img2" "$ID"
+	touch "$TEST_TMP/fail-createRuntime"
+	run husk_nowait restore -d --image-path "$TEST_TMP/img2" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"createRuntime"*"hook.sh"*"7"* ]]
+	[[ "$output" == *"criu restore failed (log $TEST_TMP/img2/restore.log)"* ]]
+	assert_nothing_left "$ID" "3</lines"
+	run grep -c criu-root /proc/self/mountinfo
+	[ "$output" = 0 ]
+}
+
+@test "checkpoint: podman container checkpoint and restore with husk: the process goes on writing to its log" {
+	require_criu
+	command -v podman >/dev/null && command -v conmon >/dev/null ||
+		skip "podman and conmon are not installed (contrib/deps.sh test)"
+	local p=$TEST_TMP/podman cid last i
+	mkdir -p "$p/tmp"
+	echo 'unqualified-search-registries = []' >"$p/registries.conf"
+	tar -C "$BUNDLE/rootfs" -cf "$TEST_TMP/rootfs.tar" .
+	pod import "$TEST_TMP/rootfs.tar" localhost/husk-cr:test >/dev/null
+	# its stdout is a pipe conmon reads into the container's log
+	cid=$(pod run -d --network none localhost/husk-cr:test sh -c 'i=0; while :; do i=$((i+1)); echo "count $i"; sleep 1; done')
+	for i in $(seq 600); do
+		pod logs "$cid" 2>/dev/null | grep -qx "count 2" && break
+		sleep 0.1
+	done
+	run pod container checkpoint "$cid"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(pod inspect -f '{{.State.Status}}' "$cid")" = exited ]
+	# husk wrote what the stdio fds were: stdout a pipe
+	run jq -r '.[1]' "$p/root/vfs-containers/$cid/userdata/checkpoint/descriptors.json"
+	echo "$output"
+	[[ "$output" == "pipe:["*"]" ]]
+	last=$(pod logs "$cid" | tail -n 1)
+	last=${last#count }
+
+	run pod container restore "$cid"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(pod inspect -f '{{.State.Status}}' "$cid")" = running ]
+	# the same shell writes on, to conmon's new pipe: the next values
+	# follow the last one before the checkpoint (a new start would write
+	# "count 1" again)
+	for i in $(seq 600); do
+		pod logs "$cid" | grep -qx "count $((last + 2))" && break
+		sleep 0.1
+	done
+	run pod logs "$cid"
+	[[ "$output" == *"count $((last + 1))"*"count $((last + 2))"* ]]
+	[ "$(grep -cx "count 1" <<<"$output")" = 1 ]
+	pod rm -f -t 0 "$cid"
+	pod rmi -f localhost/husk-cr:test >/dev/null
+}
+
+# on_terminal NAME ARGS...: husk ARGS in the foreground on a pty of its
+# own (script(1) holds the master): what NAME.in's writer sends is typed
+# into it, what the pty prints lands in NAME.out. Returns at once; fd 3
+# must then be opened on NAME.in by the caller.
+on_terminal() {
+	local name=$1
+	shift
+	mkfifo "$TEST_TMP/$name.in"
+	script -qfec "$(printf '%q ' "$HUSK_BIN" --root "$HUSK_ROOT" "$@")" /dev/null \
+		<"$TEST_TMP/$name.in" >"$TEST_TMP/$name.out" 2>&1 &
+	RECV_PIDS="${RECV_PIDS:-} $!"
+}
+
+@test "checkpoint --shell-job: a container run from a terminal is restored onto the terminal of the restore" {
+	require_criu
+	command -v script >/dev/null || skip "script(1) is not installed (util-linux)"
+	# no terminal of its own: its stdio is the terminal husk runs on
+	set_args "$BUNDLE" sh -c 'i=0; while read -r l; do i=$((i+1)); echo "got $l $i"; done'
+	on_terminal first run -b "$BUNDLE" "$ID"
+	exec 3>"$TEST_TMP/first.in"
+	echo one >&3
+	wait_output first "got one 1"
+	# a terminal outside the container: CRIU refuses it without --shell-job
+	run husk checkpoint --leave-running --image-path "$TEST_TMP/refused" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"criu dump failed"*"log $TEST_TMP/refused/dump.log"* ]]
+	[ "$(container_status "$ID")" = running ]
+	run husk checkpoint --shell-job --image-path "$IMG" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	exec 3>&-
+
+	on_terminal second restore --shell-job --image-path "$IMG" -b "$BUNDLE" "$ID"
+	exec 3>"$TEST_TMP/second.in"
+	for i in $(seq 600); do
+		[ "$(container_status "$ID" 2>/dev/null)" = running ] && break
+		sleep 0.1
+	done
+	echo two >&3
+	# the same shell (its count went on) reads and answers on the new
+	# terminal
+	wait_output second "got two 2"
+	exec 3>&-
+	husk kill "$ID" KILL
+}
+
+@test "checkpoint: a descriptors.json that is not an array of strings in a regular file is refused, naming it; nothing is left" {
+	mkdir -p "$IMG"
+	echo '{"stdin": "pipe:[1]"}' >"$IMG/descriptors.json"
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--image-path $IMG: descriptors.json: is an object, not an array"* ]]
+	assert_nothing_left "$ID"
+	echo '["pipe:[1]", 7]' >"$IMG/descriptors.json"
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"descriptors.json[1]: is a number, not a string"* ]]
+	assert_nothing_left "$ID"
+	# never followed, never read from a fifo (which would block)
+	rm "$IMG/descriptors.json"
+	ln -s /dev/zero "$IMG/descriptors.json"
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"descriptors.json: Too many levels of symbolic links"* ]]
+	rm "$IMG/descriptors.json"
+	mkfifo "$IMG/descriptors.json"
+	run husk_nowait restore -d --image-path "$IMG" -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"descriptors.json: not a regular file"* ]]
+	assert_nothing_left "$ID"
+	run grep -c criu-root /proc/self/mountinfo
+	[ "$output" = 0 ]
 }
