@@ -189,6 +189,11 @@ static int send_req(int sock, const struct strbuf *req)
 	return n == (ssize_t)req->len ? 0 : -1;
 }
 
+static int kept_error(const struct husk_error *err)
+{
+	return err->code > 0 ? -err->code : -EIO;
+}
+
 /* Read answers until the final one, acknowledging notifications (or
  * failing them when the callback fails: *notify_failed then holds its
  * error, which the final answer does not replace). */
@@ -207,35 +212,37 @@ static int converse(const struct criu_call *call, int sock, struct criu_resp *re
 	for (;;) {
 		bool truncated = false;
 		int fd = -1;
+		/* once a callback failed, its error is the one kept */
+		struct husk_error later;
+		struct husk_error *e = *notify_failed ? &later : err;
 		ssize_t n = recv_answer(sock, buf, CRIU_RESP_MAX, &truncated, &fd);
 		if (n < 0 && errno != ECONNRESET)
-			return *notify_failed ? -err->code : err_sys(err, errno, "read criu's answer");
-		if (n <= 0)
-			return *notify_failed ? -err->code : -EPIPE; /* criu exited without answering */
-		r = truncated ? err_set(err, EPROTO, "criu's answer is over %d bytes", CRIU_RESP_MAX)
-			      : criu_resp_decode(buf, (size_t)n, resp, err);
+			r = err_sys(e, errno, "read criu's answer");
+		else if (n <= 0)
+			r = -EPIPE; /* criu exited without answering */
+		else if (truncated)
+			r = err_set(e, EPROTO, "criu's answer is over %d bytes", CRIU_RESP_MAX);
+		else
+			r = criu_resp_decode(buf, (size_t)n, resp, e);
 		if (r < 0 || resp->type != CRIU_REQ_NOTIFY || !resp->success) {
 			if (fd >= 0)
 				close(fd);
-			return *notify_failed ? -err->code : r;
+			return *notify_failed ? kept_error(err) : r;
 		}
 		log_debug("criu notify: %s (pid %d)", resp->notify_script, resp->notify_pid);
 		bool ok = true;
-		if (*notify_failed) {
-			if (fd >= 0)
-				close(fd);
-		} else if (call->notify) {
+		if (call->notify && !*notify_failed) {
 			ok = call->notify(call->notify_arg, resp, fd, err) == 0;
 			*notify_failed = !ok;
+			e = ok ? err : &later;
 		} else if (fd >= 0) {
 			close(fd);
 		}
 		sb_reset(&req);
-		if ((r = criu_req_encode(CRIU_REQ_NOTIFY, NULL, ok, &req, err)) < 0)
-			return r;
-		if (send_req(sock, &req) < 0)
-			return *notify_failed ? -err->code
-					      : err_sys(err, errno, "acknowledge criu's notification");
+		if ((r = criu_req_encode(CRIU_REQ_NOTIFY, NULL, ok, &req, e)) < 0 ||
+		    (send_req(sock, &req) < 0 &&
+		     (r = err_sys(e, errno, "acknowledge criu's notification")) < 0))
+			return *notify_failed ? kept_error(err) : r;
 	}
 }
 

@@ -406,6 +406,23 @@ checkpoint_restore() {
 	run husk exec "$ID" readlink /proc/1/fd/0
 	echo "$output"
 	[[ "$output" == /dev/pts/* ]]
+
+	# again, restored in the foreground without a console socket: husk
+	# relays the new pty to its own terminal, as run does
+	command -v script >/dev/null || skip "script(1) is not installed (util-linux)"
+	run husk checkpoint --image-path "$TEST_TMP/img2" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	on_terminal third restore --image-path "$TEST_TMP/img2" -b "$BUNDLE" "$ID"
+	exec 8>"$TEST_TMP/third.in"
+	for i in $(seq 600); do
+		[ "$(container_status "$ID" 2>/dev/null)" = running ] && break
+		sleep 0.1
+	done
+	echo three >&8
+	wait_output third "got three 3"
+	exec 8>&-
+	husk kill "$ID" KILL
 }
 
 # hook_script NAME: an executable that appends "ARG1 STATE-JSON" to
@@ -504,8 +521,9 @@ HOOK
 
 # on_terminal NAME ARGS...: husk ARGS in the foreground on a pty of its
 # own (script(1) holds the master): what NAME.in's writer sends is typed
-# into it, what the pty prints lands in NAME.out. Returns at once; fd 3
-# must then be opened on NAME.in by the caller.
+# into it, what the pty prints lands in NAME.out. Returns at once; fd 8
+# must then be opened on NAME.in by the caller (not fd 3: bats writes its
+# results there).
 on_terminal() {
 	local name=$1
 	shift
@@ -521,8 +539,8 @@ on_terminal() {
 	# no terminal of its own: its stdio is the terminal husk runs on
 	set_args "$BUNDLE" sh -c 'i=0; while read -r l; do i=$((i+1)); echo "got $l $i"; done'
 	on_terminal first run -b "$BUNDLE" "$ID"
-	exec 3>"$TEST_TMP/first.in"
-	echo one >&3
+	exec 8>"$TEST_TMP/first.in"
+	echo one >&8
 	wait_output first "got one 1"
 	# a terminal outside the container: CRIU refuses it without --shell-job
 	run husk checkpoint --leave-running --image-path "$TEST_TMP/refused" "$ID"
@@ -533,19 +551,19 @@ on_terminal() {
 	run husk checkpoint --shell-job --image-path "$IMG" "$ID"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	exec 3>&-
+	exec 8>&-
 
 	on_terminal second restore --shell-job --image-path "$IMG" -b "$BUNDLE" "$ID"
-	exec 3>"$TEST_TMP/second.in"
+	exec 8>"$TEST_TMP/second.in"
 	for i in $(seq 600); do
 		[ "$(container_status "$ID" 2>/dev/null)" = running ] && break
 		sleep 0.1
 	done
-	echo two >&3
+	echo two >&8
 	# the same shell (its count went on) reads and answers on the new
 	# terminal
 	wait_output second "got two 2"
-	exec 3>&-
+	exec 8>&-
 	husk kill "$ID" KILL
 }
 
