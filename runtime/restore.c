@@ -135,10 +135,27 @@ static int stdio_pipes(int image_fd, char keys[3][64], struct criu_inherit *inh,
 				    json_type_phrase(e->type));
 			goto out;
 		}
-		/* pipe:[INODE], as the kernel names it; nothing else is used */
-		if (strncmp(e->string.s, "pipe:[", 6) != 0 || e->string.len >= sizeof(keys[0]) ||
+		/* pipe:[INODE], as the kernel names it, and tty[RDEV:DEV], a
+		 * terminal outside the container (checkpoint --shell-job);
+		 * nothing else is used */
+		bool pipe = strncmp(e->string.s, "pipe:[", 6) == 0;
+		bool tty = strncmp(e->string.s, "tty[", 4) == 0;
+		if ((!pipe && !tty) || e->string.len >= sizeof(keys[0]) ||
 		    strlen(e->string.s) != e->string.len)
 			continue;
+		/* one terminal is one file to CRIU, handed over once */
+		bool seen = false;
+		for (size_t k = 0; k < *n; k++)
+			seen |= strcmp(inh[k].key, e->string.s) == 0;
+		if (seen)
+			continue;
+		if (tty && !isatty((int)i)) {
+			r = err_set(err, ENOTTY, "%s[%zu]: the checkpoint's %s was a terminal outside the "
+						 "container (%s): husk restore's must be a terminal too",
+				    DESCRIPTORS_FILE, i, i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr",
+				    e->string.s);
+			goto out;
+		}
 		memcpy(keys[i], e->string.s, e->string.len + 1);
 		inh[*n] = (struct criu_inherit){ .key = keys[i], .fd = (int)i };
 		(*n)++;

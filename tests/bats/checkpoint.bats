@@ -421,8 +421,9 @@ checkpoint_restore() {
 	done
 	echo three >&8
 	wait_output third "got three 3"
-	exec 8>&-
+	# (before its input ends: a shell that reads EOF exits)
 	husk kill "$ID" KILL
+	exec 8>&-
 }
 
 # hook_script NAME: an executable that appends "ARG1 STATE-JSON" to
@@ -563,8 +564,9 @@ on_terminal() {
 	# the same shell (its count went on) reads and answers on the new
 	# terminal
 	wait_output second "got two 2"
-	exec 8>&-
+	# (before its input ends: a shell that reads EOF exits)
 	husk kill "$ID" KILL
+	exec 8>&-
 }
 
 @test "checkpoint: a descriptors.json that is not an array of strings in a regular file is refused, naming it; nothing is left" {
