@@ -414,7 +414,7 @@ checkpoint_restore() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	on_terminal third restore --image-path "$TEST_TMP/img2" -b "$BUNDLE" "$ID"
-	exec 8>"$TEST_TMP/third.in"
+	exec 8<>"$TEST_TMP/third.in"
 	for i in $(seq 600); do
 		[ "$(container_status "$ID" 2>/dev/null)" = running ] && break
 		sleep 0.1
@@ -522,9 +522,10 @@ HOOK
 
 # on_terminal NAME ARGS...: husk ARGS in the foreground on a pty of its
 # own (script(1) holds the master): what NAME.in's writer sends is typed
-# into it, what the pty prints lands in NAME.out. Returns at once; fd 8
-# must then be opened on NAME.in by the caller (not fd 3: bats writes its
-# results there).
+# into it, what the pty prints lands in NAME.out. Returns at once; the
+# caller then opens NAME.in as fd 8, read-write (opened for writing only, a
+# fifo blocks while no one reads it: when husk failed at once); never as
+# fd 3, where bats writes its results.
 on_terminal() {
 	local name=$1
 	shift
@@ -540,7 +541,7 @@ on_terminal() {
 	# no terminal of its own: its stdio is the terminal husk runs on
 	set_args "$BUNDLE" sh -c 'i=0; while read -r l; do i=$((i+1)); echo "got $l $i"; done'
 	on_terminal first run -b "$BUNDLE" "$ID"
-	exec 8>"$TEST_TMP/first.in"
+	exec 8<>"$TEST_TMP/first.in"
 	echo one >&8
 	wait_output first "got one 1"
 	# a terminal outside the container: CRIU refuses it without --shell-job
@@ -555,7 +556,7 @@ on_terminal() {
 	exec 8>&-
 
 	on_terminal second restore --shell-job --image-path "$IMG" -b "$BUNDLE" "$ID"
-	exec 8>"$TEST_TMP/second.in"
+	exec 8<>"$TEST_TMP/second.in"
 	for i in $(seq 600); do
 		[ "$(container_status "$ID" 2>/dev/null)" = running ] && break
 		sleep 0.1
