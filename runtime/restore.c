@@ -100,7 +100,7 @@ static int restore_notify(void *arg, const struct criu_resp *note, int fd, struc
  * stdio: the restored process writes to whoever runs the restore. An
  * image without the file restores the stdio CRIU saved. */
 static int stdio_pipes(int image_fd, char keys[3][64], struct criu_inherit *inh, size_t *n,
-		       struct husk_error *err)
+		       int *pass_fds, size_t *n_pass, struct husk_error *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct json_node *root = NULL;
@@ -158,6 +158,18 @@ static int stdio_pipes(int image_fd, char keys[3][64], struct criu_inherit *inh,
 		}
 		memcpy(keys[i], e->string.s, e->string.len + 1);
 		inh[*n] = (struct criu_inherit){ .key = keys[i], .fd = (int)i };
+		if (tty) {
+			/* a copy, passed as one of criu's own fds: CRIU moves an
+			 * inherited fd away, and with --shell-job it wants its
+			 * stdin (a terminal) left where it is */
+			int copy = fcntl((int)i, F_DUPFD_CLOEXEC, 3);
+			if (copy < 0) {
+				r = err_sys(err, errno, "%s[%zu]: dup", DESCRIPTORS_FILE, i);
+				goto out;
+			}
+			inh[*n].fd = 4 + (int)*n_pass;
+			pass_fds[(*n_pass)++] = copy;
+		}
 		(*n)++;
 	}
 out:
@@ -275,10 +287,10 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 	struct restore_opts *o = arg;
 	_cleanup_strbuf_ struct strbuf root = STRBUF_INIT;
 	struct criu_mounts mounts = { 0 };
-	int ns_fds[2] = { -1, -1 };
+	int ns_fds[5] = { -1, -1, -1, -1, -1 }; /* namespaces, then terminals */
 	struct criu_inherit inherit[5];
 	char stdio_keys[3][64];
-	size_t n_ns = 0, n_inherit;
+	size_t n_ns = 0, n_inherit, n_pass;
 	struct restore_notify notify = { .o = o, .t = t, .console_fd = -1 };
 	int image_fd = -1, work_fd = -1;
 	const char *work_path = NULL;
@@ -306,8 +318,10 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 	 * must be in its own namespace */
 	if ((r = cr_open_dirs(&o->cr, false, &image_fd, &work_fd, &work_path, err)) < 0)
 		goto out;
-	n_inherit = n_ns;
-	if ((r = stdio_pipes(image_fd, stdio_keys, inherit, &n_inherit, err)) < 0) {
+	n_inherit = n_pass = n_ns;
+	r = stdio_pipes(image_fd, stdio_keys, inherit, &n_inherit, ns_fds, &n_pass, err);
+	n_ns = n_pass; /* the fds to close */
+	if (r < 0) {
 		err_prefix(err, "restore \"%s\": --image-path %s", t->id,
 			   o->cr.image_path ? o->cr.image_path : "checkpoint");
 		goto out;
@@ -353,7 +367,7 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 		.work_dir = work_path,
 		.cgroup = t->cgroup,
 		.pass_fds = ns_fds,
-		.n_pass_fds = n_ns,
+		.n_pass_fds = n_pass,
 		.notify = restore_notify,
 		.notify_arg = &notify,
 	};
