@@ -5,8 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,6 +125,83 @@ static int external_namespaces(const struct oci_config *cfg, char ext[2][96], si
 	return 0;
 }
 
+/* target as a JSON string: quotes and backslashes escaped; a byte that is
+ * not printable ASCII becomes '?' (only pipe names are read back). */
+static void add_json_string(struct strbuf *b, const char *target)
+{
+	sb_addn(b, "\"", 1);
+	for (const char *p = target; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\')
+			sb_addn(b, "\\", 1);
+		sb_addn(b, ch >= 0x20 && ch < 0x7f ? p : "?", 1);
+	}
+	sb_addn(b, "\"", 1);
+}
+
+/* Whether the init's fd is on a mount of the container's own (its
+ * mnt_id among those of its mount namespace). */
+static bool on_container_mount(pid_t pid, int fd)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	if (read_small_at(AT_FDCWD, path, O_RDONLY, buf, sizeof(buf)) < 0)
+		return true;
+	const char *m = strstr(buf, "mnt_id:");
+	if (m == NULL)
+		return true;
+	long id = strtol(m + 7, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	_cleanup_free_ char *info = NULL;
+	size_t len;
+	struct husk_error ignored;
+	if (read_file_at(AT_FDCWD, path, 16 << 20, &info, &len, &ignored) < 0)
+		return true;
+	for (char *line = info; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strtol(line, NULL, 10) == id)
+			return true;
+	return false;
+}
+
+/* descriptors.json: what the init's fds 0, 1 and 2 are now, as runc
+ * records them for its restore: the link's target ("pipe:[N]",
+ * "/dev/null", "" for a closed one). With --shell-job, a terminal from
+ * outside the container (the shell's) is named as CRIU knows an external
+ * one, "tty[RDEV:DEV]", and made external to the dump (ext_tty, one
+ * entry per terminal): restore hands its own terminal over in its place. */
+static int write_descriptors(int image_fd, pid_t pid, bool shell_job, char ext_tty[3][48],
+			     size_t *n_ext_tty, struct husk_error *err)
+{
+	_cleanup_strbuf_ struct strbuf json = STRBUF_INIT;
+	*n_ext_tty = 0;
+	sb_addn(&json, "[", 1);
+	for (int fd = 0; fd < 3; fd++) {
+		char link[64], target[PATH_MAX];
+		struct stat st;
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		if (shell_job && n > 0 && stat(link, &st) == 0 && S_ISCHR(st.st_mode) &&
+		    !on_container_mount(pid, fd)) {
+			snprintf(target, sizeof(target), "tty[%llx:%llx]", (unsigned long long)st.st_rdev,
+				 (unsigned long long)st.st_dev);
+			bool seen = false;
+			for (size_t i = 0; i < *n_ext_tty; i++)
+				seen |= strcmp(ext_tty[i], target) == 0;
+			if (!seen)
+				snprintf(ext_tty[(*n_ext_tty)++], 48, "%s", target);
+		}
+		if (fd)
+			sb_addn(&json, ",", 1);
+		add_json_string(&json, target);
+	}
+	sb_addn(&json, "]\n", 2);
+	int r = sb_check(&json, err, DESCRIPTORS_FILE);
+	if (r < 0)
+		return r;
+	return write_file_atomic(image_fd, DESCRIPTORS_FILE, json.buf, json.len, 0600, err);
+}
+
 static int do_checkpoint(const struct husk_globals *g, const char *id, const struct dump_opts *o,
 			 struct husk_error *err)
 {
@@ -130,9 +210,9 @@ static int do_checkpoint(const struct husk_globals *g, const char *id, const str
 	struct oci_config *cfg = NULL;
 	struct criu_mounts mounts = { 0 };
 	_cleanup_strbuf_ struct strbuf freezer = STRBUF_INIT;
-	char ext[2][96];
-	const char *externals[2];
-	size_t n_ext = 0;
+	char ext[2][96], ext_tty[3][48];
+	const char *externals[5];
+	size_t n_ext = 0, n_ext_tty = 0;
 	const char *work_path = NULL;
 	struct criu_resp resp;
 	struct criu_opts co;
@@ -165,6 +245,11 @@ static int do_checkpoint(const struct husk_globals *g, const char *id, const str
 		goto out;
 	if ((r = cr_open_dirs(&o->cr, true, &image_fd, &work_fd, &work_path, err)) < 0)
 		goto out;
+	if (!o->pre_dump && (r = write_descriptors(image_fd, ct->state->pid, o->cr.shell_job, ext_tty,
+						   &n_ext_tty, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n_ext_tty; i++)
+		externals[n_ext++] = ext_tty[i];
 	/* CRIU freezes the cgroup (cgroup v2 freezer since CRIU 3.14) rather
 	 * than stopping each task with ptrace */
 	if (ct->state->cgroup_path) {
@@ -188,6 +273,9 @@ static int do_checkpoint(const struct husk_globals *g, const char *id, const str
 		.auto_dedup = o->cr.auto_dedup,
 		.lazy_pages = o->cr.lazy_pages,
 		.empty_ns = o->cr.empty_ns,
+		/* a pty slave whose master is outside (the console socket's
+		 * receiver) is dumped; the restore makes a new master */
+		.orphan_pts_master = true,
 		.manage_cgroups = true,
 		.manage_cgroups_mode = o->cr.cg_mode,
 		.log_level = 4,

@@ -6,6 +6,11 @@
 #include "common/criu-rpc.h"
 #include "runtime/husk.h"
 
+/* In the image directory, as runc names it: a JSON array of what the
+ * init's stdin, stdout and stderr were at the checkpoint ("pipe:[N]",
+ * "/dev/null", ...), so a restore can hand the pipes' new ends over. */
+#define DESCRIPTORS_FILE "descriptors.json"
+
 struct cr_opts {
 	const char *image_path; /* default ./checkpoint (as runc) */
 	const char *work_path;  /* default: the image directory (CRIU's logs stay there) */

@@ -24,6 +24,9 @@
 #include "runtime/lifecycle.h"
 #include "runtime/linux/cgroup.h"
 #include "runtime/linux/criu.h"
+#include "runtime/linux/hooks.h"
+#include "runtime/linux/terminal.h"
+#include "oci-spec/json.h"
 
 #define CRIU_ROOT "criu-root"
 
@@ -31,7 +34,148 @@ struct restore_opts {
 	const struct husk_globals *g;
 	struct cr_opts cr;
 	const char *state_root; /* --root, absolute */
+	const char *console_socket;
+	bool detach;
+	int tty_master; /* out: the restored pty's master, kept for the foreground */
 };
+
+/* What the notifications CRIU sends during a restore act on. */
+struct restore_notify {
+	struct restore_opts *o;
+	const struct restore_target *t;
+	int console_fd; /* connected --console-socket, or -1 */
+};
+
+/* CRIU's notifications during a restore, as runc handles them:
+ * setup-namespaces (the restored init exists, its namespaces are made)
+ * runs the prestart and createRuntime hooks; orphan-pts-master carries
+ * the master of the pty CRIU made for the container's terminal, which
+ * goes to the console socket (or stays with husk in the foreground). */
+static int restore_notify(void *arg, const struct criu_resp *note, int fd, struct husk_error *err)
+{
+	struct restore_notify *n = arg;
+	const struct oci_config *cfg = n->t->cfg;
+
+	if (strcmp(note->notify_script, "orphan-pts-master") == 0) {
+		if (fd < 0)
+			return err_set(err, EPROTO, "restore: CRIU sent no pty master with "
+						    "orphan-pts-master");
+		if (terminal_check_master(fd) < 0) {
+			close(fd);
+			return err_set(err, EPROTO, "restore: what CRIU sent as the pty master is not one");
+		}
+		if (n->console_fd >= 0) {
+			int r = send_fd(n->console_fd, fd, "/dev/ptmx");
+			close(fd);
+			if (r < 0)
+				return err_sys(err, -r, "--console-socket %s: send the pty master",
+					       n->o->console_socket);
+			return 0;
+		}
+		if (n->o->tty_master >= 0)
+			close(n->o->tty_master);
+		n->o->tty_master = fd;
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (strcmp(note->notify_script, "setup-namespaces") == 0 && cfg->hooks &&
+	    (cfg->hooks->prestart.len || cfg->hooks->createRuntime.len)) {
+		_cleanup_free_ char *state = NULL;
+		int r = hook_state_json(n->t->id, "creating", note->notify_pid, n->t->bundle,
+					&cfg->annotations, &state, err);
+		if (r < 0)
+			return r;
+		log_debug("restore %s: running the prestart and createRuntime hooks", n->t->id);
+		if ((r = hooks_run("prestart", &cfg->hooks->prestart, state, err)) < 0 ||
+		    (r = hooks_run("createRuntime", &cfg->hooks->createRuntime, state, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* descriptors.json (written by checkpoint, as runc does): what the init's
+ * stdin, stdout and stderr were. Those that were pipes (a caller such as
+ * conmon holding their other ends) are handed to CRIU as husk's own
+ * stdio: the restored process writes to whoever runs the restore. An
+ * image without the file restores the stdio CRIU saved. */
+static int stdio_pipes(int image_fd, char keys[3][64], struct criu_inherit *inh, size_t *n,
+		       int *pass_fds, size_t *n_pass, struct husk_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct json_node *root = NULL;
+	struct stat st;
+	size_t len;
+	int r;
+	/* the images may come from elsewhere (a checkpoint archive): a
+	 * regular file only, never a link, a fifo or a device */
+	_cleanup_close_ int fd = openat(image_fd, DESCRIPTORS_FILE,
+					O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return err_sys(err, errno, "%s", DESCRIPTORS_FILE);
+	if (fstat(fd, &st) < 0)
+		return err_sys(err, errno, "%s", DESCRIPTORS_FILE);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, EINVAL, "%s: not a regular file", DESCRIPTORS_FILE);
+	if ((r = read_fd_all(fd, DESCRIPTORS_FILE, 64 * 1024, &buf, &len, err)) < 0)
+		return r;
+	if ((r = json_parse(buf, len, DESCRIPTORS_FILE, &root, err)) < 0)
+		return r;
+	if (root->type != JSON_ARRAY) {
+		r = err_set(err, EINVAL, "%s: is %s, not an array of the stdio fds' targets",
+			    DESCRIPTORS_FILE, json_type_phrase(root->type));
+		goto out;
+	}
+	for (size_t i = 0; i < root->array.len && i < 3; i++) {
+		const struct json_node *e = root->array.items[i];
+		if (e->type != JSON_STRING) {
+			r = err_set(err, EINVAL, "%s[%zu]: is %s, not a string", DESCRIPTORS_FILE, i,
+				    json_type_phrase(e->type));
+			goto out;
+		}
+		/* pipe:[INODE], as the kernel names it, and tty[RDEV:DEV], a
+		 * terminal outside the container (checkpoint --shell-job);
+		 * nothing else is used */
+		bool pipe = strncmp(e->string.s, "pipe:[", 6) == 0;
+		bool tty = strncmp(e->string.s, "tty[", 4) == 0;
+		if ((!pipe && !tty) || e->string.len >= sizeof(keys[0]) ||
+		    strlen(e->string.s) != e->string.len)
+			continue;
+		/* one terminal is one file to CRIU, handed over once */
+		bool seen = false;
+		for (size_t k = 0; k < *n; k++)
+			seen |= strcmp(inh[k].key, e->string.s) == 0;
+		if (seen)
+			continue;
+		if (tty && !isatty((int)i)) {
+			r = err_set(err, ENOTTY, "%s[%zu]: the checkpoint's %s was a terminal outside the "
+						 "container (%s): husk restore's must be a terminal too",
+				    DESCRIPTORS_FILE, i, i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr",
+				    e->string.s);
+			goto out;
+		}
+		memcpy(keys[i], e->string.s, e->string.len + 1);
+		inh[*n] = (struct criu_inherit){ .key = keys[i], .fd = (int)i };
+		if (tty) {
+			/* a copy, passed as one of criu's own fds: CRIU moves an
+			 * inherited fd away, and with --shell-job it wants its
+			 * stdin (a terminal) left where it is */
+			int copy = fcntl((int)i, F_DUPFD_CLOEXEC, 3);
+			if (copy < 0) {
+				r = err_sys(err, errno, "%s[%zu]: dup", DESCRIPTORS_FILE, i);
+				goto out;
+			}
+			inh[*n].fd = 4 + (int)*n_pass;
+			pass_fds[(*n_pass)++] = copy;
+		}
+		(*n)++;
+	}
+out:
+	json_free(root);
+	return r;
+}
 
 /* Namespaces the config joins by path: net and pid are handed to CRIU
  * (they were external to the dump); another one CRIU would have to join
@@ -140,12 +284,14 @@ static int make_mount_points(const struct restore_target *t, const char *root,
 static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *pid,
 			     struct husk_error *err)
 {
-	const struct restore_opts *o = arg;
+	struct restore_opts *o = arg;
 	_cleanup_strbuf_ struct strbuf root = STRBUF_INIT;
 	struct criu_mounts mounts = { 0 };
-	int ns_fds[2] = { -1, -1 };
-	struct criu_inherit inherit[2];
-	size_t n_ns = 0;
+	int ns_fds[5] = { -1, -1, -1, -1, -1 }; /* namespaces, then terminals */
+	struct criu_inherit inherit[5];
+	char stdio_keys[3][64];
+	size_t n_ns = 0, n_inherit, n_pass;
+	struct restore_notify notify = { .o = o, .t = t, .console_fd = -1 };
 	int image_fd = -1, work_fd = -1;
 	const char *work_path = NULL;
 	bool root_made = false;
@@ -154,6 +300,11 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 	struct criu_call call;
 	int r;
 
+	/* as runc: detached, the pty master needs somewhere to go */
+	if (t->cfg->process && t->cfg->process->terminal && o->detach && !o->console_socket &&
+	    !o->cr.shell_job)
+		return err_set(err, EINVAL, "restore \"%s\": process.terminal is set: --detach needs "
+					    "--console-socket to send the pty master to", t->id);
 	if ((r = external_namespaces(t->cfg, ns_fds, inherit, &n_ns, err)) < 0 ||
 	    (r = criu_mounts_for(t->cfg, t->bundle, 0, true, &mounts, err)) < 0)
 		goto out;
@@ -167,6 +318,19 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 	 * must be in its own namespace */
 	if ((r = cr_open_dirs(&o->cr, false, &image_fd, &work_fd, &work_path, err)) < 0)
 		goto out;
+	n_inherit = n_pass = n_ns;
+	r = stdio_pipes(image_fd, stdio_keys, inherit, &n_inherit, ns_fds, &n_pass, err);
+	n_ns = n_pass; /* the fds to close */
+	if (r < 0) {
+		err_prefix(err, "restore \"%s\": --image-path %s", t->id,
+			   o->cr.image_path ? o->cr.image_path : "checkpoint");
+		goto out;
+	}
+	/* connected before CRIU runs: a socket nobody listens on fails here,
+	 * with nothing restored yet */
+	if (t->cfg->process && t->cfg->process->terminal && o->console_socket &&
+	    (r = console_socket_connect(o->console_socket, &notify.console_fd, err)) < 0)
+		goto out;
 	co = (struct criu_opts){
 		.images_dir_fd = image_fd,
 		.work_dir_fd = work_fd,
@@ -179,6 +343,10 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 		.empty_ns = o->cr.empty_ns,
 		.evasive_devices = true,
 		.rst_sibling = true,
+		/* a pty whose master was outside (the console) comes back with
+		 * a new master, sent to us (orphan-pts-master) */
+		.orphan_pts_master = true,
+		.notify_scripts = true,
 		.manage_cgroups = true,
 		.manage_cgroups_mode = o->cr.cg_mode,
 		/* the dumped cgroup maps to the new container's, whatever the
@@ -190,7 +358,7 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 		.ext_mnt = mounts.kv,
 		.n_ext_mnt = mounts.n,
 		.inherit_fd = inherit,
-		.n_inherit_fd = n_ns,
+		.n_inherit_fd = n_inherit,
 	};
 	call = (struct criu_call){
 		.criu = o->g->criu ? o->g->criu : "criu",
@@ -199,7 +367,9 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 		.work_dir = work_path,
 		.cgroup = t->cgroup,
 		.pass_fds = ns_fds,
-		.n_pass_fds = n_ns,
+		.n_pass_fds = n_pass,
+		.notify = restore_notify,
+		.notify_arg = &notify,
 	};
 	if ((r = criu_call(&call, &resp, err)) < 0) {
 		err_prefix(err, "restore \"%s\"", t->id);
@@ -211,6 +381,12 @@ static int restore_with_criu(void *arg, const struct restore_target *t, pid_t *p
 	}
 	*pid = resp.restore_pid;
 out:
+	if (notify.console_fd >= 0)
+		close(notify.console_fd);
+	if (r < 0 && o->tty_master >= 0) {
+		close(o->tty_master);
+		o->tty_master = -1;
+	}
 	if (root_made) {
 		umount2(root.buf, MNT_DETACH);
 		unlinkat(t->dirfd, CRIU_ROOT, AT_REMOVEDIR);
@@ -237,7 +413,7 @@ static int restore_run(struct husk_globals *g, int argc, char **argv, struct hus
 		{ "console-socket", required_argument, NULL, 'c' },
 		{ 0 },
 	};
-	struct restore_opts o = { .g = g };
+	struct restore_opts o = { .g = g, .tty_master = -1 };
 	const char *bundle = NULL, *pid_file = NULL;
 	bool detach = false, subreaper = true;
 	char state_root[PATH_MAX];
@@ -262,9 +438,8 @@ static int restore_run(struct husk_globals *g, int argc, char **argv, struct hus
 		case 'N':
 			break; /* CRIU restores the mount tree itself: nothing to pivot */
 		case 'c':
-			return verb_usage_error(&verb_restore, "--console-socket: restoring a "
-							       "container with a terminal is not "
-							       "supported yet");
+			o.console_socket = optarg;
+			break;
 		default:
 			return c;
 		}
@@ -272,6 +447,7 @@ static int restore_run(struct husk_globals *g, int argc, char **argv, struct hus
 	if ((c = verb_need_args(&verb_restore, argc, 1, "a container id")) != 0)
 		return c;
 	const char *id = argv[optind];
+	o.detach = detach;
 
 	/* the state directory, as CRIU will see it (an absolute path) */
 	int rootfd;
@@ -295,21 +471,33 @@ static int restore_run(struct husk_globals *g, int argc, char **argv, struct hus
 	if (r < 0 || detach) {
 		if (!detach)
 			sigprocmask(SIG_SETMASK, &old, NULL);
+		if (o.tty_master >= 0)
+			close(o.tty_master);
 		container_free(ct);
 		return r;
 	}
+	/* the restored terminal, relayed to ours as run does */
+	struct tty_proxy tty = { .master = o.tty_master };
+	if (tty.master >= 0)
+		tty_proxy_begin(&tty);
 	/* foreground: wait as run does, then delete the container */
 	int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
 	if (sigfd < 0) {
 		r = err_sys(err, errno, "signalfd");
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		tty_proxy_end(&tty);
+		if (tty.master >= 0)
+			close(tty.master);
 		container_free(ct);
 		return r;
 	}
 	/* while we wait, other husk commands (delete --force) may act on it */
 	flock(ct->dirfd, LOCK_UN);
-	int status = wait_container(ct->state->pid, sigfd, -1, NULL);
+	int status = wait_container(ct->state->pid, sigfd, -1, tty.master >= 0 ? &tty : NULL);
 	close(sigfd);
+	tty_proxy_end(&tty);
+	if (tty.master >= 0)
+		close(tty.master);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (flock(ct->dirfd, LOCK_EX) == 0 && faccessat(ct->dirfd, STATE_FILE, F_OK, 0) == 0) {
 		/* still there: nobody deleted it while we waited */
@@ -333,6 +521,7 @@ const struct verb verb_restore = {
 		 "  -b, --bundle DIR       the bundle whose config.json the container has\n"
 		 "  -d, --detach           leave the restored container running and exit\n"
 		 "  --pid-file FILE        write the restored init's pid to FILE\n"
+		 "  --console-socket SOCK  send the restored terminal's pty master to this socket\n"
 		 "  --no-subreaper         do not become the subreaper of the container\n"
 		 "  --no-pivot             accepted for runc compatibility (no effect)",
 };

@@ -147,8 +147,9 @@ static void exec_criu(const struct criu_call *call, int sock)
 	_exit(127);
 }
 
-/* One answer; fds passed along with it (orphan-pts-master) are closed. */
-static ssize_t recv_answer(int sock, uint8_t *buf, size_t size, bool *truncated)
+/* One answer; the first fd passed along with it (orphan-pts-master) in
+ * *fd (-1: none), any other closed. */
+static ssize_t recv_answer(int sock, uint8_t *buf, size_t size, bool *truncated, int *fd_out)
 {
 	union {
 		struct cmsghdr h;
@@ -158,6 +159,7 @@ static ssize_t recv_answer(int sock, uint8_t *buf, size_t size, bool *truncated)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
 			      .msg_controllen = sizeof(ctl) };
 	ssize_t n;
+	*fd_out = -1;
 	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
 		;
 	if (n < 0)
@@ -169,7 +171,10 @@ static ssize_t recv_answer(int sock, uint8_t *buf, size_t size, bool *truncated)
 		for (size_t i = 0; i < nfds; i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			close(fd);
+			if (*fd_out < 0)
+				*fd_out = fd;
+			else
+				close(fd);
 		}
 	}
 	*truncated = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
@@ -184,9 +189,16 @@ static int send_req(int sock, const struct strbuf *req)
 	return n == (ssize_t)req->len ? 0 : -1;
 }
 
-/* Read answers until the final one, acknowledging notifications. */
+static int kept_error(const struct husk_error *err)
+{
+	return err->code > 0 ? -err->code : -EIO;
+}
+
+/* Read answers until the final one, acknowledging notifications (or
+ * failing them when the callback fails: *notify_failed then holds its
+ * error, which the final answer does not replace). */
 static int converse(const struct criu_call *call, int sock, struct criu_resp *resp,
-		    struct husk_error *err)
+		    bool *notify_failed, struct husk_error *err)
 {
 	_cleanup_strbuf_ struct strbuf req = STRBUF_INIT;
 	int r = criu_req_encode(call->type, call->opts, false, &req, err);
@@ -199,23 +211,38 @@ static int converse(const struct criu_call *call, int sock, struct criu_resp *re
 		return err_sys(err, ENOMEM, "criu");
 	for (;;) {
 		bool truncated = false;
-		ssize_t n = recv_answer(sock, buf, CRIU_RESP_MAX, &truncated);
+		int fd = -1;
+		/* once a callback failed, its error is the one kept */
+		struct husk_error later;
+		struct husk_error *e = *notify_failed ? &later : err;
+		ssize_t n = recv_answer(sock, buf, CRIU_RESP_MAX, &truncated, &fd);
 		if (n < 0 && errno != ECONNRESET)
-			return err_sys(err, errno, "read criu's answer");
-		if (n <= 0)
-			return -EPIPE; /* criu exited without answering */
-		if (truncated)
-			return err_set(err, EPROTO, "criu's answer is over %d bytes", CRIU_RESP_MAX);
-		if ((r = criu_resp_decode(buf, (size_t)n, resp, err)) < 0)
-			return r;
-		if (resp->type != CRIU_REQ_NOTIFY || !resp->success)
-			return 0;
+			r = err_sys(e, errno, "read criu's answer");
+		else if (n <= 0)
+			r = -EPIPE; /* criu exited without answering */
+		else if (truncated)
+			r = err_set(e, EPROTO, "criu's answer is over %d bytes", CRIU_RESP_MAX);
+		else
+			r = criu_resp_decode(buf, (size_t)n, resp, e);
+		if (r < 0 || resp->type != CRIU_REQ_NOTIFY || !resp->success) {
+			if (fd >= 0)
+				close(fd);
+			return *notify_failed ? kept_error(err) : r;
+		}
 		log_debug("criu notify: %s (pid %d)", resp->notify_script, resp->notify_pid);
+		bool ok = true;
+		if (call->notify && !*notify_failed) {
+			ok = call->notify(call->notify_arg, resp, fd, err) == 0;
+			*notify_failed = !ok;
+			e = ok ? err : &later;
+		} else if (fd >= 0) {
+			close(fd);
+		}
 		sb_reset(&req);
-		if ((r = criu_req_encode(CRIU_REQ_NOTIFY, NULL, true, &req, err)) < 0)
-			return r;
-		if (send_req(sock, &req) < 0)
-			return err_sys(err, errno, "acknowledge criu's notification");
+		if ((r = criu_req_encode(CRIU_REQ_NOTIFY, NULL, ok, &req, e)) < 0 ||
+		    (send_req(sock, &req) < 0 &&
+		     (r = err_sys(e, errno, "acknowledge criu's notification")) < 0))
+			return *notify_failed ? kept_error(err) : r;
 	}
 }
 
@@ -237,12 +264,21 @@ int criu_call(const struct criu_call *call, struct criu_resp *resp, struct husk_
 	}
 	close(sv[1]);
 	memset(resp, 0, sizeof(*resp));
-	int r = converse(call, sv[0], resp, err);
+	bool notify_failed = false;
+	int r = converse(call, sv[0], resp, &notify_failed, err);
 	/* closing our end ends criu's service loop */
 	close(sv[0]);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (notify_failed) {
+		/* ours is the cause; CRIU's log has the rest */
+		const char *log = call->opts ? call->opts->log_file : NULL;
+		if (log && call->work_dir)
+			return err_prefix(err, "criu %s failed (log %s/%s)", req_name(call->type),
+					  call->work_dir, log);
+		return err_prefix(err, "criu %s failed", req_name(call->type));
+	}
 	if (r == -EPIPE) {
 		char what[128];
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)

@@ -22,6 +22,12 @@ struct criu_call {
 	/* fds handed to criu as its fds 4, 5, ... (inherit_fd) */
 	const int *pass_fds;
 	size_t n_pass_fds;
+	/* called for each notification CRIU sends (notify_scripts), with the
+	 * fd it passed along (orphan-pts-master) or -1; the callee owns the
+	 * fd. A failure is answered to CRIU as one (it aborts) and is the
+	 * call's error. NULL: every notification is acknowledged. */
+	int (*notify)(void *arg, const struct criu_resp *note, int fd, struct husk_error *err);
+	void *notify_arg;
 };
 
 /* Run one request to its final answer. Succeeds only when CRIU says it

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -203,6 +204,37 @@ static int setup_terminal(struct init *in)
 		r = terminal_attach(peer, &in->err);
 	close(peer);
 	return r;
+}
+
+/* As runc's init does: a stdio fd on the host's /dev/null (conmon gives
+ * one to a container without stdin) is reopened on the container's own
+ * /dev/null, so CRIU, which dumps only files on the container's mounts,
+ * can checkpoint it. Done only where the container's /dev/null is the
+ * null device: anything else (missing, a link, another file) leaves the
+ * fds as they were. */
+static void reopen_dev_null(void)
+{
+	struct stat st, null_st;
+	int null_fd = -1;
+	for (int fd = 0; fd < 3; fd++) {
+		if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+			continue;
+		if (null_fd < 0) {
+			null_fd = open("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+			if (null_fd < 0)
+				return;
+			if (fstat(null_fd, &null_st) < 0 || !S_ISCHR(null_st.st_mode) ||
+			    null_st.st_rdev != makedev(1, 3)) {
+				close(null_fd);
+				return;
+			}
+		}
+		/* also when it is the same inode (a bind of the host's): the
+		 * mount is what CRIU looks at */
+		dup3(null_fd, fd, 0);
+	}
+	if (null_fd >= 0)
+		close(null_fd);
 }
 
 /* Block until `start` opens exec.fifo for reading. The write end stays open
@@ -407,6 +439,8 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		err_sys(&in.err, errno, "setsid");
 		fail(&in);
 	}
+	if (!p->terminal)
+		reopen_dev_null();
 	if (rootfs_finish(&in.rootfs, &in.err) < 0 ||
 	    process_apply_limits(p, cfg->linux, in.procfd, &in.err) < 0)
 		fail(&in);

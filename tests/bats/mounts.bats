@@ -182,6 +182,19 @@ mount_line_of() {
 	[ "${lines[13]}" = 3 ]
 }
 
+@test "stdio on the host's /dev/null is reopened on the container's own (as runc, so CRIU can dump it)" {
+	# stdin is the host's /dev/null, stdout a pipe (bats' run): fd 0 ends
+	# up on the container's /dev mount, fd 1 stays the pipe
+	set_args "$BUNDLE" /bin/sh -c 'dev=$(awk '"'"'$5 == "/dev" { print $1 }'"'"' /proc/1/mountinfo)
+		echo "dev $dev"; grep mnt_id /proc/1/fdinfo/0; readlink /proc/1/fd/0; readlink /proc/1/fd/1'
+	run husk run -b "$BUNDLE" "$(ctr_id devnull)" </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "mnt_id:	${lines[0]#dev }" ]
+	[ "${lines[2]}" = /dev/null ]
+	[[ "${lines[3]}" == "pipe:["* ]]
+}
+
 @test "linux.devices are created with their numbers, mode and owner" {
 	update_config "$BUNDLE" '.linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 432, "uid": 1000, "gid": 1001},
 		{"path": "/dev/sub/blk", "type": "b", "major": 7, "minor": 200, "fileMode": 384}]'
