@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -148,6 +151,34 @@ static int set_names(struct init *in)
 		return err_sys(&in->err, errno, "hostname: set \"%s\"", cfg->hostname);
 	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
 		return err_sys(&in->err, errno, "domainname: set \"%s\"", cfg->domainname);
+	return 0;
+}
+
+/* A network namespace the container gets new has its loopback down: bring
+ * it up, as runc and crun do (before the prestart hooks, which may set up
+ * the rest of the network). One it joins is left as its owner set it. */
+static int loopback_up(struct init *in)
+{
+	const struct oci_linux *lx = in->o->cfg->linux;
+	bool new_netns = false;
+	for (size_t i = 0; lx && i < lx->namespaces.len; i++)
+		if (strcmp(lx->namespaces.items[i].type, "network") == 0)
+			new_netns = lx->namespaces.items[i].path == NULL ||
+				    lx->namespaces.items[i].path[0] == '\0';
+	if (!new_netns)
+		return 0;
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ? -errno : 0;
+	if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			r = -errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		return err_sys(&in->err, -r, "linux.namespaces: bring up lo in the new network namespace");
 	return 0;
 }
 
@@ -414,6 +445,8 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 	if (rootfs_prepare_rest(&in.rootfs, &in.err) < 0)
 		fail(&in);
 
+	if (loopback_up(&in) < 0)
+		fail(&in);
 	if (cfg->hooks && (cfg->hooks->prestart.len || cfg->hooks->createRuntime.len)) {
 		if (sync_send(sync_fd, SYNC_RUN_HOOKS, 0, NULL) < 0 || sync_recv(sync_fd, &m) < 0 ||
 		    m.type != SYNC_HOOKS_DONE)

@@ -62,6 +62,25 @@ ns_file() {
 	[ "$output" = "$want" ]
 }
 
+# runc and crun bring the loopback up in a network namespace they make;
+# programs in the container expect 127.0.0.1 to answer. A joined one is
+# its owner's: left as it is.
+@test "a new network namespace has lo up; a joined one keeps lo as its owner left it" {
+	# IFF_UP is bit 0 of /sys/class/net/lo/flags (0x9 up, 0x8 down)
+	run_sh "$BUNDLE" 'cat /sys/class/net/lo/flags'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ $((output & 1)) -eq 1 ]
+	command -v ip >/dev/null || skip "iproute2 is not installed"
+	NETNS="husk-${TEST_TMP##*.}"
+	ip netns add "$NETNS"
+	update_config "$BUNDLE" "(.linux.namespaces[] | select(.type == \"network\")).path = \"/run/netns/$NETNS\""
+	run_sh "$BUNDLE" 'cat /sys/class/net/lo/flags'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ $((output & 1)) -eq 0 ]
+}
+
 @test "joining the namespaces of another container by /proc/PID/ns" {
 	local first pid type file want
 	first=$(ctr_id first)
