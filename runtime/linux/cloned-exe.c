@@ -308,6 +308,11 @@ static void close_tree_in_background(int tree)
 	__atomic_store_n(&tree_closed_here, 1, __ATOMIC_RELEASE);
 }
 
+bool cloned_exe_is_helper(long long pid)
+{
+	return unmount_helper > 0 && pid == unmount_helper;
+}
+
 void cloned_exe_reap(void)
 {
 	if (unmount_helper <= 0)

@@ -3,6 +3,8 @@
 #ifndef HUSK_CLONED_EXE_H
 #define HUSK_CLONED_EXE_H
 
+#include <stdbool.h>
+
 #include "common/error.h"
 
 /* Unless husk already runs from a binary no one can write (a read-only
@@ -20,5 +22,9 @@ int cloned_exe_ensure(char **argv, struct husk_error *err);
  * if that wait is not over yet. Called before exiting, and before waiting
  * for a container in the foreground so that no zombie sits beside it. */
 void cloned_exe_reap(void);
+
+/* Whether pid is that helper: a child of ours that is no container
+ * process, whatever a message from a container says. */
+bool cloned_exe_is_helper(long long pid);
 
 #endif

@@ -518,6 +518,10 @@ int netdev_move_all(const struct oci_linux *lx, pid_t pid, struct netdev_moves *
 	int host_fd = -1, ctr_fd = -1, nsfd, r;
 
 	moves->n = 0;
+	moves->joined = false;
+	for (size_t i = 0; i < lx->namespaces.len; i++)
+		if (strcmp(lx->namespaces.items[i].type, "network") == 0)
+			moves->joined = lx->namespaces.items[i].path && lx->namespaces.items[i].path[0];
 	moves->dev = calloc(lx->netDevices.len, sizeof(*moves->dev));
 	if (moves->dev == NULL)
 		return err_sys(err, ENOMEM, FIELD);
@@ -550,6 +554,17 @@ out:
 void netdev_move_back(struct netdev_moves *moves, pid_t pid)
 {
 	if (moves->n == 0) {
+		netdev_moves_free(moves);
+		return;
+	}
+	if (moves->joined) {
+		/* a process of that namespace with CAP_NET_ADMIN may have renamed
+		 * ours and made a link of its own under its name or index: it
+		 * must not come into the host's namespace in its place */
+		for (size_t i = 0; i < moves->n; i++)
+			log_warn("network device %s: left in the joined network namespace the "
+				 "container failed to start in",
+				 moves->dev[i].host_name);
 		netdev_moves_free(moves);
 		return;
 	}

@@ -22,6 +22,10 @@
 /* What netdev_move_all moved, to undo it. */
 struct netdev_moves {
 	size_t n;
+	/* into a namespace the config joins: others may act there, so a
+	 * failed create leaves the devices in it rather than bring into the
+	 * host's namespace whatever now answers to their index */
+	bool joined;
 	struct netdev_moved {
 		char host_name[IF_NAMESIZE];
 		int index; /* in the container's namespace */

@@ -24,6 +24,7 @@
 #include "common/strbuf.h"
 #include "runtime/container.h"
 #include "runtime/linux/cgroup.h"
+#include "runtime/linux/cloned-exe.h"
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/intelrdt.h"
 #include "runtime/linux/mempolicy.h"
@@ -313,7 +314,7 @@ bool is_our_child(long long pid, pid_t except)
 {
 	siginfo_t info;
 	memset(&info, 0, sizeof(info));
-	return pid > 0 && pid != except &&
+	return pid > 0 && pid != except && !cloned_exe_is_helper(pid) &&
 	       waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 

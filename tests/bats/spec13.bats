@@ -350,6 +350,27 @@ wait_gone() {
 	[ "$status" -eq 0 ]
 }
 
+# In a namespace the config joins, others with CAP_NET_ADMIN there may have
+# renamed the device and made a link of their own under its name or index
+# by the time create fails: moving "it" back could bring their link into
+# the runtime's namespace. So the device stays where the config sent it.
+@test "netDevices: a create into a joined namespace that fails leaves the device there, saying so" {
+	make_netns
+	local id=$(ctr_id netdevjoinfail)
+	ip netns add "$NETNS-ctr"
+	update_config "$BUNDLE" '.linux.namespaces |= map(if .type == "network" then .path = "/run/netns/'"$NETNS-ctr"'" else . end)'
+	netdevices '{"v0": {"name": "ctr0"}}'
+	run husk_ns create -b "$BUNDLE" --pid-file "$TEST_TMP/no/such/dir/pid" "$id"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"network device v0: left in the joined network namespace"* ]]
+	assert_nothing_left "$id"
+	run in_netns ip -o link show v0
+	[ "$status" -ne 0 ]
+	run ip netns exec "$NETNS-ctr" ip -o link show ctr0
+	[ "$status" -eq 0 ]
+}
+
 @test "intelRdt: on a host without resctrl it is a clear error naming the field, leaving nothing" {
 	grep -q ' - resctrl ' /proc/self/mountinfo && skip "this host has resctrl mounted"
 	local id=$(ctr_id rdt) rdt
