@@ -3,9 +3,13 @@
  * (before Linux 6.15). See pidns-proc.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +75,52 @@ static int root_in_nothing(void)
 	return 0;
 }
 
+#if defined(__x86_64__)
+#define HELPER_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define HELPER_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* A process of the namespace holding CAP_SYS_PTRACE in husk's user
+ * namespace can attach to the helper's child while it lives, and that
+ * child has the set-up's capabilities (the host's, without a user
+ * namespace): code it injects would run with them. So before the child is
+ * born, the helper confines itself, and the child with it, to the calls
+ * the two make from then on (a seccomp filter also judges the calls a
+ * tracer makes its tracee run): the fork, fsopen, waiting, raising
+ * SIGSTOP, prctl, exit. Kernels without seccomp filters go on without. */
+static int confine_to_the_rest(void)
+{
+#ifdef HELPER_AUDIT_ARCH
+	static const unsigned allowed[] = {
+		SYS_clone3, SYS_fsopen,	       SYS_wait4,  SYS_prctl,  SYS_rt_sigprocmask,
+		SYS_getpid, SYS_gettid,	       SYS_tgkill, SYS_exit,   SYS_exit_group,
+		SYS_restart_syscall,
+	};
+	enum { N = sizeof(allowed) / sizeof(allowed[0]) };
+	struct sock_filter prog[4 + 2 * N + 1];
+	size_t k = 0;
+	prog[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						 offsetof(struct seccomp_data, arch));
+	prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, HELPER_AUDIT_ARCH, 1, 0);
+	prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	prog[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						 offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < N; i++) {
+		prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, allowed[i], 0, 1);
+		prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	}
+	prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	struct sock_fprog fprog = { .len = (unsigned short)k, .filter = prog };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0 && errno != EINVAL &&
+	    errno != ENOSYS)
+		return -errno;
+#endif
+	return 0;
+}
+
 /* The helper, a child of the set-up process and never in the pid
  * namespace itself. It holds nothing but the pid namespace's fd, roots
  * itself in nothing, joins the namespace for its children and forks one
@@ -94,6 +144,8 @@ static _Noreturn void helper(int pidns_fd, size_t n)
 	if (r < 0)
 		_exit(-r);
 	close(pidns_fd);
+	if ((r = confine_to_the_rest()) < 0)
+		_exit(-r);
 	/* no fd left: nothing of the host or of the set-up for a process of
 	 * the namespace to copy out of the child, no socket to send us one */
 	struct clone_args args = { .flags = CLONE_FILES | CLONE_VFORK, .exit_signal = SIGCHLD };
@@ -118,6 +170,28 @@ static _Noreturn void helper(int pidns_fd, size_t n)
 	prctl(PR_SET_DUMPABLE, 1);
 	raise(SIGSTOP);
 	_exit(0);
+}
+
+/* pidfd_getfd is a ptrace attach: Yama's ptrace_scope 3 refuses every
+ * one, and this way (kernels before 6.15) has no other */
+static int getfd_failed(int e, size_t i, struct husk_error *err)
+{
+	char scope[4] = "";
+	int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, scope, sizeof(scope) - 1);
+		scope[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	if (e == EPERM && scope[0] == '3')
+		return err_set(err, EPERM,
+			       "mounts[%zu]: the procfs of the joined pid namespace cannot be taken "
+			       "from the helper that opened it: kernel.yama.ptrace_scope is 3, which "
+			       "refuses pidfd_getfd (needed where procfs takes no \"pidns\" option, "
+			       "before Linux 6.15)",
+			       i);
+	return err_sys(err, e, "mounts[%zu]: take the procfs of the joined pid namespace from its helper",
+		       i);
 }
 
 int pidns_proc_contexts(const struct oci_config *cfg, int pidns_fd, int **out,
@@ -159,8 +233,7 @@ int pidns_proc_contexts(const struct oci_config *cfg, int pidns_fd, int **out,
 				continue;
 			fds[i] = (int)syscall(SYS_pidfd_getfd, pidfd, (int)k++, 0);
 			if (fds[i] < 0)
-				r = err_sys(err, errno, "mounts[%zu]: take the procfs of the joined pid "
-							"namespace from its helper", i);
+				r = getfd_failed(errno, i, err);
 		}
 	} else if (r == 0) {
 		r = err_set(err, info.si_code == CLD_EXITED && info.si_status > 0 ? info.si_status : EIO,

@@ -15,7 +15,9 @@
  * pid namespace is the joined one, its credentials the set-up's), and
  * that attacker can do as much to the container's processes once they
  * run. It could also ptrace the child, which holds the set-up's
- * capabilities, as it can the container's init until it drops them. */
+ * capabilities (as it can the container's init until it drops them): the
+ * child is born under a seccomp filter that lets it, or code a tracer
+ * makes it run, do nothing but what it does (see confine_to_the_rest). */
 #ifndef HUSK_LINUX_PIDNS_PROC_H
 #define HUSK_LINUX_PIDNS_PROC_H
 
