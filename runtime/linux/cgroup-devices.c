@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "common/fileutil.h"
 #include "common/strbuf.h"
 #include "runtime/linux/cgroup.h"
@@ -87,13 +88,18 @@ static int parse_rule(const struct oci_device_cgroup *d, size_t i, struct dev_ru
 {
 	const char *type = d->type && *d->type ? d->type : "a";
 	const char *access = d->access && *d->access ? d->access : "rwm";
-	if (strcmp(type, "a") != 0 && strcmp(type, "c") != 0 && strcmp(type, "b") != 0)
+	/* the config's text is quoted escaped: it may hold control characters */
+	if (strcmp(type, "a") != 0 && strcmp(type, "c") != 0 && strcmp(type, "b") != 0) {
+		_cleanup_free_ char *shown = str_escape(type);
 		return err_set(err, EINVAL, "linux.resources.devices[%zu].type: \"%s\" is not a, c or b",
-			       i, type);
-	if (strspn(access, "rwm") != strlen(access))
+			       i, shown ? shown : "?");
+	}
+	if (strspn(access, "rwm") != strlen(access)) {
+		_cleanup_free_ char *shown = str_escape(access);
 		return err_set(err, EINVAL,
 			       "linux.resources.devices[%zu].access: \"%s\" is not made of r, w, m", i,
-			       access);
+			       shown ? shown : "?");
+	}
 	*out = (struct dev_rule){
 		.allow = d->allow,
 		.type = type[0],
