@@ -243,7 +243,7 @@ static int setup_terminal(struct init *in)
  * can checkpoint it. Done only where the container's /dev/null is the
  * null device: anything else (missing, a link, another file) leaves the
  * fds as they were. */
-static void reopen_dev_null(void)
+static void reopen_dev_null(int procfd)
 {
 	struct stat st, null_st;
 	int null_fd = -1;
@@ -251,14 +251,23 @@ static void reopen_dev_null(void)
 		if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
 			continue;
 		if (null_fd < 0) {
-			null_fd = open("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
-			if (null_fd < 0)
+			/* the container's /dev/null may be anything its image or
+			 * mounts made it: looked at before it is opened (opening
+			 * some devices does something), then opened through it */
+			int path_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			if (path_fd < 0)
 				return;
-			if (fstat(null_fd, &null_st) < 0 || !S_ISCHR(null_st.st_mode) ||
+			if (fstat(path_fd, &null_st) < 0 || !S_ISCHR(null_st.st_mode) ||
 			    null_st.st_rdev != makedev(1, 3)) {
-				close(null_fd);
+				close(path_fd);
 				return;
 			}
+			char path[32];
+			snprintf(path, sizeof(path), "self/fd/%d", path_fd);
+			null_fd = openat(procfd, path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+			close(path_fd);
+			if (null_fd < 0)
+				return;
 		}
 		/* also when it is the same inode (a bind of the host's): the
 		 * mount is what CRIU looks at */
@@ -473,7 +482,7 @@ _Noreturn void container_init(const struct spawn_opts *o, int sync_fd, int fifo_
 		fail(&in);
 	}
 	if (!p->terminal)
-		reopen_dev_null();
+		reopen_dev_null(in.procfd);
 	if (rootfs_finish(&in.rootfs, &in.err) < 0 ||
 	    process_apply_limits(p, cfg->linux, in.procfd, &in.err) < 0)
 		fail(&in);
