@@ -297,8 +297,8 @@ int lifecycle_create(const struct husk_globals *g, const struct create_opts *co,
 	cfg->annotations = (oci_string_map){ 0 };
 	if (co->pid_file && (r = write_pid_file(co->pid_file, res->pid, err)) < 0)
 		goto fail;
-	if (res->committed) {
-		/* done by the spawn (commit_early) */
+	if (res->start_fifo >= 0) {
+		/* committed by the spawn (commit_early) */
 	} else if (co->then_start) {
 		/* the reader first, so that the init, once committed, finds it
 		 * and goes straight on to its execve */

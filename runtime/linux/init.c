@@ -160,12 +160,7 @@ static int set_names(struct init *in)
 static int loopback_up(struct init *in)
 {
 	const struct oci_linux *lx = in->o->cfg->linux;
-	bool new_netns = false;
-	for (size_t i = 0; lx && i < lx->namespaces.len; i++)
-		if (strcmp(lx->namespaces.items[i].type, "network") == 0)
-			new_netns = lx->namespaces.items[i].path == NULL ||
-				    lx->namespaces.items[i].path[0] == '\0';
-	if (!new_netns)
+	if (!config_namespace(lx, "network") || config_joins_namespace(lx, "network"))
 		return 0;
 	struct ifreq ifr = { .ifr_name = "lo" };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

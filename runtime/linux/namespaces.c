@@ -38,12 +38,23 @@ const struct ns_kind *ns_kind_by_type(const char *type)
 	return NULL;
 }
 
+const struct oci_namespace *config_namespace(const struct oci_linux *lx, const char *type)
+{
+	for (size_t i = 0; lx && i < lx->namespaces.len; i++)
+		if (lx->namespaces.items[i].type && strcmp(lx->namespaces.items[i].type, type) == 0)
+			return &lx->namespaces.items[i];
+	return NULL;
+}
+
 bool config_lists_namespace(const struct oci_config *cfg, const char *type)
 {
-	for (size_t i = 0; cfg->linux && i < cfg->linux->namespaces.len; i++)
-		if (strcmp(cfg->linux->namespaces.items[i].type, type) == 0)
-			return true;
-	return false;
+	return config_namespace(cfg->linux, type) != NULL;
+}
+
+bool config_joins_namespace(const struct oci_linux *lx, const char *type)
+{
+	const struct oci_namespace *ns = config_namespace(lx, type);
+	return ns && ns->path && ns->path[0];
 }
 
 void ns_plan_close(struct ns_plan *plan)

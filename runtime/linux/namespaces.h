@@ -21,6 +21,10 @@ extern const size_t ns_kinds_count;
 const struct ns_kind *ns_kind_by_type(const char *type);
 /* linux.namespaces has an entry of this type ("mount"), new or joined. */
 bool config_lists_namespace(const struct oci_config *cfg, const char *type);
+/* The entry of this type in lx->namespaces, or NULL. */
+const struct oci_namespace *config_namespace(const struct oci_linux *lx, const char *type);
+/* The entry of this type names an existing namespace (a path): joined. */
+bool config_joins_namespace(const struct oci_linux *lx, const char *type);
 
 /* What the config asks for: new namespaces (clone flags) and namespaces to
  * join (fds opened and type-checked up front, so a bad path fails before

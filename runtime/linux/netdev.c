@@ -518,10 +518,7 @@ int netdev_move_all(const struct oci_linux *lx, pid_t pid, struct netdev_moves *
 	int host_fd = -1, ctr_fd = -1, nsfd, r;
 
 	moves->n = 0;
-	moves->joined = false;
-	for (size_t i = 0; i < lx->namespaces.len; i++)
-		if (strcmp(lx->namespaces.items[i].type, "network") == 0)
-			moves->joined = lx->namespaces.items[i].path && lx->namespaces.items[i].path[0];
+	moves->joined = config_joins_namespace(lx, "network");
 	moves->dev = calloc(lx->netDevices.len, sizeof(*moves->dev));
 	if (moves->dev == NULL)
 		return err_sys(err, ENOMEM, FIELD);

@@ -462,7 +462,6 @@ static int drive_init(const struct spawn_opts *o, int sync_fd, pid_t *pid, bool 
 			return r == -EPIPE ? err_set(err, EPIPE, "the container init exited during setup")
 					   : r;
 		}
-		res->committed = true;
 	}
 	for (;;) {
 		for (size_t i = 0; i < n_fds; i++)
@@ -711,12 +710,8 @@ static int check_pidns_userns(const struct oci_config *cfg, const struct ns_plan
 	const struct ns_kind *pid = ns_kind_by_type("pid");
 	if (!(plan->new_flags & CLONE_NEWUSER) || plan->join_fd[pid - ns_kinds] < 0)
 		return 0;
-	const char *path = "";
-	for (size_t i = 0; cfg->linux && i < cfg->linux->namespaces.len; i++)
-		if (cfg->linux->namespaces.items[i].type &&
-		    strcmp(cfg->linux->namespaces.items[i].type, "pid") == 0 &&
-		    cfg->linux->namespaces.items[i].path)
-			path = cfg->linux->namespaces.items[i].path;
+	const struct oci_namespace *ns = config_namespace(cfg->linux, "pid");
+	const char *path = ns && ns->path ? ns->path : "";
 	return err_set(err, EINVAL,
 		       "linux.namespaces: a new user namespace cannot join the pid namespace \"%s\" "
 		       "(it belongs to another user namespace, and its /proc cannot be mounted from "
@@ -957,7 +952,6 @@ out:
 			close(res->start_fifo);
 			res->start_fifo = -1;
 		}
-		res->committed = false;
 	}
 	/* the init is in the scope now: the helper leaves it to it */
 	systemd_scope_finish(&scope, r == 0);

@@ -44,7 +44,7 @@ struct spawn_opts {
 	 * the read end of exec.fifo right after the clone and send SYNC_COMMIT
 	 * as soon as the init is recorded (on_spawned), so that the init goes
 	 * from SYNC_GO to its execve without waiting for the parent again.
-	 * res->committed says whether it was done. */
+	 * Done when res->start_fifo >= 0 after the spawn. */
 	bool commit_early;
 };
 
@@ -55,8 +55,8 @@ struct spawn_result {
 	char cgroup_created[1024]; /* cgroup_create's record */
 	bool has_cgroup;
 	int sync_fd; /* open until the init execs: errors after start arrive here */
-	int start_fifo; /* run (commit_early, then_start): the read end of exec.fifo, or -1 */
-	bool committed; /* SYNC_COMMIT sent (commit_early) */
+	int start_fifo; /* run: the read end of exec.fifo, or -1; from the spawn
+			 * (commit_early), SYNC_COMMIT went with it */
 	/* the network devices moved into the init's namespace: create moves
 	 * them back if it fails after the spawn, and frees them */
 	struct netdev_moves moves;

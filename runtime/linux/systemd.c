@@ -466,9 +466,9 @@ static int add_annotation_props(struct strbuf *args, size_t *n, const struct oci
 /* Everything husk asks of the unit: resources, devices, then (at start)
  * the annotations. */
 static int add_props(struct strbuf *args, size_t *n, const struct oci_config *cfg,
-		     const struct oci_resources *res, bool annotations, struct husk_error *err)
+		     bool annotations, struct husk_error *err)
 {
-	add_resource_props(args, n, res);
+	add_resource_props(args, n, cfg->linux ? cfg->linux->resources : NULL);
 	int r = add_device_props(args, n, cfg, err);
 	if (r == 0 && annotations)
 		r = add_annotation_props(args, n, cfg, err);
@@ -481,7 +481,7 @@ int systemd_check_properties(const struct oci_config *cfg, struct husk_error *er
 {
 	_cleanup_strbuf_ struct strbuf args = STRBUF_INIT;
 	size_t n = 0;
-	int r = add_props(&args, &n, cfg, cfg->linux ? cfg->linux->resources : NULL, true, err);
+	int r = add_props(&args, &n, cfg, true, err);
 	if (r == 0)
 		r = sb_check(&args, err, "--systemd-cgroup");
 	return r;
@@ -636,7 +636,7 @@ int systemd_scope_start(const struct oci_config *cfg, const char *id, struct sys
 		return r;
 	sb_addf(&args, "start%c%s%c%s%chusk container %s%c", 0, unit, 0, slice, 0, id, 0);
 	n = 4;
-	if ((r = add_props(&args, &n, cfg, cfg->linux ? cfg->linux->resources : NULL, true, err)) < 0 ||
+	if ((r = add_props(&args, &n, cfg, true, err)) < 0 ||
 	    (r = sb_check(&args, err, "--systemd-cgroup")) < 0)
 		return r;
 	if ((r = helper_run(&args, n, &s->to_helper, true, &s->helper, &out, err)) < 0)
@@ -698,7 +698,6 @@ static int helper_call(const struct strbuf *args, size_t n, const char *what, st
 int systemd_set_resources(const char *cgroup_path, const struct oci_config *cfg,
 			  struct husk_error *err)
 {
-	const struct oci_resources *res = cfg->linux ? cfg->linux->resources : NULL;
 	char unit[SYSTEMD_UNIT_MAX];
 	_cleanup_strbuf_ struct strbuf args = STRBUF_INIT;
 	size_t n = 2;
@@ -706,7 +705,7 @@ int systemd_set_resources(const char *cgroup_path, const struct oci_config *cfg,
 	if (r < 0)
 		return r;
 	sb_addf(&args, "set%c%s%c", 0, unit, 0);
-	if ((r = add_props(&args, &n, cfg, res, false, err)) < 0)
+	if ((r = add_props(&args, &n, cfg, false, err)) < 0)
 		return r;
 	if (n == 2)
 		return 0;
