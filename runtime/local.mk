@@ -33,6 +33,7 @@ husk_SOURCES = \
 	runtime/linux/cgroup-freeze.c \
 	runtime/linux/cgroup-resources.c \
 	runtime/linux/cgroup-stats.c runtime/linux/cgroup-stats.h \
+	runtime/linux/devices.c runtime/linux/devices.h \
 	runtime/linux/enter.c runtime/linux/enter.h \
 	runtime/linux/hooks.c runtime/linux/hooks.h \
 	runtime/linux/init.c \

@@ -55,9 +55,6 @@ int rootfs_pivot(struct rootfs_ctx *ctx, struct husk_error *err);
 /* After the pivot: masked and read-only paths, then root.readonly. */
 int rootfs_finish(struct rootfs_ctx *ctx, struct husk_error *err);
 
-/* The type and path of every linux.devices entry, before anything runs. */
-int devices_validate(const struct oci_linux *lx, struct husk_error *err);
-
 /* The mount options husk understands, for `features`. */
 extern const char *const mount_option_names[];
 extern const size_t mount_option_count;

@@ -28,6 +28,7 @@
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/intelrdt.h"
 #include "runtime/linux/mempolicy.h"
+#include "runtime/linux/devices.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/netdev.h"
 #include "runtime/linux/pidns-proc.h"

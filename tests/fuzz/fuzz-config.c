@@ -12,6 +12,7 @@
 #include "runtime/linux/systemd.h"
 #include "runtime/linux/intelrdt.h"
 #include "runtime/linux/mempolicy.h"
+#include "runtime/linux/devices.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/linux/netdev.h"
 #include "tests/fuzz/fuzz.h"
