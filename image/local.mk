@@ -12,5 +12,6 @@ husk_image_SOURCES = \
 	image/ref.c image/digest.c image/platform.c \
 	image/store.c image/store-index.c image/image.c \
 	image/auth.c image/auth.h image/registry.c \
-	image/unpack.c image/layer-cache.c image/overlay.c image/convert.c
+	image/unpack.c image/layer-stream.c image/layer-stream.h \
+	image/layer-cache.c image/overlay.c image/convert.c
 endif
